@@ -1,0 +1,173 @@
+/*
+ * graph.c — building the CSR graph from an edge list.
+ *
+ * Two counting-sort passes (by neighbour, then stably by owner) lay every
+ * half-edge out sorted by (owner, neighbour) in O(n + m) time without a
+ * comparison sort; duplicates are then adjacent and merged in place.  Peak
+ * memory is the input plus two copies of the half-edge arrays; see
+ * mf_graph_build_estimate.
+ */
+#include "graph.h"
+
+#include <string.h>
+
+size_t
+mf_graph_size_estimate(int32_t n, int64_t ne)
+{
+	size_t		half = mf_mul_size((size_t) ne, 2);
+	size_t		sz = mf_mul_size((size_t) n + 1, sizeof(int64_t));
+
+	sz = mf_add_size(sz, mf_mul_size(half, sizeof(int32_t) + sizeof(double)));
+	return mf_add_size(sz, sizeof(mf_graph) + 64);
+}
+
+size_t
+mf_graph_build_estimate(int32_t n, int64_t ne)
+{
+	size_t		half = mf_mul_size((size_t) ne, 2);
+	/* final arrays + scratch (owner ids, neighbour ids, weights) + counters */
+	size_t		sz = mf_graph_size_estimate(n, ne);
+
+	sz = mf_add_size(sz, mf_mul_size(half, 2 * sizeof(int32_t) + sizeof(double)));
+	return mf_add_size(sz, mf_mul_size((size_t) n + 1, sizeof(int64_t)));
+}
+
+mf_graph *
+mf_graph_build(int32_t n, int64_t ne, const int32_t *src, const int32_t *dst,
+			   const double *w)
+{
+	mf_graph   *g;
+	int64_t		half,
+				i,
+				k;
+	int64_t    *cnt;
+	int32_t    *tmp_nb,
+			   *tmp_own;
+	double	   *tmp_w;
+
+	if (n < 0 || ne < 0)
+		mf_error(MF_ERR_INVALID, NULL, "graph size must not be negative");
+	mf_mem_require(mf_graph_build_estimate(n, ne), "building the graph");
+
+	g = mf_alloc0(sizeof(mf_graph));
+	g->n = n;
+	g->off = mf_alloc0(mf_mul_size((size_t) n + 1, sizeof(int64_t)));
+
+	/* count half-edges per owner, skipping self-loops */
+	half = 0;
+	for (i = 0; i < ne; i++)
+	{
+		MF_INTERRUPT_EVERY(i);
+		if (src[i] < 0 || src[i] >= n || dst[i] < 0 || dst[i] >= n)
+			mf_error(MF_ERR_INTERNAL, NULL, "edge %lld has a node index out of range",
+					 (long long) i);
+		if (src[i] == dst[i])
+			continue;
+		g->off[src[i] + 1]++;
+		g->off[dst[i] + 1]++;
+		half += 2;
+	}
+
+	/*
+	 * Pass 1: scatter by neighbour into tmp (owner, weight) so each
+	 * neighbour's block is contiguous; pass 2 scatters that stably by owner,
+	 * giving rows sorted by neighbour.
+	 */
+	cnt = mf_alloc0(mf_mul_size((size_t) n + 1, sizeof(int64_t)));
+	tmp_own = mf_alloc(mf_mul_size((size_t) half + 1, sizeof(int32_t)));
+	tmp_nb = mf_alloc(mf_mul_size((size_t) half + 1, sizeof(int32_t)));
+	tmp_w = mf_alloc(mf_mul_size((size_t) half + 1, sizeof(double)));
+
+	/* neighbour counts equal owner counts in an undirected graph */
+	for (i = 0; i < n; i++)
+		cnt[i + 1] = cnt[i] + g->off[i + 1];
+	for (i = 0; i < ne; i++)
+	{
+		double		wi = w ? w[i] : 1.0;
+
+		MF_INTERRUPT_EVERY(i);
+		if (src[i] == dst[i])
+			continue;
+		k = cnt[dst[i]]++;
+		tmp_own[k] = src[i];
+		tmp_nb[k] = dst[i];
+		tmp_w[k] = wi;
+		k = cnt[src[i]]++;
+		tmp_own[k] = dst[i];
+		tmp_nb[k] = src[i];
+		tmp_w[k] = wi;
+	}
+	for (i = 0; i < n; i++)
+		g->off[i + 1] += g->off[i];
+
+	g->adj = mf_alloc(mf_mul_size((size_t) half + 1, sizeof(int32_t)));
+	g->wt = mf_alloc(mf_mul_size((size_t) half + 1, sizeof(double)));
+	memcpy(cnt, g->off, sizeof(int64_t) * ((size_t) n + 1));
+	for (i = 0; i < half; i++)
+	{
+		MF_INTERRUPT_EVERY(i);
+		k = cnt[tmp_own[i]]++;
+		g->adj[k] = tmp_nb[i];
+		g->wt[k] = tmp_w[i];
+	}
+	mf_free(tmp_own);
+	mf_free(tmp_nb);
+	mf_free(tmp_w);
+
+	/* merge adjacent duplicates in each row, compacting in place */
+	{
+		int64_t		out = 0;
+		int64_t		row_start = 0;
+
+		for (i = 0; i < n; i++)
+		{
+			int64_t		end = g->off[i + 1];
+
+			MF_INTERRUPT_EVERY(i);
+			for (k = row_start; k < end; k++)
+			{
+				if (out > g->off[i] && g->adj[out - 1] == g->adj[k])
+					g->wt[out - 1] += g->wt[k];
+				else
+				{
+					g->adj[out] = g->adj[k];
+					g->wt[out] = g->wt[k];
+					out++;
+				}
+			}
+			row_start = end;
+			g->off[i + 1] = out;
+		}
+		g->m = out / 2;
+	}
+	mf_free(cnt);
+	return g;
+}
+
+void
+mf_graph_free(mf_graph *g)
+{
+	if (g == NULL)
+		return;
+	mf_free(g->off);
+	mf_free(g->adj);
+	mf_free(g->wt);
+	mf_free(g);
+}
+
+void
+mf_graph_strengths(const mf_graph *g, double *out)
+{
+	int32_t		v;
+	int64_t		k;
+
+	for (v = 0; v < g->n; v++)
+	{
+		double		s = 0.0;
+
+		MF_INTERRUPT_EVERY(v);
+		for (k = g->off[v]; k < g->off[v + 1]; k++)
+			s += g->wt[k];
+		out[v] = s;
+	}
+}

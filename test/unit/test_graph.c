@@ -1,0 +1,89 @@
+/* Unit tests for the CSR builder: merging, self-loops, sorting, limits. */
+#include "mf_test.h"
+#include "graph.h"
+
+static void
+test_merge_and_loops(void)
+{
+	/* 0-1 twice (once reversed), a self-loop on 2, 1-2, isolated 3 */
+	int32_t		s[] = {0, 1, 2, 1};
+	int32_t		d[] = {1, 0, 2, 2};
+	double		w[] = {1.5, 2.0, 9.0, 1.0};
+	mf_graph   *g = mf_graph_build(4, 4, s, d, w);
+
+	MF_CHECK(g->n == 4 && g->m == 2, "n=%d m=%lld", g->n, (long long) g->m);
+	MF_CHECK(mf_degree(g, 0) == 1 && g->adj[g->off[0]] == 1 && g->wt[g->off[0]] == 3.5,
+			 "row 0 merged weight");
+	MF_CHECK(mf_degree(g, 1) == 2 && g->adj[g->off[1]] == 0 && g->adj[g->off[1] + 1] == 2,
+			 "row 1 sorted");
+	MF_CHECK(mf_degree(g, 2) == 1, "self-loop dropped");
+	MF_CHECK(mf_degree(g, 3) == 0, "isolated node kept");
+	mf_graph_free(g);
+}
+
+static void
+test_random_symmetric(void)
+{
+	enum {N = 300, E = 5000};
+	int32_t    *s = malloc(sizeof(int32_t) * E), *d = malloc(sizeof(int32_t) * E);
+	double	   *dense = calloc((size_t) N * N, sizeof(double));
+	unsigned	x = 12345;
+	int			ok = 1;
+	mf_graph   *g;
+
+	for (int i = 0; i < E; i++)
+	{
+		x = x * 1103515245u + 12345u; s[i] = (x >> 8) % N;
+		x = x * 1103515245u + 12345u; d[i] = (x >> 8) % N;
+		if (s[i] != d[i]) { dense[s[i] * N + d[i]] += 1; dense[d[i] * N + s[i]] += 1; }
+	}
+	g = mf_graph_build(N, E, s, d, NULL);
+	for (int v = 0; v < N; v++)
+	{
+		int64_t		k = g->off[v];
+
+		for (int u = 0; u < N; u++)
+			if (dense[v * N + u] > 0)
+			{
+				if (k >= g->off[v + 1] || g->adj[k] != u || g->wt[k] != dense[v * N + u]) ok = 0;
+				k++;
+			}
+		if (k != g->off[v + 1]) ok = 0;
+	}
+	MF_CHECK(ok, "CSR equals dense adjacency on a random multigraph");
+	mf_graph_free(g);
+	free(s); free(d); free(dense);
+}
+
+static void
+test_limit(void)
+{
+	int32_t		s[] = {0}, d[] = {1};
+
+	mf_mem_reset();
+	mf_mem_set_limit(64);
+	MF_EXPECT_ERROR(MF_ERR_LIMIT, mf_graph_build(1000, 1, s, d, NULL));
+	mf_mem_set_limit(0);
+	mf_mem_reset();
+}
+
+static void
+test_empty(void)
+{
+	mf_graph   *g = mf_graph_build(0, 0, NULL, NULL, NULL);
+
+	MF_CHECK(g->n == 0 && g->m == 0, "empty graph");
+	mf_graph_free(g);
+}
+
+int
+main(void)
+{
+	mf_test_init();
+	test_merge_and_loops();
+	test_random_symmetric();
+	test_limit();
+	test_empty();
+	MF_CHECK(mf_mem_in_use() == 0, "no core memory leaked: %zu", mf_mem_in_use());
+	return mf_test_done("test_graph");
+}
