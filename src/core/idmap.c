@@ -1,0 +1,277 @@
+/*
+ * idmap.c — open-addressing hash from key bytes to dense indices.
+ *
+ * Keys live back to back in one growing arena; the table stores (hash,
+ * index) pairs with linear probing, kept at most half full.  One arena
+ * instead of a pointer per key keeps a million ids in a few tens of MB.
+ */
+#include "idmap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct mf_idslot
+{
+	uint32_t	hash;
+	int32_t		idx;			/* -1 = empty */
+} mf_idslot;
+
+struct mf_idmap
+{
+	int32_t		count;
+	int32_t		cap_keys;		/* capacity of koff/klen */
+	uint64_t   *koff;			/* arena offset of each key */
+	uint32_t   *klen;
+	char	   *arena;
+	size_t		arena_used;
+	size_t		arena_cap;
+	mf_idslot  *slots;
+	uint32_t	nslots;			/* power of two */
+};
+
+static uint32_t
+hash_bytes(const void *key, uint32_t len)
+{
+	/* FNV-1a, then a final avalanche: fast on short ids, good enough spread */
+	const unsigned char *p = key;
+	uint64_t	h = 1469598103934665603ULL;
+
+	for (uint32_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 1099511628211ULL;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (uint32_t) h;
+}
+
+size_t
+mf_idmap_estimate(int64_t n, int64_t kb)
+{
+	size_t		per = sizeof(uint64_t) + sizeof(uint32_t) + 4 * sizeof(mf_idslot);
+
+	return mf_add_size(mf_mul_size((size_t) n, per), mf_mul_size((size_t) kb, 2));
+}
+
+mf_idmap *
+mf_idmap_create(void)
+{
+	mf_idmap   *m = mf_alloc0(sizeof(mf_idmap));
+
+	m->cap_keys = 1024;
+	m->koff = mf_alloc(sizeof(uint64_t) * m->cap_keys);
+	m->klen = mf_alloc(sizeof(uint32_t) * m->cap_keys);
+	m->arena_cap = 16384;
+	m->arena = mf_alloc(m->arena_cap);
+	m->nslots = 2048;
+	m->slots = mf_alloc(sizeof(mf_idslot) * m->nslots);
+	memset(m->slots, 0xff, sizeof(mf_idslot) * m->nslots);
+	return m;
+}
+
+void
+mf_idmap_free(mf_idmap *m)
+{
+	if (!m)
+		return;
+	mf_free(m->koff);
+	mf_free(m->klen);
+	mf_free(m->arena);
+	mf_free(m->slots);
+	mf_free(m);
+}
+
+static void
+rehash(mf_idmap *m, uint32_t nslots)
+{
+	mf_idslot  *ns = mf_alloc(mf_mul_size(nslots, sizeof(mf_idslot)));
+	uint32_t	mask = nslots - 1;
+
+	memset(ns, 0xff, sizeof(mf_idslot) * (size_t) nslots);
+	for (uint32_t i = 0; i < m->nslots; i++)
+	{
+		uint32_t	j;
+
+		if (m->slots[i].idx < 0)
+			continue;
+		j = m->slots[i].hash & mask;
+		while (ns[j].idx >= 0)
+			j = (j + 1) & mask;
+		ns[j] = m->slots[i];
+	}
+	mf_free(m->slots);
+	m->slots = ns;
+	m->nslots = nslots;
+}
+
+static int32_t
+probe(const mf_idmap *m, const void *key, uint32_t len, uint32_t h, uint32_t *slot)
+{
+	uint32_t	mask = m->nslots - 1;
+	uint32_t	j = h & mask;
+
+	for (;;)
+	{
+		int32_t		idx = m->slots[j].idx;
+
+		if (idx < 0)
+		{
+			*slot = j;
+			return -1;
+		}
+		if (m->slots[j].hash == h && m->klen[idx] == len &&
+			memcmp(m->arena + m->koff[idx], key, len) == 0)
+		{
+			*slot = j;
+			return idx;
+		}
+		j = (j + 1) & mask;
+	}
+}
+
+int32_t
+mf_idmap_find(const mf_idmap *m, const void *key, uint32_t len)
+{
+	uint32_t	slot;
+
+	return probe(m, key, len, hash_bytes(key, len), &slot);
+}
+
+int32_t
+mf_idmap_intern(mf_idmap *m, const void *key, uint32_t len)
+{
+	uint32_t	h = hash_bytes(key, len);
+	uint32_t	slot;
+	int32_t		idx = probe(m, key, len, h, &slot);
+
+	if (idx >= 0)
+		return idx;
+	if (len > MF_IDMAP_MAX_KEYLEN)
+		mf_error(MF_ERR_INVALID, "Node ids are meant to be short codes such as psn_no.",
+				 "node id is too long (%u bytes)", len);
+	if (m->count == INT32_MAX - 1)
+		mf_error(MF_ERR_LIMIT, "Split the input, e.g. by region.",
+				 "more than %d distinct node ids", INT32_MAX - 1);
+	if (m->count == m->cap_keys)
+	{
+		size_t		nc = (size_t) m->cap_keys * 2;
+
+		if (nc > INT32_MAX)
+			nc = INT32_MAX;
+		m->koff = mf_realloc(m->koff, mf_mul_size(nc, sizeof(uint64_t)));
+		m->klen = mf_realloc(m->klen, mf_mul_size(nc, sizeof(uint32_t)));
+		m->cap_keys = (int32_t) nc;
+	}
+	if (m->arena_used + len > m->arena_cap)
+	{
+		size_t		nc = m->arena_cap * 2;
+
+		while (nc < m->arena_used + len)
+			nc *= 2;
+		m->arena = mf_realloc(m->arena, nc);
+		m->arena_cap = nc;
+	}
+	idx = m->count++;
+	memcpy(m->arena + m->arena_used, key, len);
+	m->koff[idx] = m->arena_used;
+	m->klen[idx] = len;
+	m->arena_used += len;
+	m->slots[slot].hash = h;
+	m->slots[slot].idx = idx;
+	if ((uint64_t) m->count * 2 > m->nslots)
+		rehash(m, m->nslots * 2);
+	return idx;
+}
+
+int32_t
+mf_idmap_count(const mf_idmap *m)
+{
+	return m->count;
+}
+
+const char *
+mf_idmap_key(const mf_idmap *m, int32_t idx, uint32_t *len)
+{
+	*len = m->klen[idx];
+	return m->arena + m->koff[idx];
+}
+
+/* qsort has no context argument; the sort runs single-threaded in a backend */
+static const mf_idmap *sort_map;
+
+static int
+cmp_keys(const void *a, const void *b)
+{
+	int32_t		x = *(const int32_t *) a,
+				y = *(const int32_t *) b;
+	uint32_t	lx = sort_map->klen[x],
+				ly = sort_map->klen[y];
+	int			c = memcmp(sort_map->arena + sort_map->koff[x],
+						   sort_map->arena + sort_map->koff[y], lx < ly ? lx : ly);
+
+	if (c != 0)
+		return c;
+	return (lx > ly) - (lx < ly);
+}
+
+void
+mf_idmap_sort(mf_idmap *m, int32_t *remap)
+{
+	int32_t		n = m->count;
+	int32_t    *order = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(int32_t)));
+	uint64_t   *koff = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(uint64_t)));
+	uint32_t   *klen = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(uint32_t)));
+
+	for (int32_t i = 0; i < n; i++)
+		order[i] = i;
+	sort_map = m;
+	mf_interrupt_check();
+	qsort(order, n, sizeof(int32_t), cmp_keys);
+	sort_map = NULL;
+	for (int32_t i = 0; i < n; i++)
+	{
+		koff[i] = m->koff[order[i]];
+		klen[i] = m->klen[order[i]];
+		if (remap)
+			remap[order[i]] = i;
+	}
+	mf_free(m->koff);
+	mf_free(m->klen);
+	m->koff = koff;
+	m->klen = klen;
+	m->cap_keys = n + 1;
+	/* slots hold old indices: rebuild them */
+	memset(m->slots, 0xff, sizeof(mf_idslot) * (size_t) m->nslots);
+	for (int32_t i = 0; i < n; i++)
+	{
+		uint32_t	h = hash_bytes(m->arena + koff[i], klen[i]);
+		uint32_t	j = h & (m->nslots - 1);
+
+		while (m->slots[j].idx >= 0)
+			j = (j + 1) & (m->nslots - 1);
+		m->slots[j].hash = h;
+		m->slots[j].idx = i;
+	}
+	mf_free(order);
+}
+
+void
+mf_idmap_encode_int(int64_t v, unsigned char out[8])
+{
+	uint64_t	u = (uint64_t) v ^ (1ULL << 63);
+
+	for (int i = 7; i >= 0; i--)
+	{
+		out[i] = (unsigned char) (u & 0xff);
+		u >>= 8;
+	}
+}
+
+int64_t
+mf_idmap_decode_int(const unsigned char in[8])
+{
+	uint64_t	u = 0;
+
+	for (int i = 0; i < 8; i++)
+		u = (u << 8) | in[i];
+	return (int64_t) (u ^ (1ULL << 63));
+}

@@ -1,0 +1,267 @@
+/*
+ * Unit tests for the co-visit sweep: a brute-force O(n^2) reference on random
+ * visits (with ties, duplicates and crowds), multi-pass partitioning under a
+ * small budget, by-day output and parameter validation.
+ */
+#include <math.h>
+
+#include "mf_test.h"
+#include "covisit.h"
+#include "idmap.h"
+
+#define MAXP 60
+
+typedef struct ref_pair
+{
+	double		w;
+	int			cov;
+	int			ndays;
+	int			dayseen[64];
+	int64_t		first, last;
+} ref_pair;
+
+static ref_pair refp[MAXP][MAXP];
+
+typedef struct got_pair
+{
+	int			seen;
+	mf_covisit_edge e;
+} got_pair;
+static got_pair got[MAXP][MAXP];
+static int	bad_order;
+static int32_t last_a = -1;
+
+static void
+sink(const mf_covisit_edge *e, void *arg)
+{
+	(void) arg;
+	if (e->a >= e->b)
+		bad_order++;
+	got[e->a][e->b].seen++;
+	got[e->a][e->b].e = *e;
+	last_a = e->a;
+}
+
+/* brute force straight from the definitions in covisit.h */
+static void
+reference(const mf_visit *in, int nv, const mf_covisit_params *p)
+{
+	mf_visit	v[4096];
+	int			n = 0;
+
+	memset(refp, 0, sizeof(refp));
+	/* dedupe (provider, t, person) */
+	for (int i = 0; i < nv; i++)
+	{
+		int			dup = 0;
+
+		for (int j = 0; j < n; j++)
+			if (v[j].provider == in[i].provider && v[j].t == in[i].t && v[j].person == in[i].person)
+				dup = 1;
+		if (!dup)
+			v[n++] = in[i];
+	}
+	for (int x = 0; x < n; x++)
+		for (int y = 0; y < n; y++)
+		{
+			int			c = 0;
+			int			a, b;
+			ref_pair   *r;
+
+			if (x == y || v[x].provider != v[y].provider || v[x].person == v[y].person)
+				continue;
+			/* x is the earlier; break time ties by index so each pair counts once */
+			if (v[y].t < v[x].t || (v[y].t == v[x].t && y < x))
+				continue;
+			if (v[y].t - v[x].t > p->window)
+				continue;
+			for (int z = 0; z < n; z++)
+				if (v[z].provider == v[x].provider && v[z].t >= v[x].t - p->window && v[z].t <= v[y].t + p->window)
+					c++;
+			if (c > p->max_crowd)
+				continue;
+			a = v[x].person < v[y].person ? v[x].person : v[y].person;
+			b = v[x].person < v[y].person ? v[y].person : v[x].person;
+			r = &refp[a][b];
+			if (r->cov == 0 || v[x].t < r->first)
+				r->first = v[x].t;
+			if (r->cov == 0 || v[x].t > r->last)
+				r->last = v[x].t;
+			r->cov++;
+			r->w += 1.0 / (c - 1);
+			if (!r->dayseen[v[x].day])
+			{
+				r->dayseen[v[x].day] = 1;
+				r->ndays++;
+			}
+		}
+}
+
+static void
+random_case(unsigned seed, int nv, int npersons, int nprov, const mf_covisit_params *p,
+			size_t limit)
+{
+	mf_visit	v[4096];
+	int64_t		n = nv;
+	mf_covisit_stats st;
+	int			mism = 0;
+
+	for (int i = 0; i < nv; i++)
+	{
+		seed = seed * 1103515245u + 12345u;
+		v[i].person = (seed >> 8) % npersons;
+		seed = seed * 1103515245u + 12345u;
+		v[i].provider = (seed >> 8) % nprov;
+		seed = seed * 1103515245u + 12345u;
+		v[i].day = (seed >> 8) % 20;
+		seed = seed * 1103515245u + 12345u;
+		/* minutes within the day, coarse so ties happen */
+		v[i].t = (int64_t) v[i].day * 86400000000LL + (int64_t) ((seed >> 8) % 60) * 60000000LL * 5;
+		v[i].pad = 0;
+		if (i > 0 && (seed & 15) == 0)
+			v[i] = v[i - 1];	/* exact duplicate */
+	}
+	reference(v, nv, p);
+	memset(got, 0, sizeof(got));
+	bad_order = 0;
+	mf_mem_reset();
+	mf_mem_set_limit(limit);
+	mf_covisit_run(v, &n, npersons, p, sink, NULL, &st);
+	mf_mem_set_limit(0);
+	for (int a = 0; a < npersons; a++)
+		for (int b = a + 1; b < npersons; b++)
+		{
+			ref_pair   *r = &refp[a][b];
+			int			want = r->cov > 0 && r->ndays >= p->min_days;
+
+			if (want != (got[a][b].seen == 1))
+			{
+				mism++;
+				continue;
+			}
+			if (!want)
+				continue;
+			if (got[a][b].e.covisits != r->cov || got[a][b].e.days != r->ndays ||
+				fabs(got[a][b].e.weight - r->w) > 1e-9 ||
+				got[a][b].e.first != r->first || got[a][b].e.last != r->last)
+				mism++;
+		}
+	MF_CHECK(mism == 0 && bad_order == 0,
+			 "seed %u: %d mismatches vs brute force (passes %d)", seed, mism, st.passes);
+	if (limit > 0)
+		MF_CHECK(st.events == 0 || st.passes > 1, "small budget forces several passes");
+	MF_CHECK(mf_mem_in_use() == 0, "memory returned");
+}
+
+static void
+test_by_day(void)
+{
+	/* persons 0 and 1 together on day 0 twice and day 3 once */
+	mf_visit	v[] = {
+		{1000, 0, 0, 0, 0}, {1000 + 60, 1, 0, 0, 0},
+		{5000, 0, 0, 0, 0}, {5000 + 30, 1, 0, 0, 0},
+		{3 * 86400000000LL, 1, 0, 3, 0}, {3 * 86400000000LL + 10, 0, 0, 3, 0},
+	};
+	int64_t		n = 6;
+	mf_covisit_params p = {1000, 1, 100, true};
+	mf_covisit_stats st;
+
+	memset(got, 0, sizeof(got));
+	mf_covisit_run(v, &n, 2, &p, sink, NULL, &st);
+	MF_CHECK(st.edges == 2, "by_day gives one record per day: %lld", (long long) st.edges);
+	MF_CHECK(got[0][1].e.day == 3 && got[0][1].e.covisits == 1, "last record is day 3");
+}
+
+static void
+test_params(void)
+{
+	mf_visit	v[1] = {{0, 0, 0, 0, 0}};
+	int64_t		n = 1;
+	mf_covisit_stats st;
+	mf_covisit_params bad1 = {0, 1, 100, false};
+	mf_covisit_params bad2 = {10, 0, 100, false};
+	mf_covisit_params bad3 = {10, 1, 1, false};
+
+	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_covisit_run(v, &n, 1, &bad1, sink, NULL, &st));
+	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_covisit_run(v, &n, 1, &bad2, sink, NULL, &st));
+	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_covisit_run(v, &n, 1, &bad3, sink, NULL, &st));
+}
+
+static void
+test_crowd_cap(void)
+{
+	/* 50 persons in one minute: capped at 10, nothing comes out */
+	mf_visit	v[50];
+	int64_t		n = 50;
+	mf_covisit_params p = {60000000LL, 1, 10, false};
+	mf_covisit_stats st;
+
+	for (int i = 0; i < 50; i++)
+		v[i] = (mf_visit) {i * 1000LL, i, 0, 0, 0};
+	memset(got, 0, sizeof(got));
+	mf_covisit_run(v, &n, 50, &p, sink, NULL, &st);
+	MF_CHECK(st.edges == 0 && st.capped_windows == 49 && st.largest_crowd == 50,
+			 "crowd cap: edges %lld capped %lld largest %lld", (long long) st.edges,
+			 (long long) st.capped_windows, (long long) st.largest_crowd);
+}
+
+static void
+test_idmap(void)
+{
+	mf_idmap   *m = mf_idmap_create();
+	char		buf[32];
+	int32_t		remap[3000];
+	int			ok = 1;
+
+	for (int i = 2999; i >= 0; i--)
+	{
+		int			len = snprintf(buf, sizeof(buf), "P%05d", (i * 7919) % 3000);
+
+		mf_idmap_intern(m, buf, len);
+	}
+	MF_CHECK(mf_idmap_count(m) == 3000, "3000 distinct keys");
+	MF_CHECK(mf_idmap_intern(m, "P00007", 6) == mf_idmap_find(m, "P00007", 6), "intern is idempotent");
+	mf_idmap_sort(m, remap);
+	for (int i = 0; i < 3000; i++)
+	{
+		uint32_t	len;
+		const char *k = mf_idmap_key(m, i, &len);
+
+		snprintf(buf, sizeof(buf), "P%05d", i);
+		if (len != 6 || memcmp(k, buf, 6) != 0 || mf_idmap_find(m, buf, 6) != i)
+			ok = 0;
+	}
+	MF_CHECK(ok, "sorted order is key order and lookups follow");
+	MF_CHECK(mf_idmap_find(m, "nope", 4) == -1, "absent key");
+	{
+		unsigned char a[8], b[8];
+
+		mf_idmap_encode_int(-5, a);
+		mf_idmap_encode_int(3, b);
+		MF_CHECK(memcmp(a, b, 8) < 0 && mf_idmap_decode_int(a) == -5, "int encoding keeps order");
+	}
+	mf_idmap_free(m);
+}
+
+int
+main(void)
+{
+	mf_covisit_params p1 = {30 * 60000000LL, 1, 100, false};
+	mf_covisit_params p2 = {10 * 60000000LL, 2, 100, false};
+	mf_covisit_params p3 = {60 * 60000000LL, 1, 4, false};
+
+	mf_test_init();
+	for (unsigned s = 1; s <= 40; s++)
+	{
+		random_case(s, 300 + s * 10, MAXP, 3, &p1, 0);
+		random_case(s + 100, 400, MAXP, 2, &p2, 0);
+		random_case(s + 200, 500, MAXP, 2, &p3, 0);
+	}
+	random_case(999, 2000, MAXP, 2, &p1, 150000);	/* forces several passes */
+	test_by_day();
+	test_params();
+	test_crowd_cap();
+	test_idmap();
+	MF_CHECK(mf_mem_in_use() == 0, "no leak");
+	return mf_test_done("test_covisit");
+}
