@@ -29,6 +29,8 @@ all:
 	@$(MAKE) --no-print-directory all
 endif
 
+all: sql/$(EXTENSION)--$(EXTVERSION).sql
+
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql))

@@ -1,0 +1,651 @@
+/*
+ * covisit_agg.c — medfraud.covisit_agg(), the co-visit graph as an aggregate,
+ * and medfraud.covisit_pairs()/covisit_days() that unpack its result.
+ *
+ * The aggregate collects the visits of one group (GROUP BY fixmedins_code, or
+ * any grouping the user writes) and its final function runs the same core
+ * sweep as covisit_edges over them.  The state is a flat array of (time, day,
+ * key length) plus the key bytes: combining two partial states is a
+ * concatenation, which is what makes the aggregate cheap to run in parallel
+ * workers (COMBINEFUNC/SERIALFUNC/DESERIALFUNC).  Ids are interned only in
+ * the final function.
+ *
+ * The result is a bytea "co-visit set" (format below, versioned); the
+ * unpacking functions validate it fully and never trust its bytes.
+ */
+#include "mf_pg.h"
+
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/memutils.h"
+#include "utils/tuplestore.h"
+
+#include "covisit.h"
+
+PG_FUNCTION_INFO_V1(medfraud_covisit_agg_trans);
+PG_FUNCTION_INFO_V1(medfraud_covisit_agg_combine);
+PG_FUNCTION_INFO_V1(medfraud_covisit_agg_serial);
+PG_FUNCTION_INFO_V1(medfraud_covisit_agg_deserial);
+PG_FUNCTION_INFO_V1(medfraud_covisit_agg_final);
+PG_FUNCTION_INFO_V1(medfraud_covisit_pairs);
+
+#define STATE_VERSION 1
+#define SET_MAGIC "MFCV"
+#define SET_VERSION 1
+
+typedef struct agg_visit
+{
+	int64		t;
+	int32		day;
+	uint32		keylen;
+} agg_visit;
+
+typedef struct covisit_state
+{
+	int64		window;
+	int32		max_crowd;
+	uint8		kind;			/* mf_keykind */
+	int64		n;
+	int64		cap;
+	agg_visit  *v;
+	char	   *keys;
+	int64		kused;
+	int64		kcap;
+	mf_daycache dc;
+} covisit_state;
+
+/* serialized state header; followed by n agg_visit and kused key bytes */
+typedef struct state_header
+{
+	uint8		version;
+	uint8		kind;
+	uint16		zero;
+	int32		max_crowd;
+	int64		window;
+	int64		n;
+	int64		kused;
+} state_header;
+
+/* co-visit set: header, then npersons (uint32 len, bytes), then records */
+typedef struct set_header
+{
+	char		magic[4];
+	uint8		version;
+	uint8		kind;
+	uint16		zero;
+	int32		npersons;
+	int32		zero2;
+	int64		nrecords;
+} set_header;
+
+typedef struct set_record
+{
+	int32		a;
+	int32		b;
+	int32		day;
+	int32		covisits;
+	double		weight;
+	int64		first;
+	int64		last;
+} set_record;
+
+static void
+check_state_size(int64 n, int64 kbytes)
+{
+	Size		need = add_size(mul_size((Size) n, sizeof(agg_visit)), (Size) kbytes);
+
+	if (need > (Size) mf_max_graph_memory_kb * 1024 || need > MaxAllocSize - sizeof(state_header))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("covisit_agg group holds more visits than medfraud.max_graph_memory allows"),
+				 errdetail("%lld visits need %zu kB; the limit is %d kB.", (long long) n,
+						   need / 1024, mf_max_graph_memory_kb),
+				 errhint("Group more finely (e.g. by provider and month) or raise medfraud.max_graph_memory.")));
+}
+
+static void
+state_reserve(covisit_state *s, int64 nmore, int64 kmore)
+{
+	if (s->n + nmore > s->cap)
+	{
+		int64		nc = Max(s->cap * 2, s->n + nmore);
+
+		check_state_size(nc, s->kused + kmore);
+		s->v = repalloc_huge(s->v, mul_size((Size) nc, sizeof(agg_visit)));
+		s->cap = nc;
+	}
+	if (s->kused + kmore > s->kcap)
+	{
+		int64		kc = Max(s->kcap * 2, s->kused + kmore);
+
+		check_state_size(s->n + nmore, kc);
+		s->keys = repalloc_huge(s->keys, (Size) kc);
+		s->kcap = kc;
+	}
+}
+
+static covisit_state *
+state_new(MemoryContext aggctx, uint8 kind, int64 window, int32 max_crowd)
+{
+	covisit_state *s = MemoryContextAllocZero(aggctx, sizeof(covisit_state));
+
+	s->kind = kind;
+	s->window = window;
+	s->max_crowd = max_crowd;
+	s->cap = 64;
+	s->v = MemoryContextAlloc(aggctx, sizeof(agg_visit) * s->cap);
+	s->kcap = 1024;
+	s->keys = MemoryContextAlloc(aggctx, s->kcap);
+	return s;
+}
+
+static MemoryContext
+agg_context(FunctionCallInfo fcinfo, const char *fn)
+{
+	MemoryContext ctx;
+
+	if (!AggCheckCallContext(fcinfo, &ctx))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s called in non-aggregate context", fn)));
+	return ctx;
+}
+
+static void
+params_must_match(int64 w1, int32 c1, int64 w2, int32 c2)
+{
+	if (w1 != w2 || c1 != c2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("time_window and max_crowd must be the same for every row of a covisit_agg group"),
+				 errhint("Pass constants, e.g. covisit_agg(psn_no, setl_time, '30 minutes').")));
+}
+
+/*
+ * covisit_agg_trans(state, person text|bigint, at timestamptz,
+ *                   time_window interval [, max_crowd int])
+ */
+Datum
+medfraud_covisit_agg_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx = agg_context(fcinfo, "covisit_agg_trans");
+	covisit_state *s = PG_ARGISNULL(0) ? NULL : (covisit_state *) PG_GETARG_POINTER(0);
+	Oid			ptype = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	int32		max_crowd = 100;
+	int64		window;
+	unsigned char kb[8];
+	uint32_t	klen;
+	const char *key;
+	agg_visit  *v;
+
+	if (PG_ARGISNULL(3) || (PG_NARGS() > 4 && PG_ARGISNULL(4)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("time_window and max_crowd must not be NULL")));
+	if (PG_NARGS() > 4)
+		max_crowd = PG_GETARG_INT32(4);
+	if (s == NULL)
+	{
+		window = mf_interval_usecs(PG_GETARG_INTERVAL_P(3), "time_window");
+		if (max_crowd < 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("max_crowd must be at least 2"),
+					 errhint("A window needs room for at least two visits; the default is 100.")));
+		s = state_new(aggctx, ptype == TEXTOID || ptype == VARCHAROID || ptype == BPCHAROID ?
+					  MF_KEY_TEXT : MF_KEY_INT, window, max_crowd);
+	}
+	else
+	{
+		window = mf_interval_usecs(PG_GETARG_INTERVAL_P(3), "time_window");
+		params_must_match(s->window, s->max_crowd, window, max_crowd);
+	}
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("covisit_agg got a NULL person or time"),
+				 errhint("Filter them out: WHERE psn_no IS NOT NULL AND setl_time IS NOT NULL.")));
+
+	key = mf_datum_key(PG_GETARG_DATUM(1), ptype, (mf_keykind) s->kind, kb, &klen);
+	state_reserve(s, 1, klen);
+	v = &s->v[s->n++];
+	v->t = PG_GETARG_TIMESTAMPTZ(2);
+	v->day = mf_local_day(&s->dc, v->t);
+	v->keylen = klen;
+	memcpy(s->keys + s->kused, key, klen);
+	s->kused += klen;
+	PG_RETURN_POINTER(s);
+}
+
+static void
+state_append(covisit_state *dst, const covisit_state *src)
+{
+	state_reserve(dst, src->n, src->kused);
+	memcpy(dst->v + dst->n, src->v, sizeof(agg_visit) * src->n);
+	memcpy(dst->keys + dst->kused, src->keys, src->kused);
+	dst->n += src->n;
+	dst->kused += src->kused;
+}
+
+Datum
+medfraud_covisit_agg_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx = agg_context(fcinfo, "covisit_agg_combine");
+	covisit_state *a = PG_ARGISNULL(0) ? NULL : (covisit_state *) PG_GETARG_POINTER(0);
+	covisit_state *b = PG_ARGISNULL(1) ? NULL : (covisit_state *) PG_GETARG_POINTER(1);
+
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	if (a == NULL)
+	{
+		/* copy: b may live in a context that dies before ours */
+		a = state_new(aggctx, b->kind, b->window, b->max_crowd);
+		state_append(a, b);
+		PG_RETURN_POINTER(a);
+	}
+	if (a->kind != b->kind)
+		elog(ERROR, "covisit_agg states of different id kinds cannot be combined");
+	params_must_match(a->window, a->max_crowd, b->window, b->max_crowd);
+	state_append(a, b);
+	PG_RETURN_POINTER(a);
+}
+
+Datum
+medfraud_covisit_agg_serial(PG_FUNCTION_ARGS)
+{
+	covisit_state *s;
+	state_header h;
+	Size		vbytes,
+				total;
+	bytea	   *out;
+	char	   *p;
+
+	agg_context(fcinfo, "covisit_agg_serial");
+	s = (covisit_state *) PG_GETARG_POINTER(0);
+	vbytes = mul_size((Size) s->n, sizeof(agg_visit));
+	total = add_size(add_size(VARHDRSZ + sizeof(h), vbytes), (Size) s->kused);
+	if (total > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("covisit_agg partial state exceeds 1 GB"),
+				 errhint("Group more finely, or disable parallel aggregation for this query.")));
+	memset(&h, 0, sizeof(h));
+	h.version = STATE_VERSION;
+	h.kind = s->kind;
+	h.max_crowd = s->max_crowd;
+	h.window = s->window;
+	h.n = s->n;
+	h.kused = s->kused;
+	out = palloc(total);
+	SET_VARSIZE(out, total);
+	p = VARDATA(out);
+	memcpy(p, &h, sizeof(h));
+	memcpy(p + sizeof(h), s->v, vbytes);
+	memcpy(p + sizeof(h) + vbytes, s->keys, s->kused);
+	PG_RETURN_BYTEA_P(out);
+}
+
+static void
+bad_state(const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid covisit_agg state: %s", why)));
+}
+
+Datum
+medfraud_covisit_agg_deserial(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx = agg_context(fcinfo, "covisit_agg_deserial");
+	bytea	   *in = PG_GETARG_BYTEA_PP(0);
+	const char *p = VARDATA_ANY(in);
+	Size		len = VARSIZE_ANY_EXHDR(in);
+	state_header h;
+	covisit_state *s;
+	int64		ksum = 0;
+
+	if (len < sizeof(h))
+		bad_state("truncated header");
+	memcpy(&h, p, sizeof(h));
+	if (h.version != STATE_VERSION)
+		bad_state("unknown version");
+	if ((h.kind != MF_KEY_TEXT && h.kind != MF_KEY_INT) || h.n < 0 || h.kused < 0 ||
+		h.window <= 0 || h.max_crowd < 2)
+		bad_state("bad header values");
+	if ((uint64) h.n > (len - sizeof(h)) / sizeof(agg_visit) ||
+		(Size) h.n * sizeof(agg_visit) + (Size) h.kused != len - sizeof(h))
+		bad_state("length does not match its contents");
+	s = state_new(aggctx, h.kind, h.window, h.max_crowd);
+	state_reserve(s, h.n, h.kused);
+	memcpy(s->v, p + sizeof(h), sizeof(agg_visit) * h.n);
+	memcpy(s->keys, p + sizeof(h) + sizeof(agg_visit) * h.n, h.kused);
+	for (int64 i = 0; i < h.n; i++)
+	{
+		if (s->v[i].keylen > MF_IDMAP_MAX_KEYLEN)
+			bad_state("key too long");
+		ksum += s->v[i].keylen;
+	}
+	if (ksum != h.kused)
+		bad_state("key lengths do not add up");
+	s->n = h.n;
+	s->kused = h.kused;
+	PG_RETURN_POINTER(s);
+}
+
+/* the final function's sink: appends records to a growing array */
+typedef struct rec_buf
+{
+	set_record *r;
+	int64		n;
+	int64		cap;
+} rec_buf;
+
+static void
+rec_sink(const mf_covisit_edge *e, void *arg)
+{
+	rec_buf    *b = arg;
+	set_record *r;
+
+	if (b->n == b->cap)
+	{
+		b->cap *= 2;
+		b->r = mf_realloc(b->r, mf_mul_size((size_t) b->cap, sizeof(set_record)));
+	}
+	r = &b->r[b->n++];
+	r->a = e->a;
+	r->b = e->b;
+	r->day = e->day;
+	r->covisits = e->covisits;
+	r->weight = e->weight;
+	r->first = e->first;
+	r->last = e->last;
+}
+
+static int
+cmp_record(const void *x, const void *y)
+{
+	const set_record *a = x,
+			   *b = y;
+
+	if (a->a != b->a)
+		return a->a < b->a ? -1 : 1;
+	if (a->b != b->b)
+		return a->b < b->b ? -1 : 1;
+	return (a->day > b->day) - (a->day < b->day);
+}
+
+Datum
+medfraud_covisit_agg_final(PG_FUNCTION_ARGS)
+{
+	covisit_state *s;
+	MemoryContext ctx,
+				old;
+	mf_idmap   *m;
+	mf_visit   *vis;
+	int64		nv,
+				off = 0;
+	int32_t    *remap,
+			   *compact;
+	int32		np,
+				nused = 0;
+	mf_covisit_params p;
+	mf_covisit_stats st;
+	rec_buf		rb;
+	Size		total;
+	bytea	   *out;
+	char	   *w;
+	set_header	h;
+
+	agg_context(fcinfo, "covisit_agg_final");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	s = (covisit_state *) PG_GETARG_POINTER(0);
+	old = CurrentMemoryContext;
+	ctx = mf_pg_begin("medfraud covisit_agg");
+
+	m = mf_idmap_create();
+	nv = s->n;
+	vis = mf_alloc(mf_mul_size((size_t) nv + 1, sizeof(mf_visit)));
+	for (int64 i = 0; i < nv; i++)
+	{
+		MF_INTERRUPT_EVERY(i);
+		vis[i].t = s->v[i].t;
+		vis[i].day = s->v[i].day;
+		vis[i].provider = 0;
+		vis[i].pad = 0;
+		vis[i].person = mf_idmap_intern(m, s->keys + off, s->v[i].keylen);
+		off += s->v[i].keylen;
+	}
+	np = mf_idmap_count(m);
+	remap = mf_alloc(mf_mul_size((size_t) np + 1, sizeof(int32_t)));
+	mf_idmap_sort(m, remap);
+	for (int64 i = 0; i < nv; i++)
+		vis[i].person = remap[vis[i].person];
+
+	p.window = s->window;
+	p.max_crowd = s->max_crowd;
+	p.min_days = 1;
+	p.by_day = true;
+	rb.cap = 1024;
+	rb.n = 0;
+	rb.r = mf_alloc(sizeof(set_record) * rb.cap);
+	mf_covisit_run(vis, &nv, np, &p, rec_sink, &rb, &st);
+	if (st.capped_events > 0)
+		ereport(NOTICE,
+				(errmsg("covisit_agg skipped %lld co-visit pairs in windows of more than max_crowd = %d visits",
+						(long long) st.capped_events, p.max_crowd),
+				 errdetail("The largest window in this group held %lld visits.",
+						   (long long) st.largest_crowd)));
+
+	/* several passes emit `a` out of order: the set is sorted by (a, b, day) */
+	if (st.passes > 1)
+		qsort(rb.r, (size_t) rb.n, sizeof(set_record), cmp_record);
+
+	/* keep only persons that appear in a record, numbered in key order */
+	compact = remap;			/* reuse: sorted index -> compact index */
+	for (int32 i = 0; i < np; i++)
+		compact[i] = -1;
+	for (int64 i = 0; i < rb.n; i++)
+	{
+		compact[rb.r[i].a] = 0;
+		compact[rb.r[i].b] = 0;
+	}
+	total = VARHDRSZ + sizeof(set_header);
+	for (int32 i = 0; i < np; i++)
+		if (compact[i] == 0)
+		{
+			uint32_t	len;
+
+			(void) mf_idmap_key(m, i, &len);
+			compact[i] = nused++;
+			total = add_size(total, sizeof(uint32) + len);
+		}
+	total = add_size(total, mul_size((Size) rb.n, sizeof(set_record)));
+	if (total > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("covisit_agg result for one group exceeds 1 GB"),
+				 errhint("Group more finely, e.g. GROUP BY fixmedins_code, date_trunc('month', setl_time).")));
+
+	MemoryContextSwitchTo(old);
+	out = palloc(total);
+	SET_VARSIZE(out, total);
+	w = VARDATA(out);
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, SET_MAGIC, 4);
+	h.version = SET_VERSION;
+	h.kind = s->kind;
+	h.npersons = nused;
+	h.nrecords = rb.n;
+	memcpy(w, &h, sizeof(h));
+	w += sizeof(h);
+	for (int32 i = 0; i < np; i++)
+		if (compact[i] >= 0)
+		{
+			uint32_t	len;
+			const char *k = mf_idmap_key(m, i, &len);
+
+			memcpy(w, &len, sizeof(uint32));
+			memcpy(w + sizeof(uint32), k, len);
+			w += sizeof(uint32) + len;
+		}
+	for (int64 i = 0; i < rb.n; i++)
+	{
+		set_record	r = rb.r[i];
+
+		r.a = compact[r.a];
+		r.b = compact[r.b];
+		memcpy(w, &r, sizeof(r));
+		w += sizeof(r);
+	}
+	mf_pg_end(ctx);
+	PG_RETURN_BYTEA_P(out);
+}
+
+static void
+bad_set(const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid co-visit set: %s", why),
+			 errhint("Pass the result of medfraud.covisit_agg() unchanged.")));
+}
+
+/*
+ * covisit_pairs(cv bytea, by_day bool): rows of a co-visit set.  by_day =
+ * false merges a pair's days (the covisit_edges shape with day = first day);
+ * true gives one row per pair and day.
+ */
+Datum
+medfraud_covisit_pairs(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bytea	   *in;
+	const char *p,
+			   *end;
+	bool		by_day = PG_NARGS() > 1 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	set_header	h;
+	const char **kptr;
+	uint32	   *klen;
+	MemoryContext rowctx;
+	set_record	cur = {0};
+	int32		days = 0;
+	bool		have = false;
+	int64		prev_a = -1,
+				prev_b = -1;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0))
+		return (Datum) 0;
+	in = PG_GETARG_BYTEA_PP(0);
+	p = VARDATA_ANY(in);
+	end = p + VARSIZE_ANY_EXHDR(in);
+	if ((Size) (end - p) < sizeof(h))
+		bad_set("truncated header");
+	memcpy(&h, p, sizeof(h));
+	p += sizeof(h);
+	if (memcmp(h.magic, SET_MAGIC, 4) != 0)
+		bad_set("not a co-visit set");
+	if (h.version != SET_VERSION)
+		bad_set("unknown version");
+	if ((h.kind != MF_KEY_TEXT && h.kind != MF_KEY_INT) || h.npersons < 0 || h.nrecords < 0)
+		bad_set("bad header values");
+	if ((Size) h.npersons > (Size) (end - p) / sizeof(uint32))
+		bad_set("truncated");
+	kptr = palloc(sizeof(char *) * (h.npersons + 1));
+	klen = palloc(sizeof(uint32) * (h.npersons + 1));
+	for (int32 i = 0; i < h.npersons; i++)
+	{
+		if ((Size) (end - p) < sizeof(uint32))
+			bad_set("truncated");
+		memcpy(&klen[i], p, sizeof(uint32));
+		p += sizeof(uint32);
+		if (klen[i] > (Size) (end - p) || (h.kind == MF_KEY_INT && klen[i] != 8))
+			bad_set("bad id length");
+		kptr[i] = p;
+		p += klen[i];
+	}
+	if ((Size) (end - p) != (Size) h.nrecords * sizeof(set_record) ||
+		(uint64) h.nrecords > (Size) (end - p) / sizeof(set_record) + 1)
+		bad_set("record count does not match its length");
+
+	rowctx = AllocSetContextCreate(CurrentMemoryContext, "medfraud covisit_pairs row",
+								   ALLOCSET_SMALL_SIZES);
+	for (int64 i = 0; i <= h.nrecords; i++)
+	{
+		set_record	r = {0};
+		bool		flush;
+
+		if (i < h.nrecords)
+		{
+			memcpy(&r, p + i * sizeof(set_record), sizeof(r));
+			if (r.a < 0 || r.b <= r.a || r.b >= h.npersons || r.covisits < 1 ||
+				!(r.weight >= 0) || r.last < r.first)
+				bad_set("bad record");
+			if (r.a < prev_a || (r.a == prev_a && r.b < prev_b))
+				bad_set("records out of order");
+			prev_a = r.a;
+			prev_b = r.b;
+		}
+		flush = have && (i == h.nrecords || by_day || r.a != cur.a || r.b != cur.b);
+		if (flush)
+		{
+			Datum		values[8];
+			bool		nulls[8] = {0};
+			MemoryContext old = MemoryContextSwitchTo(rowctx);
+
+			for (int k = 0; k < 2; k++)
+			{
+				int32		idx = k == 0 ? cur.a : cur.b;
+
+				if (h.kind == MF_KEY_INT)
+				{
+					char		buf[32];
+
+					snprintf(buf, sizeof(buf), INT64_FORMAT,
+							 (int64) mf_idmap_decode_int((const unsigned char *) kptr[idx]));
+					values[k] = PointerGetDatum(cstring_to_text(buf));
+				}
+				else
+					values[k] = PointerGetDatum(cstring_to_text_with_len(kptr[idx], klen[idx]));
+			}
+			values[2] = DateADTGetDatum(cur.day);
+			values[3] = Float8GetDatum(cur.weight);
+			values[4] = Int32GetDatum(cur.covisits);
+			values[5] = Int32GetDatum(days);
+			values[6] = TimestampTzGetDatum(cur.first);
+			values[7] = TimestampTzGetDatum(cur.last);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(rowctx);
+			have = false;
+		}
+		if (i == h.nrecords)
+			break;
+		if (!have)
+		{
+			cur = r;
+			days = 1;
+			have = true;
+		}
+		else
+		{
+			/* same pair, next day: merge */
+			cur.weight += r.weight;
+			cur.covisits += r.covisits;
+			cur.first = Min(cur.first, r.first);
+			cur.last = Max(cur.last, r.last);
+			days++;
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	return (Datum) 0;
+}
