@@ -1,6 +1,13 @@
 -- GENERATED from sql/install/*.sql by make: edit those files, not this one.
 \echo Use "CREATE EXTENSION medfraud" to load this file. \quit
 
+-- ===== sql/install/10_schema.sql
+-- The extension schema.  Functions run as the caller (SECURITY INVOKER) and
+-- read claims with the caller's privileges, so using them exposes nothing;
+-- result tables (later versions) carry their own grants to the
+-- medfraud_analyst / medfraud_admin roles.
+GRANT USAGE ON SCHEMA medfraud TO PUBLIC;
+
 -- ===== sql/install/20_covisit.sql
 -- Co-visit graph: who visits the same provider within a short window, how
 -- often and on how many days.  Definitions: docs/design.md, src/core/covisit.h.

@@ -13,7 +13,7 @@ PKGS=(
   "postgresql-$PGV-cron"
   libtap-parser-sourcehandler-pgtap-perl   # pg_prove
   postgresql-common                         # pg_virtualenv
-  python3-networkx python3-igraph python3-numpy  # reference implementations
+  python3-networkx python3-igraph python3-numpy python3-psycopg2  # references
   locales
 )
 

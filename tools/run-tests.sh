@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The whole test suite, in a throwaway PostgreSQL 15 cluster (pg_virtualenv):
+#   1. unit tests of the pure C core (no server)
+#   2. pg_regress: exact outputs of small cases (sql/*.sql vs expected/*.out)
+#   3. pgTAP via pg_prove: behaviour and every bad input (test/pgtap/*.sql)
+#   4. differential checks against independent references (test/ref/*.py)
+# Called by `make test` after the extension is built and installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=/usr/bin/python3          # Debian's, with python3-networkx / python3-igraph
+
+echo "== unit tests (pure C core)"
+make --no-print-directory -s -C test/unit run
+
+echo "== core differential checks (no server)"
+make --no-print-directory -s -C test/unit drivers >/dev/null
+for f in test/ref/check_core_*.py; do
+  [ -e "$f" ] || continue
+  echo "-- $f"
+  $PY "$f"
+done
+
+cat > /tmp/medfraud-tests-inner.sh <<'INNER'
+set -euo pipefail
+echo "== pg_regress"
+if ! make --no-print-directory installcheck; then
+  [ -f regression.diffs ] && head -100 regression.diffs
+  exit 1
+fi
+echo "== pgTAP"
+createdb medfraud_test
+psql -X -q -v ON_ERROR_STOP=1 -d medfraud_test -c 'CREATE EXTENSION pgtap; CREATE EXTENSION medfraud;'
+pg_prove -d medfraud_test --ext .sql -r test/pgtap
+echo "== SQL-level differential checks"
+for f in test/ref/check_sql_*.py; do
+  [ -e "$f" ] || continue
+  echo "-- $f"
+  PGDATABASE=medfraud_test /usr/bin/python3 "$f"
+done
+INNER
+pg_virtualenv -v 15 -o 'shared_preload_libraries=pg_cron' -o 'cron.database_name=medfraud_test' \
+  bash /tmp/medfraud-tests-inner.sh
+echo "== all suites passed"
