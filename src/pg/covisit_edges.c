@@ -178,8 +178,7 @@ medfraud_covisit_edges(PG_FUNCTION_ARGS)
 
 	/* preallocate from statistics when they exist; checked against budget */
 	cap = estimated_rows(relid);
-	if (cap < 1024)
-		cap = 1024;
+	cap += cap / 20 + 1024;		/* statistics lag a little behind inserts */
 	mf_mem_require(mf_mul_size((size_t) cap, sizeof(mf_visit)), "reading the visits");
 	visits = mf_alloc(mf_mul_size((size_t) cap, sizeof(mf_visit)));
 	persons = mf_idmap_create();
@@ -223,7 +222,7 @@ medfraud_covisit_edges(PG_FUNCTION_ARGS)
 			}
 			if (nvis == cap)
 			{
-				cap = cap * 2;
+				cap += cap / 2;
 				visits = mf_realloc(visits, mf_mul_size((size_t) cap, sizeof(mf_visit)));
 			}
 			v = &visits[nvis++];
