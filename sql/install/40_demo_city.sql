@@ -5,13 +5,16 @@
 
 -- A uniform number in [0, 1) from a key and a seed.  Built on the hash
 -- functions so that it is the same in every plan, worker and run (random()
--- is neither).  A SQL-standard body is parsed once at creation, so it is
--- immune to the caller's search_path, and it stays inlinable.
+-- is neither).  hashint8extended folds a key's two 32-bit halves together
+-- with XOR, so keys such as (id << 24) + j would collide across ids; the
+-- high half therefore also goes into the seed.  A SQL-standard body is
+-- parsed once at creation, so it is immune to the caller's search_path, and
+-- it stays inlinable.
 CREATE FUNCTION medfraud._demo_u(key pg_catalog.int8, seed pg_catalog.int4)
 RETURNS pg_catalog.float8
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN ((pg_catalog.hashint8extended(key, seed::pg_catalog.int8) >> 11) & 9007199254740991)::pg_catalog.float8
-       / 9007199254740992.0::pg_catalog.float8;
+RETURN ((pg_catalog.hashint8extended(key, pg_catalog.hashint8extended(key >> 32, seed::pg_catalog.int8)) >> 11)
+        & 9007199254740991)::pg_catalog.float8 / 9007199254740992.0::pg_catalog.float8;
 COMMENT ON FUNCTION medfraud._demo_u(pg_catalog.int8, pg_catalog.int4) IS
 'Deterministic uniform number in [0,1) for the demo-city generator.';
 
@@ -110,7 +113,7 @@ BEGIN
            CASE WHEN medfraud._demo_u(id * 64 + 5, seed) < 0.62
                 THEN 1 + floor(medfraud._demo_u(id * 64 + 6, seed) * nbusy)::int
                 ELSE nbusy + 1 + floor(medfraud._demo_u(id * 64 + 6, seed) * nmid)::int END AS home_hosp,
-           floor(-ln(1 - medfraud._demo_u(id * 64 + 7, seed)) * CASE WHEN u_ch < 0.25 THEN 22 ELSE 6 END * days / 180.0)::int AS nvis
+           floor(-ln(1 - medfraud._demo_u(id * 64 + 7, seed)) * CASE WHEN u_ch < 0.25 THEN 24 ELSE 7 END * days / 180.0)::int AS nvis
     FROM (SELECT id, medfraud._demo_u(id * 64 + 1, seed) AS u_ch FROM generate_series(1, persons) id) q;
     ALTER TABLE _p ADD PRIMARY KEY (id);
 
