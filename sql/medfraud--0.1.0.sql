@@ -150,6 +150,7 @@ DECLARE
     base timestamp := timestamp '2025-01-01';
     ring_sizes int[] := ARRAY[6, 8, 10, 12, 15, 18, 24, 30, 40, 56, 84, 9, 7, 14, 20, 11, 16, 26, 35, 45, 60, 13, 22, 80];
     result jsonb;
+    tmp name;
 BEGIN
     IF target_schema IS NULL OR persons IS NULL OR days IS NULL OR rings IS NULL OR seed IS NULL THEN
         RAISE EXCEPTION 'generate_demo_city arguments must not be NULL' USING ERRCODE = '22004';
@@ -185,10 +186,11 @@ BEGIN
     ncoh := least(6, greatest(1, persons / 20000));
 
     -- scratch tables live until commit; a second call in one transaction starts clean
-    IF pg_my_temp_schema() <> 0 THEN
-        DROP TABLE IF EXISTS pg_temp._dx, pg_temp._item, pg_temp._p, pg_temp._v, pg_temp._vn, pg_temp._ring,
-            pg_temp._rm, pg_temp._ring_item, pg_temp._coh, pg_temp._cm, pg_temp._fam, pg_temp._fm, pg_temp._line;
-    END IF;
+    FOR tmp IN SELECT c.relname FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema()
+               AND c.relname IN ('_dx', '_item', '_p', '_v', '_vn', '_ring', '_rm', '_ring_item', '_coh', '_cm', '_fam', '_fm', '_line')
+    LOOP
+        EXECUTE format('DROP TABLE pg_temp.%I', tmp);
+    END LOOP;
 
     -- diagnoses: chronic (1-4), acute (5-10), dialysis (11), ring cover stories (12-13)
     CREATE TEMP TABLE _dx(dx int PRIMARY KEY, code text, name text, chronic bool) ON COMMIT DROP;
@@ -354,7 +356,6 @@ BEGIN
     CREATE TEMP TABLE _vn ON COMMIT DROP AS
     SELECT row_number() OVER (ORDER BY ts, person, prov, kind, g, k1, k2) AS vid, v.*
     FROM _v v;
-    DROP TABLE _v;
 
     RAISE DEBUG 'demo city: step 5 at %', clock_timestamp() - t0;
     -- fee lines: ring visits claim their ring's costly items in quantity,

@@ -1,0 +1,79 @@
+-- The graph engine's SQL functions: shapes, known answers and every bad input.
+-- Differential checks against networkx/igraph are in test/ref/check_sql_graph.py.
+BEGIN;
+SELECT plan(39);
+
+CREATE TABLE e(src text, dst text, weight float8);
+-- two triangles joined by a bridge, a duplicate edge (reversed), a self-loop
+INSERT INTO e VALUES ('a','b',1),('b','c',1),('c','a',1),('c','d',1),('d','e',1),('e','f',1),('f','d',1),
+                     ('b','a',2),('a','a',5);
+
+SELECT results_eq($$SELECT node, component FROM medfraud.connected_components('SELECT src, dst FROM e') ORDER BY 1$$,
+                  $$VALUES ('a',1::bigint),('b',1),('c',1),('d',1),('e',1),('f',1)$$, 'one component; self-loop and duplicate harmless');
+SELECT results_eq($$SELECT node, core FROM medfraud.core_numbers('SELECT src, dst FROM e') ORDER BY 1$$,
+                  $$VALUES ('a',2),('b',2),('c',2),('d',2),('e',2),('f',2)$$, 'core numbers of two bridged triangles');
+SELECT results_eq($$SELECT node, triangles FROM medfraud.triangles('SELECT src, dst FROM e') ORDER BY 1$$,
+                  $$VALUES ('a',1::bigint),('b',1),('c',1),('d',1),('e',1),('f',1)$$, 'one triangle through each node');
+SELECT is((SELECT clustering FROM medfraud.triangles('SELECT src, dst FROM e') WHERE node = 'c'), 1.0/3, 'clustering of a bridge node is 1/3');
+SELECT is((SELECT count(DISTINCT label) FROM medfraud.label_propagation('SELECT src, dst, weight FROM e')), 2::bigint,
+          'label propagation splits the two triangles');
+SELECT is((SELECT count(DISTINCT community) FROM medfraud.louvain('SELECT src, dst, weight FROM e') WHERE level = 1), 2::bigint,
+          'louvain splits the two triangles');
+SELECT results_eq($$SELECT node, label FROM medfraud.seeded_propagation('SELECT src, dst FROM e', $q$SELECT 'a' AS node, 'R1' AS label UNION ALL SELECT 'f', 'R2'$q$) ORDER BY 1$$,
+                  $$VALUES ('a','R1'),('b','R1'),('c','R1'),('d','R2'),('e','R2'),('f','R2')$$, 'seeded propagation: each triangle takes its seed');
+SELECT is((SELECT count(*) FROM medfraud.scan_clusters('SELECT src, dst FROM e', 0.7, 3) WHERE role = 'core'), 4::bigint,
+          'SCAN: the four non-bridge nodes are cores at eps 0.7, mu 3');
+
+-- integer ids come back as text, in numeric order for components
+CREATE TABLE ei(src bigint, dst int);
+INSERT INTO ei VALUES (9223372036854775807, 1), (1, -5), (100, 200);
+SELECT results_eq($$SELECT count(*) FROM medfraud.connected_components('SELECT src, dst FROM ei')$$, $$VALUES (5::bigint)$$,
+                  'bigint src with integer dst: both integer ids, accepted');
+SELECT results_eq($$SELECT node, component FROM medfraud.connected_components('SELECT src, dst::bigint FROM ei') ORDER BY component, node::numeric$$,
+                  $$VALUES ('-5',1::bigint),('1',1),('9223372036854775807',1),('100',2),('200',2)$$, '64-bit ids, numbered by smallest id');
+
+-- empty input: no rows
+SELECT is_empty($$SELECT * FROM medfraud.connected_components('SELECT src, dst FROM e WHERE false')$$, 'empty edge set: components, no rows');
+SELECT is_empty($$SELECT * FROM medfraud.label_propagation('SELECT src, dst FROM e WHERE false')$$, 'empty edge set: LPA, no rows');
+SELECT is_empty($$SELECT * FROM medfraud.louvain('SELECT src, dst FROM e WHERE false')$$, 'empty edge set: louvain, no rows');
+SELECT is_empty($$SELECT * FROM medfraud.scan_clusters('SELECT src, dst FROM e WHERE false', 0.5, 2)$$, 'empty edge set: SCAN, no rows');
+
+-- bad inputs
+SELECT throws_ok($$SELECT * FROM medfraud.connected_components('DELETE FROM e')$$, '22023', NULL, 'not a SELECT: refused');
+SELECT throws_ok($$SELECT * FROM medfraud.connected_components('DELETE FROM e RETURNING src, dst')$$, '22023', NULL, 'DELETE ... RETURNING refused');
+SELECT throws_ok($$SELECT * FROM medfraud.connected_components('WITH d AS (DELETE FROM e RETURNING *) SELECT src, dst FROM d')$$, '22023', NULL, 'data-modifying CTE refused');
+SELECT throws_ok($$SELECT * FROM medfraud.connected_components('SELECT src, dst FROM e FOR UPDATE')$$, '22023', NULL, 'FOR UPDATE refused');
+SELECT is((SELECT count(*) FROM e), 9::bigint, 'and nothing was deleted');
+SELECT throws_ok($$SELECT * FROM medfraud.connected_components('SELECT 1; SELECT 2')$$, '22023', NULL, 'two statements refused');
+SELECT throws_ok($$SELECT * FROM medfraud.connected_components('SELECT src AS a, dst AS b FROM e')$$, '42703', 'edges_sql must return columns named src and dst', 'wrong column names');
+SELECT throws_ok($$SELECT * FROM medfraud.connected_components('SELECT 1.5::numeric AS src, 2 AS dst')$$, '42804', NULL, 'ids of a wrong type');
+SELECT throws_ok($$SELECT * FROM medfraud.connected_components('SELECT src, dst, ''x''::text AS weight FROM e')$$, '42804', NULL, 'weight of a wrong type');
+SELECT throws_ok($$SELECT * FROM medfraud.connected_components('SELECT src, NULL::text AS dst FROM e')$$, '22004', 'edges_sql returned 9 rows with a NULL src or dst', 'NULL ids, counted');
+SELECT throws_ok($$SELECT * FROM medfraud.label_propagation('SELECT src, dst, ''NaN''::float8 AS weight FROM e')$$, '22023', NULL, 'NaN weight');
+SELECT throws_ok($$SELECT * FROM medfraud.label_propagation('SELECT src, dst, -1.0 AS weight FROM e')$$, '22023', NULL, 'negative weight');
+SELECT throws_ok($$SELECT * FROM medfraud.label_propagation('SELECT src, dst, ''Infinity''::float8 AS weight FROM e')$$, '22023', NULL, 'infinite weight');
+SELECT throws_ok($$SELECT * FROM medfraud.label_propagation('SELECT src, dst FROM e', 0)$$, '22023', 'max_iterations must be at least 1', 'max_iterations < 1');
+SELECT throws_ok($$SELECT * FROM medfraud.scan_clusters('SELECT src, dst FROM e', 0, 3)$$, '22023', 'epsilon must lie in (0, 1]', 'epsilon 0');
+SELECT throws_ok($$SELECT * FROM medfraud.scan_clusters('SELECT src, dst FROM e', 1.5, 3)$$, '22023', 'epsilon must lie in (0, 1]', 'epsilon > 1');
+SELECT throws_ok($$SELECT * FROM medfraud.scan_clusters('SELECT src, dst FROM e', 0.5, 1)$$, '22023', 'mu must be at least 2', 'mu < 2');
+SELECT throws_ok($$SELECT * FROM medfraud.louvain('SELECT src, dst FROM e', 0)$$, '22023', NULL, 'resolution 0');
+SELECT throws_ok($$SELECT * FROM medfraud.seeded_propagation('SELECT src, dst FROM e', 'SELECT src AS node FROM e')$$, '42703', NULL, 'seeds without a label column');
+SELECT throws_ok($$SELECT * FROM medfraud.seeded_propagation('SELECT src, dst FROM e', 'SELECT src AS node, ''x'' AS label FROM e', alpha => 1.0)$$, '22023', NULL, 'alpha 1');
+SELECT throws_ok($$SELECT * FROM medfraud.seeded_propagation('SELECT src, dst FROM e', $q$SELECT 'a' AS node, 'R1' AS label UNION ALL SELECT 'a', 'R2'$q$)$$, '22023', NULL, 'one seed with two labels');
+SELECT throws_ok($$SELECT * FROM medfraud.connected_components(NULL)$$, '22004', 'edges_sql must not be NULL', 'NULL edges_sql');
+SELECT throws_ok($$SELECT * FROM medfraud.connected_components('SELECT src, dst FROM no_such_table')$$, '42P01', NULL, 'unknown table inside edges_sql');
+
+-- the memory limit is checked before allocating
+CREATE TABLE big AS SELECT g::bigint AS src, (g + 1)::bigint AS dst FROM generate_series(1, 200000) g;
+SET LOCAL medfraud.max_graph_memory = '2MB';
+SELECT throws_ok($$SELECT * FROM medfraud.core_numbers('SELECT src, dst FROM big')$$, '54000', NULL, 'a graph over medfraud.max_graph_memory fails with a clear error');
+RESET medfraud.max_graph_memory;
+
+-- edges_sql runs with the caller's privileges
+CREATE ROLE mf_graph_nobody NOLOGIN;
+SET LOCAL ROLE mf_graph_nobody;
+SELECT throws_ok($$SELECT * FROM medfraud.connected_components('SELECT src, dst FROM e')$$, '42501', NULL, 'no SELECT on the edges: permission error');
+RESET ROLE;
+
+SELECT * FROM finish();
+ROLLBACK;
