@@ -14,15 +14,17 @@ SELECT results_eq($$SELECT node, core FROM medfraud.core_numbers('SELECT src, ds
                   $$VALUES ('a',2),('b',2),('c',2),('d',2),('e',2),('f',2)$$, 'core numbers of two bridged triangles');
 SELECT results_eq($$SELECT node, triangles FROM medfraud.triangles('SELECT src, dst FROM e') ORDER BY 1$$,
                   $$VALUES ('a',1::bigint),('b',1),('c',1),('d',1),('e',1),('f',1)$$, 'one triangle through each node');
-SELECT is((SELECT clustering FROM medfraud.triangles('SELECT src, dst FROM e') WHERE node = 'c'), 1.0/3, 'clustering of a bridge node is 1/3');
+SELECT is((SELECT clustering FROM medfraud.triangles('SELECT src, dst FROM e') WHERE node = 'c'), 1.0::float8/3, 'clustering of a bridge node is 1/3');
 SELECT is((SELECT count(DISTINCT label) FROM medfraud.label_propagation('SELECT src, dst, weight FROM e')), 2::bigint,
           'label propagation splits the two triangles');
 SELECT is((SELECT count(DISTINCT community) FROM medfraud.louvain('SELECT src, dst, weight FROM e') WHERE level = 1), 2::bigint,
           'louvain splits the two triangles');
 SELECT results_eq($$SELECT node, label FROM medfraud.seeded_propagation('SELECT src, dst FROM e', $q$SELECT 'a' AS node, 'R1' AS label UNION ALL SELECT 'f', 'R2'$q$) ORDER BY 1$$,
                   $$VALUES ('a','R1'),('b','R1'),('c','R1'),('d','R2'),('e','R2'),('f','R2')$$, 'seeded propagation: each triangle takes its seed');
-SELECT is((SELECT count(*) FROM medfraud.scan_clusters('SELECT src, dst FROM e', 0.7, 3) WHERE role = 'core'), 4::bigint,
-          'SCAN: the four non-bridge nodes are cores at eps 0.7, mu 3');
+-- σ(a,c) = 3/sqrt(3*4) ≈ 0.87 but σ(c,d) = 2/sqrt(4*4) = 0.5: at eps 0.7 the bridge is not similar
+SELECT results_eq($$SELECT node, cluster, role FROM medfraud.scan_clusters('SELECT src, dst FROM e', 0.7, 3) ORDER BY 1$$,
+                  $$VALUES ('a',1::bigint,'core'),('b',1,'core'),('c',1,'core'),('d',2,'core'),('e',2,'core'),('f',2,'core')$$,
+                  'SCAN: two clusters at eps 0.7, mu 3; the bridge does not join them');
 
 -- integer ids come back as text, in numeric order for components
 CREATE TABLE ei(src bigint, dst int);
