@@ -54,3 +54,11 @@ AS 'MODULE_PATHNAME', 'medfraud_louvain'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION medfraud.louvain(pg_catalog.text, pg_catalog.float8, pg_catalog.int4, pg_catalog.int4) IS
 'Louvain modularity optimisation (Blondel et al. 2008) with a resolution: one row per node and level; the highest level is the final partition.';
+
+CREATE FUNCTION medfraud.graph_info(edges_sql pg_catalog.text)
+RETURNS TABLE(nodes pg_catalog.int8, edges pg_catalog.int8, input_rows pg_catalog.int8,
+              csr_bytes pg_catalog.int8, peak_bytes pg_catalog.int8)
+AS 'MODULE_PATHNAME', 'medfraud_graph_info'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION medfraud.graph_info(pg_catalog.text) IS
+'Load the graph edges_sql returns and report its size: nodes, edges after merging duplicates and dropping self-loops, input rows, bytes of the CSR, and peak memory of loading it.';
