@@ -54,7 +54,7 @@ for persons in $BENCH_SIZES; do
   psql -X -q -At -c "SELECT count(*) FROM $s.setl_d" >/dev/null
   read -r t1 m1 e1 < <(measure "SELECT count(*) FROM medfraud.covisit_edges('$s.v');")
   if [ "$visits" -le "$SQL_JOIN_MAX_VISITS" ]; then
-    psql -X -q -c "CREATE INDEX ON $s.setl_d (fixmedins_code, setl_time) INCLUDE (psn_no, refd_setl_flag); VACUUM ANALYZE $s.setl_d"
+    psql -X -q -c "CREATE INDEX ON $s.setl_d (fixmedins_code, setl_time) INCLUDE (psn_no, refd_setl_flag)" -c "VACUUM ANALYZE $s.setl_d"
     read -r t2 m2 e2 < <(measure "SELECT count(*) FROM (
         SELECT least(a.psn_no, b.psn_no), greatest(a.psn_no, b.psn_no), count(*), count(DISTINCT a.setl_time::date) d
         FROM $s.v a JOIN $s.v b ON a.fixmedins_code = b.fixmedins_code AND a.psn_no <> b.psn_no
