@@ -11,6 +11,8 @@ PY=/usr/bin/python3          # Debian's, with python3-networkx / python3-igraph
 
 echo "== unit tests (pure C core)"
 make --no-print-directory -s -C test/unit run
+echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (leaks fail too)"
+make --no-print-directory -s -C test/unit run SAN=1
 
 echo "== core differential checks (no server)"
 make --no-print-directory -s -C test/unit drivers >/dev/null

@@ -49,8 +49,11 @@ mf_seeded_propagation(const mf_graph *g, int32_t nseeds, const int32_t *seed_nod
 		if (s < 0 || s >= n || l < 0 || l >= nlabels)
 			mf_error(MF_ERR_INTERNAL, NULL, "seed %d out of range", (int) i);
 		if (seedof[s] >= 0 && seedof[s] != l)
+		{
+			mf_free(seedof);	/* hosts without memory contexts see no leak */
 			mf_error(MF_ERR_INVALID, "Give each seed one label, e.g. its confirmed ring.",
 					 "a seed node has two different labels");
+		}
 		seedof[s] = l;
 	}
 

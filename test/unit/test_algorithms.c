@@ -138,7 +138,9 @@ test_louvain(void)
 			 m[top * 8 + 0] != m[top * 8 + 3] && m[top * 8 + 6] == m[top * 8 + 7], "louvain finds the triangles");
 	MF_CHECK(fabs(q[top] - mf_modularity(g, m + top * 8, 1.0)) < 1e-12, "reported modularity is the partition's");
 	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_louvain(g, 0.0, 10, 1, m, q));
-	MF_CHECK(mf_louvain(build(0, 0, NULL, NULL), 1.0, 10, 1, m, q) == 0, "empty graph: no levels");
+	mf_graph_free(g);
+	g = build(0, 0, NULL, NULL);
+	MF_CHECK(mf_louvain(g, 1.0, 10, 1, m, q) == 0, "empty graph: no levels");
 	mf_graph_free(g);
 }
 
