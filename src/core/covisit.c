@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mf_sort.h"
+
 /* one co-visit event in a's bucket */
 typedef struct cv_event
 {
@@ -36,38 +38,33 @@ mf_covisit_check_params(const mf_covisit_params *p)
 				 "max_crowd must be at least 2");
 }
 
-static int
-cmp_visit(const void *x, const void *y)
+static inline bool
+visit_less(const mf_visit *a, const mf_visit *b)
 {
-	const mf_visit *a = x,
-			   *b = y;
-
 	if (a->provider != b->provider)
-		return a->provider < b->provider ? -1 : 1;
+		return a->provider < b->provider;
 	if (a->t != b->t)
-		return a->t < b->t ? -1 : 1;
-	return (a->person > b->person) - (a->person < b->person);
+		return a->t < b->t;
+	return a->person < b->person;
 }
+
+static inline bool
+event_less(const cv_event *a, const cv_event *b)
+{
+	if (a->b != b->b)
+		return a->b < b->b;
+	if (a->day != b->day)
+		return a->day < b->day;
+	return a->t < b->t;
+}
+
+MF_DEFINE_SORT(sort_visits, mf_visit, visit_less)
+MF_DEFINE_SORT(sort_events, cv_event, event_less)
 
 void
 mf_covisit_sort(mf_visit *v, int64_t nv)
 {
-	mf_interrupt_check();
-	qsort(v, (size_t) nv, sizeof(mf_visit), cmp_visit);
-	mf_interrupt_check();
-}
-
-static int
-cmp_event(const void *x, const void *y)
-{
-	const cv_event *a = x,
-			   *b = y;
-
-	if (a->b != b->b)
-		return a->b < b->b ? -1 : 1;
-	if (a->day != b->day)
-		return a->day < b->day ? -1 : 1;
-	return (a->t > b->t) - (a->t < b->t);
+	sort_visits(v, nv);
 }
 
 /*
@@ -345,7 +342,7 @@ mf_covisit_run(mf_visit *v, int64_t *nvp, int32_t npersons,
 			if (n == 0)
 				continue;
 			if (n > 1)
-				qsort(ev + start, (size_t) n, sizeof(cv_event), cmp_event);
+				sort_events(ev + start, n);
 			reduce_bucket(a, ev + start, n, p, sink, arg, st);
 		}
 		mf_free(ev);

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mf_sort.h"
+
 typedef struct mf_idslot
 {
 	uint32_t	hash;
@@ -195,23 +197,21 @@ mf_idmap_key(const mf_idmap *m, int32_t idx, uint32_t *len)
 	return m->arena + m->koff[idx];
 }
 
-/* qsort has no context argument; the sort runs single-threaded in a backend */
+/* the map being sorted: sorts run single-threaded, one at a time, in a backend */
 static const mf_idmap *sort_map;
 
-static int
-cmp_keys(const void *a, const void *b)
+static inline bool
+key_less(const int32_t *a, const int32_t *b)
 {
-	int32_t		x = *(const int32_t *) a,
-				y = *(const int32_t *) b;
-	uint32_t	lx = sort_map->klen[x],
-				ly = sort_map->klen[y];
-	int			c = memcmp(sort_map->arena + sort_map->koff[x],
-						   sort_map->arena + sort_map->koff[y], lx < ly ? lx : ly);
+	uint32_t	lx = sort_map->klen[*a],
+				ly = sort_map->klen[*b];
+	int			c = memcmp(sort_map->arena + sort_map->koff[*a],
+						   sort_map->arena + sort_map->koff[*b], lx < ly ? lx : ly);
 
-	if (c != 0)
-		return c;
-	return (lx > ly) - (lx < ly);
+	return c < 0 || (c == 0 && lx < ly);
 }
+
+MF_DEFINE_SORT(sort_key_order, int32_t, key_less)
 
 void
 mf_idmap_sort(mf_idmap *m, int32_t *remap)
@@ -224,8 +224,7 @@ mf_idmap_sort(mf_idmap *m, int32_t *remap)
 	for (int32_t i = 0; i < n; i++)
 		order[i] = i;
 	sort_map = m;
-	mf_interrupt_check();
-	qsort(order, n, sizeof(int32_t), cmp_keys);
+	sort_key_order(order, n);
 	sort_map = NULL;
 	for (int32_t i = 0; i < n; i++)
 	{
