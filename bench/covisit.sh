@@ -3,16 +3,31 @@
 set -euo pipefail
 psql -X -q -c 'CREATE EXTENSION IF NOT EXISTS medfraud'
 
-# run SQL in a fresh backend; print "seconds peak_rss_mb result"
+# run SQL in a fresh backend; print "seconds peak_private_mb result".
+# Peak private memory is the backend's largest RssAnon (anonymous pages:
+# palloc'd memory, not shared buffers), polled every 20 ms.
 measure() {
   local sql=$1
   python3 - "$sql" <<'PY'
-import subprocess, sys, time, re, os
+import subprocess, sys, time, threading
 sql = sys.argv[1]
 p = subprocess.Popen(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1"], stdin=subprocess.PIPE,
                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 p.stdin.write("SELECT pg_backend_pid();\n"); p.stdin.flush()
 pid = p.stdout.readline().strip()
+peak = [0]
+done = threading.Event()
+def poll():
+    while not done.is_set():
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for l in f:
+                    if l.startswith("RssAnon"):
+                        peak[0] = max(peak[0], int(l.split()[1]))
+        except OSError:
+            pass
+        time.sleep(0.02)
+th = threading.Thread(target=poll); th.start()
 t0 = time.time()
 p.stdin.write(sql + "\n\\echo __done__\n"); p.stdin.flush()
 out = []
@@ -20,14 +35,11 @@ for line in p.stdout:
     if line.strip() == "__done__": break
     out.append(line.strip())
 dt = time.time() - t0
-hwm = 0
-with open(f"/proc/{pid}/status") as f:
-    for l in f:
-        if l.startswith("VmHWM"): hwm = int(l.split()[1]) // 1024
+done.set(); th.join()
 p.stdin.write("\\q\n"); p.stdin.flush(); p.wait()
 err = p.stderr.read()
 if p.returncode != 0: sys.stderr.write(err); sys.exit(1)
-print(f"{dt:.1f} {hwm} {out[-1] if out else ''}")
+print(f"{dt:.1f} {peak[0] // 1024} {out[-1] if out else ''}")
 PY
 }
 
@@ -40,7 +52,7 @@ echo "Reference: \`a JOIN b ON same provider AND b.setl_time BETWEEN a.setl_time
 echo "grouped by pair with count(*) and count(DISTINCT day), index on (fixmedins_code, setl_time) INCLUDE (psn_no);"
 echo "it computes less than covisit_edges (no crowd weighting, no crowd cap), so the ratio is conservative."
 echo
-echo "| visits | edges | covisit_edges s | peak RSS MB | SQL self-join s | peak RSS MB | speed-up |"
+echo "| visits | edges | covisit_edges s | peak private MB | SQL self-join s | peak private MB | speed-up |"
 echo "|---:|---:|---:|---:|---:|---:|---:|"
 } > bench/out/covisit.md
 

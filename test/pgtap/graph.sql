@@ -1,7 +1,7 @@
 -- The graph engine's SQL functions: shapes, known answers and every bad input.
 -- Differential checks against networkx/igraph are in test/ref/check_sql_graph.py.
 BEGIN;
-SELECT plan(39);
+SELECT plan(40);
 
 CREATE TABLE e(src text, dst text, weight float8);
 -- two triangles joined by a bridge, a duplicate edge (reversed), a self-loop
@@ -70,6 +70,24 @@ CREATE TABLE big AS SELECT g::bigint AS src, (g + 1)::bigint AS dst FROM generat
 SET LOCAL medfraud.max_graph_memory = '2MB';
 SELECT throws_ok($$SELECT * FROM medfraud.core_numbers('SELECT src, dst FROM big')$$, '54000', NULL, 'a graph over medfraud.max_graph_memory fails with a clear error');
 RESET medfraud.max_graph_memory;
+
+-- cancel: statement_timeout stops a large run promptly (the core polls in every loop)
+CREATE TABLE big_g AS SELECT (abs(hashint4(g)) % 200000)::bigint AS src, (abs(hashint4(g + 7)) % 200000)::bigint AS dst
+  FROM generate_series(1, 1500000) g;
+CREATE FUNCTION pg_temp.cancel_latency(q text) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz := clock_timestamp();
+BEGIN
+  EXECUTE q;
+  RETURN NULL;                      -- finished before the timeout: the test fails
+EXCEPTION WHEN query_canceled THEN
+  RETURN extract(epoch FROM clock_timestamp() - t0);
+END $$;
+SET LOCAL statement_timeout = '1500ms';
+CREATE TEMP TABLE latency AS
+  SELECT pg_temp.cancel_latency($$SELECT count(*) FROM medfraud.label_propagation('SELECT src, dst FROM big_g', 1000)$$) AS lpa;
+RESET statement_timeout;
+SELECT ok((SELECT lpa IS NOT NULL AND lpa < 2.5 FROM latency),
+          'statement_timeout (1.5 s) stops label propagation on 1.5M edges within a second of firing');
 
 -- edges_sql runs with the caller's privileges
 CREATE ROLE mf_graph_nobody NOLOGIN;
