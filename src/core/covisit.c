@@ -61,10 +61,59 @@ event_less(const cv_event *a, const cv_event *b)
 MF_DEFINE_SORT(sort_visits, mf_visit, visit_less)
 MF_DEFINE_SORT(sort_events, cv_event, event_less)
 
+/*
+ * Sort by (provider, t, person).  Claims usually arrive roughly in time
+ * order, so a stable counting sort by provider leaves most provider blocks
+ * already in time order; each block is then checked and sorted only if
+ * needed.  When the scratch copy does not fit the budget, or there are
+ * many providers per visit, plain quicksort.
+ */
 void
 mf_covisit_sort(mf_visit *v, int64_t nv)
 {
-	sort_visits(v, nv);
+	int32_t		nprov = 0;
+	int64_t    *start;
+	mf_visit   *tmp;
+	size_t		need;
+
+	for (int64_t i = 0; i < nv; i++)
+		if (v[i].provider >= nprov)
+			nprov = v[i].provider + 1;
+	need = mf_add_size(mf_mul_size((size_t) nv, sizeof(mf_visit)),
+					   mf_mul_size((size_t) nprov + 1, sizeof(int64_t)));
+	if (nv < 1024 || (int64_t) nprov > nv / 4 ||
+		(mf_mem_limit() > 0 && mf_mem_in_use() + need + 4096 > mf_mem_limit()))
+	{
+		sort_visits(v, nv);
+		return;
+	}
+	start = mf_alloc0(mf_mul_size((size_t) nprov + 1, sizeof(int64_t)));
+	tmp = mf_alloc(mf_mul_size((size_t) nv, sizeof(mf_visit)));
+	for (int64_t i = 0; i < nv; i++)
+		start[v[i].provider + 1]++;
+	for (int32_t p = 0; p < nprov; p++)
+		start[p + 1] += start[p];
+	for (int64_t i = 0; i < nv; i++)
+	{
+		MF_INTERRUPT_EVERY(i);
+		tmp[start[v[i].provider]++] = v[i];
+	}
+	memcpy(v, tmp, sizeof(mf_visit) * (size_t) nv);
+	mf_free(tmp);
+	/* start[p] is now the end of block p */
+	for (int32_t p = 0; p < nprov; p++)
+	{
+		int64_t		b = p == 0 ? 0 : start[p - 1],
+					e = start[p];
+
+		for (int64_t i = b + 1; i < e; i++)
+			if (visit_less(&v[i], &v[i - 1]))
+			{
+				sort_visits(v + b, e - b);
+				break;
+			}
+	}
+	mf_free(start);
 }
 
 /*
