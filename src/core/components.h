@@ -1,5 +1,5 @@
 /*
- * components.h — connected components.
+ * components.h — connected components of the undirected CSR graph.
  */
 #ifndef MF_COMPONENTS_H
 #define MF_COMPONENTS_H
@@ -7,9 +7,12 @@
 #include "graph.h"
 
 /*
- * comp[v] = component of v, numbered 0..k-1 in order of each component's
- * smallest node index (so numbering follows id order); returns k.
+ * Label every node with its connected component: comp[v] (caller-allocated,
+ * g->n entries) in 0..k-1, numbered in order of each component's smallest
+ * node index, so the numbering is canonical (it does not depend on edge
+ * order) and follows the order of the ids.  An isolated node is a component
+ * of its own.  Returns k.  Needs no scratch memory.
  */
 extern int32_t mf_connected_components(const mf_graph *g, int32_t *comp);
 
-#endif
+#endif							/* MF_COMPONENTS_H */

@@ -81,8 +81,15 @@ local_moving(const lv_graph *h, double gamma, double m2, mf_rng *rng, int32_t *c
 		order[v] = v;
 	}
 	mf_rng_shuffle(rng, order, n);
+	/*
+	 * Passes repeat while they improve Q by more than a millionth: on large
+	 * sparse graphs single nodes keep hopping between near-equal
+	 * communities for hundreds of passes, each worth next to nothing.
+	 */
 	while (moved && passes++ < 1000)
 	{
+		double		pass_gain = 0.0;
+
 		moved = false;
 		mf_interrupt_check();
 		for (int32_t i = 0; i < n; i++)
@@ -105,6 +112,8 @@ local_moving(const lv_graph *h, double gamma, double m2, mf_rng *rng, int32_t *c
 			tot[cv] -= h->k[v];
 			/* gain of joining c, up to a common factor: w(v,c) - γ tot_c k_v / 2m */
 			bestgain = wto[cv] - gamma * tot[cv] * h->k[v] / m2;
+			double		staygain = bestgain;
+
 			for (int32_t t = 0; t < nt; t++)
 			{
 				int32_t		c = touched[t];
@@ -125,8 +134,11 @@ local_moving(const lv_graph *h, double gamma, double m2, mf_rng *rng, int32_t *c
 				comm[v] = best;
 				moved = true;
 				moved_any = true;
+				pass_gain += 2.0 * (bestgain - staygain) / m2;
 			}
 		}
+		if (pass_gain < 1e-6)
+			break;
 	}
 	mf_free(tot);
 	mf_free(wto);

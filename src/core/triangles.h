@@ -1,5 +1,5 @@
 /*
- * triangles.h — triangle counts and local clustering.
+ * triangles.h — per-node triangle counts and local clustering coefficients.
  */
 #ifndef MF_TRIANGLES_H
 #define MF_TRIANGLES_H
@@ -7,9 +7,12 @@
 #include "graph.h"
 
 /*
- * tri[v] = triangles through v; clustering[v] = 2 tri / (d (d - 1)), 0 when
- * d < 2 (networkx's definition), unweighted.
+ * tri[v] = number of triangles through v; clustering[v] = 2 tri[v] /
+ * (d (d - 1)) with d = deg(v), and 0 when d < 2.  Unweighted (weights are
+ * ignored, merged duplicates count once), as networkx.triangles and
+ * networkx.clustering without a weight.  Both arrays are caller-allocated
+ * with g->n entries; clustering may be NULL if only the counts are wanted.
  */
 extern void mf_triangles(const mf_graph *g, int64_t *tri, double *clustering);
 
-#endif
+#endif							/* MF_TRIANGLES_H */
