@@ -7,10 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench/out
-# the benchmark's own reference: pgRouting (not needed to build or test)
-dpkg-query -W -f='${Status}' postgresql-15-pgrouting 2>/dev/null | grep -q 'install ok installed' || {
-  [ "$(id -u)" = 0 ] && SUDO= || SUDO=sudo
-  $SUDO apt-get install -y -qq --no-install-recommends postgresql-15-pgrouting >/dev/null; }
+# the benchmark's own reference: pgRouting, which Debian builds against
+# PostGIS (not needed to build or test medfraud)
+for pkg in postgresql-15-pgrouting postgresql-15-postgis-3; do
+  dpkg-query -W -f='${Status}' $pkg 2>/dev/null | grep -q "install ok installed" || {
+    [ "$(id -u)" = 0 ] && SUDO= || SUDO=sudo
+    $SUDO apt-get install -y -qq --no-install-recommends $pkg >/dev/null; }
+done
 export BENCH_SIZES=${BENCH_SIZES:-"100000 1000000"}
 export SQL_JOIN_MAX_VISITS=${SQL_JOIN_MAX_VISITS:-2000000}   # the self-join is not run past this
 pg_virtualenv -v 15 -o shared_buffers=2GB -o work_mem=256MB -o maintenance_work_mem=1GB \

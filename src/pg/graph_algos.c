@@ -11,6 +11,7 @@
 
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "portability/instr_time.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
@@ -72,6 +73,47 @@ row_put(row_out *o, Datum *values, bool *nulls)
 	MemoryContextReset(o->rowctx);
 }
 
+/*
+ * Phase timings, reported at DEBUG1 ("SET client_min_messages = debug1"):
+ * the time to read edges_sql and build the CSR, and the algorithm's own
+ * time, so a user (and make bench) can tell a slow query from a slow
+ * algorithm.  One call at a time per backend, so statics are safe.
+ */
+static instr_time phase_start,
+			phase_loaded;
+
+static void
+phase_begin(void)
+{
+	INSTR_TIME_SET_CURRENT(phase_start);
+}
+
+static void
+phase_built(void)
+{
+	INSTR_TIME_SET_CURRENT(phase_loaded);
+}
+
+static void
+phase_report(const char *algorithm, const mf_pg_graph *pg)
+{
+	instr_time	now,
+				load,
+				run;
+
+	if (!message_level_is_interesting(DEBUG1))
+		return;
+	INSTR_TIME_SET_CURRENT(now);
+	load = phase_loaded;
+	INSTR_TIME_SUBTRACT(load, phase_start);
+	run = now;
+	INSTR_TIME_SUBTRACT(run, phase_loaded);
+	ereport(DEBUG1,
+			(errmsg_internal("medfraud.%s: load %.3f s (%d nodes, " INT64_FORMAT " edges), algorithm %.3f s",
+							 algorithm, INSTR_TIME_GET_DOUBLE(load), pg->g->n, pg->g->m,
+							 INSTR_TIME_GET_DOUBLE(run))));
+}
+
 /* Load edges_sql (argument 0) into a built graph inside a fresh core context. */
 static mf_pg_graph *
 load(FunctionCallInfo fcinfo, MemoryContext *ctx)
@@ -80,11 +122,13 @@ load(FunctionCallInfo fcinfo, MemoryContext *ctx)
 
 	arg_not_null(fcinfo, 0, "edges_sql");
 	sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	phase_begin();
 	*ctx = mf_pg_begin("medfraud graph");
 	{
 		mf_pg_graph *pg = mf_pg_graph_read(sql);
 
 		mf_pg_graph_build(pg, 0, NULL);
+		phase_built();
 		return pg;
 	}
 }
@@ -102,6 +146,7 @@ medfraud_connected_components(PG_FUNCTION_ARGS)
 	pg = load(fcinfo, &ctx);
 	comp = mf_alloc(mf_mul_size((size_t) pg->g->n + 1, sizeof(int32)));
 	mf_connected_components(pg->g, comp);
+	phase_report("connected_components", pg);
 	for (int32 v = 0; v < pg->g->n; v++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(o.rowctx);
@@ -138,7 +183,8 @@ medfraud_label_propagation(PG_FUNCTION_ARGS)
 	pg = load(fcinfo, &ctx);
 	label = mf_alloc(mf_mul_size((size_t) pg->g->n + 1, sizeof(int32)));
 	iters = mf_label_propagation(pg->g, maxit, (uint64_t) (uint32) PG_GETARG_INT32(2), label);
-	ereport(DEBUG1, (errmsg_internal("label_propagation: %d iterations", iters)));
+	phase_report("label_propagation", pg);
+	ereport(DEBUG1, (errmsg_internal("medfraud.label_propagation: %d iterations", iters)));
 	for (int32 v = 0; v < pg->g->n; v++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(o.rowctx);
@@ -194,14 +240,17 @@ medfraud_seeded_propagation(PG_FUNCTION_ARGS)
 	edges_sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	seeds_sql = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	row_out_init(&o, fcinfo);
+	phase_begin();
 	ctx = mf_pg_begin("medfraud graph");
 	pg = mf_pg_graph_read(edges_sql);
 	nseeds = mf_pg_graph_read_seeds(pg, seeds_sql, &seed_node, &seed_label, &labels);
 	mf_pg_graph_build(pg, nseeds, seed_node);
+	phase_built();
 	label = mf_alloc(mf_mul_size((size_t) pg->g->n + 1, sizeof(int32)));
 	score = mf_alloc(mf_mul_size((size_t) pg->g->n + 1, sizeof(double)));
 	mf_seeded_propagation(pg->g, nseeds, seed_node, seed_label, mf_idmap_count(labels),
 						  maxit, alpha, tol, label, score);
+	phase_report("seeded_propagation", pg);
 	for (int32 v = 0; v < pg->g->n; v++)
 	{
 		MemoryContext old;
@@ -235,6 +284,7 @@ medfraud_core_numbers(PG_FUNCTION_ARGS)
 	pg = load(fcinfo, &ctx);
 	core = mf_alloc(mf_mul_size((size_t) pg->g->n + 1, sizeof(int32)));
 	mf_core_numbers(pg->g, core);
+	phase_report("core_numbers", pg);
 	for (int32 v = 0; v < pg->g->n; v++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(o.rowctx);
@@ -277,6 +327,7 @@ medfraud_scan_clusters(PG_FUNCTION_ARGS)
 	cluster = mf_alloc(mf_mul_size((size_t) pg->g->n + 1, sizeof(int32)));
 	role = mf_alloc(mf_mul_size((size_t) pg->g->n + 1, sizeof(uint8)));
 	mf_scan(pg->g, eps, mu, pg->weighted, cluster, role);
+	phase_report("scan_clusters", pg);
 	for (int32 v = 0; v < pg->g->n; v++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(o.rowctx);
@@ -314,6 +365,7 @@ medfraud_triangles(PG_FUNCTION_ARGS)
 	tri = mf_alloc(mf_mul_size((size_t) pg->g->n + 1, sizeof(int64_t)));
 	cc = mf_alloc(mf_mul_size((size_t) pg->g->n + 1, sizeof(double)));
 	mf_triangles(pg->g, tri, cc);
+	phase_report("triangles", pg);
 	for (int32 v = 0; v < pg->g->n; v++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(o.rowctx);
@@ -358,6 +410,7 @@ medfraud_louvain(PG_FUNCTION_ARGS)
 	membership = mf_alloc(mf_mul_size(mf_mul_size((size_t) pg->g->n + 1, (size_t) maxlev), sizeof(int32)));
 	modularity = mf_alloc(sizeof(double) * (size_t) maxlev);
 	levels = mf_louvain(pg->g, res, maxlev, (uint64_t) (uint32) PG_GETARG_INT32(3), membership, modularity);
+	phase_report("louvain", pg);
 	for (int l = 0; l < levels; l++)
 		for (int32 v = 0; v < pg->g->n; v++)
 		{
