@@ -2,12 +2,88 @@
  * scan.c — SCAN (definitions in scan.h).
  *
  * One pass computes, for every half-edge, whether its endpoints are
- * ε-similar, by merging the two sorted rows (O(d_u + d_v) per edge); a
- * second pass grows the clusters with an explicit stack.
+ * ε-similar, by intersecting the two sorted rows (merge, or galloping
+ * search when one row is far longer: see common_weight); a second pass
+ * grows the clusters with an explicit stack.
  */
 #include "scan.h"
 
 #include <math.h>
+
+/*
+ * Σ over common neighbours x of w(u,x)·w(v,x) (their count when unweighted).
+ * Rows are sorted.  Equal-sized rows are merged, O(d_u + d_v); when one row
+ * is much longer, each entry of the short row is found in the long one by
+ * galloping then binary search, O(d_short · log d_long).  Without this a hub
+ * of degree D costs D² steps (every edge of the hub merges the hub's whole
+ * row), which on a 40,000-neighbour hub was 1.6 billion steps and 1.4 s.
+ */
+static double
+common_weight(const mf_graph *g, int32_t u, int32_t v, bool weighted)
+{
+	int64_t		a = g->off[u],
+				a_end = g->off[u + 1],
+				b = g->off[v],
+				b_end = g->off[v + 1];
+	double		sum = 0.0;
+
+	if (a_end - a > b_end - b)
+	{
+		int64_t		t;
+
+		t = a, a = b, b = t;
+		t = a_end, a_end = b_end, b_end = t;
+	}
+	/* now row a (length da) is the shorter */
+	if ((b_end - b) > 16 * (a_end - a))
+	{
+		for (; a < a_end && b < b_end; a++)
+		{
+			int32_t		x = g->adj[a];
+			int64_t		step = 1,
+						lo = b,
+						hi;
+
+			/* gallop to a bracket [lo, hi) holding the first entry >= x */
+			while (b + step < b_end && g->adj[b + step] < x)
+			{
+				lo = b + step;
+				step *= 2;
+			}
+			hi = b + step < b_end ? b + step + 1 : b_end;
+			while (lo < hi)
+			{
+				int64_t		mid = lo + (hi - lo) / 2;
+
+				if (g->adj[mid] < x)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			b = lo;
+			if (b < b_end && g->adj[b] == x)
+			{
+				sum += weighted ? g->wt[a] * g->wt[b] : 1.0;
+				b++;
+			}
+		}
+		return sum;
+	}
+	while (a < a_end && b < b_end)
+	{
+		if (g->adj[a] < g->adj[b])
+			a++;
+		else if (g->adj[a] > g->adj[b])
+			b++;
+		else
+		{
+			sum += weighted ? g->wt[a] * g->wt[b] : 1.0;
+			a++;
+			b++;
+		}
+	}
+	return sum;
+}
 
 int32_t
 mf_scan(const mf_graph *g, double eps, int32_t mu, bool weighted, int32_t *cluster,
@@ -54,49 +130,14 @@ mf_scan(const mf_graph *g, double eps, int32_t mu, bool weighted, int32_t *clust
 		for (int64_t e = g->off[u]; e < g->off[u + 1]; e++)
 		{
 			int32_t		v = g->adj[e];
-			int64_t		a = g->off[u],
-						b = g->off[v];
 			double		num;
 
+			MF_INTERRUPT_EVERY(e);
 			if (v < u)
 				continue;		/* each edge once; mirrored below */
-			if (weighted)
-			{
-				/* x = u and x = v: w(u,u)w(v,u) + w(u,v)w(v,v) */
-				num = 2.0 * g->wt[e];
-				while (a < g->off[u + 1] && b < g->off[v + 1])
-				{
-					if (g->adj[a] < g->adj[b])
-						a++;
-					else if (g->adj[a] > g->adj[b])
-						b++;
-					else
-					{
-						num += g->wt[a] * g->wt[b];
-						a++;
-						b++;
-					}
-				}
-			}
-			else
-			{
-				int64_t		common = 2;	/* u and v themselves */
-
-				while (a < g->off[u + 1] && b < g->off[v + 1])
-				{
-					if (g->adj[a] < g->adj[b])
-						a++;
-					else if (g->adj[a] > g->adj[b])
-						b++;
-					else
-					{
-						common++;
-						a++;
-						b++;
-					}
-				}
-				num = (double) common;
-			}
+			/* x = u and x = v: w(u,u)w(v,u) + w(u,v)w(v,v), or 2 unweighted */
+			num = (weighted ? 2.0 * g->wt[e] : 2.0) +
+				common_weight(g, u, v, weighted);
 			if (num * num >= eps2 * den[u] * den[v])
 			{
 				int64_t		lo = g->off[v],

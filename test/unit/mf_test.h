@@ -39,7 +39,7 @@ mf_test_fail_hook(mf_errclass cls, const char *msg, const char *detail, const ch
 static void *mf_test_alloc(size_t s) { return malloc(s); }
 static void mf_test_release(void *p) { free(p); }
 
-static void
+static inline void
 mf_test_init(void)
 {
 	mf_hooks	h = {mf_test_alloc, mf_test_release, mf_test_fail_hook, NULL};
