@@ -14,7 +14,7 @@ OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/core/*.c src/pg/*.c)))
 DATA        = $(filter-out sql/$(EXTENSION)--$(EXTVERSION).sql,$(wildcard sql/$(EXTENSION)--*.sql)) \
               sql/$(EXTENSION)--$(EXTVERSION).sql
 REGRESS     = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/$(EXTENSION)--%,$(wildcard sql/*.sql))))
-REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION) --dbname=medfraud_regress
+REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 PG_CPPFLAGS = -I$(srcdir)/src/core -I$(srcdir)/src/pg
 PG_CFLAGS   = -std=gnu11 -Wno-declaration-after-statement
 EXTRA_CLEAN = test/unit/build test/unit/build-san
