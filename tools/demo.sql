@@ -53,15 +53,15 @@ CREATE TABLE demo.scan AS
   SELECT * FROM medfraud.scan_clusters('SELECT src, dst, weight FROM demo.edges WHERE days >= 3', 0.4, 4);
 SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 2) AS scan_s \gset
 \echo '   SCAN clusters (epsilon 0.4, mu 4, weighted) of 6+ members, and what they are in the ground truth'
-SELECT s.cluster, count(*) AS members,
-       count(*) FILTER (WHERE s.role = 'core') AS cores,
-       coalesce(mode() WITHIN GROUP (ORDER BY t.grp), 'background') AS "mostly",
-       round(100.0 * count(t.grp) FILTER (WHERE t.grp = (SELECT mode() WITHIN GROUP (ORDER BY t2.grp)
-             FROM demo.scan s2 JOIN demo.truth t2 USING (psn_no) WHERE s2.cluster = s.cluster)) / count(*)) AS "% of members in it"
-FROM demo.scan s LEFT JOIN demo.truth t ON t.psn_no = s.node
-WHERE s.cluster IS NOT NULL
-GROUP BY s.cluster HAVING count(*) >= 6
-ORDER BY members DESC LIMIT 15;
+WITH c AS (SELECT s.cluster, s.role, t.grp FROM demo.scan s LEFT JOIN demo.truth t ON t.psn_no = s.node
+           WHERE s.cluster IS NOT NULL),
+     m AS (SELECT cluster, mode() WITHIN GROUP (ORDER BY grp) AS grp FROM c GROUP BY cluster)
+SELECT c.cluster, count(*) AS members, count(*) FILTER (WHERE c.role = 'core') AS cores,
+       coalesce(m.grp, 'background') AS "mostly",
+       round(100.0 * count(*) FILTER (WHERE c.grp = m.grp) / count(*)) AS "% of members in it"
+FROM c JOIN m USING (cluster)
+GROUP BY c.cluster, m.grp HAVING count(*) >= 6
+ORDER BY members DESC, c.cluster LIMIT 15;
 SELECT count(*) FILTER (WHERE kind = 'ring') AS "planted rings",
        count(*) FILTER (WHERE kind = 'ring' AND found) AS "with >= half their members in one SCAN cluster",
        :'scan_s' AS "SCAN seconds"
