@@ -10,6 +10,22 @@
 
 #include <math.h>
 
+/* the first position in adj[lo, hi) holding a neighbour >= x (hi if none) */
+static inline int64_t
+row_lower_bound(const int32_t *adj, int64_t lo, int64_t hi, int32_t x)
+{
+	while (lo < hi)
+	{
+		int64_t		mid = lo + (hi - lo) / 2;
+
+		if (adj[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
  * Σ over common neighbours x of w(u,x)·w(v,x) (their count when unweighted).
  * Rows are sorted.  Equal-sized rows are merged, O(d_u + d_v); when one row
@@ -51,16 +67,7 @@ common_weight(const mf_graph *g, int32_t u, int32_t v, bool weighted)
 				step *= 2;
 			}
 			hi = b + step < b_end ? b + step + 1 : b_end;
-			while (lo < hi)
-			{
-				int64_t		mid = lo + (hi - lo) / 2;
-
-				if (g->adj[mid] < x)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			b = lo;
+			b = row_lower_bound(g->adj, lo, hi, x);
 			if (b < b_end && g->adj[b] == x)
 			{
 				sum += weighted ? g->wt[a] * g->wt[b] : 1.0;
@@ -140,23 +147,11 @@ mf_scan(const mf_graph *g, double eps, int32_t mu, bool weighted, int32_t *clust
 				common_weight(g, u, v, weighted);
 			if (num * num >= eps2 * den[u] * den[v])
 			{
-				int64_t		lo = g->off[v],
-							hi = g->off[v + 1] - 1;
-
 				sim[e] = 1;
 				nsim[u]++;
 				nsim[v]++;
 				/* the mirrored half-edge v -> u: binary search in v's row */
-				while (lo < hi)
-				{
-					int64_t		mid = lo + (hi - lo) / 2;
-
-					if (g->adj[mid] < u)
-						lo = mid + 1;
-					else
-						hi = mid;
-				}
-				sim[lo] = 1;
+				sim[row_lower_bound(g->adj, g->off[v], g->off[v + 1], u)] = 1;
 			}
 		}
 	}

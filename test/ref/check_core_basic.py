@@ -36,17 +36,8 @@ import networkx as nx
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 UNIT = os.path.join(HERE, "..", "unit")
-
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
+sys.path.insert(0, HERE)
+from refcheck import check, summary  # noqa: E402
 
 
 class Driver:
@@ -371,8 +362,7 @@ def main():
     except RuntimeError as e:
         check(False, str(e))
 
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -29,19 +29,10 @@ import networkx as nx
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import check_core_basic as base  # noqa: E402  (Driver, graph families)
+from refcheck import check, summary  # noqa: E402
 
-passed = failed = 0
 SEEDS = 10
 SEEDS_SMALL = 40   # graphs under 500 nodes: Louvain's spread across seeds is wide there
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
 
 
 def cases():
@@ -146,8 +137,7 @@ def main():
     for resolution in (0.5, 2.0):
         check_graph(drv, "planted 20x50", g, False, resolution)
 
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -23,21 +23,12 @@ import networkx as nx
 import psycopg2
 
 sys.path.insert(0, os.path.dirname(__file__))
+from refcheck import check, summary  # noqa: E402
 from scan_reference import scan as scan_ref  # noqa: E402
 
 conn = psycopg2.connect("")
 conn.autocommit = True
 cur = conn.cursor()
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
 
 
 def load(name, g, idfmt, weighted=False):
@@ -166,8 +157,7 @@ def main():
     check(all(0 <= s <= 1 for l, s in got.values()), "seeded: scores in [0,1]")
     check(got[text_id(0)][1] == 1.0 and got[text_id(11)][1] == 1.0, "seeded: seeds clamped at 1")
 
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    sys.exit(summary())
 
 
 main()

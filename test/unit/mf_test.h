@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "graph.h"
 #include "mf_core.h"
 
 static jmp_buf mf_test_jmp;
@@ -47,6 +48,28 @@ mf_test_init(void)
 	mf_set_hooks(&h);
 	mf_mem_set_limit(0);
 	mf_mem_reset();
+}
+
+/*
+ * Build a graph from ne edges given as pairs e[2i], e[2i+1] (weights w, or
+ * NULL for all 1): the shape every test's hand-made graphs are written in.
+ */
+static inline mf_graph *
+mf_test_graph(int32_t n, int ne, const int32_t *e, const double *w)
+{
+	int32_t    *s = malloc(sizeof(int32_t) * (ne + 1)),
+			   *d = malloc(sizeof(int32_t) * (ne + 1));
+	mf_graph   *g;
+
+	for (int i = 0; i < ne; i++)
+	{
+		s[i] = e[2 * i];
+		d[i] = e[2 * i + 1];
+	}
+	g = mf_graph_build(n, ne, s, d, w);
+	free(s);
+	free(d);
+	return g;
 }
 
 #define MF_CHECK(cond, ...) do { \

@@ -14,27 +14,13 @@
 #include "seeded.h"
 #include "triangles.h"
 
-static mf_graph *
-build(int32_t n, int ne, const int32_t *e, const double *w)
-{
-	int32_t		s[256],
-				d[256];
-
-	for (int i = 0; i < ne; i++)
-	{
-		s[i] = e[2 * i];
-		d[i] = e[2 * i + 1];
-	}
-	return mf_graph_build(n, ne, s, d, w);
-}
-
 /* two triangles 0-1-2 and 3-4-5 joined by 2-3, plus an isolated pair 6-7 */
 static const int32_t bridged[] = {0, 1, 1, 2, 2, 0, 2, 3, 3, 4, 4, 5, 5, 3, 6, 7};
 
 static void
 test_components(void)
 {
-	mf_graph   *g = build(8, 8, bridged, NULL);
+	mf_graph   *g = mf_test_graph(8, 8, bridged, NULL);
 	int32_t		c[8];
 	int32_t		k = mf_connected_components(g, c);
 
@@ -48,7 +34,7 @@ test_kcore_triangles(void)
 {
 	/* a 4-clique 0..3 with a tail 3-4-5 */
 	int32_t		e[] = {0, 1, 0, 2, 0, 3, 1, 2, 1, 3, 2, 3, 3, 4, 4, 5};
-	mf_graph   *g = build(6, 8, e, NULL);
+	mf_graph   *g = mf_test_graph(6, 8, e, NULL);
 	int32_t		core[6];
 	int64_t		tri[6];
 	double		cc[6];
@@ -64,7 +50,7 @@ test_kcore_triangles(void)
 static void
 test_lpa(void)
 {
-	mf_graph   *g = build(8, 8, bridged, NULL);
+	mf_graph   *g = mf_test_graph(8, 8, bridged, NULL);
 	int32_t		a[8],
 				b[8];
 	int			it;
@@ -80,7 +66,7 @@ test_lpa(void)
 	{
 		/* complete bipartite K3,3: asynchronous updates converge, no oscillation */
 		int32_t		e[] = {0, 3, 0, 4, 0, 5, 1, 3, 1, 4, 1, 5, 2, 3, 2, 4, 2, 5};
-		mf_graph   *kb = build(6, 9, e, NULL);
+		mf_graph   *kb = mf_test_graph(6, 9, e, NULL);
 		int32_t		l[6];
 
 		it = mf_label_propagation(kb, 100, 3, l);
@@ -92,14 +78,14 @@ test_lpa(void)
 static void
 test_scan(void)
 {
-	mf_graph   *g = build(8, 8, bridged, NULL);
+	mf_graph   *g = mf_test_graph(8, 8, bridged, NULL);
 	int32_t		c[8];
 	uint8_t		r[8];
 	double		ones[8] = {1, 1, 1, 1, 1, 1, 1, 1};
 	int32_t		c2[8];
 	uint8_t		r2[8];
 	int32_t		k = mf_scan(g, 0.7, 3, false, c, r);
-	mf_graph   *gw = build(8, 8, bridged, ones);
+	mf_graph   *gw = mf_test_graph(8, 8, bridged, ones);
 
 	MF_CHECK(k == 2 && c[0] == 0 && c[3] == 1 && r[2] == MF_SCAN_CORE, "two SCAN clusters");
 	MF_CHECK(c[6] == -1 && r[6] == MF_SCAN_OUTLIER, "the lone pair are outliers at mu 3");
@@ -112,7 +98,7 @@ test_scan(void)
 	{
 		/* a hub: node 6 joins two 4-cliques by one edge each */
 		int32_t		e[] = {0, 1, 0, 2, 0, 3, 1, 2, 1, 3, 2, 3, 7, 8, 7, 9, 7, 10, 8, 9, 8, 10, 9, 10, 6, 0, 6, 7};
-		mf_graph   *h = build(11, 14, e, NULL);
+		mf_graph   *h = mf_test_graph(11, 14, e, NULL);
 		int32_t		hc[11];
 		uint8_t		hr[11];
 
@@ -127,7 +113,7 @@ test_scan(void)
 static void
 test_louvain(void)
 {
-	mf_graph   *g = build(8, 8, bridged, NULL);
+	mf_graph   *g = mf_test_graph(8, 8, bridged, NULL);
 	int32_t		m[8 * 10];
 	double		q[10];
 	int			levels = mf_louvain(g, 1.0, 10, 1, m, q);
@@ -139,7 +125,7 @@ test_louvain(void)
 	MF_CHECK(fabs(q[top] - mf_modularity(g, m + top * 8, 1.0)) < 1e-12, "reported modularity is the partition's");
 	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_louvain(g, 0.0, 10, 1, m, q));
 	mf_graph_free(g);
-	g = build(0, 0, NULL, NULL);
+	g = mf_test_graph(0, 0, NULL, NULL);
 	MF_CHECK(mf_louvain(g, 1.0, 10, 1, m, q) == 0, "empty graph: no levels");
 	mf_graph_free(g);
 }
@@ -147,7 +133,7 @@ test_louvain(void)
 static void
 test_seeded(void)
 {
-	mf_graph   *g = build(8, 8, bridged, NULL);
+	mf_graph   *g = mf_test_graph(8, 8, bridged, NULL);
 	int32_t		sn[] = {0, 5},
 				sl[] = {0, 1},
 				lab[8];
@@ -168,7 +154,7 @@ test_seeded(void)
 	{
 		/* a path with one seed at 0: scores fall along the path */
 		int32_t		e[] = {0, 1, 1, 2, 2, 3, 3, 4};
-		mf_graph   *p = build(5, 4, e, NULL);
+		mf_graph   *p = mf_test_graph(5, 4, e, NULL);
 		int32_t		s0[] = {0},
 					l0[] = {0},
 					pl[5];

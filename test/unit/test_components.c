@@ -7,29 +7,11 @@
 #include "components.h"
 #include "graph.h"
 
-static mf_graph *
-build(int32_t n, int ne, const int32_t *e)
-{
-	int32_t    *s = malloc(sizeof(int32_t) * (ne + 1)),
-			   *d = malloc(sizeof(int32_t) * (ne + 1));
-	mf_graph   *g;
-
-	for (int i = 0; i < ne; i++)
-	{
-		s[i] = e[2 * i];
-		d[i] = e[2 * i + 1];
-	}
-	g = mf_graph_build(n, ne, s, d, NULL);
-	free(s);
-	free(d);
-	return g;
-}
-
 /* run the algorithm and compare with the expected labels and count */
 static void
 expect(const char *what, int32_t n, int ne, const int32_t *e, const int32_t *want, int32_t wantk)
 {
-	mf_graph   *g = build(n, ne, e);
+	mf_graph   *g = mf_test_graph(n, ne, e, NULL);
 	int32_t    *c = malloc(sizeof(int32_t) * (n + 1));
 	int32_t		k = mf_connected_components(g, c);
 	int			ok = (k == wantk);
@@ -46,7 +28,7 @@ static void
 test_small(void)
 {
 	{
-		mf_graph   *g = build(0, 0, NULL);
+		mf_graph   *g = mf_test_graph(0, 0, NULL, NULL);
 
 		MF_CHECK(mf_connected_components(g, NULL) == 0, "empty graph has no components");
 		mf_graph_free(g);

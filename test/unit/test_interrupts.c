@@ -181,7 +181,6 @@ stress_graph(void)
 typedef struct scratch
 {
 	int32_t    *a,
-			   *b,
 			   *memb;
 	int64_t    *tri;
 	double	   *d,
@@ -264,7 +263,6 @@ main(void)
 	install_hooks();
 	g = stress_graph();
 	s.a = malloc(sizeof(int32_t) * N);
-	s.b = malloc(sizeof(int32_t) * N);
 	s.memb = malloc(sizeof(int32_t) * (size_t) N * 8);
 	s.tri = malloc(sizeof(int64_t) * N);
 	s.d = malloc(sizeof(double) * N);
@@ -339,7 +337,6 @@ main(void)
 	MF_CHECK(nlive == 0, "graph freed: %zu blocks left", nlive);
 	track_reset();
 	free(s.a);
-	free(s.b);
 	free(s.memb);
 	free(s.tri);
 	free(s.d);

@@ -7,28 +7,10 @@
 #include "graph.h"
 #include "kcore.h"
 
-static mf_graph *
-build(int32_t n, int ne, const int32_t *e, const double *w)
-{
-	int32_t    *s = malloc(sizeof(int32_t) * (ne + 1)),
-			   *d = malloc(sizeof(int32_t) * (ne + 1));
-	mf_graph   *g;
-
-	for (int i = 0; i < ne; i++)
-	{
-		s[i] = e[2 * i];
-		d[i] = e[2 * i + 1];
-	}
-	g = mf_graph_build(n, ne, s, d, w);
-	free(s);
-	free(d);
-	return g;
-}
-
 static void
 expect(const char *what, int32_t n, int ne, const int32_t *e, const double *w, const int32_t *want)
 {
-	mf_graph   *g = build(n, ne, e, w);
+	mf_graph   *g = mf_test_graph(n, ne, e, w);
 	int32_t    *core = malloc(sizeof(int32_t) * (n + 1));
 	int			ok = 1;
 
@@ -48,7 +30,7 @@ static void
 test_small(void)
 {
 	{
-		mf_graph   *g = build(0, 0, NULL, NULL);
+		mf_graph   *g = mf_test_graph(0, 0, NULL, NULL);
 
 		mf_core_numbers(g, NULL);
 		MF_CHECK(1, "empty graph");
@@ -191,7 +173,7 @@ static void
 test_limit(void)
 {
 	int32_t		e[] = {0, 1, 1, 2, 2, 0};
-	mf_graph   *g = build(3, 3, e, NULL);
+	mf_graph   *g = mf_test_graph(3, 3, e, NULL);
 	int32_t		core[3];
 	size_t		before = mf_mem_in_use();
 

@@ -11,24 +11,6 @@
 #include "lpa.h"
 #include "rng.h"
 
-static mf_graph *
-build(int32_t n, int ne, const int32_t *e, const double *w)
-{
-	int32_t    *s = malloc(sizeof(int32_t) * (ne + 1)),
-			   *d = malloc(sizeof(int32_t) * (ne + 1));
-	mf_graph   *g;
-
-	for (int i = 0; i < ne; i++)
-	{
-		s[i] = e[2 * i];
-		d[i] = e[2 * i + 1];
-	}
-	g = mf_graph_build(n, ne, s, d, w);
-	free(s);
-	free(d);
-	return g;
-}
-
 /* random multigraph with k planted groups: p_in-ish inside, few across */
 static mf_graph *
 planted(int32_t n, int32_t groups, int ne, unsigned seed, bool weighted)
@@ -178,7 +160,7 @@ static void
 test_params_and_trivial(void)
 {
 	int32_t		e[] = {0, 1};
-	mf_graph   *g = build(2, 1, e, NULL);
+	mf_graph   *g = mf_test_graph(2, 1, e, NULL);
 	int32_t		l[4];
 	size_t		before = mf_mem_in_use();
 
@@ -189,11 +171,11 @@ test_params_and_trivial(void)
 			 "single edge: one community after one changing and one quiet sweep");
 	mf_graph_free(g);
 
-	g = build(0, 0, NULL, NULL);
+	g = mf_test_graph(0, 0, NULL, NULL);
 	MF_CHECK(mf_label_propagation(g, 5, 1, NULL) == 1, "empty graph: one quiet sweep");
 	mf_graph_free(g);
 
-	g = build(4, 0, NULL, NULL);
+	g = mf_test_graph(4, 0, NULL, NULL);
 	MF_CHECK(mf_label_propagation(g, 5, 1, l) == 1 && l[0] == 0 && l[1] == 1 && l[2] == 2 && l[3] == 3,
 			 "isolated nodes keep their own labels");
 	mf_graph_free(g);
@@ -203,7 +185,7 @@ test_params_and_trivial(void)
 		int32_t		z[] = {0, 1, 1, 2, 2, 3};
 		double		w0[] = {0, 0, 0};
 
-		g = build(4, 3, z, w0);
+		g = mf_test_graph(4, 3, z, w0);
 		MF_CHECK(mf_label_propagation(g, 5, 1, l) == 1 && l[0] == 0 && l[3] == 3,
 				 "zero-weight edges do not propagate labels");
 		mf_graph_free(g);
@@ -237,7 +219,7 @@ test_forced(void)
 						e[2 * ne + 1] = base + b;
 						ne++;
 					}
-			g = build(11, ne, e, NULL);
+			g = mf_test_graph(11, ne, e, NULL);
 			it = mf_label_propagation(g, 50, seed, l);
 			if (it >= 50)
 				bad_conv++;
@@ -250,7 +232,7 @@ test_forced(void)
 			/* a star converges to a single community whatever the order */
 			int32_t		e[] = {4, 0, 4, 1, 4, 2, 4, 3, 4, 5, 4, 6},
 						l[7];
-			mf_graph   *g = build(7, 6, e, NULL);
+			mf_graph   *g = mf_test_graph(7, 6, e, NULL);
 
 			if (mf_label_propagation(g, 50, seed, l) >= 50)
 				bad_conv++;
@@ -268,8 +250,8 @@ test_forced(void)
 			int32_t		e[] = {0, 1, 1, 2, 2, 0, 3, 4, 4, 5, 5, 3, 6, 0, 6, 3},
 						l[7];
 			double		w[] = {10, 10, 10, 10, 10, 10, 1, 5};
-			mf_graph   *g = build(7, 8, e, w);
-			mf_graph   *u = build(7, 8, e, NULL);
+			mf_graph   *g = mf_test_graph(7, 8, e, w);
+			mf_graph   *u = mf_test_graph(7, 8, e, NULL);
 
 			if (mf_label_propagation(g, 50, seed, l) >= 50)
 				bad_conv++;
@@ -310,7 +292,7 @@ test_bipartite_and_cycles(void)
 				kb[2 * ne + 1] = b;
 				ne++;
 			}
-		g = build(8, ne, kb, NULL);
+		g = mf_test_graph(8, ne, kb, NULL);
 		if (mf_label_propagation(g, 100, seed, l) >= 100 || !all_maximal(g, l))
 			bad++;
 		mf_graph_free(g);
@@ -319,7 +301,7 @@ test_bipartite_and_cycles(void)
 			cy[2 * v] = v;
 			cy[2 * v + 1] = (v + 1) % 8;
 		}
-		g = build(8, 8, cy, NULL);
+		g = mf_test_graph(8, 8, cy, NULL);
 		if (mf_label_propagation(g, 100, seed, l) >= 100 || !all_maximal(g, l))
 			bad++;
 		mf_graph_free(g);

@@ -8,29 +8,11 @@
 #include "graph.h"
 #include "triangles.h"
 
-static mf_graph *
-build(int32_t n, int ne, const int32_t *e, const double *w)
-{
-	int32_t    *s = malloc(sizeof(int32_t) * (ne + 1)),
-			   *d = malloc(sizeof(int32_t) * (ne + 1));
-	mf_graph   *g;
-
-	for (int i = 0; i < ne; i++)
-	{
-		s[i] = e[2 * i];
-		d[i] = e[2 * i + 1];
-	}
-	g = mf_graph_build(n, ne, s, d, w);
-	free(s);
-	free(d);
-	return g;
-}
-
 static void
 expect(const char *what, int32_t n, int ne, const int32_t *e, const double *w,
 	   const int64_t *want_t, const double *want_c)
 {
-	mf_graph   *g = build(n, ne, e, w);
+	mf_graph   *g = mf_test_graph(n, ne, e, w);
 	int64_t    *t = malloc(sizeof(int64_t) * (n + 1));
 	double	   *c = malloc(sizeof(double) * (n + 1));
 	int			ok = 1;
@@ -53,7 +35,7 @@ static void
 test_small(void)
 {
 	{
-		mf_graph   *g = build(0, 0, NULL, NULL);
+		mf_graph   *g = mf_test_graph(0, 0, NULL, NULL);
 
 		mf_triangles(g, NULL, NULL);
 		MF_CHECK(1, "empty graph");
@@ -124,7 +106,7 @@ test_small(void)
 	{
 		/* clustering may be NULL */
 		int32_t		e[] = {0, 1, 1, 2, 2, 0};
-		mf_graph   *g = build(3, 3, e, NULL);
+		mf_graph   *g = mf_test_graph(3, 3, e, NULL);
 		int64_t		t[3];
 
 		mf_triangles(g, t, NULL);
@@ -191,7 +173,7 @@ static void
 test_limit(void)
 {
 	int32_t		e[] = {0, 1, 1, 2, 2, 0};
-	mf_graph   *g = build(3, 3, e, NULL);
+	mf_graph   *g = mf_test_graph(3, 3, e, NULL);
 	int64_t		t[3];
 	double		c[3];
 	size_t		before = mf_mem_in_use();
