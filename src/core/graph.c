@@ -25,10 +25,10 @@ size_t
 mf_graph_build_estimate(int32_t n, int64_t ne)
 {
 	size_t		half = mf_mul_size((size_t) ne, 2);
-	/* final arrays + scratch (owner ids, neighbour ids, weights) + counters */
+	/* final arrays + scratch (owner ids, weights) + counters */
 	size_t		sz = mf_graph_size_estimate(n, ne);
 
-	sz = mf_add_size(sz, mf_mul_size(half, 2 * sizeof(int32_t) + sizeof(double)));
+	sz = mf_add_size(sz, mf_mul_size(half, sizeof(int32_t) + sizeof(double)));
 	return mf_add_size(sz, mf_mul_size((size_t) n + 1, sizeof(int64_t)));
 }
 
@@ -41,8 +41,7 @@ mf_graph_build(int32_t n, int64_t ne, const int32_t *src, const int32_t *dst,
 				i,
 				k;
 	int64_t    *cnt;
-	int32_t    *tmp_nb,
-			   *tmp_own;
+	int32_t    *tmp_own;
 	double	   *tmp_w;
 
 	if (n < 0 || ne < 0)
@@ -69,49 +68,50 @@ mf_graph_build(int32_t n, int64_t ne, const int32_t *src, const int32_t *dst,
 	}
 
 	/*
-	 * Pass 1: scatter by neighbour into tmp (owner, weight) so each
-	 * neighbour's block is contiguous; pass 2 scatters that stably by owner,
-	 * giving rows sorted by neighbour.
+	 * Pass 1 scatters each half-edge into its neighbour's block, keeping
+	 * only the owner (and weight): the neighbour is the block itself.  Pass
+	 * 2 walks the blocks in neighbour order and scatters stably by owner, so
+	 * every row comes out sorted by neighbour.  Both passes write at random
+	 * positions, so every array left out of them (no neighbour array, no
+	 * weights for an unweighted graph) is memory traffic saved.
 	 */
 	cnt = mf_alloc0(mf_mul_size((size_t) n + 1, sizeof(int64_t)));
 	tmp_own = mf_alloc(mf_mul_size((size_t) half + 1, sizeof(int32_t)));
-	tmp_nb = mf_alloc(mf_mul_size((size_t) half + 1, sizeof(int32_t)));
-	tmp_w = mf_alloc(mf_mul_size((size_t) half + 1, sizeof(double)));
+	tmp_w = w ? mf_alloc(mf_mul_size((size_t) half + 1, sizeof(double))) : NULL;
 
 	/* neighbour counts equal owner counts in an undirected graph */
 	for (i = 0; i < n; i++)
-		cnt[i + 1] = cnt[i] + g->off[i + 1];
+		g->off[i + 1] += g->off[i];
+	memcpy(cnt, g->off, sizeof(int64_t) * ((size_t) n + 1));
 	for (i = 0; i < ne; i++)
 	{
-		double		wi = w ? w[i] : 1.0;
-
 		MF_INTERRUPT_EVERY(i);
 		if (src[i] == dst[i])
 			continue;
 		k = cnt[dst[i]]++;
 		tmp_own[k] = src[i];
-		tmp_nb[k] = dst[i];
-		tmp_w[k] = wi;
+		if (w)
+			tmp_w[k] = w[i];
 		k = cnt[src[i]]++;
 		tmp_own[k] = dst[i];
-		tmp_nb[k] = src[i];
-		tmp_w[k] = wi;
+		if (w)
+			tmp_w[k] = w[i];
 	}
-	for (i = 0; i < n; i++)
-		g->off[i + 1] += g->off[i];
 
 	g->adj = mf_alloc(mf_mul_size((size_t) half + 1, sizeof(int32_t)));
 	g->wt = mf_alloc(mf_mul_size((size_t) half + 1, sizeof(double)));
 	memcpy(cnt, g->off, sizeof(int64_t) * ((size_t) n + 1));
-	for (i = 0; i < half; i++)
+	for (int32_t nb = 0; nb < n; nb++)
 	{
-		MF_INTERRUPT_EVERY(i);
-		k = cnt[tmp_own[i]]++;
-		g->adj[k] = tmp_nb[i];
-		g->wt[k] = tmp_w[i];
+		MF_INTERRUPT_EVERY(nb);
+		for (i = g->off[nb]; i < g->off[nb + 1]; i++)
+		{
+			k = cnt[tmp_own[i]]++;
+			g->adj[k] = nb;
+			g->wt[k] = w ? tmp_w[i] : 1.0;
+		}
 	}
 	mf_free(tmp_own);
-	mf_free(tmp_nb);
 	mf_free(tmp_w);
 
 	/* merge adjacent duplicates in each row, compacting in place */

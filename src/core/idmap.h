@@ -23,6 +23,13 @@ extern void mf_idmap_free(mf_idmap *m);
 /* Index of key, adding it if new. */
 extern int32_t mf_idmap_intern(mf_idmap *m, const void *key, uint32_t len);
 
+/*
+ * mf_idmap_intern for n keys at once (out[i] for keys[i]); faster on large
+ * maps because the slot lookups overlap.
+ */
+extern void mf_idmap_intern_batch(mf_idmap *m, const void *const *keys,
+								  const uint32_t *lens, int32_t n, int32_t *out);
+
 /* Index of key, or -1 when absent. */
 extern int32_t mf_idmap_find(const mf_idmap *m, const void *key, uint32_t len);
 

@@ -1,7 +1,7 @@
 -- The graph engine's SQL functions: shapes, known answers and every bad input.
 -- Differential checks against networkx/igraph are in test/ref/check_sql_graph.py.
 BEGIN;
-SELECT plan(40);
+SELECT plan(43);
 
 CREATE TABLE e(src text, dst text, weight float8);
 -- two triangles joined by a bridge, a duplicate edge (reversed), a self-loop
@@ -64,6 +64,28 @@ SELECT throws_ok($$SELECT * FROM medfraud.seeded_propagation('SELECT src, dst FR
 SELECT throws_ok($$SELECT * FROM medfraud.seeded_propagation('SELECT src, dst FROM e', $q$SELECT 'a' AS node, 'R1' AS label UNION ALL SELECT 'a', 'R2'$q$)$$, '22023', NULL, 'one seed with two labels');
 SELECT throws_ok($$SELECT * FROM medfraud.connected_components(NULL)$$, '22004', 'edges_sql must not be NULL', 'NULL edges_sql');
 SELECT throws_ok($$SELECT * FROM medfraud.connected_components('SELECT src, dst FROM no_such_table')$$, '42P01', NULL, 'unknown table inside edges_sql');
+
+-- ids long enough to be stored compressed are read (detoasted) like any other
+CREATE TABLE elong AS SELECT repeat(src, 4000) AS src, repeat(dst, 4000) AS dst FROM e;
+SELECT results_eq($$SELECT count(*), min(length(node)), count(DISTINCT component) FROM medfraud.connected_components('SELECT src, dst FROM elong')$$,
+                  $$VALUES (6::bigint, 4000, 1::bigint)$$, 'compressed 4000-character ids');
+
+-- edges_sql may run as a parallel plan: same answer as a serial one
+CREATE TABLE epar AS SELECT (abs(hashint4(g)) % 30000)::bigint AS src, (abs(hashint4(g + 3)) % 30000)::bigint AS dst,
+                            (1 + g % 5)::numeric AS weight FROM generate_series(1, 60000) g;
+ANALYZE epar;
+CREATE TEMP TABLE cc_serial AS SELECT * FROM medfraud.core_numbers('SELECT src, dst, weight FROM epar');
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL force_parallel_mode = on;
+SELECT ok((SELECT count(*) > 0 FROM cc_serial), 'serial core numbers computed');
+SELECT results_eq($$SELECT node, core FROM medfraud.core_numbers('SELECT src, dst, weight FROM epar') ORDER BY node$$,
+                  $$SELECT node, core FROM cc_serial ORDER BY node$$, 'a parallel edges_sql plan gives the serial answer');
+RESET force_parallel_mode;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
 
 -- the memory limit is checked before allocating
 CREATE TABLE big AS SELECT g::bigint AS src, (g + 1)::bigint AS dst FROM generate_series(1, 200000) g;

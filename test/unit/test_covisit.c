@@ -8,6 +8,7 @@
 #include "mf_test.h"
 #include "covisit.h"
 #include "idmap.h"
+#include "rng.h"
 
 #define MAXP 60
 
@@ -205,6 +206,60 @@ test_crowd_cap(void)
 			 (long long) st.capped_windows, (long long) st.largest_crowd);
 }
 
+/*
+ * Batch interning must give exactly the indices one-at-a-time interning
+ * gives: duplicates inside one group, groups straddling a rehash, mixed
+ * key lengths (the 8-byte hash fast path and the FNV path).
+ */
+static void
+test_idmap_batch(void)
+{
+	mf_idmap   *one = mf_idmap_create();
+	mf_idmap   *bat = mf_idmap_create();
+	enum { N = 50000 };
+	static char store[N][24];
+	static const void *keys[N];
+	static uint32_t lens[N];
+	static int32_t out[N];
+	mf_rng		s = {12345};
+	int			ok = 1;
+
+	for (int i = 0; i < N; i++)
+	{
+		/* about one key in three repeats an earlier one */
+		uint64_t	r = mf_rng_next(&s) % (N / 3 + 1);
+
+		if (i % 2 == 0)
+		{
+			unsigned char b[8];
+
+			mf_idmap_encode_int((int64_t) r - 1000, b);
+			memcpy(store[i], b, 8);
+			lens[i] = 8;
+		}
+		else
+			lens[i] = (uint32_t) snprintf(store[i], sizeof(store[i]), "K%llu", (unsigned long long) r);
+		keys[i] = store[i];
+	}
+	for (int i = 0; i < N;)
+	{
+		int			g = 1 + (int) (mf_rng_next(&s) % 700);
+
+		if (g > N - i)
+			g = N - i;
+		mf_idmap_intern_batch(bat, keys + i, lens + i, g, out + i);
+		i += g;
+	}
+	for (int i = 0; i < N; i++)
+		if (mf_idmap_intern(one, keys[i], lens[i]) != out[i])
+			ok = 0;
+	MF_CHECK(ok, "batch interning equals one-at-a-time interning");
+	MF_CHECK(mf_idmap_count(one) == mf_idmap_count(bat), "same key count (%d vs %d)",
+			 mf_idmap_count(one), mf_idmap_count(bat));
+	mf_idmap_free(one);
+	mf_idmap_free(bat);
+}
+
 static void
 test_idmap(void)
 {
@@ -262,6 +317,7 @@ main(void)
 	test_params();
 	test_crowd_cap();
 	test_idmap();
+	test_idmap_batch();
 	MF_CHECK(mf_mem_in_use() == 0, "no leak");
 	return mf_test_done("test_covisit");
 }
