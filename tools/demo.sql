@@ -45,40 +45,57 @@ SELECT e.src, e.dst, round(e.weight::numeric, 2) AS weight, e.covisits, e.days,
 FROM demo.edges e ORDER BY e.weight DESC, e.src, e.dst LIMIT 12;
 
 \echo
-\echo '== 3. the graph engine on the co-visit graph (pairs seen together on 3+ days)'
+\echo '== 3. ring detection (medfraud.detect_rings: graph clusters, joint trips, items, random-group baselines)'
 CREATE VIEW demo.truth AS
-  SELECT m.psn_no, g.kind || ' #' || g.group_id AS grp, g.kind FROM demo.demo_truth_members m JOIN demo.demo_truth_groups g USING (group_id);
+  SELECT m.psn_no, g.kind || ' #' || g.group_id AS grp, g.kind, g.group_id FROM demo.demo_truth_members m JOIN demo.demo_truth_groups g USING (group_id);
 SELECT clock_timestamp() AS t0 \gset
-CREATE TABLE demo.scan AS
-  SELECT * FROM medfraud.scan_clusters('SELECT src, dst, weight FROM demo.edges WHERE days >= 3', 0.4, 4);
-SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 2) AS scan_s \gset
-\echo '   SCAN clusters (epsilon 0.4, mu 4, weighted) of 6+ members, and what they are in the ground truth'
-WITH c AS (SELECT s.cluster, s.role, t.grp FROM demo.scan s LEFT JOIN demo.truth t ON t.psn_no = s.node
-           WHERE s.cluster IS NOT NULL),
-     m AS (SELECT cluster, mode() WITHIN GROUP (ORDER BY grp) AS grp FROM c GROUP BY cluster)
-SELECT c.cluster, count(*) AS members, count(*) FILTER (WHERE c.role = 'core') AS cores,
-       coalesce(m.grp, 'background') AS "mostly",
-       round(100.0 * count(*) FILTER (WHERE c.grp = m.grp) / count(*)) AS "% of members in it"
-FROM c JOIN m USING (cluster)
-GROUP BY c.cluster, m.grp HAVING count(*) >= 6
-ORDER BY members DESC, c.cluster LIMIT 15;
-SELECT count(*) FILTER (WHERE kind = 'ring') AS "planted rings",
-       count(*) FILTER (WHERE kind = 'ring' AND found) AS "with >= half their members in one SCAN cluster",
-       :'scan_s' AS "SCAN seconds"
-FROM (SELECT g.kind, g.group_id,
-             (SELECT max(c) FROM (SELECT count(*) AS c FROM demo.scan s JOIN demo.demo_truth_members m ON m.psn_no = s.node
-                                   WHERE m.group_id = g.group_id AND s.cluster IS NOT NULL GROUP BY s.cluster) x) >= g.size / 2.0 AS found
-      FROM demo.demo_truth_groups g WHERE g.kind = 'ring') r;
-\echo '   (cohorts and families come out as clusters too: telling them from rings needs behaviour and items,'
-\echo '    which is what ring detection adds on top of the graph.)'
+SELECT medfraud.detect_rings('demo.setl_d', 'demo.fee_list_d', '{"progress": false}') AS run \gset
+SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 1) AS ring_s \gset
+SELECT stage_seconds AS "seconds per stage" FROM medfraud.runs WHERE run_id = :run;
+\echo
+\echo '   the top rings, and what the ground truth says they are:'
+SELECT r.ring_id AS ring, r.size, round(r.score::numeric, 1) AS score, r.joint_trips AS trips,
+       round(r.hifp_total) AS "pooled fund",
+       (SELECT t.grp || ' (' || count(*) || ')' FROM medfraud.ring_members m LEFT JOIN demo.truth t USING (psn_no)
+        WHERE m.run_id = r.run_id AND m.ring_id = r.ring_id GROUP BY t.grp ORDER BY count(*) DESC LIMIT 1) AS truth,
+       r.reason
+FROM medfraud.rings r WHERE r.run_id = :run ORDER BY r.ring_id LIMIT 10;
+\echo
+\echo '   against the ground truth (rings scoring 20 or more):'
+WITH found AS (SELECT DISTINCT m.psn_no, m.ring_id FROM medfraud.ring_members m JOIN medfraud.rings r USING (run_id, ring_id)
+               WHERE m.run_id = :run AND r.score >= 20),
+truth AS (SELECT psn_no, group_id FROM demo.truth WHERE kind = 'ring'),
+tp AS (SELECT count(*) AS n FROM found WHERE psn_no IN (SELECT psn_no FROM truth)),
+best AS (SELECT g.group_id, max(ov.k::float8 / (g.size + (SELECT count(*) FROM found f WHERE f.ring_id = ov.ring_id) - ov.k)) AS j
+         FROM demo.demo_truth_groups g LEFT JOIN (SELECT t.group_id, f.ring_id, count(*) AS k FROM truth t JOIN found f USING (psn_no) GROUP BY 1, 2) ov USING (group_id)
+         WHERE g.kind = 'ring' GROUP BY 1)
+SELECT (SELECT count(*) FROM demo.demo_truth_groups WHERE kind = 'ring') AS "planted rings",
+       (SELECT count(*) FROM best WHERE j >= 0.5) AS "found (Jaccard >= 0.5)",
+       round((SELECT n FROM tp)::numeric / nullif((SELECT count(*) FROM found), 0), 3) AS "member precision",
+       round((SELECT n FROM tp)::numeric / (SELECT count(*) FROM truth), 3) AS "member recall",
+       (SELECT min(r.ring_id) FROM medfraud.rings r JOIN medfraud.ring_members m USING (run_id, ring_id) JOIN demo.truth t USING (psn_no)
+        WHERE r.run_id = :run AND t.kind IN ('family', 'cohort')) AS "best rank of a family or cohort",
+       :'ring_s' AS "seconds";
+\echo
+\echo '   the 24-person ring''s group sequence (first joint trips):'
+SELECT e.event_no AS trip, e.started_at::timestamp(0) AS "when", e.fixmedins_code AS provider, cardinality(e.members) AS members,
+       array_to_string(e.items, ' ') AS items, e.hifp AS "pooled fund"
+FROM medfraud.ring_events e
+WHERE e.run_id = :run AND e.ring_id = (SELECT m.ring_id FROM medfraud.ring_members m JOIN demo.truth t USING (psn_no)
+                                       WHERE m.run_id = :run AND t.group_id = 7 GROUP BY 1 ORDER BY count(*) DESC LIMIT 1)
+ORDER BY e.event_no LIMIT 6;
+\echo
+\echo '   rules distilled from the rings (top 5 by confidence):'
+SELECT rule_id, ring_ids, round(support::numeric, 2) AS support, round(confidence::numeric, 2) AS confidence,
+       round(lift::numeric) AS lift, predicate
+FROM medfraud.rules WHERE run_id = :run ORDER BY confidence DESC, support DESC LIMIT 5;
 
 \echo
-\echo '== 4. seeded propagation: three confirmed members of the 24-person ring, who else?'
+\echo '== 4. expansion: 7 confirmed members (30%) of the 24-person ring, who else? (medfraud.expand_ring)'
 CREATE TEMP TABLE seeds AS
-  SELECT psn_no AS node, 'ring 7' AS label FROM demo.demo_truth_members WHERE group_id = 7 AND role = 'member' ORDER BY psn_no LIMIT 3;
-SELECT p.node AS psn_no, round(p.score::numeric, 4) AS score, coalesce(t.grp, 'background') AS truth
-FROM medfraud.seeded_propagation('SELECT src, dst, weight FROM demo.edges',
-                                 'SELECT node, label FROM seeds') p
-LEFT JOIN demo.truth t ON t.psn_no = p.node
-WHERE p.node NOT IN (SELECT node FROM seeds)
-ORDER BY p.score DESC LIMIT 12;
+  SELECT psn_no FROM demo.demo_truth_members WHERE group_id = 7 ORDER BY psn_no LIMIT 7;
+SELECT e.psn_no, round(e.score::numeric, 3) AS score, coalesce(t.grp, 'background') AS truth,
+       e.evidence - 'covisits_with' AS evidence
+FROM medfraud.expand_ring(ARRAY(SELECT psn_no FROM seeds), :run, 17) e
+LEFT JOIN demo.truth t ON t.psn_no = e.psn_no
+ORDER BY e.score DESC, e.psn_no;

@@ -3,7 +3,8 @@
 #   1. unit tests of the pure C core (no server)
 #   2. pg_regress: exact outputs of small cases (sql/*.sql vs expected/*.out)
 #   3. pgTAP via pg_prove: behaviour and every bad input (test/pgtap/*.sql)
-#   4. differential checks against independent references (test/ref/*.py)
+#   4. upgrades (tools/check-upgrade.sh) and multi-session behaviour (test/shell/)
+#   5. differential checks against independent references (test/ref/*.py)
 # Called by `make test` after the extension is built and installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,10 @@ echo "== pgTAP"
 createdb medfraud_test
 psql -X -q -v ON_ERROR_STOP=1 -d medfraud_test -c 'CREATE EXTENSION pgtap; CREATE EXTENSION medfraud;'
 pg_prove -d medfraud_test --ext .sql -r test/pgtap
+echo "== upgrades: ALTER EXTENSION UPDATE from every release equals a fresh install"
+bash tools/check-upgrade.sh
+echo "== sessions: overlapping runs, a run terminated mid-way, pg_cron"
+bash test/shell/rings_sessions.sh
 echo "== SQL-level differential checks"
 for f in test/ref/check_sql_*.py; do
   [ -e "$f" ] || continue
@@ -41,5 +46,6 @@ for f in test/ref/check_sql_*.py; do
 done
 INNER
 pg_virtualenv -v 15 -o 'shared_preload_libraries=pg_cron' -o 'cron.database_name=medfraud_test' \
+  -o 'cron.use_background_workers=on' \
   bash /tmp/medfraud-tests-inner.sh
 echo "== all suites passed"

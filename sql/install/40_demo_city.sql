@@ -183,13 +183,15 @@ BEGIN
                          t % r.ncells AS cell) tr,
          _rm m
     WHERE m.r = r.r AND m.cell = tr.cell
-      AND medfraud._demo_u(kt * 131 + m.j * 7 + 4, seed) <
+      -- every member takes part at least once (a "member" with no ring claim is not in the data)
+      AND (t = m.cell + r.ncells * (1 + m.j % greatest(1, (r.ntrips - m.cell) / r.ncells))
+           OR medfraud._demo_u(kt * 131 + m.j * 7 + 4, seed) <
           CASE WHEN m.role = 'recruiter' THEN 0.8
                WHEN m.role = 'loose' THEN 1.6 / r.ntrips
                WHEN r.structure = 'clique' THEN 0.6
                WHEN r.structure = 'cells' THEN 0.7
                WHEN r.structure = 'hidden_in_busy_hospital' THEN 0.5
-               ELSE least(1.0, 4.5 / r.size) END;
+               ELSE least(1.0, 4.5 / r.size) END);
     -- each ring's consistent costly items: 2 to 4 of the costly catalogue
     CREATE TEMP TABLE _ring_item ON COMMIT DROP AS
     SELECT r.r, n, 5000 + ((r.r * 7 + n * 13 + floor(medfraud._demo_u(r.r * 97 + 6, seed) * 40)::int) % 40) AS item

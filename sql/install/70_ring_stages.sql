@@ -1,0 +1,292 @@
+-- Ring detection, later stages: item lines, consistency against random
+-- groups, scoring and publishing, rules.  Each works on the run's temp
+-- tables (_mf_*) made by _ring_pipeline.
+
+-- Fee lines, read only where a stage needs them.  _mf_lines holds every
+-- line of the claims listed in the temp table claims_table (column
+-- claim_id): trip claims, random groups' claims.  _mf_ilines holds the
+-- lines of the given items anywhere: how exclusive an item is at a
+-- provider, who else claimed it, its diagnoses elsewhere.
+CREATE FUNCTION medfraud._ring_load_lines(items pg_catalog.regclass, ic pg_catalog.jsonb,
+                                          claims_table pg_catalog.text DEFAULT NULL,
+                                          item_codes pg_catalog.text[] DEFAULT NULL)
+RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    n bigint := 0;
+    m bigint;
+BEGIN
+    IF to_regclass('pg_temp._mf_lclaim') IS NULL THEN
+        CREATE TEMP TABLE _mf_lclaim(claim_id text PRIMARY KEY) ON COMMIT DROP;
+        CREATE TEMP TABLE _mf_litem(item text PRIMARY KEY) ON COMMIT DROP;
+        CREATE TEMP TABLE _mf_lines(claim_id text, item text, amount numeric) ON COMMIT DROP;
+        CREATE TEMP TABLE _mf_ilines(claim_id text, item text, amount numeric) ON COMMIT DROP;
+        CREATE INDEX ON _mf_lines (claim_id);
+        CREATE INDEX ON _mf_ilines (item);
+        CREATE INDEX ON _mf_ilines (claim_id);
+    END IF;
+    IF items IS NULL THEN
+        RETURN 0;
+    END IF;
+    IF claims_table IS NOT NULL THEN
+        EXECUTE format('CREATE TEMP TABLE _mf_newclaim ON COMMIT DROP AS SELECT DISTINCT claim_id FROM pg_temp.%I '
+                       'EXCEPT SELECT claim_id FROM _mf_lclaim', claims_table);
+        ANALYZE _mf_newclaim;
+        EXECUTE format($q$
+            INSERT INTO _mf_lines
+            SELECT i.%1$I::text, i.%2$I::text, coalesce(i.%3$I, 0)::numeric
+            FROM %4$s i WHERE i.%1$I::text IN (SELECT claim_id FROM _mf_newclaim) AND i.%2$I IS NOT NULL$q$,
+            ic ->> 'setl_id', ic ->> 'med_list_codg', ic ->> 'det_item_fee_sumamt', items);
+        GET DIAGNOSTICS m = ROW_COUNT;
+        n := n + m;
+        INSERT INTO _mf_lclaim SELECT claim_id FROM _mf_newclaim;
+        DROP TABLE _mf_newclaim;
+        ANALYZE _mf_lines;
+    END IF;
+    IF item_codes IS NOT NULL THEN
+        CREATE TEMP TABLE _mf_newitem ON COMMIT DROP AS
+        SELECT DISTINCT x AS item FROM unnest(item_codes) x WHERE x IS NOT NULL EXCEPT SELECT item FROM _mf_litem;
+        IF EXISTS (SELECT 1 FROM _mf_newitem) THEN
+            -- only lines of valid, kept claims (those in _mf_v)
+            EXECUTE format($q$
+                INSERT INTO _mf_ilines
+                SELECT i.%1$I::text, i.%2$I::text, coalesce(i.%3$I, 0)::numeric
+                FROM %4$s i JOIN _mf_v v ON v.claim_id = i.%1$I::text
+                WHERE i.%2$I::text IN (SELECT item FROM _mf_newitem)$q$,
+                ic ->> 'setl_id', ic ->> 'med_list_codg', ic ->> 'det_item_fee_sumamt', items);
+            GET DIAGNOSTICS m = ROW_COUNT;
+            n := n + m;
+            INSERT INTO _mf_litem SELECT item FROM _mf_newitem;
+            ANALYZE _mf_ilines;
+        END IF;
+        DROP TABLE _mf_newitem;
+    END IF;
+    RETURN n;
+END
+$fn$;
+
+-- Consistency of each candidate ring against random groups of its size at
+-- its providers; fills _mf_feat (one row per ring).
+CREATE FUNCTION medfraud._ring_features(run pg_catalog.int8, items pg_catalog.regclass, o pg_catalog.jsonb,
+                                        win pg_catalog.interval)
+RETURNS void LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    k int := (o ->> 'baseline_groups')::int;
+    seed int := (o ->> 'seed')::int;
+BEGIN
+    -- rings worth scoring: big enough, with enough joint trips
+    DELETE FROM _mf_rm WHERE ring IN (
+        SELECT r.ring FROM (SELECT ring, count(*) AS sz FROM _mf_rm GROUP BY 1) r
+        LEFT JOIN (SELECT grp, count(*) AS nt FROM _mf_trip GROUP BY 1) t ON t.grp = r.ring
+        WHERE r.sz < (o ->> 'min_ring_size')::int OR coalesce(t.nt, 0) < (o ->> 'min_trips')::int);
+    DELETE FROM _mf_trip WHERE grp NOT IN (SELECT ring FROM _mf_rm);
+    DELETE FROM _mf_tv WHERE grp NOT IN (SELECT ring FROM _mf_rm);
+
+    -- each ring's providers, and the groups compared: g = 0 the ring, g >= 1 random groups
+    CREATE TEMP TABLE _mf_rprov ON COMMIT DROP AS
+    SELECT grp AS ring, fixmedins_code, count(*) AS trips FROM _mf_trip GROUP BY 1, 2;
+    ANALYZE _mf_rprov;
+    CREATE TEMP TABLE _mf_grp ON COMMIT DROP AS
+    SELECT ring, 0 AS g, psn_no FROM _mf_rm;
+    INSERT INTO _mf_grp
+    SELECT ring, 1 + (rn - 1) / sz, psn_no
+    FROM (SELECT p.ring, p.psn_no, s.sz,
+                 row_number() OVER (PARTITION BY p.ring ORDER BY hashtext(p.psn_no || ':' || p.ring || ':' || seed), p.psn_no) AS rn
+          FROM (SELECT DISTINCT rp.ring, v.psn_no FROM _mf_rprov rp JOIN _mf_v v USING (fixmedins_code)
+                WHERE NOT EXISTS (SELECT 1 FROM _mf_rm m WHERE m.psn_no = v.psn_no)) p
+          JOIN (SELECT ring, count(*) AS sz FROM _mf_rm GROUP BY 1) s USING (ring)) q
+    WHERE rn <= sz * k;
+    -- drop a last, incomplete random group
+    DELETE FROM _mf_grp x USING (SELECT ring, g FROM _mf_grp WHERE g > 0 GROUP BY 1, 2
+                                 HAVING count(*) < (SELECT count(*) FROM _mf_rm m WHERE m.ring = _mf_grp.ring)) d
+    WHERE x.ring = d.ring AND x.g = d.g;
+    ANALYZE _mf_grp;
+    -- every group's visits at the ring's providers
+    EXECUTE format($q$
+        CREATE TEMP TABLE _mf_gv ON COMMIT DROP AS
+        SELECT gr.ring, gr.g, v.psn_no, v.claim_id, v.fixmedins_code, v.setl_time, v.fund,
+               count(*) OVER (PARTITION BY gr.ring, gr.g, v.fixmedins_code ORDER BY v.setl_time
+                              RANGE BETWEEN %1$L::interval PRECEDING AND %1$L::interval FOLLOWING) AS near
+        FROM _mf_grp gr JOIN _mf_v v USING (psn_no)
+        JOIN _mf_rprov rp ON rp.ring = gr.ring AND rp.fixmedins_code = v.fixmedins_code$q$, win);
+    PERFORM medfraud._ring_load_lines(items, o -> 'item_columns', '_mf_gv');
+    ANALYZE _mf_gv;
+    -- item sets, their sizes, and the items each pair of a group shares
+    -- (steps as tables: the planner needs their row counts)
+    CREATE TEMP TABLE _mf_pi ON COMMIT DROP AS
+    SELECT DISTINCT gv.ring, gv.g, gv.psn_no, l.item FROM _mf_gv gv JOIN _mf_lines l USING (claim_id);
+    ANALYZE _mf_pi;
+    CREATE TEMP TABLE _mf_ni ON COMMIT DROP AS
+    SELECT ring, g, psn_no, count(*) AS n FROM _mf_pi GROUP BY 1, 2, 3;
+    ANALYZE _mf_ni;
+    CREATE TEMP TABLE _mf_sh ON COMMIT DROP AS
+    SELECT a.ring, a.g, a.psn_no AS pa, b.psn_no AS pb, count(*) AS s
+    FROM _mf_pi a JOIN _mf_pi b ON a.ring = b.ring AND a.g = b.g AND a.item = b.item AND a.psn_no < b.psn_no
+    GROUP BY 1, 2, 3, 4;
+    ANALYZE _mf_sh;
+    CREATE TEMP TABLE _mf_gstat ON COMMIT DROP AS
+    WITH gsize AS (SELECT ring, g, count(*) AS k FROM _mf_grp GROUP BY 1, 2),
+    jac AS (SELECT sh.ring, sh.g, sum(sh.s::float8 / (na.n + nb.n - sh.s)) AS js
+            FROM _mf_sh sh JOIN _mf_ni na ON na.ring = sh.ring AND na.g = sh.g AND na.psn_no = sh.pa
+            JOIN _mf_ni nb ON nb.ring = sh.ring AND nb.g = sh.g AND nb.psn_no = sh.pb GROUP BY 1, 2),
+    vis AS (SELECT ring, g, avg((near >= 2)::int::float8) AS lockstep,
+                   CASE WHEN avg(fund) > 0 THEN stddev_pop(fund) / avg(fund) END AS cv
+            FROM _mf_gv GROUP BY 1, 2)
+    SELECT gs.ring, gs.g, gs.k,
+           CASE WHEN gs.k > 1 THEN coalesce(jac.js, 0) / (gs.k * (gs.k - 1) / 2.0) END AS jaccard,
+           coalesce(vis.lockstep, 0) AS lockstep, vis.cv
+    FROM gsize gs LEFT JOIN jac USING (ring, g) LEFT JOIN vis USING (ring, g);
+    ANALYZE _mf_gstat;
+    -- dx_fit: the rings' defining items with the diagnosis they were
+    -- claimed under, and whether the pair is claimed at 3 or more providers
+    -- other than the ring's (standard treatment, not a local habit)
+    CREATE TEMP TABLE _mf_tl ON COMMIT DROP AS
+    SELECT t.grp AS ring, l.item, t.dx, sum(l.amount) AS amount
+    FROM (SELECT DISTINCT grp, claim_id, dx FROM _mf_tv) t JOIN _mf_lines l USING (claim_id)
+    WHERE l.item IN (SELECT item FROM _mf_def d WHERE d.grp = t.grp)
+    GROUP BY 1, 2, 3;
+    ANALYZE _mf_tl;
+    CREATE TEMP TABLE _mf_iuse ON COMMIT DROP AS
+    SELECT l.item, v.dx, v.fixmedins_code
+    FROM _mf_ilines l JOIN _mf_v v USING (claim_id)
+    WHERE l.item IN (SELECT item FROM _mf_tl)
+    GROUP BY 1, 2, 3;
+    ANALYZE _mf_iuse;
+    CREATE TEMP TABLE _mf_std ON COMMIT DROP AS
+    SELECT p.ring, p.item, p.dx
+    FROM (SELECT DISTINCT ring, item, dx FROM _mf_tl) p
+    JOIN _mf_iuse u ON u.item = p.item AND u.dx IS NOT DISTINCT FROM p.dx
+    WHERE NOT EXISTS (SELECT 1 FROM _mf_rprov rp WHERE rp.ring = p.ring AND rp.fixmedins_code = u.fixmedins_code)
+    GROUP BY 1, 2, 3 HAVING count(*) >= 3;
+
+    -- z-scores; the baseline's spread is floored at 0.05 so a near-constant
+    -- baseline cannot turn a small difference into a huge z
+    CREATE TEMP TABLE _mf_feat ON COMMIT DROP AS
+    WITH b AS (SELECT ring, count(*) AS groups, avg(jaccard) AS mj, stddev_samp(jaccard) AS sj,
+                      avg(lockstep) AS ml, stddev_samp(lockstep) AS sl, avg(cv) AS mc, stddev_samp(cv) AS sc
+               FROM _mf_gstat WHERE g > 0 GROUP BY 1),
+    r AS (SELECT * FROM _mf_gstat WHERE g = 0),
+    money AS (SELECT grp AS ring, sum(medfee) AS medfee, sum(fund) AS fund, avg(fund) AS fund_per_claim
+              FROM (SELECT DISTINCT grp, claim_id, medfee, fund FROM _mf_tv) x GROUP BY 1),
+    norm AS (SELECT rp.ring, avg(v.fund) AS fund_per_claim
+             FROM (SELECT DISTINCT ring, fixmedins_code FROM _mf_rprov) rp JOIN _mf_v v USING (fixmedins_code) GROUP BY 1),
+    wd AS (SELECT ring, sum(n) FILTER (WHERE rk <= 3)::float8 / sum(n) AS top3, sum(n) AS trips
+           FROM (SELECT grp AS ring, extract(isodow FROM started_at) AS d, count(*) AS n,
+                        row_number() OVER (PARTITION BY grp ORDER BY count(*) DESC, extract(isodow FROM started_at)) AS rk
+                 FROM _mf_trip GROUP BY 1, 2) q GROUP BY 1),
+    fit AS (SELECT tl.ring, sum(tl.amount) FILTER (WHERE std.item IS NOT NULL) / nullif(sum(tl.amount), 0) AS dx_fit
+            FROM _mf_tl tl LEFT JOIN _mf_std std ON std.ring = tl.ring AND std.item = tl.item AND std.dx IS NOT DISTINCT FROM tl.dx
+            GROUP BY 1)
+    SELECT r.ring, r.k AS size, r.jaccard, r.lockstep, r.cv,
+           (r.jaccard - b.mj) / greatest(coalesce(b.sj, 0), 0.05) AS z_items,
+           (r.lockstep - b.ml) / greatest(coalesce(b.sl, 0), 0.05) AS z_lockstep,
+           (b.mc - r.cv) / greatest(coalesce(b.sc, 0), 0.05) AS z_amount,
+           b.groups AS baseline_groups,
+           money.medfee, money.fund, money.fund_per_claim / nullif(norm.fund_per_claim, 0) AS fund_ratio,
+           CASE WHEN wd.trips >= 7 THEN wd.top3 END AS weekly_regularity,
+           coalesce(fit.dx_fit, 0) AS dx_fit
+    FROM r LEFT JOIN b USING (ring) LEFT JOIN money USING (ring) LEFT JOIN norm USING (ring)
+    LEFT JOIN wd USING (ring) LEFT JOIN fit USING (ring);
+END
+$fn$;
+
+-- The score, from its documented parts (docs/design.md, "Scoring").
+CREATE FUNCTION medfraud.ring_score(z_items pg_catalog.float8, z_lockstep pg_catalog.float8, z_amount pg_catalog.float8,
+                                    fund_ratio pg_catalog.float8, weekly_regularity pg_catalog.float8,
+                                    dx_fit pg_catalog.float8)
+RETURNS pg_catalog.float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT round((100
+   -- collusion: behaving as one beyond chance (each z squashed into [0, 1))
+   * (0.4 * (1 - exp(-greatest(coalesce(z_items, 0), 0) / 3))
+    + 0.4 * (1 - exp(-greatest(coalesce(z_lockstep, 0), 0) / 3))
+    + 0.2 * (1 - exp(-greatest(coalesce(z_amount, 0), 0) / 3)))
+   -- gain: pooled fund per claim against everyone at the same providers, in doublings
+   * (1 - exp(-greatest(ln(greatest(coalesce(fund_ratio, 1), 1e-9)) / ln(2), 0) / 2))
+   -- legitimacy: a fixed weekly slot, and items standard for the diagnosis elsewhere
+   * (1 - 0.5 * greatest(0, least(1, (coalesce(weekly_regularity, 0) - 0.6) / 0.4))
+        - 0.5 * greatest(0, least(1, coalesce(dx_fit, 0)))))::numeric, 2)::float8
+$$;
+COMMENT ON FUNCTION medfraud.ring_score(pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) IS
+'Ring suspicion score 0-100 = 100 x collusion x gain x (1 - legitimacy), from the consistency z-scores, the pooled-fund ratio, the weekly regularity of trips and the diagnosis fit of items (docs/design.md).';
+
+-- Publish rings, members and events; ring_id 1 is the highest score.
+CREATE FUNCTION medfraud._ring_publish(run pg_catalog.int8, o pg_catalog.jsonb, with_items pg_catalog.bool)
+RETURNS pg_catalog.int4 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    n int;
+BEGIN
+    CREATE TEMP TABLE _mf_final ON COMMIT DROP AS
+    SELECT f.*, medfraud.ring_score(f.z_items, f.z_lockstep, f.z_amount, f.fund_ratio, f.weekly_regularity, f.dx_fit) AS score
+    FROM _mf_feat f;
+    ALTER TABLE _mf_final ADD COLUMN ring_id int;
+    UPDATE _mf_final x SET ring_id = q.rid
+    FROM (SELECT ring, row_number() OVER (ORDER BY score DESC, size DESC, ring) AS rid FROM _mf_final) q
+    WHERE q.ring = x.ring;
+
+    INSERT INTO medfraud.rings(run_id, ring_id, size, density, providers, first_covisit, last_covisit,
+                               joint_trips, trip_days, medfee_total, hifp_total, item_jaccard, lockstep_rate,
+                               amount_cv, z_items, z_lockstep, z_amount, fund_ratio, weekly_regularity, dx_fit,
+                               score, reason)
+    SELECT run, f.ring_id, f.size,
+           coalesce((SELECT count(*) FROM _mf_e e JOIN _mf_rm a ON a.psn_no = e.src AND a.ring = f.ring
+                     JOIN _mf_rm b ON b.psn_no = e.dst AND b.ring = f.ring), 0)::float8 / greatest(f.size * (f.size - 1) / 2, 1),
+           (SELECT array_agg(fixmedins_code ORDER BY trips DESC, fixmedins_code) FROM _mf_rprov rp WHERE rp.ring = f.ring),
+           t.first_at, t.last_at, t.trips, t.days, coalesce(f.medfee, 0), coalesce(f.fund, 0),
+           f.jaccard, f.lockstep, f.cv, f.z_items, f.z_lockstep, f.z_amount, f.fund_ratio, f.weekly_regularity, f.dx_fit,
+           f.score,
+           format('%s joint trips on %s days at %s; %s%s%s; pooled fund per claim %s× the providers'' norm%s%s',
+                  t.trips, t.days,
+                  (SELECT string_agg(fixmedins_code, ', ' ORDER BY trips DESC, fixmedins_code) FROM
+                      (SELECT * FROM _mf_rprov rp WHERE rp.ring = f.ring ORDER BY trips DESC, fixmedins_code LIMIT 3) p),
+                  CASE WHEN with_items THEN format('items %sσ, ', round(f.z_items::numeric, 1)) ELSE '' END,
+                  format('lockstep %sσ above random groups there', round(f.z_lockstep::numeric, 1)),
+                  CASE WHEN f.baseline_groups IS NULL THEN ' (no baseline: too few other visitors)' ELSE '' END,
+                  round(coalesce(f.fund_ratio, 0)::numeric, 1),
+                  CASE WHEN f.weekly_regularity >= 0.8 THEN '; keeps a fixed weekly slot' ELSE '' END,
+                  CASE WHEN f.dx_fit >= 0.5 THEN '; items standard for the diagnosis elsewhere' ELSE '' END)
+    FROM _mf_final f
+    JOIN (SELECT grp AS ring, count(*) AS trips, count(DISTINCT started_at::date) AS days,
+                 min(started_at) AS first_at, max(started_at) AS last_at
+          FROM _mf_trip GROUP BY 1) t USING (ring);
+    GET DIAGNOSTICS n = ROW_COUNT;
+
+    INSERT INTO medfraud.ring_events(run_id, ring_id, event_no, day, fixmedins_code, started_at, ended_at,
+                                     members, items, medfee, hifp)
+    WITH money AS (SELECT grp, fixmedins_code, seq, sum(medfee) AS medfee, sum(fund) AS fund
+                   FROM _mf_tv GROUP BY 1, 2, 3),
+    it AS (SELECT tv.grp, tv.fixmedins_code, tv.seq, array_agg(DISTINCT l.item ORDER BY l.item) AS items
+           FROM _mf_tv tv JOIN _mf_lines l USING (claim_id) GROUP BY 1, 2, 3)
+    SELECT run, f.ring_id, row_number() OVER (PARTITION BY f.ring_id ORDER BY tr.started_at, tr.fixmedins_code),
+           tr.started_at::date, tr.fixmedins_code, tr.started_at, tr.ended_at, tr.members,
+           CASE WHEN with_items THEN it.items END, coalesce(money.medfee, 0), coalesce(money.fund, 0)
+    FROM _mf_trip tr JOIN _mf_final f ON f.ring = tr.grp
+    LEFT JOIN money USING (grp, fixmedins_code, seq) LEFT JOIN it USING (grp, fixmedins_code, seq);
+
+    INSERT INTO medfraud.ring_members(run_id, ring_id, psn_no, role, recruiter_like, joined_by, degree, trips,
+                                      visits, medfee, hifp, member_score)
+    WITH mt AS (SELECT grp AS ring, psn_no, count(DISTINCT (fixmedins_code, seq)) AS trips,
+                       sum(medfee) AS medfee, sum(fund) AS fund
+                FROM _mf_tv GROUP BY 1, 2),
+    rt AS (SELECT grp AS ring, count(*) AS trips FROM _mf_trip GROUP BY 1),
+    mx AS (SELECT ring, max(trips) AS mtrips FROM mt GROUP BY 1),
+    vis AS (SELECT gv.ring, gv.psn_no, count(*) AS visits FROM _mf_gv gv WHERE gv.g = 0 GROUP BY 1, 2),
+    deg AS (SELECT a.ring, a.psn_no, count(*) AS degree FROM _mf_rm a JOIN _mf_ue e ON e.a = a.psn_no
+            JOIN _mf_rm b ON b.psn_no = e.b AND b.ring = a.ring GROUP BY 1, 2)
+    SELECT run, f.ring_id, m.psn_no,
+           CASE WHEN coalesce(mt.trips, 0) >= 0.6 * rt.trips AND coalesce(mt.trips, 0) >= 5 THEN 'hub' ELSE m.role END,
+           coalesce(mt.trips, 0) >= 0.6 * rt.trips AND coalesce(mt.trips, 0) >= 5,
+           m.joined_by, coalesce(deg.degree, 0), coalesce(mt.trips, 0), coalesce(vis.visits, 0),
+           coalesce(mt.medfee, 0), coalesce(mt.fund, 0),
+           round((f.score * coalesce(mt.trips, 0) / greatest(mx.mtrips, 1))::numeric, 2)::float8
+    FROM _mf_rm m JOIN _mf_final f USING (ring) JOIN rt USING (ring) JOIN mx USING (ring)
+    LEFT JOIN mt USING (ring, psn_no) LEFT JOIN vis USING (ring, psn_no) LEFT JOIN deg USING (ring, psn_no);
+    RETURN n;
+END
+$fn$;

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# ALTER EXTENSION medfraud UPDATE from every earlier release must give the
+# same extension as a fresh install of the current version: same member
+# objects, same function bodies, table columns, constraints, views, grants
+# and dump configuration.  Then the upgraded extension must work.  Runs
+# inside a cluster (tools/run-tests.sh calls it under pg_virtualenv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+current=$(sed -n "s/^default_version = '\(.*\)'/\1/p" medfraud.control)
+describe() {
+  psql -X -At -d "$1" <<'SQL'
+SELECT 'member ' || pg_describe_object(classid, objid, objsubid)
+FROM pg_depend WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+  AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'medfraud')
+UNION ALL
+SELECT 'function ' || p.oid::regprocedure || ' ' || md5(pg_get_functiondef(p.oid))
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'medfraud' AND p.prokind IN ('f', 'p')
+UNION ALL
+SELECT 'column ' || a.attrelid::regclass || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+       || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), '')
+       || ' ' || a.attidentity::text
+FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE n.nspname = 'medfraud' AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'v')
+UNION ALL
+SELECT 'constraint ' || conrelid::regclass || ' ' || pg_get_constraintdef(oid)
+FROM pg_constraint WHERE connamespace = 'medfraud'::regnamespace
+UNION ALL
+SELECT 'index ' || pg_get_indexdef(indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+WHERE c.relnamespace = 'medfraud'::regnamespace
+UNION ALL
+SELECT 'view ' || c.oid::regclass || ' ' || md5(pg_get_viewdef(c.oid)) FROM pg_class c
+WHERE c.relnamespace = 'medfraud'::regnamespace AND c.relkind = 'v'
+UNION ALL
+SELECT 'acl ' || c.oid::regclass || ' ' || coalesce(c.relacl::text, '') FROM pg_class c
+WHERE c.relnamespace = 'medfraud'::regnamespace AND c.relkind IN ('r', 'v', 'S')
+UNION ALL
+SELECT 'dump ' || x::regclass FROM pg_extension e, unnest(e.extconfig) x WHERE e.extname = 'medfraud'
+ORDER BY 1
+SQL
+}
+olds=$(ls sql/medfraud--*.sql | sed -n 's|sql/medfraud--\([0-9.]*\)\.sql|\1|p' | grep -vx "$current")
+for old in $olds; do
+  echo "-- upgrade $old -> $current"
+  dropdb --if-exists mf_up 2>/dev/null; dropdb --if-exists mf_fresh 2>/dev/null
+  createdb mf_up; createdb mf_fresh
+  psql -X -q -v ON_ERROR_STOP=1 -d mf_up -c "CREATE EXTENSION medfraud VERSION '$old'" \
+       -c "CREATE TABLE v AS SELECT 'p' || (g % 7) AS psn_no, 'H1' AS fixmedins_code,
+                  timestamptz '2025-01-01' + (g % 3) * interval '1 day' + (g % 5) * interval '1 minute' AS setl_time
+           FROM generate_series(1, 60) g" \
+       -c "CREATE TABLE before AS SELECT * FROM medfraud.covisit_edges('v')"
+  psql -X -q -v ON_ERROR_STOP=1 -d mf_up -c "ALTER EXTENSION medfraud UPDATE"
+  psql -X -q -v ON_ERROR_STOP=1 -d mf_fresh -c "CREATE EXTENSION medfraud"
+  describe mf_up > /tmp/mf_up.txt
+  describe mf_fresh > /tmp/mf_fresh.txt
+  if ! diff /tmp/mf_up.txt /tmp/mf_fresh.txt; then
+    echo "upgrade $old -> $current differs from a fresh install (< upgraded, > fresh)"; exit 1
+  fi
+  n=$(wc -l < /tmp/mf_fresh.txt)
+  same=$(psql -X -At -d mf_up -c "SELECT count(*) FROM (SELECT * FROM before EXCEPT SELECT * FROM medfraud.covisit_edges('v')) x")
+  [ "$same" = 0 ] || { echo "covisit_edges gives other rows after the upgrade"; exit 1; }
+  # the new version's functions work in the upgraded database
+  psql -X -q -v ON_ERROR_STOP=1 -d mf_up -c "SET client_min_messages = warning" \
+       -c "SELECT medfraud.generate_demo_city('up', persons => 5000, days => 60, rings => 3)" \
+       -c "SELECT medfraud.detect_rings('up.setl_d', 'up.fee_list_d', '{\"progress\": false}')" >/dev/null
+  rings=$(psql -X -At -d mf_up -c "SELECT count(*) FROM medfraud.latest_rings WHERE score >= 20")
+  [ "$rings" -ge 1 ] || { echo "no ring found after the upgrade"; exit 1; }
+  echo "ok: $n catalog facts equal to a fresh install; covisit_edges unchanged; detect_rings found $rings rings"
+  dropdb mf_up; dropdb mf_fresh
+done
