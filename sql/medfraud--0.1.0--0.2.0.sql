@@ -842,9 +842,18 @@ BEGIN
     IF (o ->> 'valid_only')::bool THEN
         where_sql := where_sql || format(' AND s.%I::text = ''1''', c ->> 'vali_flag');
     END IF;
+    PERFORM medfraud._ring_drop_temp();
     IF (o ->> 'exclude_refunds')::bool THEN
-        where_sql := where_sql || format(' AND s.%1$I::text = ''0'' AND NOT EXISTS (SELECT 1 FROM %2$s r WHERE r.%3$I = s.%3$I AND r.%1$I::text = ''1'')',
-                                         c ->> 'refd_setl_flag', claims, c ->> 'mdtrt_id');
+        -- the visits refunded, first, as a table with real statistics: a
+        -- correlated anti-join against the claims table can be planned as
+        -- a nested loop over it
+        EXECUTE format('CREATE TEMP TABLE _mf_refunded ON COMMIT DROP AS
+                        SELECT DISTINCT r.%1$I::text AS visit_id FROM %2$s r
+                        WHERE r.%3$I::text = ''1'' AND r.%1$I IS NOT NULL',
+                       c ->> 'mdtrt_id', claims, c ->> 'refd_setl_flag');
+        ANALYZE _mf_refunded;
+        where_sql := where_sql || format(' AND s.%1$I::text = ''0'' AND NOT EXISTS (SELECT 1 FROM _mf_refunded r WHERE r.visit_id = s.%2$I::text)',
+                                         c ->> 'refd_setl_flag', c ->> 'mdtrt_id');
     END IF;
     IF o ->> 'from' IS NOT NULL THEN
         where_sql := where_sql || format(' AND s.%I >= %L::timestamptz', c ->> 'setl_time', o ->> 'from');
@@ -852,7 +861,6 @@ BEGIN
     IF o ->> 'to' IS NOT NULL THEN
         where_sql := where_sql || format(' AND s.%I < %L::timestamptz', c ->> 'setl_time', o ->> 'to');
     END IF;
-    PERFORM medfraud._ring_drop_temp();
     EXECUTE format($q$
         CREATE TEMP TABLE _mf_v ON COMMIT DROP AS
         SELECT DISTINCT ON (s.%1$I) s.%2$I::text AS claim_id, s.%1$I::text AS visit_id, s.%3$I::text AS psn_no,
