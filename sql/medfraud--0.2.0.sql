@@ -1,4 +1,4 @@
--- GENERATED from sql/install/*.sql by make: edit those files, not this one.
+-- Released 0.2.0: frozen. Generated once from sql/install/*.sql; never edit.
 \echo Use "CREATE EXTENSION medfraud" to load this file. \quit
 
 -- ===== sql/install/10_schema.sql

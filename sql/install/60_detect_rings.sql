@@ -22,6 +22,7 @@ SELECT '{
   "min_ring_size": 6, "min_trips": 3, "min_item_exclusivity": 0.5,
   "baseline_groups": 30, "seed": 1,
   "rules_per_ring": 3, "rule_min_score": 20, "min_rule_support": 0.3, "min_rule_confidence": 0.5,
+  "candidate_min_score": 0.3,
   "keep_runs": 10, "raise_on_error": false, "progress": true
 }'::jsonb
 $$;
@@ -90,6 +91,7 @@ BEGIN
     PERFORM medfraud._check_option(d, 'rule_min_score', 0, 100);
     PERFORM medfraud._check_option(d, 'min_rule_support', 0, 1);
     PERFORM medfraud._check_option(d, 'min_rule_confidence', 0, 1);
+    PERFORM medfraud._check_option(d, 'candidate_min_score', 0, 1);
     PERFORM medfraud._check_option(d, 'keep_runs', 1, 1000000);
     IF (d ->> 'epsilon')::float8 <= 0 OR (d ->> 'epsilon')::float8 > 1 THEN
         RAISE EXCEPTION 'option "epsilon" must lie in (0, 1]' USING ERRCODE = '22023',
@@ -378,6 +380,12 @@ BEGIN
     IF items IS NOT NULL AND nrings > 0 AND (o ->> 'rules_per_ring')::int > 0 THEN
         n := medfraud._ring_rules(run, claims, items, o);
         t := medfraud._ring_stage(run, 'rules', t, n, o);
+    END IF;
+
+    -- 9. expansion candidates: propagation from every scored ring's members
+    IF nrings > 0 THEN
+        n := medfraud._ring_candidates(run, o);
+        t := medfraud._ring_stage(run, 'candidates', t, n, o);
     END IF;
     RETURN nrings;
 END

@@ -1,0 +1,523 @@
+-- The pre-payment check: check_claim for one claim, a statement-level
+-- trigger for a whole INSERT, both through one set-based core
+-- (_check_batch), so the answer for a claim cannot depend on how it came.
+-- Answers in the shape of the national platform's 3101 audit interface.
+--
+-- Violation sources (rule_id prefix; docs/reference.md has the table):
+--   MF-RING      member of a scored ring of the newest finished run
+--   MF-RULE-r-n  matches rule n distilled by run r
+--   MF-CAND      expansion candidate of a ring (ring_candidates)
+--   MF-ANOM      person's robust anomaly score at or over the threshold
+--   MF-AMT       this claim's fee far above the person's usual fee
+--   MF-LIM-QTY / MF-LIM-30D / MF-LIM-GEND / MF-LIM-AGE   item_limits
+
+CREATE FUNCTION medfraud._check_batch(
+    claim_ids pg_catalog.text[], psns pg_catalog.text[], provs pg_catalog.text[], ats pg_catalog.timestamptz[],
+    med_types pg_catalog.text[], dxs pg_catalog.text[], amounts pg_catalog.numeric[],
+    line_no pg_catalog.int4[], line_item pg_catalog.text[], line_qty pg_catalog.numeric[], line_amt pg_catalog.numeric[])
+RETURNS TABLE(claim_no pg_catalog.int4, rule_id pg_catalog.text, rule_name pg_catalog.text, vola_cont pg_catalog.text,
+              vola_amt pg_catalog.numeric, sev_deg pg_catalog.int4, vola_bhvr_type pg_catalog.text,
+              vola_evid pg_catalog.jsonb)
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    run bigint;
+    min_ring float8;
+    ar record;
+    thr float8;
+    ao jsonb;
+    flt text := 'true';
+BEGIN
+    SELECT r.run_id, (r.options ->> 'rule_min_score')::float8 INTO run, min_ring
+    FROM medfraud.runs r WHERE r.status = 'done' ORDER BY r.run_id DESC LIMIT 1;
+    SELECT * INTO ar FROM medfraud.anomaly_runs a ORDER BY a.anomaly_run_id DESC LIMIT 1;
+    thr := (ar.options ->> 'threshold')::float8;
+
+    IF run IS NOT NULL THEN
+        -- ring membership
+        RETURN QUERY
+        SELECT c.no::int, 'MF-RING'::text, 'Member of a suspected fraud ring'::text,
+               format('Person %s is a %s member of ring %s (score %s, %s members) found by run %s%s',
+                      c.psn, m.role, r.ring_id, round(r.score::numeric, 1), r.size, run,
+                      CASE WHEN c.prov = ANY (r.providers) THEN ', and this provider is one of the ring''s' ELSE '' END),
+               c.amount,
+               least(3, CASE WHEN r.score >= 60 THEN 3 WHEN r.score >= 40 THEN 2 ELSE 1 END
+                        + (c.prov = ANY (r.providers))::int),
+               'ring_member'::text,
+               jsonb_build_object('run_id', run, 'ring_id', r.ring_id, 'ring_score', r.score, 'role', m.role,
+                                  'recruiter_like', m.recruiter_like, 'member_score', m.member_score,
+                                  'ring_provider', c.prov = ANY (r.providers), 'reason', r.reason)
+        FROM unnest(psns, provs, amounts) WITH ORDINALITY AS c(psn, prov, amount, no)
+        JOIN medfraud.ring_members m ON m.run_id = run AND m.psn_no = c.psn
+        JOIN medfraud.rings r ON r.run_id = run AND r.ring_id = m.ring_id
+        WHERE r.score >= min_ring;
+
+        -- distilled rules: every condition must hold; a condition on an
+        -- attribute the claim does not carry (NULL) does not hold.  Joins
+        -- only, smallest side first: a bulk INSERT checks 100k claims.
+        RETURN QUERY
+        WITH c AS (
+            SELECT u.*, lpad((extract(hour FROM u.at)::int / 4 * 4)::text, 2, '0') AS hour_band
+            FROM unnest(provs, ats, med_types, dxs, amounts) WITH ORDINALITY AS u(prov, at, med_type, dx, amount, no)),
+        ru AS (SELECT q.rule_id AS rid, q.conditions, q.ring_ids, q.predicate, q.confidence, q.lift,
+                      q.conditions ->> 'fixmedins_code' AS k_prov, q.conditions ->> 'dise_codg' AS k_dx,
+                      q.conditions ->> 'med_type' AS k_mt, q.conditions ->> 'hour_band' AS k_hb,
+                      q.conditions ->> 'med_list_codg' AS k_item, q.conditions ->> 'amount_band' AS k_ab
+               FROM medfraud.rules q WHERE q.run_id = run),
+        l AS (SELECT * FROM unnest(line_no, line_item, line_amt) AS x(no, item, amt)),
+        -- rules with an item start from the claim's lines that have it (few);
+        -- the others join claims on provider, or on diagnosis (every
+        -- template has an item, a provider or a diagnosis)
+        hit AS (
+            SELECT DISTINCT ON (c.no, ru.rid) c.no, c.amount, ru.*
+            FROM l JOIN ru ON ru.k_item = l.item JOIN c ON c.no = l.no
+            WHERE (ru.k_ab IS NULL OR medfraud.amount_band(l.amt) = ru.k_ab)
+              AND (ru.k_prov IS NULL OR ru.k_prov = c.prov) AND (ru.k_dx IS NULL OR ru.k_dx = c.dx)
+              AND (ru.k_mt IS NULL OR ru.k_mt = c.med_type) AND (ru.k_hb IS NULL OR ru.k_hb = c.hour_band)
+            UNION ALL
+            SELECT c.no, c.amount, ru.* FROM c JOIN ru ON ru.k_prov = c.prov
+            WHERE ru.k_item IS NULL AND ru.k_ab IS NULL
+              AND (ru.k_dx IS NULL OR ru.k_dx = c.dx) AND (ru.k_mt IS NULL OR ru.k_mt = c.med_type)
+              AND (ru.k_hb IS NULL OR ru.k_hb = c.hour_band)
+            UNION ALL
+            SELECT c.no, c.amount, ru.* FROM c JOIN ru ON ru.k_prov IS NULL AND ru.k_dx = c.dx
+            WHERE ru.k_item IS NULL AND ru.k_ab IS NULL
+              AND (ru.k_mt IS NULL OR ru.k_mt = c.med_type) AND (ru.k_hb IS NULL OR ru.k_hb = c.hour_band))
+        SELECT k.no::int, format('MF-RULE-%s-%s', run, k.rid), 'Claim matches a rule distilled from fraud rings'::text,
+               format('Claim matches rule %s of run %s (from ring%s %s; confidence %s, lift %s): %s',
+                      k.rid, run, CASE WHEN cardinality(k.ring_ids) > 1 THEN 's' ELSE '' END,
+                      array_to_string(k.ring_ids, ', '), round(k.confidence::numeric, 2), round(k.lift::numeric, 1),
+                      k.conditions::text),
+               k.amount,
+               CASE WHEN k.confidence >= 0.8 AND k.lift >= 5 THEN 3 ELSE 2 END,
+               'ring_rule'::text,
+               jsonb_build_object('run_id', run, 'rule_id', k.rid, 'ring_ids', to_jsonb(k.ring_ids),
+                                  'conditions', k.conditions, 'confidence', k.confidence, 'lift', k.lift,
+                                  'predicate', k.predicate)
+        FROM hit k;
+
+        -- expansion candidates
+        RETURN QUERY
+        SELECT c.no::int, 'MF-CAND'::text, 'Likely member of a suspected fraud ring'::text,
+               format('Person %s co-visits with %s member(s) of ring %s of run %s on %s day(s); propagation score %s',
+                      c.psn, k.members_linked, k.ring_id, run, k.covisit_days, round(k.score::numeric, 3)),
+               c.amount, CASE WHEN k.score >= 0.6 THEN 2 ELSE 1 END, 'ring_candidate'::text,
+               jsonb_build_object('run_id', run, 'ring_id', k.ring_id, 'score', k.score,
+                                  'members_linked', k.members_linked, 'covisit_days', k.covisit_days)
+        FROM unnest(psns, amounts) WITH ORDINALITY AS c(psn, amount, no)
+        JOIN medfraud.ring_candidates k ON k.run_id = run AND k.psn_no = c.psn;
+    END IF;
+
+    IF ar.anomaly_run_id IS NOT NULL THEN
+        -- the person's standing anomaly score
+        RETURN QUERY
+        SELECT c.no::int, 'MF-ANOM'::text, 'Person far out of line with peers'::text,
+               format('Person %s scores %s against %s peers (%s): %s',
+                      c.psn, round(s.score::numeric, 1), s.peers, s.peer_group, array_to_string(s.flags, ', ')),
+               c.amount, CASE WHEN s.score >= 2 * thr THEN 2 ELSE 1 END, 'person_anomaly'::text,
+               jsonb_build_object('anomaly_run_id', ar.anomaly_run_id, 'score', s.score, 'flags', to_jsonb(s.flags),
+                                  'peer_group', s.peer_group, 'z_visits', s.z_visits, 'z_hifp', s.z_hifp,
+                                  'z_providers', s.z_providers, 'z_night', s.z_night, 'z_costly', s.z_costly)
+        FROM unnest(psns, amounts) WITH ORDINALITY AS c(psn, amount, no)
+        JOIN medfraud.anomaly_scores s ON s.anomaly_run_id = ar.anomaly_run_id AND s.psn_no = c.psn
+        WHERE s.score >= thr;
+        -- this claim's fee against the person's own history
+        RETURN QUERY
+        SELECT c.no::int, 'MF-AMT'::text, 'Claim amount far above the person''s usual'::text,
+               format('Fee %s is %s times person %s''s median fee %s', c.amount,
+                      round(c.amount / s.fee_median, 1), c.psn, s.fee_median),
+               c.amount - s.fee_median, CASE WHEN c.amount >= 20 * s.fee_median THEN 2 ELSE 1 END, 'amount_outlier'::text,
+               jsonb_build_object('anomaly_run_id', ar.anomaly_run_id, 'fee_median', s.fee_median, 'fee_mad', s.fee_mad,
+                                  'z', CASE WHEN s.fee_mad > 0 THEN round(0.6745 * (c.amount - s.fee_median) / s.fee_mad, 2) END)
+        FROM unnest(psns, amounts) WITH ORDINALITY AS c(psn, amount, no)
+        JOIN medfraud.anomaly_scores s ON s.anomaly_run_id = ar.anomaly_run_id AND s.psn_no = c.psn
+        -- ten times the usual fee: on the demo city 0.8% of ordinary claims
+        -- (costly visits happen) and nearly every ring claim; twenty times: 0.3%
+        WHERE c.amount IS NOT NULL AND s.fee_median > 0 AND c.amount >= 10 * s.fee_median
+          AND (s.fee_mad = 0 OR 0.6745 * (c.amount - s.fee_median) / s.fee_mad >= thr);
+    END IF;
+
+    IF line_no IS NOT NULL AND cardinality(line_no) > 0 THEN
+        -- quantity per claim
+        IF EXISTS (SELECT 1 FROM medfraud.item_limits il WHERE il.max_qty_per_visit IS NOT NULL) THEN
+        RETURN QUERY
+        SELECT q.no, 'MF-LIM-QTY'::text, 'Item quantity over the per-visit limit'::text,
+               format('Item %s: quantity %s on one claim, limit %s', q.item, q.qty, il.max_qty_per_visit),
+               q.amt, il.sev_deg, 'item_limit'::text,
+               jsonb_build_object('item', q.item, 'quantity', q.qty, 'max_qty_per_visit', il.max_qty_per_visit, 'note', il.note)
+        FROM (SELECT x.no, x.item, sum(coalesce(x.qty, 1)) AS qty, sum(x.amt) AS amt
+              FROM unnest(line_no, line_item, line_qty, line_amt) AS x(no, item, qty, amt) GROUP BY 1, 2) q
+        JOIN medfraud.item_limits il ON il.med_list_codg = q.item
+        WHERE q.qty > il.max_qty_per_visit;
+        END IF;
+        -- gender and age, when the newest anomaly run read a person table
+        IF ar.anomaly_run_id IS NOT NULL AND ar.persons IS NOT NULL
+           AND EXISTS (SELECT 1 FROM medfraud.item_limits il
+                       WHERE il.gender IS NOT NULL OR il.min_age IS NOT NULL OR il.max_age IS NOT NULL) THEN
+            RETURN QUERY
+            WITH q AS (
+                SELECT DISTINCT x.no, x.item, c.psn, c.at
+                FROM unnest(line_no, line_item) AS x(no, item)
+                JOIN (SELECT med_list_codg FROM medfraud.item_limits
+                      WHERE gender IS NOT NULL OR min_age IS NOT NULL OR max_age IS NOT NULL) lim ON lim.med_list_codg = x.item
+                JOIN unnest(psns, ats) WITH ORDINALITY AS c(psn, at, no) ON c.no = x.no)
+            SELECT q.no, 'MF-LIM-GEND'::text, 'Item not allowed for the person''s gender'::text,
+                   format('Item %s is limited to gender %s; person %s is %s', q.item, il.gender, q.psn, s.gend),
+                   NULL::numeric, il.sev_deg, 'item_limit'::text,
+                   jsonb_build_object('item', q.item, 'gender_allowed', il.gender, 'gender', s.gend, 'note', il.note)
+            FROM q JOIN medfraud.item_limits il ON il.med_list_codg = q.item
+            JOIN medfraud.anomaly_scores s ON s.anomaly_run_id = ar.anomaly_run_id AND s.psn_no = q.psn
+            WHERE il.gender IS NOT NULL AND s.gend IS NOT NULL AND s.gend <> il.gender
+            UNION ALL
+            SELECT q.no, 'MF-LIM-AGE'::text, 'Item not allowed at the person''s age'::text,
+                   format('Item %s is limited to ages %s-%s; person %s is %s', q.item, coalesce(il.min_age::text, ''),
+                          coalesce(il.max_age::text, ''), q.psn, extract(year FROM age(q.at::date, s.brdy))::int),
+                   NULL::numeric, il.sev_deg, 'item_limit'::text,
+                   jsonb_build_object('item', q.item, 'min_age', il.min_age, 'max_age', il.max_age,
+                                      'age', extract(year FROM age(q.at::date, s.brdy))::int, 'note', il.note)
+            FROM q JOIN medfraud.item_limits il ON il.med_list_codg = q.item
+            JOIN medfraud.anomaly_scores s ON s.anomaly_run_id = ar.anomaly_run_id AND s.psn_no = q.psn
+            WHERE s.brdy IS NOT NULL
+              AND (extract(year FROM age(q.at::date, s.brdy)) < il.min_age
+                   OR extract(year FROM age(q.at::date, s.brdy)) > il.max_age);
+        END IF;
+        -- quantity over the 30 days ending with the claim: the person's
+        -- history in the newest anomaly run's tables (read as the caller)
+        IF ar.anomaly_run_id IS NOT NULL AND ar.items IS NOT NULL
+           AND EXISTS (SELECT 1 FROM medfraud.item_limits il WHERE il.max_qty_30d IS NOT NULL) THEN
+            ao := ar.options;
+            IF (ao ->> 'exclude_refunds')::bool THEN
+                flt := flt || format(' AND s.%I::text IS DISTINCT FROM %L', ao #>> '{columns,refd_setl_flag}', '1');
+            END IF;
+            IF (ao ->> 'valid_only')::bool THEN
+                flt := flt || format(' AND s.%I::text IS DISTINCT FROM %L', ao #>> '{columns,vali_flag}', '0');
+            END IF;
+            RETURN QUERY EXECUTE format($q$
+                WITH q AS (
+                    SELECT x.no, x.item, sum(coalesce(x.qty, 1)) AS qty, sum(x.amt) AS amt, min(c.psn) AS psn, min(c.at) AS at,
+                           min(c.claim_id) AS claim_id
+                    FROM unnest($1, $2, $3, $4) AS x(no, item, qty, amt)
+                    JOIN unnest($5, $6, $7) WITH ORDINALITY AS c(psn, at, claim_id, no) ON c.no = x.no
+                    JOIN medfraud.item_limits il ON il.med_list_codg = x.item AND il.max_qty_30d IS NOT NULL
+                    GROUP BY 1, 2),
+                h AS (
+                    SELECT q.no, q.item, coalesce(sum(l.%1$I), 0) AS past
+                    FROM q LEFT JOIN %2$s s ON s.%3$I::text = q.psn AND s.%4$I >= q.at - interval '30 days' AND s.%4$I < q.at
+                         AND s.%5$I::text IS DISTINCT FROM q.claim_id AND %6$s
+                    LEFT JOIN %7$s l ON l.%8$I::text = s.%5$I::text AND l.%9$I::text = q.item
+                    GROUP BY 1, 2)
+                SELECT q.no::int, 'MF-LIM-30D'::text, 'Item quantity over the 30-day limit'::text,
+                       format('Item %%s: %%s in the 30 days before this claim and %%s on it, limit %%s',
+                              q.item, h.past, q.qty, il.max_qty_30d),
+                       q.amt, il.sev_deg, 'item_limit'::text,
+                       jsonb_build_object('item', q.item, 'quantity_before', h.past, 'quantity', q.qty,
+                                          'max_qty_30d', il.max_qty_30d, 'note', il.note)
+                FROM q JOIN h USING (no, item) JOIN medfraud.item_limits il ON il.med_list_codg = q.item
+                WHERE h.past + q.qty > il.max_qty_30d$q$,
+                ao #>> '{item_columns,cnt}', ar.claims, ao #>> '{columns,psn_no}', ao #>> '{columns,setl_time}',
+                ao #>> '{columns,setl_id}', flt, ar.items, ao #>> '{item_columns,setl_id}', ao #>> '{item_columns,med_list_codg}')
+            USING line_no, line_item, line_qty, line_amt, psns, ats, claim_ids;
+        END IF;
+    END IF;
+END
+$fn$;
+
+CREATE FUNCTION medfraud.check_claim(psn_no pg_catalog.text, fixmedins_code pg_catalog.text, at pg_catalog.timestamptz,
+    items pg_catalog.text[] DEFAULT NULL, amount pg_catalog.numeric DEFAULT NULL,
+    quantities pg_catalog.numeric[] DEFAULT NULL, item_amounts pg_catalog.numeric[] DEFAULT NULL,
+    med_type pg_catalog.text DEFAULT NULL, dise_codg pg_catalog.text DEFAULT NULL,
+    setl_id pg_catalog.text DEFAULT NULL)
+RETURNS TABLE(rule_id pg_catalog.text, rule_name pg_catalog.text, vola_cont pg_catalog.text,
+              vola_amt pg_catalog.numeric, sev_deg pg_catalog.int4, vola_bhvr_type pg_catalog.text,
+              vola_evid pg_catalog.jsonb)
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    n int := coalesce(cardinality(items), 0);
+BEGIN
+    IF psn_no IS NULL OR fixmedins_code IS NULL OR at IS NULL THEN
+        RAISE EXCEPTION 'psn_no, fixmedins_code and at must not be NULL' USING ERRCODE = '22004',
+            HINT = 'A claim is checked for a person at a provider at a time; pass all three.';
+    END IF;
+    IF n > 0 AND array_position(items, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'items must not contain NULL' USING ERRCODE = '22004';
+    END IF;
+    IF quantities IS NOT NULL AND coalesce(cardinality(quantities), 0) <> n THEN
+        RAISE EXCEPTION 'quantities has % elements, items has %', coalesce(cardinality(quantities), 0), n
+            USING ERRCODE = '2202E', HINT = 'Give one quantity per item, or none (each item then counts 1).';
+    END IF;
+    IF item_amounts IS NOT NULL AND coalesce(cardinality(item_amounts), 0) <> n THEN
+        RAISE EXCEPTION 'item_amounts has % elements, items has %', coalesce(cardinality(item_amounts), 0), n
+            USING ERRCODE = '2202E', HINT = 'Give one line amount per item, or none.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM unnest(quantities) q WHERE q IS NULL OR q < 0 OR q = 'NaN')
+       OR EXISTS (SELECT 1 FROM unnest(item_amounts) a WHERE a = 'NaN') THEN
+        RAISE EXCEPTION 'quantities must be non-negative numbers and amounts must not be NaN' USING ERRCODE = '22023';
+    END IF;
+    IF amount = 'NaN' THEN
+        RAISE EXCEPTION 'amount must not be NaN' USING ERRCODE = '22023';
+    END IF;
+    RETURN QUERY
+    SELECT b.rule_id, b.rule_name, b.vola_cont, b.vola_amt, b.sev_deg, b.vola_bhvr_type, b.vola_evid
+    FROM medfraud._check_batch(ARRAY[setl_id], ARRAY[psn_no], ARRAY[fixmedins_code], ARRAY[at], ARRAY[med_type],
+                               ARRAY[dise_codg], ARRAY[amount],
+                               CASE WHEN n > 0 THEN array_fill(1, ARRAY[n]) END, items,
+                               coalesce(quantities, CASE WHEN n > 0 THEN array_fill(1::numeric, ARRAY[n]) END),
+                               coalesce(item_amounts, CASE WHEN n > 0 THEN array_fill(NULL::numeric, ARRAY[n]) END)) b
+    ORDER BY b.sev_deg DESC, b.rule_id;
+END
+$fn$;
+COMMENT ON FUNCTION medfraud.check_claim(pg_catalog.text, pg_catalog.text, pg_catalog.timestamptz, pg_catalog.text[],
+    pg_catalog.numeric, pg_catalog.numeric[], pg_catalog.numeric[], pg_catalog.text, pg_catalog.text, pg_catalog.text) IS
+'Check one claim before payment against what medfraud has learned: ring membership, distilled rules and expansion candidates (newest finished detect_rings run), the person''s anomaly scores and usual fee (newest person_anomalies), and item_limits. One row per violation in the 3101 audit shape, none when clean.';
+
+-- Options of the pre-payment trigger.
+CREATE FUNCTION medfraud.prepayment_options_default()
+RETURNS pg_catalog.jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT '{
+  "columns": {"setl_id": "setl_id", "psn_no": "psn_no", "fixmedins_code": "fixmedins_code",
+              "setl_time": "setl_time", "med_type": "med_type", "dise_codg": "dise_codg",
+              "medfee_sumamt": "medfee_sumamt"},
+  "items": null,
+  "item_columns": {"setl_id": "setl_id", "med_list_codg": "med_list_codg", "cnt": "cnt",
+                   "det_item_fee_sumamt": "det_item_fee_sumamt"},
+  "min_severity": 1
+}'::jsonb
+$$;
+COMMENT ON FUNCTION medfraud.prepayment_options_default() IS
+'The options enable_prepayment_check uses when a key is not given.';
+
+-- The trigger: statement level, over the INSERT's transition table, so a
+-- bulk load is checked in one set-based pass rather than row by row.
+CREATE FUNCTION medfraud._prepayment_trigger()
+RETURNS trigger LANGUAGE plpgsql SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+-- _check_batch's cached generic plans assume a handful of claims; a bulk
+-- INSERT needs plans made for its real array sizes (hash joins, not loops)
+SET plan_cache_mode = force_custom_plan
+AS $fn$
+DECLARE
+    mode text := TG_ARGV[0];
+    o jsonb := TG_ARGV[1]::jsonb;
+    c jsonb := o -> 'columns';
+    ic jsonb := o -> 'item_columns';
+    tbl text := format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME);
+    ids text[]; psns text[]; provs text[]; ats timestamptz[]; mts text[]; dxs text[]; amts numeric[];
+    lno int[]; litem text[]; lqty numeric[]; lamt numeric[];
+    bad text;
+    nbad int;
+BEGIN
+    EXECUTE format($q$
+        SELECT array_agg(%I::text ORDER BY r), array_agg(%I::text ORDER BY r), array_agg(%I::text ORDER BY r),
+               array_agg(%I::timestamptz ORDER BY r), array_agg(%I::text ORDER BY r), array_agg(%I::text ORDER BY r),
+               array_agg(%I::numeric ORDER BY r)
+        FROM (SELECT *, row_number() OVER () AS r FROM mf_new) n$q$,
+        c ->> 'setl_id', c ->> 'psn_no', c ->> 'fixmedins_code', c ->> 'setl_time', c ->> 'med_type',
+        c ->> 'dise_codg', c ->> 'medfee_sumamt')
+    INTO ids, psns, provs, ats, mts, dxs, amts;
+    IF ids IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF array_position(psns, NULL) IS NOT NULL OR array_position(provs, NULL) IS NOT NULL
+       OR array_position(ats, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'claim with NULL %, % or % cannot be checked before payment',
+            c ->> 'psn_no', c ->> 'fixmedins_code', c ->> 'setl_time' USING ERRCODE = '23502',
+            HINT = 'Every settlement needs a person, a provider and a time; or disable the check with medfraud.disable_prepayment_check.';
+    END IF;
+    IF o ->> 'items' IS NOT NULL THEN
+        -- fee lines are uploaded (2204) before the settlement (2207): read them by claim id
+        EXECUTE format($q$
+            SELECT array_agg(b.no::int), array_agg(l.%I::text), array_agg(l.%I::numeric), array_agg(l.%I::numeric)
+            FROM unnest($1) WITH ORDINALITY AS b(id, no) JOIN %s l ON l.%I::text = b.id$q$,
+            ic ->> 'med_list_codg', ic ->> 'cnt', ic ->> 'det_item_fee_sumamt', o ->> 'items', ic ->> 'setl_id')
+        INTO lno, litem, lqty, lamt USING ids;
+    END IF;
+    IF mode = 'reject' THEN
+        SELECT count(*), string_agg(format('claim %s of %s: %s %s (severity %s)', coalesce(k.id, '(no id)'), k.psn,
+                                           b.rule_id, b.vola_cont, b.sev_deg),
+                                    E'\n' ORDER BY b.claim_no, b.sev_deg DESC, b.rule_id)
+        INTO nbad, bad
+        FROM medfraud._check_batch(ids, psns, provs, ats, mts, dxs, amts, lno, litem, lqty, lamt) b
+        JOIN unnest(ids, psns) WITH ORDINALITY AS k(id, psn, no) ON k.no = b.claim_no
+        WHERE b.sev_deg >= (o ->> 'min_severity')::int;
+        IF nbad > 0 THEN
+            RAISE EXCEPTION 'claim rejected by the medfraud pre-payment check: % violation(s)', nbad
+                USING ERRCODE = '23514', DETAIL = bad,
+                      HINT = 'Review the claim; the check is set up by medfraud.enable_prepayment_check (mode reject).';
+        END IF;
+    ELSE
+        INSERT INTO medfraud.claim_alerts(claims_table, claim_id, psn_no, fixmedins_code, at, rule_id, rule_name,
+                                          vola_cont, vola_amt, sev_deg, vola_bhvr_type, vola_evid)
+        SELECT tbl, k.id, k.psn, k.prov, k.at, b.rule_id, b.rule_name,
+               b.vola_cont, b.vola_amt, b.sev_deg, b.vola_bhvr_type, b.vola_evid
+        FROM medfraud._check_batch(ids, psns, provs, ats, mts, dxs, amts, lno, litem, lqty, lamt) b
+        -- a join, not ids[claim_no]: subscripting a text[] walks it from the start
+        JOIN unnest(ids, psns, provs, ats) WITH ORDINALITY AS k(id, psn, prov, at, no) ON k.no = b.claim_no
+        WHERE b.sev_deg >= (o ->> 'min_severity')::int;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+
+CREATE FUNCTION medfraud.enable_prepayment_check(claims pg_catalog.regclass, mode pg_catalog.text DEFAULT 'flag',
+                                                 options pg_catalog.jsonb DEFAULT '{}')
+RETURNS pg_catalog.text LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    d jsonb := medfraud.prepayment_options_default();
+    o jsonb := coalesce(options, '{}'::jsonb);
+    k text;
+    sub text;
+    v jsonb;
+BEGIN
+    IF claims IS NULL THEN
+        RAISE EXCEPTION 'claims must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF mode IS NULL OR mode NOT IN ('flag', 'reject') THEN
+        RAISE EXCEPTION 'mode must be flag or reject' USING ERRCODE = '22023',
+            DETAIL = format('Got %s.', coalesce(quote_literal(mode), 'NULL')),
+            HINT = 'flag records violations in medfraud.claim_alerts and lets the claim in; reject refuses the INSERT.';
+    END IF;
+    IF jsonb_typeof(o) <> 'object' THEN
+        RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = '22023';
+    END IF;
+    FOR k, v IN SELECT * FROM jsonb_each(o) LOOP
+        IF NOT d ? k THEN
+            RAISE EXCEPTION 'unknown option "%"', k USING ERRCODE = '22023',
+                DETAIL = 'Valid options: ' || (SELECT string_agg(x, ', ' ORDER BY x) FROM jsonb_object_keys(d) x) || '.';
+        END IF;
+        IF k IN ('columns', 'item_columns') THEN
+            IF jsonb_typeof(v) <> 'object' THEN
+                RAISE EXCEPTION 'option "%" must be an object of column names', k USING ERRCODE = '22023';
+            END IF;
+            FOR sub IN SELECT jsonb_object_keys(v) LOOP
+                IF NOT d -> k ? sub THEN
+                    RAISE EXCEPTION 'unknown key "%" in option "%"', sub, k USING ERRCODE = '22023',
+                        DETAIL = 'Valid keys: ' || (SELECT string_agg(x, ', ' ORDER BY x) FROM jsonb_object_keys(d -> k) x) || '.';
+                END IF;
+                IF jsonb_typeof(v -> sub) <> 'string' OR v ->> sub = '' THEN
+                    RAISE EXCEPTION 'column name for "%" in option "%" must be a non-empty string', sub, k USING ERRCODE = '22023';
+                END IF;
+            END LOOP;
+            d := jsonb_set(d, ARRAY[k], (d -> k) || v);
+        ELSIF k = 'items' THEN
+            IF jsonb_typeof(v) NOT IN ('string', 'null') THEN
+                RAISE EXCEPTION 'option "items" must be a table name' USING ERRCODE = '22023';
+            END IF;
+            IF jsonb_typeof(v) = 'string' THEN
+                v := to_jsonb((v #>> '{}')::regclass::text);
+            END IF;
+            d := jsonb_set(d, ARRAY[k], v);
+        ELSE
+            IF jsonb_typeof(v) IS DISTINCT FROM jsonb_typeof(d -> k) THEN
+                RAISE EXCEPTION 'option "%" must be a %', k, jsonb_typeof(d -> k) USING ERRCODE = '22023';
+            END IF;
+            d := jsonb_set(d, ARRAY[k], v);
+        END IF;
+    END LOOP;
+    PERFORM medfraud._check_option(d, 'min_severity', 1, 3);
+    PERFORM medfraud._check_columns(claims, d -> 'columns', 'claims');
+    IF d ->> 'items' IS NOT NULL THEN
+        PERFORM medfraud._check_columns((d ->> 'items')::regclass, d -> 'item_columns', 'items');
+    END IF;
+    -- replacing in one transaction: enabling twice leaves one trigger
+    EXECUTE format('DROP TRIGGER IF EXISTS medfraud_prepayment_check ON %s', claims);
+    EXECUTE format('CREATE TRIGGER medfraud_prepayment_check AFTER INSERT ON %s
+                    REFERENCING NEW TABLE AS mf_new FOR EACH STATEMENT
+                    EXECUTE FUNCTION medfraud._prepayment_trigger(%L, %L)', claims, mode, d::text);
+    RETURN format('pre-payment check on %s: %s', claims, mode);
+END
+$fn$;
+COMMENT ON FUNCTION medfraud.enable_prepayment_check(pg_catalog.regclass, pg_catalog.text, pg_catalog.jsonb) IS
+'Install the pre-payment check on a settlement table (idempotent): mode flag records violations in medfraud.claim_alerts and lets the INSERT through; reject makes the INSERT fail with SQLSTATE 23514 listing the violations. Options: medfraud.prepayment_options_default().';
+
+CREATE FUNCTION medfraud.disable_prepayment_check(claims pg_catalog.regclass)
+RETURNS pg_catalog.text LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF claims IS NULL THEN
+        RAISE EXCEPTION 'claims must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    EXECUTE format('DROP TRIGGER IF EXISTS medfraud_prepayment_check ON %s', claims);
+    RETURN format('pre-payment check on %s: off', claims);
+END
+$fn$;
+COMMENT ON FUNCTION medfraud.disable_prepayment_check(pg_catalog.regclass) IS
+'Remove the pre-payment check from a settlement table (idempotent).';
+
+CREATE VIEW medfraud.prepayment_checks AS
+SELECT t.tgrelid::regclass AS claims_table,
+       split_part(encode(t.tgargs, 'escape'), '\000', 1) AS mode,
+       split_part(encode(t.tgargs, 'escape'), '\000', 2)::jsonb AS options
+FROM pg_catalog.pg_trigger t
+WHERE t.tgname = 'medfraud_prepayment_check' AND t.tgfoid = 'medfraud._prepayment_trigger()'::regprocedure;
+COMMENT ON VIEW medfraud.prepayment_checks IS 'Tables with the pre-payment check on, with its mode and options.';
+GRANT SELECT ON medfraud.prepayment_checks TO medfraud_analyst;
+
+-- Item limits from a CSV file on the server (header row; columns named as
+-- in medfraud.item_limits, any subset that includes med_list_codg).
+-- Rows replace those with the same code; the whole file loads or nothing.
+CREATE FUNCTION medfraud.load_item_limits(path pg_catalog.text, replace_all pg_catalog.bool DEFAULT false)
+RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    hdr text[];
+    cols text;
+    n bigint;
+    bad text;
+BEGIN
+    IF path IS NULL THEN
+        RAISE EXCEPTION 'path must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    DROP TABLE IF EXISTS _mf_csv_raw, _mf_limits_in;
+    CREATE TEMP TABLE _mf_csv_raw (line text) ON COMMIT DROP;
+    -- the header first, to learn which columns the file has
+    EXECUTE format('COPY _mf_csv_raw FROM %L WITH (FORMAT text, DELIMITER E''\x01'')', path);
+    SELECT string_to_array(btrim(line, E' \r'), ',') INTO hdr FROM _mf_csv_raw LIMIT 1;
+    IF hdr IS NULL THEN
+        RAISE EXCEPTION 'file % is empty', path USING ERRCODE = '22P04',
+            HINT = 'The first line names the columns, e.g. med_list_codg,max_qty_per_visit,max_qty_30d,gender,min_age,max_age.';
+    END IF;
+    SELECT string_agg(h, ', ') INTO bad FROM unnest(hdr) h
+    WHERE btrim(h) NOT IN ('med_list_codg', 'item_name', 'max_qty_per_visit', 'max_qty_30d', 'gender', 'min_age',
+                           'max_age', 'sev_deg', 'note');
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'unknown column(s) in % header: %', path, bad USING ERRCODE = '42703',
+            HINT = 'Valid columns: med_list_codg, item_name, max_qty_per_visit, max_qty_30d, gender, min_age, max_age, sev_deg, note.';
+    END IF;
+    IF NOT 'med_list_codg' = ANY (SELECT btrim(h) FROM unnest(hdr) h) THEN
+        RAISE EXCEPTION 'the header of % has no med_list_codg column', path USING ERRCODE = '42703';
+    END IF;
+    SELECT string_agg(quote_ident(btrim(h)), ', ') INTO cols FROM unnest(hdr) h;
+    CREATE TEMP TABLE _mf_limits_in (LIKE medfraud.item_limits INCLUDING DEFAULTS) ON COMMIT DROP;
+    EXECUTE format('COPY _mf_limits_in (%s) FROM %L WITH (FORMAT csv, HEADER true)', cols, path);
+    IF EXISTS (SELECT 1 FROM _mf_limits_in WHERE med_list_codg IS NULL) THEN
+        RAISE EXCEPTION 'a row of % has no med_list_codg', path USING ERRCODE = '23502';
+    END IF;
+    SELECT string_agg(DISTINCT med_list_codg, ', ') INTO bad
+    FROM (SELECT med_list_codg FROM _mf_limits_in GROUP BY 1 HAVING count(*) > 1) d;
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'item(s) listed twice in %: %', path, bad USING ERRCODE = '23505';
+    END IF;
+    IF replace_all THEN
+        DELETE FROM medfraud.item_limits;
+    END IF;
+    INSERT INTO medfraud.item_limits SELECT * FROM _mf_limits_in
+    ON CONFLICT (med_list_codg) DO UPDATE SET item_name = EXCLUDED.item_name,
+        max_qty_per_visit = EXCLUDED.max_qty_per_visit, max_qty_30d = EXCLUDED.max_qty_30d,
+        gender = EXCLUDED.gender, min_age = EXCLUDED.min_age, max_age = EXCLUDED.max_age,
+        sev_deg = EXCLUDED.sev_deg, note = EXCLUDED.note;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    DROP TABLE _mf_csv_raw, _mf_limits_in;
+    RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION medfraud.load_item_limits(pg_catalog.text, pg_catalog.bool) IS
+'Load medfraud.item_limits from a CSV file on the database server (header row naming columns of item_limits; med_list_codg required). Rows replace those with the same code; replace_all empties the table first. All or nothing. Needs pg_read_server_files (COPY FROM a file); from a client use psql \copy medfraud.item_limits FROM ... WITH (FORMAT csv, HEADER).';
