@@ -18,5 +18,5 @@ export BENCH_SIZES=${BENCH_SIZES:-"100000 1000000"}
 export SQL_JOIN_MAX_VISITS=${SQL_JOIN_MAX_VISITS:-2000000}   # the self-join is not run past this
 pg_virtualenv -v 15 -o shared_buffers=2GB -o work_mem=256MB -o maintenance_work_mem=1GB \
   -o max_parallel_workers_per_gather=2 -o jit=off \
-  bash -c 'bash bench/covisit.sh && bash bench/graph.sh && bash bench/rings.sh'
-cat bench/out/covisit.md bench/out/graph.md bench/out/rings.md
+  bash -c 'bash bench/covisit.sh && bash bench/graph.sh && bash bench/rings.sh && bash bench/prepayment.sh'
+cat bench/out/covisit.md bench/out/graph.md bench/out/rings.md bench/out/prepayment.md
