@@ -6,7 +6,7 @@
 # Writes bench/out/prepayment.md.  Runs inside a cluster (bench/run.sh).
 set -euo pipefail
 largest=$(echo ${BENCH_SIZES:-100000} | tr ' ' '\n' | sort -n | tail -1)
-s="city_$largest"
+s=${BENCH_SCHEMA:-city_$largest}   # BENCH_SCHEMA: an existing city elsewhere
 secs=${BENCH_PGBENCH_SECONDS:-30}
 q() { PGOPTIONS="-c client_min_messages=warning" psql -X -At -v ON_ERROR_STOP=1 -c "$1"; }
 q "CREATE EXTENSION IF NOT EXISTS medfraud" >/dev/null

@@ -8,5 +8,5 @@ mkdir -p bench/out
 pg_virtualenv -v 15 -o shared_buffers=1GB -o work_mem=256MB -o jit=off bash -c '
   psql -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "CREATE EXTENSION medfraud" \
        -c "SELECT medfraud.generate_demo_city('"'"'demo'"'"')" >/dev/null
-  /usr/bin/python3 bench/quality.py' > bench/out/quality.md
+  /usr/bin/python3 bench/quality.py > bench/out/quality.md'   # not pg_virtualenv'"'"'s own messages
 cat bench/out/quality.md

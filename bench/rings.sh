@@ -4,7 +4,7 @@
 # Limited to BENCH_RINGS_TIMEOUT seconds (default 1800).
 set -euo pipefail
 largest=$(echo $BENCH_SIZES | tr ' ' '\n' | sort -n | tail -1)
-s="city_$largest"
+s=${BENCH_SCHEMA:-city_$largest}   # BENCH_SCHEMA: an existing city elsewhere
 limit=${BENCH_RINGS_TIMEOUT:-1800}
 read -r nsetl nlines < <(psql -X -At -F ' ' -c "SELECT (SELECT count(*) FROM $s.setl_d), (SELECT count(*) FROM $s.fee_list_d)")
 {

@@ -18,7 +18,9 @@ CREATE FUNCTION medfraud._check_batch(
 RETURNS TABLE(claim_no pg_catalog.int4, rule_id pg_catalog.text, rule_name pg_catalog.text, vola_cont pg_catalog.text,
               vola_amt pg_catalog.numeric, sev_deg pg_catalog.int4, vola_bhvr_type pg_catalog.text,
               vola_evid pg_catalog.jsonb)
-LANGUAGE plpgsql STABLE SECURITY INVOKER
+-- VOLATILE only because it may PREPARE (a session-level statement, see the
+-- 30-day limit below); it writes nothing
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
@@ -28,15 +30,24 @@ DECLARE
     thr float8;
     ao jsonb;
     flt text := 'true';
+    has_qty bool;
+    has_30d bool;
+    has_ga bool;
+    qtext text;
+    pname text;
+    arun_id bigint;
 BEGIN
     SELECT r.run_id, (r.options ->> 'rule_min_score')::float8 INTO run, min_ring
     FROM medfraud.runs r WHERE r.status = 'done' ORDER BY r.run_id DESC LIMIT 1;
     SELECT * INTO ar FROM medfraud.anomaly_runs a ORDER BY a.anomaly_run_id DESC LIMIT 1;
+    arun_id := ar.anomaly_run_id;
     thr := (ar.options ->> 'threshold')::float8;
 
-    IF run IS NOT NULL THEN
-        -- ring membership
-        RETURN QUERY
+    -- person-level sources in one statement (ring membership, expansion
+    -- candidate, standing anomaly score, this claim's fee against the
+    -- person's usual): a single check costs mostly per statement run
+    RETURN QUERY
+    WITH c AS (SELECT * FROM unnest(psns, provs, amounts) WITH ORDINALITY AS u(psn, prov, amount, no))
         SELECT c.no::int, 'MF-RING'::text, 'Member of a suspected fraud ring'::text,
                format('Person %s is a %s member of ring %s (score %s, %s members) found by run %s%s',
                       c.psn, m.role, r.ring_id, round(r.score::numeric, 1), r.size, run,
@@ -48,11 +59,45 @@ BEGIN
                jsonb_build_object('run_id', run, 'ring_id', r.ring_id, 'ring_score', r.score, 'role', m.role,
                                   'recruiter_like', m.recruiter_like, 'member_score', m.member_score,
                                   'ring_provider', c.prov = ANY (r.providers), 'reason', r.reason)
-        FROM unnest(psns, provs, amounts) WITH ORDINALITY AS c(psn, prov, amount, no)
+        FROM c
         JOIN medfraud.ring_members m ON m.run_id = run AND m.psn_no = c.psn
         JOIN medfraud.rings r ON r.run_id = run AND r.ring_id = m.ring_id
-        WHERE r.score >= min_ring;
+        WHERE r.score >= min_ring
+    UNION ALL
+        SELECT c.no::int, 'MF-CAND'::text, 'Likely member of a suspected fraud ring'::text,
+               format('Person %s co-visits with %s member(s) of ring %s of run %s on %s day(s); propagation score %s',
+                      c.psn, k.members_linked, k.ring_id, run, k.covisit_days, round(k.score::numeric, 3)),
+               c.amount, CASE WHEN k.score >= 0.6 THEN 2 ELSE 1 END, 'ring_candidate'::text,
+               jsonb_build_object('run_id', run, 'ring_id', k.ring_id, 'score', k.score,
+                                  'members_linked', k.members_linked, 'covisit_days', k.covisit_days)
+        FROM c
+        JOIN medfraud.ring_candidates k ON k.run_id = run AND k.psn_no = c.psn
+    UNION ALL
+        SELECT c.no::int, 'MF-ANOM'::text, 'Person far out of line with peers'::text,
+               format('Person %s scores %s against %s peers (%s): %s',
+                      c.psn, round(s.score::numeric, 1), s.peers, s.peer_group, array_to_string(s.flags, ', ')),
+               c.amount, CASE WHEN s.score >= 2 * thr THEN 2 ELSE 1 END, 'person_anomaly'::text,
+               jsonb_build_object('anomaly_run_id', arun_id, 'score', s.score, 'flags', to_jsonb(s.flags),
+                                  'peer_group', s.peer_group, 'z_visits', s.z_visits, 'z_hifp', s.z_hifp,
+                                  'z_providers', s.z_providers, 'z_night', s.z_night, 'z_costly', s.z_costly)
+        FROM c
+        JOIN medfraud.anomaly_scores s ON s.anomaly_run_id = arun_id AND s.psn_no = c.psn
+        WHERE s.score >= thr
+    UNION ALL
+        SELECT c.no::int, 'MF-AMT'::text, 'Claim amount far above the person''s usual'::text,
+               format('Fee %s is %s times person %s''s median fee %s', c.amount,
+                      round(c.amount / s.fee_median, 1), c.psn, s.fee_median),
+               c.amount - s.fee_median, CASE WHEN c.amount >= 20 * s.fee_median THEN 2 ELSE 1 END, 'amount_outlier'::text,
+               jsonb_build_object('anomaly_run_id', arun_id, 'fee_median', s.fee_median, 'fee_mad', s.fee_mad,
+                                  'z', CASE WHEN s.fee_mad > 0 THEN round(0.6745 * (c.amount - s.fee_median) / s.fee_mad, 2) END)
+        FROM c
+        JOIN medfraud.anomaly_scores s ON s.anomaly_run_id = arun_id AND s.psn_no = c.psn
+        -- ten times the usual fee: on the demo city 0.8% of ordinary claims
+        -- (costly visits happen) and nearly every ring claim; twenty times: 0.3%
+        WHERE c.amount IS NOT NULL AND s.fee_median > 0 AND c.amount >= 10 * s.fee_median
+          AND (s.fee_mad = 0 OR 0.6745 * (c.amount - s.fee_median) / s.fee_mad >= thr);
 
+    IF run IS NOT NULL THEN
         -- distilled rules: every condition must hold; a condition on an
         -- attribute the claim does not carry (NULL) does not hold.  Joins
         -- only, smallest side first: a bulk INSERT checks 100k claims.
@@ -97,95 +142,51 @@ BEGIN
                                   'predicate', k.predicate)
         FROM hit k;
 
-        -- expansion candidates
-        RETURN QUERY
-        SELECT c.no::int, 'MF-CAND'::text, 'Likely member of a suspected fraud ring'::text,
-               format('Person %s co-visits with %s member(s) of ring %s of run %s on %s day(s); propagation score %s',
-                      c.psn, k.members_linked, k.ring_id, run, k.covisit_days, round(k.score::numeric, 3)),
-               c.amount, CASE WHEN k.score >= 0.6 THEN 2 ELSE 1 END, 'ring_candidate'::text,
-               jsonb_build_object('run_id', run, 'ring_id', k.ring_id, 'score', k.score,
-                                  'members_linked', k.members_linked, 'covisit_days', k.covisit_days)
-        FROM unnest(psns, amounts) WITH ORDINALITY AS c(psn, amount, no)
-        JOIN medfraud.ring_candidates k ON k.run_id = run AND k.psn_no = c.psn;
-    END IF;
-
-    IF ar.anomaly_run_id IS NOT NULL THEN
-        -- the person's standing anomaly score
-        RETURN QUERY
-        SELECT c.no::int, 'MF-ANOM'::text, 'Person far out of line with peers'::text,
-               format('Person %s scores %s against %s peers (%s): %s',
-                      c.psn, round(s.score::numeric, 1), s.peers, s.peer_group, array_to_string(s.flags, ', ')),
-               c.amount, CASE WHEN s.score >= 2 * thr THEN 2 ELSE 1 END, 'person_anomaly'::text,
-               jsonb_build_object('anomaly_run_id', ar.anomaly_run_id, 'score', s.score, 'flags', to_jsonb(s.flags),
-                                  'peer_group', s.peer_group, 'z_visits', s.z_visits, 'z_hifp', s.z_hifp,
-                                  'z_providers', s.z_providers, 'z_night', s.z_night, 'z_costly', s.z_costly)
-        FROM unnest(psns, amounts) WITH ORDINALITY AS c(psn, amount, no)
-        JOIN medfraud.anomaly_scores s ON s.anomaly_run_id = ar.anomaly_run_id AND s.psn_no = c.psn
-        WHERE s.score >= thr;
-        -- this claim's fee against the person's own history
-        RETURN QUERY
-        SELECT c.no::int, 'MF-AMT'::text, 'Claim amount far above the person''s usual'::text,
-               format('Fee %s is %s times person %s''s median fee %s', c.amount,
-                      round(c.amount / s.fee_median, 1), c.psn, s.fee_median),
-               c.amount - s.fee_median, CASE WHEN c.amount >= 20 * s.fee_median THEN 2 ELSE 1 END, 'amount_outlier'::text,
-               jsonb_build_object('anomaly_run_id', ar.anomaly_run_id, 'fee_median', s.fee_median, 'fee_mad', s.fee_mad,
-                                  'z', CASE WHEN s.fee_mad > 0 THEN round(0.6745 * (c.amount - s.fee_median) / s.fee_mad, 2) END)
-        FROM unnest(psns, amounts) WITH ORDINALITY AS c(psn, amount, no)
-        JOIN medfraud.anomaly_scores s ON s.anomaly_run_id = ar.anomaly_run_id AND s.psn_no = c.psn
-        -- ten times the usual fee: on the demo city 0.8% of ordinary claims
-        -- (costly visits happen) and nearly every ring claim; twenty times: 0.3%
-        WHERE c.amount IS NOT NULL AND s.fee_median > 0 AND c.amount >= 10 * s.fee_median
-          AND (s.fee_mad = 0 OR 0.6745 * (c.amount - s.fee_median) / s.fee_mad >= thr);
     END IF;
 
     IF line_no IS NOT NULL AND cardinality(line_no) > 0 THEN
-        -- quantity per claim
-        IF EXISTS (SELECT 1 FROM medfraud.item_limits il WHERE il.max_qty_per_visit IS NOT NULL) THEN
-        RETURN QUERY
-        SELECT q.no, 'MF-LIM-QTY'::text, 'Item quantity over the per-visit limit'::text,
-               format('Item %s: quantity %s on one claim, limit %s', q.item, q.qty, il.max_qty_per_visit),
-               q.amt, il.sev_deg, 'item_limit'::text,
-               jsonb_build_object('item', q.item, 'quantity', q.qty, 'max_qty_per_visit', il.max_qty_per_visit, 'note', il.note)
-        FROM (SELECT x.no, x.item, sum(coalesce(x.qty, 1)) AS qty, sum(x.amt) AS amt
-              FROM unnest(line_no, line_item, line_qty, line_amt) AS x(no, item, qty, amt) GROUP BY 1, 2) q
-        JOIN medfraud.item_limits il ON il.med_list_codg = q.item
-        WHERE q.qty > il.max_qty_per_visit;
-        END IF;
-        -- gender and age, when the newest anomaly run read a person table
-        IF ar.anomaly_run_id IS NOT NULL AND ar.persons IS NOT NULL
-           AND EXISTS (SELECT 1 FROM medfraud.item_limits il
-                       WHERE il.gender IS NOT NULL OR il.min_age IS NOT NULL OR il.max_age IS NOT NULL) THEN
+        -- which kinds of limit the claims' items have (most claims: none)
+        SELECT bool_or(il.max_qty_per_visit IS NOT NULL), bool_or(il.max_qty_30d IS NOT NULL),
+               bool_or(il.gender IS NOT NULL OR il.min_age IS NOT NULL OR il.max_age IS NOT NULL)
+        INTO has_qty, has_30d, has_ga
+        FROM medfraud.item_limits il WHERE il.med_list_codg = ANY (line_item);
+        -- quantity per claim, gender and age (gender and birth date as the
+        -- newest anomaly run read them from its person table), one statement
+        IF has_qty OR has_ga THEN
             RETURN QUERY
             WITH q AS (
-                SELECT DISTINCT x.no, x.item, c.psn, c.at
-                FROM unnest(line_no, line_item) AS x(no, item)
-                JOIN (SELECT med_list_codg FROM medfraud.item_limits
-                      WHERE gender IS NOT NULL OR min_age IS NOT NULL OR max_age IS NOT NULL) lim ON lim.med_list_codg = x.item
-                JOIN unnest(psns, ats) WITH ORDINALITY AS c(psn, at, no) ON c.no = x.no)
-            SELECT q.no, 'MF-LIM-GEND'::text, 'Item not allowed for the person''s gender'::text,
-                   format('Item %s is limited to gender %s; person %s is %s', q.item, il.gender, q.psn, s.gend),
-                   NULL::numeric, il.sev_deg, 'item_limit'::text,
-                   jsonb_build_object('item', q.item, 'gender_allowed', il.gender, 'gender', s.gend, 'note', il.note)
-            FROM q JOIN medfraud.item_limits il ON il.med_list_codg = q.item
-            JOIN medfraud.anomaly_scores s ON s.anomaly_run_id = ar.anomaly_run_id AND s.psn_no = q.psn
-            WHERE il.gender IS NOT NULL AND s.gend IS NOT NULL AND s.gend <> il.gender
+                SELECT x.no, x.item, sum(coalesce(x.qty, 1)) AS qty, sum(x.amt) AS amt
+                FROM unnest(line_no, line_item, line_qty, line_amt) AS x(no, item, qty, amt)
+                WHERE x.item IN (SELECT il.med_list_codg FROM medfraud.item_limits il)
+                GROUP BY 1, 2),
+            p AS (
+                SELECT q.*, c.psn, c.at, il.max_qty_per_visit, il.gender, il.min_age, il.max_age, il.sev_deg, il.note,
+                       s.gend, extract(year FROM age(c.at::date, s.brdy))::int AS age
+                FROM q JOIN medfraud.item_limits il ON il.med_list_codg = q.item
+                JOIN unnest(psns, ats) WITH ORDINALITY AS c(psn, at, no) ON c.no = q.no
+                LEFT JOIN medfraud.anomaly_scores s ON s.anomaly_run_id = arun_id AND s.psn_no = c.psn)
+            SELECT p.no::int, 'MF-LIM-QTY'::text, 'Item quantity over the per-visit limit'::text,
+                   format('Item %s: quantity %s on one claim, limit %s', p.item, p.qty, p.max_qty_per_visit),
+                   p.amt, p.sev_deg, 'item_limit'::text,
+                   jsonb_build_object('item', p.item, 'quantity', p.qty, 'max_qty_per_visit', p.max_qty_per_visit, 'note', p.note)
+            FROM p WHERE p.qty > p.max_qty_per_visit
             UNION ALL
-            SELECT q.no, 'MF-LIM-AGE'::text, 'Item not allowed at the person''s age'::text,
-                   format('Item %s is limited to ages %s-%s; person %s is %s', q.item, coalesce(il.min_age::text, ''),
-                          coalesce(il.max_age::text, ''), q.psn, extract(year FROM age(q.at::date, s.brdy))::int),
-                   NULL::numeric, il.sev_deg, 'item_limit'::text,
-                   jsonb_build_object('item', q.item, 'min_age', il.min_age, 'max_age', il.max_age,
-                                      'age', extract(year FROM age(q.at::date, s.brdy))::int, 'note', il.note)
-            FROM q JOIN medfraud.item_limits il ON il.med_list_codg = q.item
-            JOIN medfraud.anomaly_scores s ON s.anomaly_run_id = ar.anomaly_run_id AND s.psn_no = q.psn
-            WHERE s.brdy IS NOT NULL
-              AND (extract(year FROM age(q.at::date, s.brdy)) < il.min_age
-                   OR extract(year FROM age(q.at::date, s.brdy)) > il.max_age);
+            SELECT p.no::int, 'MF-LIM-GEND'::text, 'Item not allowed for the person''s gender'::text,
+                   format('Item %s is limited to gender %s; person %s is %s', p.item, p.gender, p.psn, p.gend),
+                   NULL::numeric, p.sev_deg, 'item_limit'::text,
+                   jsonb_build_object('item', p.item, 'gender_allowed', p.gender, 'gender', p.gend, 'note', p.note)
+            FROM p WHERE p.gender IS NOT NULL AND p.gend IS NOT NULL AND p.gend <> p.gender
+            UNION ALL
+            SELECT p.no::int, 'MF-LIM-AGE'::text, 'Item not allowed at the person''s age'::text,
+                   format('Item %s is limited to ages %s-%s; person %s is %s', p.item, coalesce(p.min_age::text, ''),
+                          coalesce(p.max_age::text, ''), p.psn, p.age),
+                   NULL::numeric, p.sev_deg, 'item_limit'::text,
+                   jsonb_build_object('item', p.item, 'min_age', p.min_age, 'max_age', p.max_age, 'age', p.age, 'note', p.note)
+            FROM p WHERE p.age < p.min_age OR p.age > p.max_age;
         END IF;
         -- quantity over the 30 days ending with the claim: the person's
         -- history in the newest anomaly run's tables (read as the caller)
-        IF ar.anomaly_run_id IS NOT NULL AND ar.items IS NOT NULL
-           AND EXISTS (SELECT 1 FROM medfraud.item_limits il WHERE il.max_qty_30d IS NOT NULL) THEN
+        IF arun_id IS NOT NULL AND ar.items IS NOT NULL AND has_30d THEN
             ao := ar.options;
             IF (ao ->> 'exclude_refunds')::bool THEN
                 flt := flt || format(' AND s.%I::text IS DISTINCT FROM %L', ao #>> '{columns,refd_setl_flag}', '1');
@@ -193,7 +194,7 @@ BEGIN
             IF (ao ->> 'valid_only')::bool THEN
                 flt := flt || format(' AND s.%I::text IS DISTINCT FROM %L', ao #>> '{columns,vali_flag}', '0');
             END IF;
-            RETURN QUERY EXECUTE format($q$
+            qtext := format($q$
                 WITH q AS (
                     SELECT x.no, x.item, sum(coalesce(x.qty, 1)) AS qty, sum(x.amt) AS amt, min(c.psn) AS psn, min(c.at) AS at,
                            min(c.claim_id) AS claim_id
@@ -216,8 +217,22 @@ BEGIN
                 FROM q JOIN h USING (no, item) JOIN medfraud.item_limits il ON il.med_list_codg = q.item
                 WHERE h.past + q.qty > il.max_qty_30d$q$,
                 ao #>> '{item_columns,cnt}', ar.claims, ao #>> '{columns,psn_no}', ao #>> '{columns,setl_time}',
-                ao #>> '{columns,setl_id}', flt, ar.items, ao #>> '{item_columns,setl_id}', ao #>> '{item_columns,med_list_codg}')
-            USING line_no, line_item, line_qty, line_amt, psns, ats, claim_ids;
+                ao #>> '{columns,setl_id}', flt, ar.items, ao #>> '{item_columns,setl_id}', ao #>> '{item_columns,med_list_codg}');
+            IF cardinality(psns) <= 16 THEN
+                -- a few claims (check_claim): dynamic SQL would be planned on
+                -- every call; a prepared statement per session and anomaly
+                -- run is planned once (arguments passed as literals: the
+                -- EXECUTE command takes no parameters through SPI)
+                pname := 'medfraud_hist_' || ar.anomaly_run_id;
+                IF NOT EXISTS (SELECT 1 FROM pg_prepared_statements p WHERE p.name = pname) THEN
+                    EXECUTE format('PREPARE %I(int[], text[], numeric[], numeric[], text[], timestamptz[], text[]) AS %s',
+                                   pname, qtext);
+                END IF;
+                RETURN QUERY EXECUTE format('EXECUTE %I(%L, %L, %L, %L, %L, %L, %L)', pname,
+                                            line_no, line_item, line_qty, line_amt, psns, ats, claim_ids);
+            ELSE
+                RETURN QUERY EXECUTE qtext USING line_no, line_item, line_qty, line_amt, psns, ats, claim_ids;
+            END IF;
         END IF;
     END IF;
 END
@@ -231,7 +246,7 @@ CREATE FUNCTION medfraud.check_claim(psn_no pg_catalog.text, fixmedins_code pg_c
 RETURNS TABLE(rule_id pg_catalog.text, rule_name pg_catalog.text, vola_cont pg_catalog.text,
               vola_amt pg_catalog.numeric, sev_deg pg_catalog.int4, vola_bhvr_type pg_catalog.text,
               vola_evid pg_catalog.jsonb)
-LANGUAGE plpgsql STABLE SECURITY INVOKER
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER   -- reads only; VOLATILE as _check_batch is
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE

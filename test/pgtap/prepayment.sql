@@ -8,7 +8,11 @@ BEGIN;
 SELECT plan(52);
 SET client_min_messages = warning;
 
--- nothing learned yet: only item limits can speak
+-- nothing learned yet: only item limits can speak (the transaction starts
+-- from an empty slate; everything is rolled back at the end)
+DELETE FROM medfraud.runs;
+DELETE FROM medfraud.anomaly_runs;
+DELETE FROM medfraud.item_limits;
 SELECT is_empty($$SELECT * FROM medfraud.check_claim('nobody', 'H1', now(), ARRAY['A1'], 100)$$,
                 'no run yet and no limits: a claim is clean');
 INSERT INTO medfraud.item_limits(med_list_codg, max_qty_per_visit) VALUES ('A1', 2);
