@@ -14,6 +14,7 @@ PKGS=(
   libtap-parser-sourcehandler-pgtap-perl   # pg_prove
   postgresql-common                         # pg_virtualenv
   python3-networkx python3-igraph python3-numpy python3-psycopg2  # references
+  clang-14 libclang-rt-14-dev               # libFuzzer + sanitizers (test/fuzz)
   locales
 )
 

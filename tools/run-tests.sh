@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, in a throwaway PostgreSQL 15 cluster (pg_virtualenv):
-#   1. unit tests of the pure C core (no server)
+#   1. unit tests of the pure C core (no server), and its fuzzers for a while
 #   2. pg_regress: exact outputs of small cases (sql/*.sql vs expected/*.out)
 #   3. pgTAP via pg_prove: behaviour and every bad input (test/pgtap/*.sql)
 #   4. upgrades (tools/check-upgrade.sh) and multi-session behaviour (test/shell/)
@@ -14,6 +14,10 @@ echo "== unit tests (pure C core)"
 make --no-print-directory -s -C test/unit run
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (leaks fail too)"
 make --no-print-directory -s -C test/unit run SAN=1
+
+echo "== fuzzing the core (libFuzzer, ASan + UBSan): seeds and regressions, then 30 s per harness"
+make --no-print-directory -s -C test/fuzz regress
+make --no-print-directory -s -C test/fuzz run FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 
 echo "== core differential checks (no server)"
 make --no-print-directory -s -C test/unit drivers >/dev/null

@@ -359,8 +359,17 @@ mf_covisit_run(mf_visit *v, int64_t *nvp, int32_t npersons,
 		/* keep a quarter of the remainder as headroom for the sink's work */
 		avail -= avail / 4;
 		if (avail < sizeof(cv_event) * 64)
+		{
+			/*
+			 * Raises unless 64 events fit after all (the headroom above is a
+			 * rule of thumb, not the limit); then plan with that much — with
+			 * avail left at 0 the division below was by zero (found by
+			 * test/fuzz/fuzz_covisit with a 2 kB budget).
+			 */
 			mf_mem_require(mf_add_size(offsets_bytes, sizeof(cv_event) * 64 * 4 / 3),
 						   "the co-visit sweep");
+			avail = sizeof(cv_event) * 64;
+		}
 		nparts = (int32_t) ((per_pass + avail - 1) / avail);
 		if (nparts < 1)
 			nparts = 1;

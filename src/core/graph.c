@@ -7,6 +7,8 @@
  * memory is the input plus two copies of the half-edge arrays; see
  * mf_graph_build_estimate.
  */
+#include <float.h>
+
 #include "graph.h"
 
 #include <string.h>
@@ -47,6 +49,19 @@ mf_graph_build(int32_t n, int64_t ne, const int32_t *src, const int32_t *dst,
 	if (n < 0 || ne < 0)
 		mf_error(MF_ERR_INVALID, NULL, "graph size must not be negative");
 	mf_mem_require(mf_graph_build_estimate(n, ne), "building the graph");
+	/*
+	 * The core's own contract, whatever the host checked: a NaN, infinite
+	 * or negative weight would make sums and comparisons meaningless.
+	 * Checked before anything is allocated, so a rejection leaves nothing.
+	 */
+	if (w)
+		for (i = 0; i < ne; i++)
+		{
+			MF_INTERRUPT_EVERY(i);
+			if (!(w[i] >= 0.0 && w[i] <= DBL_MAX))
+				mf_error(MF_ERR_INVALID, "Weights must be finite and not negative.",
+						 "edge %lld has weight %g", (long long) i, w[i]);
+		}
 
 	g = mf_alloc0(sizeof(mf_graph));
 	g->n = n;

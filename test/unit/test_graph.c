@@ -68,6 +68,18 @@ test_limit(void)
 }
 
 static void
+test_bad_weights(void)
+{
+	int32_t		s[] = {0, 1}, d[] = {1, 2};
+	double		nan_w[] = {1.0, 0.0 / 0.0}, inf_w[] = {1.0 / 0.0, 1.0}, neg_w[] = {1.0, -0.5};
+
+	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_graph_build(3, 2, s, d, nan_w));
+	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_graph_build(3, 2, s, d, inf_w));
+	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_graph_build(3, 2, s, d, neg_w));
+	MF_CHECK(mf_mem_in_use() == 0, "a rejected weight leaves nothing allocated: %zu", mf_mem_in_use());
+}
+
+static void
 test_empty(void)
 {
 	mf_graph   *g = mf_graph_build(0, 0, NULL, NULL, NULL);
@@ -83,6 +95,7 @@ main(void)
 	test_merge_and_loops();
 	test_random_symmetric();
 	test_limit();
+	test_bad_weights();
 	test_empty();
 	MF_CHECK(mf_mem_in_use() == 0, "no core memory leaked: %zu", mf_mem_in_use());
 	return mf_test_done("test_graph");

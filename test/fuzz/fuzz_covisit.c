@@ -1,0 +1,76 @@
+/*
+ * fuzz_covisit.c — the co-visit sweep on arbitrary visits (persons,
+ * providers, times including extremes, duplicates, out of order), windows,
+ * min_days, crowd caps and memory budgets (a small budget forces several
+ * passes).  Every edge must name two different persons in order, with
+ * counts and weights in range; a rejected parameter is a correct answer.
+ */
+#include <math.h>
+
+#include "covisit.h"
+#include "fuzz_common.h"
+
+#define CHECK(c) do { if (!(c)) { fprintf(stderr, "check failed: %s (line %d)\n", #c, __LINE__); abort(); } } while (0)
+
+typedef struct sinkstate
+{
+	int32_t		npersons;
+	int64_t		edges;
+	int32_t		last_a;
+} sinkstate;
+
+static void
+sink(const mf_covisit_edge *e, void *arg)
+{
+	sinkstate  *st = arg;
+
+	CHECK(e->a >= 0 && e->a < e->b && e->b < st->npersons);
+	CHECK(e->covisits >= 1 && e->days >= 1 && e->days <= e->covisits);
+	CHECK(e->weight > 0 && e->weight <= e->covisits + 1e-9 && !isnan(e->weight));
+	CHECK(e->first <= e->last);
+	st->edges++;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fz_in		in = {data, size};
+	mf_covisit_params p;
+	int32_t		npersons = (int32_t) (fz_u(&in, 1) % 64) + 1;
+	int32_t		nprov = (int32_t) (fz_u(&in, 1) % 8) + 1;
+	size_t		budget = (size_t) fz_u(&in, 2) * 64;
+	int64_t		nv;
+	mf_visit   *v;
+	mf_covisit_stats st;
+	sinkstate	ss = {npersons, 0, -1};
+
+	p.window = (int64_t) fz_u(&in, 8);
+	p.min_days = (int32_t) fz_u(&in, 4);
+	p.max_crowd = (int32_t) fz_u(&in, 4);
+	p.by_day = fz_u(&in, 1) & 1;
+	nv = (int64_t) (in.n / 7);
+	v = malloc(sizeof(mf_visit) * (nv + 1));
+	for (int64_t i = 0; i < nv; i++)
+	{
+		uint8_t		mode = (uint8_t) fz_u(&in, 1);
+
+		v[i].person = (int32_t) (fz_u(&in, 1) % npersons);
+		v[i].provider = (int32_t) (fz_u(&in, 1) % nprov);
+		/* mostly close together (co-visits), sometimes extreme */
+		v[i].t = (mode & 0x80) ? (int64_t) fz_u(&in, 4) << 30 : (int64_t) fz_u(&in, 4) * 1000000;
+		v[i].day = (int32_t) (v[i].t / 86400000000LL);
+		v[i].pad = 0;
+	}
+	fz_init(budget);
+	memset(&st, 0, sizeof st);
+	if (setjmp(fz_jmp) == 0)
+	{
+		mf_covisit_check_params(&p);
+		mf_covisit_run(v, &nv, npersons, &p, sink, &ss, &st);
+		CHECK(st.edges == ss.edges);
+		CHECK(st.visits == nv);
+	}
+	fz_free_all();
+	free(v);
+	return 0;
+}
