@@ -27,6 +27,9 @@ typedef struct mf_graph
 } mf_graph;
 
 /* Bytes mf_graph_build needs at its peak for n nodes and ne input edges. */
+/* largest edge weight mf_graph_build accepts (sums of squares stay finite) */
+#define MF_MAX_WEIGHT 1e100
+
 extern size_t mf_graph_build_estimate(int32_t n, int64_t ne);
 
 /* Bytes the finished graph keeps (an upper bound: before merging). */

@@ -255,12 +255,13 @@ edges_receive(TupleTableSlot *slot, DestReceiver *self)
 
 		if (!nw)
 			w = weight_value(v[r->cw - 1], r->tw);
-		if (nw || isnan(w) || isinf(w) || w < 0)
+		if (nw || isnan(w) || isinf(w) || w < 0 || w > MF_MAX_WEIGHT)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("edges_sql returned an invalid weight in row %lld", (long long) r->row),
-					 errdetail("Weights must be finite and not negative; got %s.",
-							   nw ? "NULL" : (isnan(w) ? "NaN" : (isinf(w) ? "infinity" : "a negative number"))),
+					 errdetail("Weights must be finite, not negative and at most 1e100; got %s.",
+							   nw ? "NULL" : (isnan(w) ? "NaN" : (isinf(w) ? "infinity" :
+																 (w < 0 ? "a negative number" : "a number over 1e100")))),
 					 errhint("Filter or fix them in the query, e.g. WHERE weight >= 0, or coalesce(weight, 1).")));
 	}
 	if (isnull[r->csrc - 1] || isnull[r->cdst - 1])

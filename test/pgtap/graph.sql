@@ -1,7 +1,7 @@
 -- The graph engine's SQL functions: shapes, known answers and every bad input.
 -- Differential checks against networkx/igraph are in test/ref/check_sql_graph.py.
 BEGIN;
-SELECT plan(43);
+SELECT plan(44);
 
 CREATE TABLE e(src text, dst text, weight float8);
 -- two triangles joined by a bridge, a duplicate edge (reversed), a self-loop
@@ -54,6 +54,8 @@ SELECT throws_ok($$SELECT * FROM medfraud.connected_components('SELECT src, NULL
 SELECT throws_ok($$SELECT * FROM medfraud.label_propagation('SELECT src, dst, ''NaN''::float8 AS weight FROM e')$$, '22023', NULL, 'NaN weight');
 SELECT throws_ok($$SELECT * FROM medfraud.label_propagation('SELECT src, dst, -1.0 AS weight FROM e')$$, '22023', NULL, 'negative weight');
 SELECT throws_ok($$SELECT * FROM medfraud.label_propagation('SELECT src, dst, ''Infinity''::float8 AS weight FROM e')$$, '22023', NULL, 'infinite weight');
+SELECT throws_ok($$SELECT * FROM medfraud.louvain('SELECT src, dst, 9e307::float8 AS weight FROM e')$$, '22023', 'edges_sql returned an invalid weight in row 1',
+                 'a weight over 1e100 (its sums overflow: Louvain gave a NaN modularity) is refused');
 SELECT throws_ok($$SELECT * FROM medfraud.label_propagation('SELECT src, dst FROM e', 0)$$, '22023', 'max_iterations must be at least 1', 'max_iterations < 1');
 SELECT throws_ok($$SELECT * FROM medfraud.scan_clusters('SELECT src, dst FROM e', 0, 3)$$, '22023', 'epsilon must lie in (0, 1]', 'epsilon 0');
 SELECT throws_ok($$SELECT * FROM medfraud.scan_clusters('SELECT src, dst FROM e', 1.5, 3)$$, '22023', 'epsilon must lie in (0, 1]', 'epsilon > 1');

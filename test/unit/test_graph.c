@@ -71,11 +71,17 @@ static void
 test_bad_weights(void)
 {
 	int32_t		s[] = {0, 1}, d[] = {1, 2};
-	double		nan_w[] = {1.0, 0.0 / 0.0}, inf_w[] = {1.0 / 0.0, 1.0}, neg_w[] = {1.0, -0.5};
+	double		nan_w[] = {1.0, 0.0 / 0.0}, inf_w[] = {1.0 / 0.0, 1.0}, neg_w[] = {1.0, -0.5},
+				huge_w[] = {8.98e307, 1.0}, max_w[] = {1e100, 1e100};
+	mf_graph   *g;
 
 	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_graph_build(3, 2, s, d, nan_w));
 	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_graph_build(3, 2, s, d, inf_w));
 	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_graph_build(3, 2, s, d, neg_w));
+	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_graph_build(3, 2, s, d, huge_w));
+	g = mf_graph_build(3, 2, s, d, max_w);
+	MF_CHECK(g->m == 2, "weights of 1e100 are accepted");
+	mf_graph_free(g);
 	MF_CHECK(mf_mem_in_use() == 0, "a rejected weight leaves nothing allocated: %zu", mf_mem_in_use());
 }
 
