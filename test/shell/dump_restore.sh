@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# pg_dump / pg_restore of a database using medfraud, against the running
+# test cluster: the extension is recreated (not dumped object by object),
+# every result table comes back with the same rows, identity sequences go on
+# from where they were, and the restored database works (a new run, a check).
+# Prints "ok - ..." lines or exits non-zero.
+set -euo pipefail
+src=mf_dump_src
+dst=mf_dump_dst
+dump=$(mktemp /tmp/medfraud-dump.XXXXXX)
+dropdb --if-exists $src 2>/dev/null; dropdb --if-exists $dst 2>/dev/null
+createdb $src
+q() { local db=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+q $src -c "CREATE EXTENSION medfraud" -c "SET client_min_messages = warning" \
+  -c "SELECT medfraud.generate_demo_city('d', persons => 8000, days => 90, rings => 3, seed => 9)" \
+  -c "SELECT medfraud.detect_rings('d.setl_d', 'd.fee_list_d')" \
+  -c "SELECT medfraud.person_anomalies('d.setl_d', '{\"items\": \"d.fee_list_d\", \"persons\": \"d.psn_info_b\"}')" \
+  -c "INSERT INTO medfraud.item_limits(med_list_codg, max_qty_per_visit, note) VALUES ('X1', 2, 'dump test')" \
+  -c "CREATE TABLE d.new_claims (LIKE d.setl_d)" \
+  -c "SELECT medfraud.enable_prepayment_check('d.new_claims', 'flag', '{\"items\": \"d.fee_list_d\"}')" \
+  -c "INSERT INTO d.new_claims SELECT * FROM d.setl_d WHERE psn_no IN (SELECT psn_no FROM medfraud.ring_members) LIMIT 20" >/dev/null
+
+# a fingerprint of every table of the extension: row count and an md5 of the sorted rows
+fingerprint() {
+  q "$1" -c "SELECT string_agg(format('%s %s', c.oid::regclass, (xpath('/row/f/text()',
+               query_to_xml(format('SELECT count(*) || '':'' || coalesce(md5(string_agg(t::text, '','' ORDER BY t::text)), '''') AS f FROM %s t', c.oid::regclass), false, true, '')))[1]), E'\n' ORDER BY c.relname)
+             FROM pg_class c WHERE c.relnamespace = 'medfraud'::regnamespace AND c.relkind = 'r'"
+}
+before=$(fingerprint $src)
+pg_dump -Fc -f "$dump" $src
+createdb $dst
+pg_restore -d $dst --exit-on-error "$dump"
+after=$(fingerprint $dst)
+if [ "$before" != "$after" ]; then
+  echo "result tables differ after pg_dump / pg_restore:"; diff <(echo "$before") <(echo "$after"); exit 1
+fi
+echo "ok - pg_dump/pg_restore: $(echo "$before" | wc -l) extension tables restored with the same rows"
+v=$(q $dst -c "SELECT extversion FROM pg_extension WHERE extname = 'medfraud'")
+members=$(q $dst -c "SELECT count(*) FROM pg_depend WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+                     AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'medfraud')")
+[ "$members" -gt 50 ] || { echo "the extension was not recreated with its objects ($members)"; exit 1; }
+echo "ok - the extension is recreated (version $v, $members member objects)"
+trig=$(q $dst -c "SELECT mode FROM medfraud.prepayment_checks WHERE claims_table = 'd.new_claims'::regclass")
+[ "$trig" = flag ] || { echo "the pre-payment trigger did not come back: '$trig'"; exit 1; }
+old=$(q $src -c "SELECT max(run_id) FROM medfraud.runs")
+new=$(q $dst -c "SET client_min_messages = warning" -c "SELECT medfraud.detect_rings('d.setl_d', 'd.fee_list_d')")
+[ "$new" -gt "$old" ] || { echo "run ids restart after restore: $new after $old"; exit 1; }
+rings=$(q $dst -c "SELECT count(*) FROM medfraud.latest_rings WHERE score >= 20")
+before_alerts=$(q $dst -c "SELECT count(*) FROM medfraud.claim_alerts")
+alerts=$(q $dst -c "INSERT INTO d.new_claims SELECT * FROM d.setl_d WHERE psn_no IN (SELECT psn_no FROM medfraud.latest_ring_members) LIMIT 5" \
+              -c "SELECT count(*) FROM medfraud.claim_alerts")
+[ "$alerts" -gt "$before_alerts" ] || { echo "the restored trigger flagged nothing"; exit 1; }
+echo "ok - the restored database works: run $new after $old found $rings rings; the trigger flags again ($alerts alerts in all)"
+dropdb $src; dropdb $dst; rm -f "$dump"
