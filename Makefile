@@ -56,7 +56,7 @@ sql/$(EXTENSION)--0.2.0--0.3.0.sql: $(UPGRADE_0_3_0_REPLACED) $(UPGRADE_0_3_0_NE
 	     sed -e 's/^CREATE FUNCTION/CREATE OR REPLACE FUNCTION/' -e 's/^CREATE PROCEDURE/CREATE OR REPLACE PROCEDURE/' $$f; done; \
 	   for f in $(UPGRADE_0_3_0_NEW); do echo; echo "-- ===== $$f"; cat $$f; done; } > $@
 
-.PHONY: deps build-install demo test unit bench bench-quality installcheck-all fuzz
+.PHONY: deps build-install demo test unit bench bench-quality installcheck-all fuzz installcheck-san
 deps:
 	@bash tools/install-deps.sh
 
@@ -72,6 +72,10 @@ test: build-install
 
 unit:
 	@$(MAKE) --no-print-directory -C test/unit
+
+# pg_regress + pgTAP against a server running an ASan/UBSan build of medfraud
+installcheck-san: deps
+	@bash tools/run-sanitized.sh
 
 # libFuzzer harnesses of the core (ASan + UBSan), FUZZ_SECONDS each (60)
 fuzz: deps
