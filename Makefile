@@ -56,7 +56,7 @@ sql/$(EXTENSION)--0.2.0--0.3.0.sql: $(UPGRADE_0_3_0_REPLACED) $(UPGRADE_0_3_0_NE
 	     sed -e 's/^CREATE FUNCTION/CREATE OR REPLACE FUNCTION/' -e 's/^CREATE PROCEDURE/CREATE OR REPLACE PROCEDURE/' $$f; done; \
 	   for f in $(UPGRADE_0_3_0_NEW); do echo; echo "-- ===== $$f"; cat $$f; done; } > $@
 
-.PHONY: deps build-install demo test unit bench bench-quality installcheck-all fuzz installcheck-san
+.PHONY: deps build-install demo test unit bench bench-quality installcheck-all fuzz installcheck-san sqlsmith
 deps:
 	@bash tools/install-deps.sh
 
@@ -76,6 +76,10 @@ unit:
 # pg_regress + pgTAP against a server running an ASan/UBSan build of medfraud
 installcheck-san: deps
 	@bash tools/run-sanitized.sh
+
+# random SQL against a cluster with medfraud and a demo city; fails on a crash
+sqlsmith: build-install
+	@bash tools/run-sqlsmith.sh
 
 # libFuzzer harnesses of the core (ASan + UBSan), FUZZ_SECONDS each (60)
 fuzz: deps
