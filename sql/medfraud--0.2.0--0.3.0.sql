@@ -33,12 +33,20 @@ $$;
 COMMENT ON FUNCTION medfraud.ring_options_default() IS
 'The options detect_rings uses when a key is not given (reasons for each default: docs/reference.md).';
 
-CREATE OR REPLACE FUNCTION medfraud.ring_options(options pg_catalog.jsonb)
+-- Options of every entry point (detect_rings, person_anomalies, the
+-- pre-payment trigger): the caller's merged over the defaults, refusing
+-- unknown keys (naming the valid ones) and values of the wrong kind.  The
+-- default says what a key holds: an object of column names, a string, a
+-- number or a boolean; table_keys hold a table name (resolved now and
+-- stored qualified, so a later search_path cannot redirect it) and
+-- time_keys a timestamp, both possibly null.
+CREATE OR REPLACE FUNCTION medfraud._merge_options(d pg_catalog.jsonb, options pg_catalog.jsonb,
+                                        table_keys pg_catalog.text[], time_keys pg_catalog.text[],
+                                        example pg_catalog.text)
 RETURNS pg_catalog.jsonb LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    d jsonb := medfraud.ring_options_default();
     o jsonb := coalesce(options, '{}'::jsonb);
     k text;
     sub text;
@@ -46,14 +54,14 @@ DECLARE
 BEGIN
     IF jsonb_typeof(o) <> 'object' THEN
         RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = '22023',
-            HINT = 'For example {"min_days": 3}.';
+            HINT = format('For example %s.', example);
     END IF;
     FOR k, v IN SELECT * FROM jsonb_each(o) LOOP
         IF NOT d ? k THEN
             RAISE EXCEPTION 'unknown option "%"', k USING ERRCODE = '22023',
                 DETAIL = 'Valid options: ' || (SELECT string_agg(x, ', ' ORDER BY x) FROM jsonb_object_keys(d) x) || '.';
         END IF;
-        IF k IN ('columns', 'item_columns') THEN
+        IF jsonb_typeof(d -> k) = 'object' THEN
             IF jsonb_typeof(v) <> 'object' THEN
                 RAISE EXCEPTION 'option "%" must be an object of column names', k USING ERRCODE = '22023';
             END IF;
@@ -67,7 +75,15 @@ BEGIN
                 END IF;
             END LOOP;
             d := jsonb_set(d, ARRAY[k], (d -> k) || v);
-        ELSIF k IN ('from', 'to') THEN
+        ELSIF k = ANY (table_keys) THEN
+            IF jsonb_typeof(v) NOT IN ('string', 'null') THEN
+                RAISE EXCEPTION 'option "%" must be a table name', k USING ERRCODE = '22023';
+            END IF;
+            IF jsonb_typeof(v) = 'string' THEN
+                v := to_jsonb((v #>> '{}')::regclass::text);
+            END IF;
+            d := jsonb_set(d, ARRAY[k], v);
+        ELSIF k = ANY (time_keys) THEN
             IF jsonb_typeof(v) NOT IN ('string', 'null') THEN
                 RAISE EXCEPTION 'option "%" must be a timestamp string', k USING ERRCODE = '22023';
             END IF;
@@ -83,6 +99,18 @@ BEGIN
             d := jsonb_set(d, ARRAY[k], v);
         END IF;
     END LOOP;
+    RETURN d;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION medfraud.ring_options(options pg_catalog.jsonb)
+RETURNS pg_catalog.jsonb LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    d jsonb := medfraud._merge_options(medfraud.ring_options_default(), options, '{}', '{from,to}',
+                                       '{"min_days": 3}');
+BEGIN
     -- ranges
     PERFORM medfraud._check_option(d, 'min_days', 1, 366);
     PERFORM medfraud._check_option(d, 'max_crowd', 2, 100000);
@@ -1336,20 +1364,20 @@ BEGIN
     SELECT g.src, g.dst, g.weight, g.days FROM medfraud.covisit_graph g
     WHERE g.run_id = run AND g.dst IN (SELECT psn_no FROM _mf_ball) AND g.src NOT IN (SELECT psn_no FROM _mf_ball);
     INSERT INTO medfraud.ring_candidates(run_id, psn_no, ring_id, score, members_linked, covisit_days)
-    SELECT run, p.node, p.label::int, round(p.score::numeric, 6)::float8,
-           (SELECT count(*) FROM _mf_ball_edges e JOIN _mf_seed s ON s.ring_id = p.label::int
-             AND s.psn_no = CASE WHEN e.src = p.node THEN e.dst ELSE e.src END
-            WHERE e.src = p.node OR e.dst = p.node),
-           (SELECT coalesce(sum(e.days), 0) FROM _mf_ball_edges e JOIN _mf_seed s ON s.ring_id = p.label::int
-             AND s.psn_no = CASE WHEN e.src = p.node THEN e.dst ELSE e.src END
-            WHERE e.src = p.node OR e.dst = p.node)
+    SELECT run, p.node, p.label::int, round(p.score::numeric, 6)::float8, lk.members, lk.days
     FROM medfraud.seeded_propagation('SELECT src, dst, weight FROM pg_temp._mf_ball_edges',
                                      'SELECT psn_no AS node, ring_id::text AS label FROM pg_temp._mf_seed') p
+    -- the person's edges to members of that ring: how many, and their days
+    CROSS JOIN LATERAL (
+        SELECT count(*)::int AS members, coalesce(sum(e.days), 0)::int AS days
+        FROM _mf_ball_edges e JOIN _mf_seed s ON s.ring_id = p.label::int
+         AND s.psn_no = CASE WHEN e.src = p.node THEN e.dst ELSE e.src END
+        WHERE e.src = p.node OR e.dst = p.node) lk
     WHERE p.label IS NOT NULL AND p.score >= (o ->> 'candidate_min_score')::float8
       AND p.node IN (SELECT psn_no FROM _mf_ball)
-      AND NOT EXISTS (SELECT 1 FROM medfraud.ring_members m WHERE m.run_id = run AND m.psn_no = p.node);
-    DELETE FROM medfraud.ring_candidates k WHERE k.run_id = run AND k.members_linked < 2;
-    n := (SELECT count(*) FROM medfraud.ring_candidates k WHERE k.run_id = run);
+      AND NOT EXISTS (SELECT 1 FROM medfraud.ring_members m WHERE m.run_id = run AND m.psn_no = p.node)
+      AND lk.members >= 2;
+    GET DIAGNOSTICS n = ROW_COUNT;
     DROP TABLE _mf_seed, _mf_ball, _mf_ball_edges;
     RETURN n;
 END
@@ -1382,60 +1410,9 @@ RETURNS pg_catalog.jsonb LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    d jsonb := medfraud.anomaly_options_default();
-    o jsonb := coalesce(options, '{}'::jsonb);
-    k text;
-    sub text;
-    v jsonb;
+    d jsonb := medfraud._merge_options(medfraud.anomaly_options_default(), options, '{items,persons}', '{from,to}',
+                                       '{"threshold": 4}');
 BEGIN
-    IF jsonb_typeof(o) <> 'object' THEN
-        RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = '22023',
-            HINT = 'For example {"threshold": 4}.';
-    END IF;
-    FOR k, v IN SELECT * FROM jsonb_each(o) LOOP
-        IF NOT d ? k THEN
-            RAISE EXCEPTION 'unknown option "%"', k USING ERRCODE = '22023',
-                DETAIL = 'Valid options: ' || (SELECT string_agg(x, ', ' ORDER BY x) FROM jsonb_object_keys(d) x) || '.';
-        END IF;
-        IF k IN ('columns', 'item_columns', 'person_columns') THEN
-            IF jsonb_typeof(v) <> 'object' THEN
-                RAISE EXCEPTION 'option "%" must be an object of column names', k USING ERRCODE = '22023';
-            END IF;
-            FOR sub IN SELECT jsonb_object_keys(v) LOOP
-                IF NOT d -> k ? sub THEN
-                    RAISE EXCEPTION 'unknown key "%" in option "%"', sub, k USING ERRCODE = '22023',
-                        DETAIL = 'Valid keys: ' || (SELECT string_agg(x, ', ' ORDER BY x) FROM jsonb_object_keys(d -> k) x) || '.';
-                END IF;
-                IF jsonb_typeof(v -> sub) <> 'string' OR v ->> sub = '' THEN
-                    RAISE EXCEPTION 'column name for "%" in option "%" must be a non-empty string', sub, k USING ERRCODE = '22023';
-                END IF;
-            END LOOP;
-            d := jsonb_set(d, ARRAY[k], (d -> k) || v);
-        ELSIF k IN ('items', 'persons') THEN
-            IF jsonb_typeof(v) NOT IN ('string', 'null') THEN
-                RAISE EXCEPTION 'option "%" must be a table name', k USING ERRCODE = '22023';
-            END IF;
-            IF jsonb_typeof(v) = 'string' THEN
-                -- resolved now, stored qualified: a later search_path cannot redirect it
-                v := to_jsonb((v #>> '{}')::regclass::text);
-            END IF;
-            d := jsonb_set(d, ARRAY[k], v);
-        ELSIF k IN ('from', 'to') THEN
-            IF jsonb_typeof(v) NOT IN ('string', 'null') THEN
-                RAISE EXCEPTION 'option "%" must be a timestamp string', k USING ERRCODE = '22023';
-            END IF;
-            IF jsonb_typeof(v) = 'string' THEN
-                PERFORM (v #>> '{}')::timestamptz;
-            END IF;
-            d := jsonb_set(d, ARRAY[k], v);
-        ELSE
-            IF jsonb_typeof(v) IS DISTINCT FROM jsonb_typeof(d -> k) THEN
-                RAISE EXCEPTION 'option "%" must be a %', k, jsonb_typeof(d -> k) USING ERRCODE = '22023',
-                    DETAIL = format('Got %s.', v);
-            END IF;
-            d := jsonb_set(d, ARRAY[k], v);
-        END IF;
-    END LOOP;
     PERFORM medfraud._check_option(d, 'night_start', 0, 23);
     PERFORM medfraud._check_option(d, 'night_end', 0, 23);
     PERFORM medfraud._check_option(d, 'costly_quantile', 0.5, 0.999);
@@ -2036,11 +2013,7 @@ RETURNS pg_catalog.text LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    d jsonb := medfraud.prepayment_options_default();
-    o jsonb := coalesce(options, '{}'::jsonb);
-    k text;
-    sub text;
-    v jsonb;
+    d jsonb;
 BEGIN
     IF claims IS NULL THEN
         RAISE EXCEPTION 'claims must not be NULL' USING ERRCODE = '22004';
@@ -2050,43 +2023,8 @@ BEGIN
             DETAIL = format('Got %s.', coalesce(quote_literal(mode), 'NULL')),
             HINT = 'flag records violations in medfraud.claim_alerts and lets the claim in; reject refuses the INSERT.';
     END IF;
-    IF jsonb_typeof(o) <> 'object' THEN
-        RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = '22023';
-    END IF;
-    FOR k, v IN SELECT * FROM jsonb_each(o) LOOP
-        IF NOT d ? k THEN
-            RAISE EXCEPTION 'unknown option "%"', k USING ERRCODE = '22023',
-                DETAIL = 'Valid options: ' || (SELECT string_agg(x, ', ' ORDER BY x) FROM jsonb_object_keys(d) x) || '.';
-        END IF;
-        IF k IN ('columns', 'item_columns') THEN
-            IF jsonb_typeof(v) <> 'object' THEN
-                RAISE EXCEPTION 'option "%" must be an object of column names', k USING ERRCODE = '22023';
-            END IF;
-            FOR sub IN SELECT jsonb_object_keys(v) LOOP
-                IF NOT d -> k ? sub THEN
-                    RAISE EXCEPTION 'unknown key "%" in option "%"', sub, k USING ERRCODE = '22023',
-                        DETAIL = 'Valid keys: ' || (SELECT string_agg(x, ', ' ORDER BY x) FROM jsonb_object_keys(d -> k) x) || '.';
-                END IF;
-                IF jsonb_typeof(v -> sub) <> 'string' OR v ->> sub = '' THEN
-                    RAISE EXCEPTION 'column name for "%" in option "%" must be a non-empty string', sub, k USING ERRCODE = '22023';
-                END IF;
-            END LOOP;
-            d := jsonb_set(d, ARRAY[k], (d -> k) || v);
-        ELSIF k = 'items' THEN
-            IF jsonb_typeof(v) NOT IN ('string', 'null') THEN
-                RAISE EXCEPTION 'option "items" must be a table name' USING ERRCODE = '22023';
-            END IF;
-            IF jsonb_typeof(v) = 'string' THEN
-                v := to_jsonb((v #>> '{}')::regclass::text);
-            END IF;
-            d := jsonb_set(d, ARRAY[k], v);
-        ELSE
-            IF jsonb_typeof(v) IS DISTINCT FROM jsonb_typeof(d -> k) THEN
-                RAISE EXCEPTION 'option "%" must be a %', k, jsonb_typeof(d -> k) USING ERRCODE = '22023';
-            END IF;
-            d := jsonb_set(d, ARRAY[k], v);
-        END IF;
-    END LOOP;
+    d := medfraud._merge_options(medfraud.prepayment_options_default(), options, '{items}', '{}',
+                                 '{"min_severity": 2}');
     PERFORM medfraud._check_option(d, 'min_severity', 1, 3);
     PERFORM medfraud._check_columns(claims, d -> 'columns', 'claims');
     IF d ->> 'items' IS NOT NULL THEN

@@ -29,12 +29,20 @@ $$;
 COMMENT ON FUNCTION medfraud.ring_options_default() IS
 'The options detect_rings uses when a key is not given (reasons for each default: docs/reference.md).';
 
-CREATE FUNCTION medfraud.ring_options(options pg_catalog.jsonb)
+-- Options of every entry point (detect_rings, person_anomalies, the
+-- pre-payment trigger): the caller's merged over the defaults, refusing
+-- unknown keys (naming the valid ones) and values of the wrong kind.  The
+-- default says what a key holds: an object of column names, a string, a
+-- number or a boolean; table_keys hold a table name (resolved now and
+-- stored qualified, so a later search_path cannot redirect it) and
+-- time_keys a timestamp, both possibly null.
+CREATE FUNCTION medfraud._merge_options(d pg_catalog.jsonb, options pg_catalog.jsonb,
+                                        table_keys pg_catalog.text[], time_keys pg_catalog.text[],
+                                        example pg_catalog.text)
 RETURNS pg_catalog.jsonb LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    d jsonb := medfraud.ring_options_default();
     o jsonb := coalesce(options, '{}'::jsonb);
     k text;
     sub text;
@@ -42,14 +50,14 @@ DECLARE
 BEGIN
     IF jsonb_typeof(o) <> 'object' THEN
         RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = '22023',
-            HINT = 'For example {"min_days": 3}.';
+            HINT = format('For example %s.', example);
     END IF;
     FOR k, v IN SELECT * FROM jsonb_each(o) LOOP
         IF NOT d ? k THEN
             RAISE EXCEPTION 'unknown option "%"', k USING ERRCODE = '22023',
                 DETAIL = 'Valid options: ' || (SELECT string_agg(x, ', ' ORDER BY x) FROM jsonb_object_keys(d) x) || '.';
         END IF;
-        IF k IN ('columns', 'item_columns') THEN
+        IF jsonb_typeof(d -> k) = 'object' THEN
             IF jsonb_typeof(v) <> 'object' THEN
                 RAISE EXCEPTION 'option "%" must be an object of column names', k USING ERRCODE = '22023';
             END IF;
@@ -63,7 +71,15 @@ BEGIN
                 END IF;
             END LOOP;
             d := jsonb_set(d, ARRAY[k], (d -> k) || v);
-        ELSIF k IN ('from', 'to') THEN
+        ELSIF k = ANY (table_keys) THEN
+            IF jsonb_typeof(v) NOT IN ('string', 'null') THEN
+                RAISE EXCEPTION 'option "%" must be a table name', k USING ERRCODE = '22023';
+            END IF;
+            IF jsonb_typeof(v) = 'string' THEN
+                v := to_jsonb((v #>> '{}')::regclass::text);
+            END IF;
+            d := jsonb_set(d, ARRAY[k], v);
+        ELSIF k = ANY (time_keys) THEN
             IF jsonb_typeof(v) NOT IN ('string', 'null') THEN
                 RAISE EXCEPTION 'option "%" must be a timestamp string', k USING ERRCODE = '22023';
             END IF;
@@ -79,6 +95,18 @@ BEGIN
             d := jsonb_set(d, ARRAY[k], v);
         END IF;
     END LOOP;
+    RETURN d;
+END
+$$;
+
+CREATE FUNCTION medfraud.ring_options(options pg_catalog.jsonb)
+RETURNS pg_catalog.jsonb LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    d jsonb := medfraud._merge_options(medfraud.ring_options_default(), options, '{}', '{from,to}',
+                                       '{"min_days": 3}');
+BEGIN
     -- ranges
     PERFORM medfraud._check_option(d, 'min_days', 1, 366);
     PERFORM medfraud._check_option(d, 'max_crowd', 2, 100000);

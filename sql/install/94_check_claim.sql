@@ -394,11 +394,7 @@ RETURNS pg_catalog.text LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    d jsonb := medfraud.prepayment_options_default();
-    o jsonb := coalesce(options, '{}'::jsonb);
-    k text;
-    sub text;
-    v jsonb;
+    d jsonb;
 BEGIN
     IF claims IS NULL THEN
         RAISE EXCEPTION 'claims must not be NULL' USING ERRCODE = '22004';
@@ -408,43 +404,8 @@ BEGIN
             DETAIL = format('Got %s.', coalesce(quote_literal(mode), 'NULL')),
             HINT = 'flag records violations in medfraud.claim_alerts and lets the claim in; reject refuses the INSERT.';
     END IF;
-    IF jsonb_typeof(o) <> 'object' THEN
-        RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = '22023';
-    END IF;
-    FOR k, v IN SELECT * FROM jsonb_each(o) LOOP
-        IF NOT d ? k THEN
-            RAISE EXCEPTION 'unknown option "%"', k USING ERRCODE = '22023',
-                DETAIL = 'Valid options: ' || (SELECT string_agg(x, ', ' ORDER BY x) FROM jsonb_object_keys(d) x) || '.';
-        END IF;
-        IF k IN ('columns', 'item_columns') THEN
-            IF jsonb_typeof(v) <> 'object' THEN
-                RAISE EXCEPTION 'option "%" must be an object of column names', k USING ERRCODE = '22023';
-            END IF;
-            FOR sub IN SELECT jsonb_object_keys(v) LOOP
-                IF NOT d -> k ? sub THEN
-                    RAISE EXCEPTION 'unknown key "%" in option "%"', sub, k USING ERRCODE = '22023',
-                        DETAIL = 'Valid keys: ' || (SELECT string_agg(x, ', ' ORDER BY x) FROM jsonb_object_keys(d -> k) x) || '.';
-                END IF;
-                IF jsonb_typeof(v -> sub) <> 'string' OR v ->> sub = '' THEN
-                    RAISE EXCEPTION 'column name for "%" in option "%" must be a non-empty string', sub, k USING ERRCODE = '22023';
-                END IF;
-            END LOOP;
-            d := jsonb_set(d, ARRAY[k], (d -> k) || v);
-        ELSIF k = 'items' THEN
-            IF jsonb_typeof(v) NOT IN ('string', 'null') THEN
-                RAISE EXCEPTION 'option "items" must be a table name' USING ERRCODE = '22023';
-            END IF;
-            IF jsonb_typeof(v) = 'string' THEN
-                v := to_jsonb((v #>> '{}')::regclass::text);
-            END IF;
-            d := jsonb_set(d, ARRAY[k], v);
-        ELSE
-            IF jsonb_typeof(v) IS DISTINCT FROM jsonb_typeof(d -> k) THEN
-                RAISE EXCEPTION 'option "%" must be a %', k, jsonb_typeof(d -> k) USING ERRCODE = '22023';
-            END IF;
-            d := jsonb_set(d, ARRAY[k], v);
-        END IF;
-    END LOOP;
+    d := medfraud._merge_options(medfraud.prepayment_options_default(), options, '{items}', '{}',
+                                 '{"min_severity": 2}');
     PERFORM medfraud._check_option(d, 'min_severity', 1, 3);
     PERFORM medfraud._check_columns(claims, d -> 'columns', 'claims');
     IF d ->> 'items' IS NOT NULL THEN

@@ -85,6 +85,9 @@ fz_init(size_t budget)
 	fz_nlive = 0;
 }
 
+/* A result outside its documented range: abort, so libFuzzer keeps the input. */
+#define CHECK(c) do { if (!(c)) { fprintf(stderr, "check failed: %s (line %d)\n", #c, __LINE__); abort(); } } while (0)
+
 /* A cursor over the fuzzer's bytes; reading past the end gives zeros. */
 typedef struct fz_in
 {
@@ -92,7 +95,7 @@ typedef struct fz_in
 	size_t		n;
 } fz_in;
 
-static uint64_t
+static inline uint64_t
 fz_u(fz_in *in, int bytes)
 {
 	uint64_t	v = 0;
@@ -109,7 +112,7 @@ fz_u(fz_in *in, int bytes)
 	return v;
 }
 
-static double
+static inline double
 fz_double(fz_in *in)
 {
 	uint64_t	bits = fz_u(in, 8);

@@ -10,8 +10,6 @@
 #include "covisit.h"
 #include "fuzz_common.h"
 
-#define CHECK(c) do { if (!(c)) { fprintf(stderr, "check failed: %s (line %d)\n", #c, __LINE__); abort(); } } while (0)
-
 typedef struct sinkstate
 {
 	int32_t		npersons;

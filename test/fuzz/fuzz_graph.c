@@ -17,8 +17,6 @@
 #include "seeded.h"
 #include "triangles.h"
 
-#define CHECK(c) do { if (!(c)) { fprintf(stderr, "check failed: %s (line %d)\n", #c, __LINE__); abort(); } } while (0)
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

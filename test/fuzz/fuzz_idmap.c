@@ -8,8 +8,6 @@
 #include "fuzz_common.h"
 #include "idmap.h"
 
-#define CHECK(c) do { if (!(c)) { fprintf(stderr, "check failed: %s (line %d)\n", #c, __LINE__); abort(); } } while (0)
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
