@@ -2,15 +2,16 @@
 """Open an HTML file in headless Chromium and report what a reader sees.
 
     tools/browser-check.py FILE.html [--screenshot OUT.png] [--clip SELECTOR]
-                                     [--width 1280] [--expect SELECTOR=N ...]
+                                     [--width 1280] [--expect SELECTOR=N ...] [--contains TEXT ...]
 
 Talks to Chromium over the DevTools protocol on a pipe (--remote-debugging-pipe:
 no port, no network), so it needs nothing but Debian's `chromium` and the
 Python standard library.  Prints one JSON object: the page title, how many
-elements match each --expect selector, the fonts the page's text resolved
-to, every URL the page requested, console errors, and the page height.
-Exits 1 when the page did not load, an --expect count differs (N, or >=N
-written as N+), a request left file:/data:, or the console logged an error.
+elements match each --expect selector, the font family of the first
+Chinese text, every URL the page requested, console errors, and the page
+height.  Exits 1 when the page did not load, an --expect count differs (N,
+or >=N written as N+), a --contains text is not in the rendered text, a
+request left file:/data:, or the console logged an error.
 --screenshot writes a PNG of the whole page, or of the element --clip
 selects (e.g. "#ring-1"), rendered at its full height.
 """
@@ -107,6 +108,7 @@ PROBE = r"""
 (() => {
   const out = {title: document.title, height: document.documentElement.scrollHeight, counts: {}};
   for (const s of %s) out.counts[s] = document.querySelectorAll(s).length;
+  out.missing_text = %s.filter(t => !document.body.innerText.includes(t));
   const cjk = [...document.querySelectorAll('h1, h2, td, text')].find(e => /[\u4e00-\u9fff]/.test(e.textContent));
   out.cjk_sample = cjk ? cjk.textContent.trim().slice(0, 40) : null;
   out.cjk_font = cjk ? getComputedStyle(cjk).fontFamily : null;
@@ -122,6 +124,7 @@ def main():
     ap.add_argument('--clip')
     ap.add_argument('--width', type=int, default=1280)
     ap.add_argument('--expect', action='append', default=[])
+    ap.add_argument('--contains', action='append', default=[], help='text the rendered page must show')
     a = ap.parse_args()
     expects = {}
     for e in a.expect:
@@ -140,7 +143,8 @@ def main():
         b.call('Page.navigate', {'url': url}, session=s)
         b.wait_event('Page.loadEventFired', timeout=120)
         b.call('Runtime.evaluate', {'expression': 'document.fonts.ready', 'awaitPromise': True}, session=s)
-        r = b.call('Runtime.evaluate', {'expression': PROBE % json.dumps(list(expects)), 'returnByValue': True}, session=s)
+        r = b.call('Runtime.evaluate', {'expression': PROBE % (json.dumps(list(expects)), json.dumps(a.contains)),
+                                        'returnByValue': True}, session=s)
         res = json.loads(r['result']['value'])
         requests = sorted({m['params']['request']['url'][:120] for m in b.events
                            if m.get('method') == 'Network.requestWillBeSent'})
@@ -154,6 +158,8 @@ def main():
             got = res['counts'][sel]
             if (n.endswith('+') and got < int(n[:-1])) or (not n.endswith('+') and got != int(n)):
                 failures.append('%s: %d elements, expected %s' % (sel, got, n))
+        if res['missing_text']:
+            failures.append('text not shown: %s' % res['missing_text'])
         off = [u for u in requests if not (u.startswith('file:') or u.startswith('data:'))]
         if off:
             failures.append('requests outside the file: %s' % off)

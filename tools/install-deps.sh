@@ -15,6 +15,7 @@ PKGS=(
   postgresql-common                         # pg_virtualenv
   python3-networkx python3-igraph python3-numpy python3-psycopg2  # references
   clang-14 libclang-rt-14-dev               # libFuzzer + sanitizers (test/fuzz)
+  graphviz chromium fonts-noto-cjk libxml2-utils  # ring pictures, the report in a browser, CJK text
   locales
 )
 

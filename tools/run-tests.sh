@@ -44,6 +44,8 @@ echo "== sessions: overlapping runs, a run terminated mid-way, pg_cron"
 bash test/shell/rings_sessions.sh
 echo "== cancel: pg_cancel_backend and statement_timeout stop loading and algorithm loops within a second"
 bash test/shell/cancel.sh
+echo "== investigator outputs: ring_graph through Graphviz / networkx, the HTML report in headless Chromium"
+bash test/shell/report.sh
 echo "== pg_dump / pg_restore of a database using medfraud"
 bash test/shell/dump_restore.sh
 echo "== SQL-level differential checks"

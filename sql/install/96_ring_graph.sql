@@ -16,7 +16,9 @@
 -- Quoting for the three formats.  DOT: inside "..." only \" is an escape,
 -- but labels also interpret \n \l \r \N \G, so every backslash is doubled;
 -- line breaks become \n.  XML 1.0 forbids most control characters even as
--- references, so they are dropped (PostgreSQL text never holds NUL).
+-- references, so they are dropped (PostgreSQL text never holds NUL); tab,
+-- line feed and carriage return are written as references, because a
+-- parser turns them into spaces inside attribute values.
 CREATE FUNCTION medfraud._dot_str(s pg_catalog.text) RETURNS pg_catalog.text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
@@ -29,8 +31,10 @@ CREATE FUNCTION medfraud._xml_str(s pg_catalog.text) RETURNS pg_catalog.text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 RETURN pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
+       pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
            pg_catalog.regexp_replace(s, '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]', '', 'g'),
-           '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&apos;');
+           '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&apos;'),
+           E'\t', '&#9;'), E'\n', '&#10;'), E'\r', '&#13;');
 COMMENT ON FUNCTION medfraud._xml_str(pg_catalog.text) IS 'A string escaped for XML text and attribute values (internal to ring_graph).';
 
 -- The ring as rows: one node list and one edge list shared by every format,
