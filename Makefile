@@ -63,7 +63,7 @@ $(UPGRADE_CURRENT): $(UPGRADE_HEAD) $(UPGRADE_REPLACED) $(UPGRADE_NEW) Makefile
 	         -e 's/^CREATE VIEW/CREATE OR REPLACE VIEW/' $$f; done; \
 	   for f in $(UPGRADE_NEW); do echo; echo "-- ===== $$f"; cat $$f; done; } > $@
 
-.PHONY: deps build-install demo test unit bench bench-quality installcheck-all fuzz installcheck-san sqlsmith
+.PHONY: deps build-install demo test unit bench bench-quality installcheck-all fuzz installcheck-san sqlsmith report
 deps:
 	@bash tools/install-deps.sh
 
@@ -76,6 +76,10 @@ demo: build-install
 
 test: build-install
 	@bash tools/run-tests.sh
+
+# the demo city's run as an HTML report, looked at in headless Chromium (report/out/)
+report: build-install
+	@bash tools/report-demo.sh
 
 unit:
 	@$(MAKE) --no-print-directory -C test/unit

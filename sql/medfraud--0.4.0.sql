@@ -2961,3 +2961,389 @@ END
 $fn$;
 COMMENT ON FUNCTION medfraud.load_item_limits(pg_catalog.text, pg_catalog.bool) IS
 'Load medfraud.item_limits from a CSV file on the database server (header row naming columns of item_limits; med_list_codg required). Rows replace those with the same code; replace_all empties the table first. All or nothing. Needs pg_read_server_files (COPY FROM a file); from a client use psql \copy medfraud.item_limits FROM ... WITH (FORMAT csv, HEADER).';
+
+-- ===== sql/install/96_ring_graph.sql
+-- Investigator outputs (version 0.4.0): one ring as a graph document that
+-- Graphviz, Gephi / Cytoscape desktop or Cytoscape.js opens directly.
+--
+-- Everything comes from a run's stored results, so a picture can be drawn
+-- long after the claims it came from were archived:
+--   members    ring_members (role, recruiter_like, score, trips, visits, amounts)
+--   co-visits  covisit_graph rows with both ends in the ring (weight, days)
+--   providers  ring_events: every provider of a joint trip, linked to the
+--              members who were on trips there (trips per member)
+-- Recruiter-like members are drawn as double octagons with a thick red line
+-- (DOT), carry recruiter_like=true (GraphML) and the class "recruiter"
+-- (JSON); hubs are coloured apart from core and border members.
+-- Node ids are "p:<psn_no>" and "h:<fixmedins_code>" so a person and a
+-- provider with the same code cannot collide.
+
+-- Quoting for the three formats.  DOT: inside "..." only \" is an escape,
+-- but labels also interpret \n \l \r \N \G, so every backslash is doubled;
+-- line breaks become \n.  XML 1.0 forbids most control characters even as
+-- references, so they are dropped (PostgreSQL text never holds NUL); tab,
+-- line feed and carriage return are written as references, because a
+-- parser turns them into spaces inside attribute values.
+CREATE FUNCTION medfraud._dot_str(s pg_catalog.text) RETURNS pg_catalog.text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+RETURN '"' || pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
+           pg_catalog.regexp_replace(s, '[\x01-\x09\x0b\x0c\x0e-\x1f\x7f]', ' ', 'g'),
+           E'\\', E'\\\\'), '"', E'\\"'), E'\r\n', E'\\n'), E'\n', E'\\n') || '"';
+COMMENT ON FUNCTION medfraud._dot_str(pg_catalog.text) IS 'A string as a quoted Graphviz DOT ID (internal to ring_graph).';
+
+CREATE FUNCTION medfraud._xml_str(s pg_catalog.text) RETURNS pg_catalog.text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+RETURN pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
+       pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
+           pg_catalog.regexp_replace(s, '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]', '', 'g'),
+           '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&apos;'),
+           E'\t', '&#9;'), E'\n', '&#10;'), E'\r', '&#13;');
+COMMENT ON FUNCTION medfraud._xml_str(pg_catalog.text) IS 'A string escaped for XML text and attribute values (internal to ring_graph).';
+
+-- The ring as rows: one node list and one edge list shared by every format,
+-- so the three formats cannot disagree on what the ring is.
+CREATE FUNCTION medfraud._ring_graph_parts(run bigint, ring integer, names jsonb,
+    OUT nodes jsonb, OUT edges jsonb)
+LANGUAGE sql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    WITH mem AS (
+        SELECT m.psn_no, m.role, m.recruiter_like, m.joined_by, m.degree, m.trips, m.visits,
+               m.medfee, m.hifp, m.member_score
+        FROM medfraud.ring_members m
+        WHERE m.run_id = _ring_graph_parts.run AND m.ring_id = _ring_graph_parts.ring),
+    trip AS (
+        SELECT e.fixmedins_code, x.psn_no, e.medfee, e.hifp, e.day, e.event_no
+        FROM medfraud.ring_events e
+        CROSS JOIN LATERAL pg_catalog.unnest(e.members) AS x(psn_no)
+        WHERE e.run_id = _ring_graph_parts.run AND e.ring_id = _ring_graph_parts.ring
+          AND x.psn_no IN (SELECT mem.psn_no FROM mem)),
+    prov AS (
+        SELECT e.fixmedins_code, pg_catalog.count(*)::int AS trips, pg_catalog.sum(e.medfee) AS medfee,
+               pg_catalog.sum(e.hifp) AS hifp, pg_catalog.min(e.day) AS first_day, pg_catalog.max(e.day) AS last_day
+        FROM medfraud.ring_events e
+        WHERE e.run_id = _ring_graph_parts.run AND e.ring_id = _ring_graph_parts.ring
+        GROUP BY e.fixmedins_code),
+    node AS (
+        SELECT 0 AS ord, 'p:' || mem.psn_no AS id,
+               pg_catalog.jsonb_build_object(
+                   'id', 'p:' || mem.psn_no, 'label', mem.psn_no, 'kind', 'member', 'role', mem.role,
+                   'recruiter_like', mem.recruiter_like, 'joined_by', mem.joined_by,
+                   'score', pg_catalog.round(mem.member_score::numeric, 2), 'degree', mem.degree,
+                   'trips', mem.trips, 'visits', mem.visits, 'medfee', mem.medfee, 'hifp', mem.hifp) AS data
+        FROM mem
+        UNION ALL
+        SELECT 1, 'h:' || prov.fixmedins_code,
+               pg_catalog.jsonb_build_object(
+                   'id', 'h:' || prov.fixmedins_code, 'label', prov.fixmedins_code, 'kind', 'provider',
+                   'name', _ring_graph_parts.names ->> prov.fixmedins_code,
+                   'trips', prov.trips, 'medfee', prov.medfee, 'hifp', prov.hifp,
+                   'first_day', prov.first_day, 'last_day', prov.last_day)
+        FROM prov),
+    edge AS (
+        SELECT 0 AS ord, 'p:' || g.src AS source, 'p:' || g.dst AS target,
+               pg_catalog.jsonb_build_object('kind', 'covisit', 'weight', pg_catalog.round(g.weight::numeric, 4),
+                                             'covisits', g.covisits, 'days', g.days) AS data
+        FROM medfraud.covisit_graph g
+        WHERE g.run_id = _ring_graph_parts.run
+          AND g.src IN (SELECT mem.psn_no FROM mem) AND g.dst IN (SELECT mem.psn_no FROM mem)
+        UNION ALL
+        SELECT 1, 'p:' || trip.psn_no, 'h:' || trip.fixmedins_code,
+               pg_catalog.jsonb_build_object('kind', 'claimed', 'trips', pg_catalog.count(*),
+                                             'medfee', pg_catalog.sum(trip.medfee))
+        FROM trip GROUP BY trip.psn_no, trip.fixmedins_code)
+    SELECT (SELECT coalesce(pg_catalog.jsonb_agg(node.data ORDER BY node.ord, node.id), '[]') FROM node),
+           (SELECT coalesce(pg_catalog.jsonb_agg(
+                       edge.data || pg_catalog.jsonb_build_object('id', 'e' || edge.rn, 'source', edge.source, 'target', edge.target)
+                       ORDER BY edge.rn), '[]')
+            FROM (SELECT edge.*, pg_catalog.row_number() OVER (ORDER BY edge.ord, edge.source, edge.target) AS rn FROM edge) edge);
+END;
+COMMENT ON FUNCTION medfraud._ring_graph_parts(bigint, integer, jsonb) IS 'Nodes and edges of one ring of one run as jsonb arrays (internal to ring_graph).';
+
+CREATE FUNCTION medfraud.ring_graph(ring_id bigint, run_id bigint DEFAULT NULL, format text DEFAULT 'dot',
+                                    providers regclass DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    fmt   text := lower(btrim(format));
+    run   bigint := ring_graph.run_id;
+    ring  integer;
+    r     record;
+    names jsonb := '{}';
+    nodes jsonb;
+    edges jsonb;
+    n     jsonb;
+    e     jsonb;
+    lines   text[] := '{}';
+    title text;
+    fill  text;
+BEGIN
+    IF ring_graph.ring_id IS NULL THEN
+        RAISE EXCEPTION 'ring_id must not be NULL' USING ERRCODE = '22004',
+            HINT = 'Pass a ring number: SELECT ring_id, score FROM medfraud.latest_rings ORDER BY ring_id.';
+    END IF;
+    IF fmt IS NULL OR fmt NOT IN ('dot', 'graphml', 'json') THEN
+        RAISE EXCEPTION 'unknown graph format %', coalesce(quote_literal(format), 'NULL') USING ERRCODE = '22023',
+            HINT = 'format is one of dot (Graphviz), graphml (Gephi, Cytoscape desktop), json (Cytoscape.js).';
+    END IF;
+    IF run IS NULL THEN
+        SELECT l.run_id INTO run FROM medfraud.latest_run l;
+        IF run IS NULL THEN
+            RAISE EXCEPTION 'no finished detect_rings run to draw a ring from' USING ERRCODE = '55000',
+                HINT = 'Run medfraud.detect_rings first, or pass run_id.';
+        END IF;
+    ELSIF NOT EXISTS (SELECT 1 FROM medfraud.runs x WHERE x.run_id = run AND x.status = 'done') THEN
+        RAISE EXCEPTION 'run % does not exist or did not finish', run USING ERRCODE = '22023',
+            HINT = 'SELECT run_id, status FROM medfraud.runs ORDER BY run_id DESC shows the runs.';
+    END IF;
+    SELECT g.* INTO r FROM medfraud.rings g
+    WHERE g.run_id = run AND g.ring_id = ring_graph.ring_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'run % has no ring %', run, ring_graph.ring_id USING ERRCODE = '22023',
+            HINT = format('SELECT ring_id, score FROM medfraud.rings WHERE run_id = %s ORDER BY ring_id lists them.', run);
+    END IF;
+    ring := r.ring_id;
+
+    -- provider names, read with the caller's privileges (NHSA fixmedins_b
+    -- has fixmedins_code and fixmedins_name)
+    IF providers IS NOT NULL THEN
+        BEGIN
+            EXECUTE format('SELECT coalesce(jsonb_object_agg(k, v), ''{}'') FROM (SELECT DISTINCT ON (p.fixmedins_code::text) '
+                           'p.fixmedins_code::text AS k, p.fixmedins_name::text AS v FROM %s p '
+                           'WHERE p.fixmedins_code::text = ANY ($1) ORDER BY p.fixmedins_code::text) q', providers)
+                INTO names USING r.providers;
+        EXCEPTION WHEN undefined_column THEN
+            RAISE EXCEPTION 'provider table % needs columns fixmedins_code and fixmedins_name', providers
+                USING ERRCODE = '42703', HINT = 'Pass the NHSA provider table (fixmedins_b) or a view renaming its columns.';
+        END;
+    END IF;
+
+    SELECT p.nodes, p.edges INTO nodes, edges FROM medfraud._ring_graph_parts(run, ring, names) p;
+    title := format('medfraud run %s, ring %s: score %s, %s members, %s joint trips at %s provider(s)',
+                    run, ring, round(r.score::numeric, 1), r.size, r.joint_trips, cardinality(r.providers));
+
+    IF fmt = 'json' THEN
+        -- Cytoscape.js: cy.add(doc.elements) or cytoscape({elements: doc.elements});
+        -- classes carry what a stylesheet keys on
+        RETURN jsonb_pretty(jsonb_build_object(
+            'format', 'cytoscape.js', 'run_id', run, 'ring_id', ring, 'title', title,
+            'score', r.score, 'size', r.size, 'reason', r.reason,
+            'elements', jsonb_build_object(
+                'nodes', coalesce((SELECT jsonb_agg(jsonb_build_object('data', x, 'classes',
+                              concat_ws(' ', x ->> 'kind', x ->> 'role',
+                                        CASE WHEN (x ->> 'recruiter_like')::boolean THEN 'recruiter' END)) ORDER BY o)
+                              FROM jsonb_array_elements(nodes) WITH ORDINALITY AS t(x, o)), '[]'),
+                'edges', coalesce((SELECT jsonb_agg(jsonb_build_object('data', x, 'classes', x ->> 'kind') ORDER BY o)
+                              FROM jsonb_array_elements(edges) WITH ORDINALITY AS t(x, o)), '[]'))));
+    END IF;
+
+    IF fmt = 'graphml' THEN
+        lines := ARRAY[
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"',
+            '    xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">',
+            '  <key id="n_label" for="node" attr.name="label" attr.type="string"/>',
+            '  <key id="n_kind" for="node" attr.name="kind" attr.type="string"/>',
+            '  <key id="n_name" for="node" attr.name="name" attr.type="string"/>',
+            '  <key id="n_role" for="node" attr.name="role" attr.type="string"/>',
+            '  <key id="n_recruiter" for="node" attr.name="recruiter_like" attr.type="boolean"/>',
+            '  <key id="n_joined" for="node" attr.name="joined_by" attr.type="string"/>',
+            '  <key id="n_score" for="node" attr.name="score" attr.type="double"/>',
+            '  <key id="n_degree" for="node" attr.name="degree" attr.type="int"/>',
+            '  <key id="n_trips" for="node" attr.name="trips" attr.type="int"/>',
+            '  <key id="n_visits" for="node" attr.name="visits" attr.type="int"/>',
+            '  <key id="n_medfee" for="node" attr.name="medfee" attr.type="double"/>',
+            '  <key id="n_hifp" for="node" attr.name="hifp" attr.type="double"/>',
+            '  <key id="e_kind" for="edge" attr.name="kind" attr.type="string"/>',
+            '  <key id="e_weight" for="edge" attr.name="weight" attr.type="double"/>',
+            '  <key id="e_covisits" for="edge" attr.name="covisits" attr.type="int"/>',
+            '  <key id="e_days" for="edge" attr.name="days" attr.type="int"/>',
+            '  <key id="e_trips" for="edge" attr.name="trips" attr.type="int"/>',
+            '  <key id="e_medfee" for="edge" attr.name="medfee" attr.type="double"/>',
+            format('  <graph id=%s edgedefault="undirected">', '"ring_' || run || '_' || ring || '"'),
+            '    <desc>' || medfraud._xml_str(title) || '</desc>'];
+        FOR n IN SELECT x FROM jsonb_array_elements(nodes) x LOOP
+            lines := lines || ('    <node id="' || medfraud._xml_str(n ->> 'id') || '">' ||
+                (SELECT string_agg(format('<data key="n_%s">%s</data>', k, medfraud._xml_str(n ->> j)), '' ORDER BY o)
+                 FROM (VALUES (1, 'label', 'label'), (2, 'kind', 'kind'), (3, 'name', 'name'), (4, 'role', 'role'),
+                              (5, 'recruiter', 'recruiter_like'), (6, 'joined', 'joined_by'), (7, 'score', 'score'),
+                              (8, 'degree', 'degree'), (9, 'trips', 'trips'), (10, 'visits', 'visits'),
+                              (11, 'medfee', 'medfee'), (12, 'hifp', 'hifp')) AS f(o, k, j)
+                 WHERE n ->> j IS NOT NULL) || '</node>');
+        END LOOP;
+        FOR e IN SELECT x FROM jsonb_array_elements(edges) x LOOP
+            lines := lines || ('    <edge id="' || medfraud._xml_str(e ->> 'id') || '" source="' || medfraud._xml_str(e ->> 'source')
+                || '" target="' || medfraud._xml_str(e ->> 'target') || '">' ||
+                (SELECT string_agg(format('<data key="e_%s">%s</data>', k, medfraud._xml_str(e ->> k)), '' ORDER BY o)
+                 FROM (VALUES (1, 'kind'), (2, 'weight'), (3, 'covisits'), (4, 'days'), (5, 'trips'), (6, 'medfee')) AS f(o, k)
+                 WHERE e ->> k IS NOT NULL) || '</edge>');
+        END LOOP;
+        lines := lines || ARRAY['  </graph>', '</graphml>'];
+        RETURN array_to_string(lines, E'\n') || E'\n';
+    END IF;
+
+    -- DOT.  layout=neato: a ring is a dense tangle, not a hierarchy.  The
+    -- kind/role/score attributes are not Graphviz's own; Graphviz keeps and
+    -- ignores them, other DOT readers (networkx, Gephi) pick them up.
+    lines := ARRAY[
+        'graph ' || medfraud._dot_str('ring_' || run || '_' || ring) || ' {',
+        '  graph [layout=neato, overlap=false, splines=false, outputorder=edgesfirst, labelloc=t, fontsize=16,',
+        '         fontname="Noto Sans CJK SC,Noto Sans,DejaVu Sans,sans-serif", label=' || medfraud._dot_str(title) || '];',
+        '  node [fontname="Noto Sans CJK SC,Noto Sans,DejaVu Sans,sans-serif", fontsize=10, style=filled];',
+        '  edge [color="#80808090"];'];
+    FOR n IN SELECT x FROM jsonb_array_elements(nodes) x LOOP
+        IF n ->> 'kind' = 'provider' THEN
+            lines := lines || ('  ' || medfraud._dot_str(n ->> 'id') || ' [kind=provider, shape=box, fillcolor="#9ecae1", penwidth=2, label='
+                || medfraud._dot_str(concat_ws(E'\n', n ->> 'label', n ->> 'name', (n ->> 'trips') || ' joint trips'))
+                || ', tooltip=' || medfraud._dot_str(format('%s %s: %s joint trips, medfee %s, pooled fund %s, %s to %s',
+                       n ->> 'label', coalesce(n ->> 'name', ''), n ->> 'trips', n ->> 'medfee', n ->> 'hifp',
+                       n ->> 'first_day', n ->> 'last_day'))
+                || ', trips=' || (n ->> 'trips') || '];');
+        ELSE
+            fill := CASE n ->> 'role' WHEN 'hub' THEN '#ef6548' WHEN 'core' THEN '#fdbb84' ELSE '#fee8c8' END;
+            lines := lines || ('  ' || medfraud._dot_str(n ->> 'id') || ' [kind=member, role=' || medfraud._dot_str(n ->> 'role')
+                || ', score=' || (n ->> 'score') || ', fillcolor="' || fill || '"'
+                || CASE WHEN (n ->> 'recruiter_like')::boolean
+                        THEN ', recruiter_like=true, shape=doubleoctagon, color="#b30000", penwidth=2.5, fontcolor="#67000d"'
+                        ELSE ', shape=ellipse' END
+                || ', label=' || medfraud._dot_str(concat_ws(E'\n', n ->> 'label',
+                       CASE WHEN (n ->> 'recruiter_like')::boolean THEN 'recruiter-like ' || (n ->> 'role') ELSE n ->> 'role' END))
+                || ', tooltip=' || medfraud._dot_str(format('%s (%s): score %s, %s joint trips, %s visits, medfee %s, pooled fund %s',
+                       n ->> 'label', n ->> 'role', n ->> 'score', n ->> 'trips', n ->> 'visits', n ->> 'medfee', n ->> 'hifp'))
+                || '];');
+        END IF;
+    END LOOP;
+    FOR e IN SELECT x FROM jsonb_array_elements(edges) x LOOP
+        IF e ->> 'kind' = 'covisit' THEN
+            lines := lines || ('  ' || medfraud._dot_str(e ->> 'source') || ' -- ' || medfraud._dot_str(e ->> 'target')
+                || ' [kind=covisit, weight=' || (e ->> 'weight') || ', days=' || (e ->> 'days')
+                || ', penwidth=' || round(least(4, 0.3 + 0.5 * ln(1 + (e ->> 'days')::numeric))::numeric, 2)
+                || ', tooltip=' || medfraud._dot_str(format('co-visits %s on %s days, weight %s', e ->> 'covisits', e ->> 'days', e ->> 'weight'))
+                || '];');
+        ELSE
+            lines := lines || ('  ' || medfraud._dot_str(e ->> 'source') || ' -- ' || medfraud._dot_str(e ->> 'target')
+                || ' [kind=claimed, style=dashed, color="#3182bd", trips=' || (e ->> 'trips')
+                || ', tooltip=' || medfraud._dot_str(format('%s joint trips at this provider', e ->> 'trips')) || '];');
+        END IF;
+    END LOOP;
+    lines := lines || '}'::text;
+    RETURN array_to_string(lines, E'\n') || E'\n';
+END
+$fn$;
+COMMENT ON FUNCTION medfraud.ring_graph(bigint, bigint, text, regclass) IS
+    'One ring of a run (default: the newest finished run) as a graph document: format dot (Graphviz), graphml (Gephi, Cytoscape desktop) or json (Cytoscape.js elements). Members, co-visit edges, the ring''s providers linked to the members who claimed there, recruiter-like members marked; providers names read from an optional NHSA provider table.';
+
+-- ===== sql/install/97_bi_views.sql
+-- Views for dashboards (version 0.4.0).  BI tools connect as a login role
+-- in medfraud_analyst and read views whose column names and types are a
+-- contract: docs/bi.md lists them, and test/pgtap/investigator.sql fails
+-- when a view and that list disagree.  The latest_* views of 0.2.0/0.3.0
+-- (rings, members, events, rules, rule hits, candidates, anomaly scores)
+-- are part of the same contract; these add run history, a ring's providers
+-- and alert counts.
+
+CREATE VIEW medfraud.run_history AS
+SELECT r.run_id,
+       r.status,
+       r.started_at,
+       r.finished_at,
+       pg_catalog.date_part('epoch', r.finished_at - r.started_at) AS seconds,
+       r.run_by::pg_catalog.text AS run_by,
+       r.claims,
+       r.items,
+       (r.input_rows ->> 'visits')::pg_catalog.int8 AS visits_read,
+       (r.input_rows ->> 'covisit_graph')::pg_catalog.int8 AS covisit_edges,
+       r.rings_found,
+       (SELECT pg_catalog.count(*) FROM medfraud.ring_members m WHERE m.run_id = r.run_id) AS ring_members,
+       (SELECT pg_catalog.count(*) FROM medfraud.rules u WHERE u.run_id = r.run_id) AS rules,
+       (SELECT pg_catalog.count(*) FROM medfraud.ring_candidates c WHERE c.run_id = r.run_id) AS candidates,
+       r.error_sqlstate,
+       r.error_message,
+       r.run_id OPERATOR(pg_catalog.=) (SELECT l.run_id FROM medfraud.latest_run l) AS is_latest
+FROM medfraud.runs r;
+COMMENT ON VIEW medfraud.run_history IS 'One row per detect_rings run: status, duration, what it read and found; is_latest marks the run the latest_* views show.';
+
+CREATE VIEW medfraud.latest_ring_providers AS
+SELECT t.run_id,
+       t.ring_id,
+       t.fixmedins_code,
+       t.joint_trips,
+       t.trip_days,
+       (SELECT pg_catalog.count(DISTINCT x.psn_no)::pg_catalog.int4
+        FROM medfraud.ring_events e2 CROSS JOIN LATERAL pg_catalog.unnest(e2.members) AS x(psn_no)
+        WHERE e2.run_id = t.run_id AND e2.ring_id = t.ring_id
+          AND e2.fixmedins_code OPERATOR(pg_catalog.=) t.fixmedins_code) AS members,
+       t.first_trip,
+       t.last_trip,
+       t.medfee,
+       t.hifp
+FROM (SELECT e.run_id, e.ring_id, e.fixmedins_code,
+             pg_catalog.count(*)::pg_catalog.int4 AS joint_trips,
+             pg_catalog.count(DISTINCT e.day)::pg_catalog.int4 AS trip_days,
+             pg_catalog.min(e.started_at) AS first_trip,
+             pg_catalog.max(e.started_at) AS last_trip,
+             pg_catalog.sum(e.medfee) AS medfee,
+             pg_catalog.sum(e.hifp) AS hifp
+      FROM medfraud.latest_ring_events e
+      GROUP BY e.run_id, e.ring_id, e.fixmedins_code) t;
+COMMENT ON VIEW medfraud.latest_ring_providers IS 'Each ring of the newest finished run by provider: joint trips there, members on them, amounts.';
+
+CREATE VIEW medfraud.alert_summary AS
+SELECT a.alerted_at::pg_catalog.date AS day,
+       a.claims_table,
+       pg_catalog.substring(a.rule_id, '^MF-[A-Z]+') AS source,
+       a.vola_bhvr_type,
+       a.sev_deg,
+       pg_catalog.count(*) AS alerts,
+       pg_catalog.count(DISTINCT a.claim_id) AS claims,
+       pg_catalog.count(DISTINCT a.psn_no) AS persons,
+       pg_catalog.sum(a.vola_amt) AS vola_amt
+FROM medfraud.claim_alerts a
+GROUP BY 1, 2, 3, 4, 5;
+COMMENT ON VIEW medfraud.alert_summary IS 'Pre-payment alerts per day (session time zone), claims table, source (MF-RING, MF-RULE, MF-CAND, MF-ANOM, MF-AMT, MF-LIM), behaviour type and severity.';
+
+GRANT SELECT ON medfraud.run_history, medfraud.latest_ring_providers, medfraud.alert_summary TO medfraud_analyst;
+
+COMMENT ON COLUMN medfraud.run_history.run_id IS 'Run number.';
+COMMENT ON COLUMN medfraud.run_history.status IS 'done or failed (a run in progress is invisible until it commits).';
+COMMENT ON COLUMN medfraud.run_history.started_at IS 'When the run started.';
+COMMENT ON COLUMN medfraud.run_history.finished_at IS 'When it finished or failed.';
+COMMENT ON COLUMN medfraud.run_history.seconds IS 'Wall-clock duration in seconds.';
+COMMENT ON COLUMN medfraud.run_history.run_by IS 'Role that ran it.';
+COMMENT ON COLUMN medfraud.run_history.claims IS 'Settlement table read.';
+COMMENT ON COLUMN medfraud.run_history.items IS 'Fee-detail table read, or NULL.';
+COMMENT ON COLUMN medfraud.run_history.visits_read IS 'Settlements kept after the filters (valid, not refunded, in the period).';
+COMMENT ON COLUMN medfraud.run_history.covisit_edges IS 'Co-visit pairs on min_days or more (covisit_graph rows).';
+COMMENT ON COLUMN medfraud.run_history.rings_found IS 'Rings published (scored or not).';
+COMMENT ON COLUMN medfraud.run_history.ring_members IS 'ring_members rows of the run.';
+COMMENT ON COLUMN medfraud.run_history.rules IS 'Rules distilled by the run.';
+COMMENT ON COLUMN medfraud.run_history.candidates IS 'Expansion candidates (ring_candidates rows).';
+COMMENT ON COLUMN medfraud.run_history.error_sqlstate IS 'SQLSTATE of the error that failed the run.';
+COMMENT ON COLUMN medfraud.run_history.error_message IS 'Message of that error.';
+COMMENT ON COLUMN medfraud.run_history.is_latest IS 'true for the run the latest_* views show.';
+COMMENT ON COLUMN medfraud.latest_ring_providers.run_id IS 'Run (the newest finished one).';
+COMMENT ON COLUMN medfraud.latest_ring_providers.ring_id IS 'Ring.';
+COMMENT ON COLUMN medfraud.latest_ring_providers.fixmedins_code IS 'Provider of some of the ring''s joint trips.';
+COMMENT ON COLUMN medfraud.latest_ring_providers.joint_trips IS 'The ring''s joint trips there.';
+COMMENT ON COLUMN medfraud.latest_ring_providers.trip_days IS 'Distinct days of those trips.';
+COMMENT ON COLUMN medfraud.latest_ring_providers.members IS 'Members who were on at least one of them.';
+COMMENT ON COLUMN medfraud.latest_ring_providers.first_trip IS 'Start of the first trip there.';
+COMMENT ON COLUMN medfraud.latest_ring_providers.last_trip IS 'Start of the last trip there.';
+COMMENT ON COLUMN medfraud.latest_ring_providers.medfee IS 'medfee of the trips'' claims.';
+COMMENT ON COLUMN medfraud.latest_ring_providers.hifp IS 'Pooled-fund payout of those claims.';
+COMMENT ON COLUMN medfraud.alert_summary.day IS 'Day the alerts were raised (alerted_at in the session time zone).';
+COMMENT ON COLUMN medfraud.alert_summary.claims_table IS 'Table the claims were inserted into.';
+COMMENT ON COLUMN medfraud.alert_summary.source IS 'MF-RING, MF-RULE, MF-CAND, MF-ANOM, MF-AMT or MF-LIM (rule_id without its numbers).';
+COMMENT ON COLUMN medfraud.alert_summary.vola_bhvr_type IS 'Behaviour type (ring_member, ring_rule, ring_candidate, person_anomaly, amount_outlier, item_limit).';
+COMMENT ON COLUMN medfraud.alert_summary.sev_deg IS 'Severity: 1 notice, 2 review, 3 hold.';
+COMMENT ON COLUMN medfraud.alert_summary.alerts IS 'Alerts (claim_alerts rows).';
+COMMENT ON COLUMN medfraud.alert_summary.claims IS 'Distinct claims alerted.';
+COMMENT ON COLUMN medfraud.alert_summary.persons IS 'Distinct persons alerted.';
+COMMENT ON COLUMN medfraud.alert_summary.vola_amt IS 'Sum of the amounts involved.';
+COMMENT ON COLUMN medfraud.prepayment_checks.claims_table IS 'Table with the pre-payment trigger.';
+COMMENT ON COLUMN medfraud.prepayment_checks.mode IS 'flag or reject.';
+COMMENT ON COLUMN medfraud.prepayment_checks.options IS 'Options given to enable_prepayment_check.';

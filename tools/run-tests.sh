@@ -46,6 +46,8 @@ echo "== cancel: pg_cancel_backend and statement_timeout stop loading and algori
 bash test/shell/cancel.sh
 echo "== investigator outputs: ring_graph through Graphviz / networkx, the HTML report in headless Chromium"
 bash test/shell/report.sh
+echo "== BI contract: docs/bi.md equals the views; a medfraud_analyst login over TCP"
+bash test/shell/bi.sh
 echo "== pg_dump / pg_restore of a database using medfraud"
 bash test/shell/dump_restore.sh
 echo "== SQL-level differential checks"

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The BI contract (docs/bi.md), against the running test cluster:
+#   1. every view of the extension is documented in docs/bi.md with exactly
+#      its columns, in order, with their types (and nothing documented is
+#      missing from the database);
+#   2. a login role in medfraud_analyst, connected over TCP with psycopg2
+#      (libpq, what most BI tools wrap) as docs/bi.md says, reads every view
+#      with rows in them, and can neither write a result table nor read the
+#      claims.
+# Each check prints "ok - ..." or exits non-zero.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+db=mf_bi
+dropdb --if-exists $db 2>/dev/null; createdb $db
+q() { psql -X -q -At -v ON_ERROR_STOP=1 -d $db "$@"; }
+fail() { echo "not ok - $*"; exit 1; }
+q -c "CREATE EXTENSION medfraud" -c "SET client_min_messages = warning" \
+  -c "SELECT medfraud.generate_demo_city('bi', persons => 5000, days => 60, rings => 3, seed => 2)" \
+  -c "SELECT medfraud.detect_rings('bi.setl_d', 'bi.fee_list_d', '{\"progress\": false}')" \
+  -c "SELECT medfraud.person_anomalies('bi.setl_d', '{\"items\": \"bi.fee_list_d\", \"persons\": \"bi.psn_info_b\"}')" \
+  -c "CREATE TABLE bi.new_claims (LIKE bi.setl_d)" \
+  -c "SELECT medfraud.enable_prepayment_check('bi.new_claims', 'flag', '{\"items\": \"bi.fee_list_d\"}')" \
+  -c "INSERT INTO bi.new_claims SELECT * FROM bi.setl_d WHERE psn_no IN (SELECT psn_no FROM medfraud.latest_ring_members) LIMIT 30" >/dev/null
+
+# 1. docs/bi.md vs the catalog
+q -F '|' -c "SELECT c.relname, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod)
+             FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+             WHERE c.relnamespace = 'medfraud'::regnamespace AND c.relkind = 'v' ORDER BY 1, 2" > /tmp/mf_bi_db.txt
+/usr/bin/python3 - docs/bi.md /tmp/mf_bi_db.txt <<'PY'
+import collections, re, sys
+doc = collections.OrderedDict()
+view = None
+for line in open(sys.argv[1], encoding='utf-8'):
+    m = re.match(r'### `medfraud\.(\w+)`', line)
+    if m:
+        view = m.group(1); doc[view] = []; continue
+    m = re.match(r'\| `(\w+)` \| `([^`]+)` \|', line)
+    if view and m:
+        doc[view].append((m.group(1), m.group(2)))
+db = collections.OrderedDict()
+for line in open(sys.argv[2]):
+    v, _, col, typ = line.rstrip('\n').split('|')
+    db.setdefault(v, []).append((col, typ))
+bad = []
+for v in db:
+    if v not in doc:
+        bad.append('view %s is not documented' % v)
+    elif doc[v] != db[v]:
+        bad.append('view %s: documented %s, database %s' % (v, doc[v], db[v]))
+for v in doc:
+    if v not in db:
+        bad.append('documented view %s does not exist' % v)
+if bad:
+    print('\n'.join(bad)); sys.exit(1)
+print('%d views, %d columns' % (len(db), sum(map(len, db.values()))))
+PY
+echo "ok - docs/bi.md lists every view with exactly its columns and types"
+
+# 2. a BI login over TCP
+q -c "DROP ROLE IF EXISTS mf_bi_reader" -c "CREATE ROLE mf_bi_reader LOGIN PASSWORD 'bi-test-pw' IN ROLE medfraud_analyst" \
+  -c "ALTER ROLE mf_bi_reader SET default_transaction_read_only = on"
+PGPASSWORD=bi-test-pw /usr/bin/python3 - $db <<'PY'
+import sys, psycopg2
+conn = psycopg2.connect(host='127.0.0.1', port=__import__('os').environ.get('PGPORT', '5432'), dbname=sys.argv[1],
+                        user='mf_bi_reader', password='bi-test-pw', application_name='bi-test')
+conn.autocommit = True
+cur = conn.cursor()
+cur.execute("SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'medfraud'::regnamespace AND c.relkind = 'v' ORDER BY 1")
+views = [r[0] for r in cur.fetchall()]
+empty = []
+for v in views:
+    cur.execute('SELECT * FROM medfraud.%s LIMIT 50' % v)
+    rows = cur.fetchall()
+    assert len(cur.description) > 0
+    if not rows:
+        empty.append(v)
+# (rule_hits: the small city has no outsider whose claims match a rule)
+assert set(empty) <= {'latest_rule_hits'}, 'views without rows: %s' % empty
+for sql, code in [("INSERT INTO medfraud.item_limits (med_list_codg) VALUES ('X')", ('42501', '25006')),
+                  ("DELETE FROM medfraud.runs", ('42501', '25006')),
+                  ("SELECT count(*) FROM bi.setl_d", ('42501',))]:
+    try:
+        cur.execute(sql)
+    except psycopg2.Error as e:
+        assert e.pgcode in code, (sql, e.pgcode)
+    else:
+        raise AssertionError('allowed: ' + sql)
+print('%d views read' % len(views))
+PY
+echo "ok - a medfraud_analyst login over TCP (psycopg2) reads every view, writes nothing, cannot read the claims"
+q -c "DROP OWNED BY mf_bi_reader" >/dev/null
+dropdb $db
+q() { psql -X -q -At -d postgres "$@"; }
+q -c "DROP ROLE mf_bi_reader"
