@@ -20,7 +20,8 @@
 -- Quoting for the three formats.  DOT: inside "..." only \" is an escape,
 -- but labels also interpret \n \l \r \N \G, so every backslash is doubled;
 -- line breaks become \n.  XML 1.0 forbids most control characters even as
--- references, so they are dropped (PostgreSQL text never holds NUL); tab,
+-- references (as are U+FFFE and U+FFFF), so they are dropped (PostgreSQL
+-- text never holds NUL); tab,
 -- line feed and carriage return are written as references, because a
 -- parser turns them into spaces inside attribute values.
 CREATE FUNCTION medfraud._dot_str(s pg_catalog.text) RETURNS pg_catalog.text
@@ -31,12 +32,20 @@ RETURN '"' || pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalo
            E'\\', E'\\\\'), '"', E'\\"'), E'\r\n', E'\\n'), E'\n', E'\\n') || '"';
 COMMENT ON FUNCTION medfraud._dot_str(pg_catalog.text) IS 'A string as a quoted Graphviz DOT ID (internal to ring_graph).';
 
+-- Labels and tooltips: Graphviz also decodes HTML entities there (&amp; is
+-- shown as &), so & is written as &amp; to show a name as it is.
+CREATE FUNCTION medfraud._dot_label(s pg_catalog.text) RETURNS pg_catalog.text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+RETURN medfraud._dot_str(pg_catalog.replace(s, '&', '&amp;'));
+COMMENT ON FUNCTION medfraud._dot_label(pg_catalog.text) IS 'A string as a quoted Graphviz label, & written as &amp; (internal to ring_graph).';
+
 CREATE FUNCTION medfraud._xml_str(s pg_catalog.text) RETURNS pg_catalog.text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 RETURN pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
        pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
-           pg_catalog.regexp_replace(s, '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]', '', 'g'),
+           pg_catalog.regexp_replace(s, '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]', '', 'g'),
            '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&apos;'),
            E'\t', '&#9;'), E'\n', '&#10;'), E'\r', '&#13;');
 COMMENT ON FUNCTION medfraud._xml_str(pg_catalog.text) IS 'A string escaped for XML text and attribute values (internal to ring_graph).';
@@ -115,11 +124,7 @@ DECLARE
     names jsonb := '{}';
     nodes jsonb;
     edges jsonb;
-    n     jsonb;
-    e     jsonb;
-    lines   text[] := '{}';
     title text;
-    fill  text;
 BEGIN
     IF ring_graph.ring_id IS NULL THEN
         RAISE EXCEPTION 'ring_id must not be NULL' USING ERRCODE = '22004',
@@ -181,96 +186,87 @@ BEGIN
     END IF;
 
     IF fmt = 'graphml' THEN
-        lines := ARRAY[
+        -- GraphML's schema types node ids as NMTOKEN (no spaces, no quotes), so
+        -- ids are n1, n2, ... in node order and the ring's own id is data "id".
+        -- One set-based string_agg per list: appending to an array in a loop
+        -- copies it each time (quadratic on a ring of hundreds of members).
+        RETURN concat_ws(E'\n',
             '<?xml version="1.0" encoding="UTF-8"?>',
             '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"',
             '    xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">',
-            '  <key id="n_label" for="node" attr.name="label" attr.type="string"/>',
-            '  <key id="n_kind" for="node" attr.name="kind" attr.type="string"/>',
-            '  <key id="n_name" for="node" attr.name="name" attr.type="string"/>',
-            '  <key id="n_role" for="node" attr.name="role" attr.type="string"/>',
-            '  <key id="n_recruiter" for="node" attr.name="recruiter_like" attr.type="boolean"/>',
-            '  <key id="n_joined" for="node" attr.name="joined_by" attr.type="string"/>',
-            '  <key id="n_score" for="node" attr.name="score" attr.type="double"/>',
-            '  <key id="n_degree" for="node" attr.name="degree" attr.type="int"/>',
-            '  <key id="n_trips" for="node" attr.name="trips" attr.type="int"/>',
-            '  <key id="n_visits" for="node" attr.name="visits" attr.type="int"/>',
-            '  <key id="n_medfee" for="node" attr.name="medfee" attr.type="double"/>',
-            '  <key id="n_hifp" for="node" attr.name="hifp" attr.type="double"/>',
-            '  <key id="e_kind" for="edge" attr.name="kind" attr.type="string"/>',
-            '  <key id="e_weight" for="edge" attr.name="weight" attr.type="double"/>',
-            '  <key id="e_covisits" for="edge" attr.name="covisits" attr.type="int"/>',
-            '  <key id="e_days" for="edge" attr.name="days" attr.type="int"/>',
-            '  <key id="e_trips" for="edge" attr.name="trips" attr.type="int"/>',
-            '  <key id="e_medfee" for="edge" attr.name="medfee" attr.type="double"/>',
-            format('  <graph id=%s edgedefault="undirected">', '"ring_' || run || '_' || ring || '"'),
-            '    <desc>' || medfraud._xml_str(title) || '</desc>'];
-        FOR n IN SELECT x FROM jsonb_array_elements(nodes) x LOOP
-            lines := lines || ('    <node id="' || medfraud._xml_str(n ->> 'id') || '">' ||
-                (SELECT string_agg(format('<data key="n_%s">%s</data>', k, medfraud._xml_str(n ->> j)), '' ORDER BY o)
-                 FROM (VALUES (1, 'label', 'label'), (2, 'kind', 'kind'), (3, 'name', 'name'), (4, 'role', 'role'),
-                              (5, 'recruiter', 'recruiter_like'), (6, 'joined', 'joined_by'), (7, 'score', 'score'),
-                              (8, 'degree', 'degree'), (9, 'trips', 'trips'), (10, 'visits', 'visits'),
-                              (11, 'medfee', 'medfee'), (12, 'hifp', 'hifp')) AS f(o, k, j)
-                 WHERE n ->> j IS NOT NULL) || '</node>');
-        END LOOP;
-        FOR e IN SELECT x FROM jsonb_array_elements(edges) x LOOP
-            lines := lines || ('    <edge id="' || medfraud._xml_str(e ->> 'id') || '" source="' || medfraud._xml_str(e ->> 'source')
-                || '" target="' || medfraud._xml_str(e ->> 'target') || '">' ||
-                (SELECT string_agg(format('<data key="e_%s">%s</data>', k, medfraud._xml_str(e ->> k)), '' ORDER BY o)
-                 FROM (VALUES (1, 'kind'), (2, 'weight'), (3, 'covisits'), (4, 'days'), (5, 'trips'), (6, 'medfee')) AS f(o, k)
-                 WHERE e ->> k IS NOT NULL) || '</edge>');
-        END LOOP;
-        lines := lines || ARRAY['  </graph>', '</graphml>'];
-        RETURN array_to_string(lines, E'\n') || E'\n';
+            (SELECT string_agg(format('  <key id="%s_%s" for="%s" attr.name="%s" attr.type="%s"/>',
+                                      CASE f WHEN 'node' THEN 'n' ELSE 'e' END, k, f, k, t), E'\n' ORDER BY o)
+             FROM (VALUES (1, 'node', 'id', 'string'), (2, 'node', 'label', 'string'), (3, 'node', 'kind', 'string'),
+                          (4, 'node', 'name', 'string'), (5, 'node', 'role', 'string'), (6, 'node', 'recruiter_like', 'boolean'),
+                          (7, 'node', 'joined_by', 'string'), (8, 'node', 'score', 'double'), (9, 'node', 'degree', 'int'),
+                          (10, 'node', 'trips', 'int'), (11, 'node', 'visits', 'int'), (12, 'node', 'medfee', 'double'),
+                          (13, 'node', 'hifp', 'double'), (14, 'edge', 'kind', 'string'), (15, 'edge', 'weight', 'double'),
+                          (16, 'edge', 'covisits', 'int'), (17, 'edge', 'days', 'int'), (18, 'edge', 'trips', 'int'),
+                          (19, 'edge', 'medfee', 'double')) AS keys(o, f, k, t)),
+            format('  <graph id="ring_%s_%s" edgedefault="undirected">', run, ring),
+            '    <desc>' || medfraud._xml_str(title) || '</desc>',
+            (SELECT string_agg(format('    <node id="n%s">%s</node>', o,
+                        (SELECT string_agg(format('<data key="n_%s">%s</data>', k, medfraud._xml_str(x ->> k)), '' ORDER BY ko)
+                         FROM unnest(ARRAY['id', 'label', 'kind', 'name', 'role', 'recruiter_like', 'joined_by', 'score',
+                                           'degree', 'trips', 'visits', 'medfee', 'hifp']) WITH ORDINALITY AS f(k, ko)
+                         WHERE x ->> k IS NOT NULL)), E'\n' ORDER BY o)
+             FROM jsonb_array_elements(nodes) WITH ORDINALITY AS t(x, o)),
+            (SELECT string_agg(format('    <edge id="e%s" source="n%s" target="n%s">%s</edge>', eo, s.o, d.o,
+                        (SELECT string_agg(format('<data key="e_%s">%s</data>', k, medfraud._xml_str(x ->> k)), '' ORDER BY ko)
+                         FROM unnest(ARRAY['kind', 'weight', 'covisits', 'days', 'trips', 'medfee']) WITH ORDINALITY AS f(k, ko)
+                         WHERE x ->> k IS NOT NULL)), E'\n' ORDER BY eo)
+             FROM jsonb_array_elements(edges) WITH ORDINALITY AS t(x, eo)
+             JOIN jsonb_array_elements(nodes) WITH ORDINALITY AS s(n, o) ON s.n ->> 'id' = x ->> 'source'
+             JOIN jsonb_array_elements(nodes) WITH ORDINALITY AS d(n, o) ON d.n ->> 'id' = x ->> 'target'),
+            '  </graph>',
+            '</graphml>') || E'\n';
     END IF;
 
     -- DOT.  layout=neato: a ring is a dense tangle, not a hierarchy.  The
-    -- kind/role/score attributes are not Graphviz's own; Graphviz keeps and
-    -- ignores them, other DOT readers (networkx, Gephi) pick them up.
-    lines := ARRAY[
+    -- kind/role/score/covisit_weight attributes are not Graphviz's own (its
+    -- "weight" would change the layout); Graphviz keeps and ignores them,
+    -- other DOT readers (networkx, Gephi) pick them up.  Labels and tooltips
+    -- go through _dot_label (Graphviz decodes HTML entities in them).
+    RETURN concat_ws(E'\n',
         'graph ' || medfraud._dot_str('ring_' || run || '_' || ring) || ' {',
         '  graph [layout=neato, overlap=false, splines=false, outputorder=edgesfirst, labelloc=t, fontsize=16,',
-        '         fontname="Noto Sans CJK SC,Noto Sans,DejaVu Sans,sans-serif", label=' || medfraud._dot_str(title) || '];',
+        '         fontname="Noto Sans CJK SC,Noto Sans,DejaVu Sans,sans-serif", label=' || medfraud._dot_label(title) || '];',
         '  node [fontname="Noto Sans CJK SC,Noto Sans,DejaVu Sans,sans-serif", fontsize=10, style=filled];',
-        '  edge [color="#80808090"];'];
-    FOR n IN SELECT x FROM jsonb_array_elements(nodes) x LOOP
-        IF n ->> 'kind' = 'provider' THEN
-            lines := lines || ('  ' || medfraud._dot_str(n ->> 'id') || ' [kind=provider, shape=box, fillcolor="#9ecae1", penwidth=2, label='
-                || medfraud._dot_str(concat_ws(E'\n', n ->> 'label', n ->> 'name', (n ->> 'trips') || ' joint trips'))
-                || ', tooltip=' || medfraud._dot_str(format('%s %s: %s joint trips, medfee %s, pooled fund %s, %s to %s',
-                       n ->> 'label', coalesce(n ->> 'name', ''), n ->> 'trips', n ->> 'medfee', n ->> 'hifp',
-                       n ->> 'first_day', n ->> 'last_day'))
-                || ', trips=' || (n ->> 'trips') || '];');
-        ELSE
-            fill := CASE n ->> 'role' WHEN 'hub' THEN '#ef6548' WHEN 'core' THEN '#fdbb84' ELSE '#fee8c8' END;
-            lines := lines || ('  ' || medfraud._dot_str(n ->> 'id') || ' [kind=member, role=' || medfraud._dot_str(n ->> 'role')
-                || ', score=' || (n ->> 'score') || ', fillcolor="' || fill || '"'
-                || CASE WHEN (n ->> 'recruiter_like')::boolean
-                        THEN ', recruiter_like=true, shape=doubleoctagon, color="#b30000", penwidth=2.5, fontcolor="#67000d"'
-                        ELSE ', shape=ellipse' END
-                || ', label=' || medfraud._dot_str(concat_ws(E'\n', n ->> 'label',
-                       CASE WHEN (n ->> 'recruiter_like')::boolean THEN 'recruiter-like ' || (n ->> 'role') ELSE n ->> 'role' END))
-                || ', tooltip=' || medfraud._dot_str(format('%s (%s): score %s, %s joint trips, %s visits, medfee %s, pooled fund %s',
-                       n ->> 'label', n ->> 'role', n ->> 'score', n ->> 'trips', n ->> 'visits', n ->> 'medfee', n ->> 'hifp'))
-                || '];');
-        END IF;
-    END LOOP;
-    FOR e IN SELECT x FROM jsonb_array_elements(edges) x LOOP
-        IF e ->> 'kind' = 'covisit' THEN
-            lines := lines || ('  ' || medfraud._dot_str(e ->> 'source') || ' -- ' || medfraud._dot_str(e ->> 'target')
-                || ' [kind=covisit, weight=' || (e ->> 'weight') || ', days=' || (e ->> 'days')
-                || ', penwidth=' || round(least(4, 0.3 + 0.5 * ln(1 + (e ->> 'days')::numeric))::numeric, 2)
-                || ', tooltip=' || medfraud._dot_str(format('co-visits %s on %s days, weight %s', e ->> 'covisits', e ->> 'days', e ->> 'weight'))
-                || '];');
-        ELSE
-            lines := lines || ('  ' || medfraud._dot_str(e ->> 'source') || ' -- ' || medfraud._dot_str(e ->> 'target')
-                || ' [kind=claimed, style=dashed, color="#3182bd", trips=' || (e ->> 'trips')
-                || ', tooltip=' || medfraud._dot_str(format('%s joint trips at this provider', e ->> 'trips')) || '];');
-        END IF;
-    END LOOP;
-    lines := lines || '}'::text;
-    RETURN array_to_string(lines, E'\n') || E'\n';
+        '  edge [color="#80808090"];',
+        (SELECT string_agg(CASE WHEN n ->> 'kind' = 'provider' THEN
+             '  ' || medfraud._dot_str(n ->> 'id') || ' [kind=provider, shape=box, fillcolor="#9ecae1", penwidth=2, label='
+             || medfraud._dot_label(concat_ws(E'\n', n ->> 'label', n ->> 'name', (n ->> 'trips') || ' joint trips'))
+             || ', tooltip=' || medfraud._dot_label(format('%s %s: %s joint trips, medfee %s, pooled fund %s, %s to %s',
+                    n ->> 'label', coalesce(n ->> 'name', ''), n ->> 'trips', n ->> 'medfee', n ->> 'hifp',
+                    n ->> 'first_day', n ->> 'last_day'))
+             || ', trips=' || (n ->> 'trips') || '];'
+           ELSE
+             '  ' || medfraud._dot_str(n ->> 'id') || ' [kind=member, role=' || medfraud._dot_str(n ->> 'role')
+             || ', score=' || (n ->> 'score') || ', fillcolor="'
+             || CASE n ->> 'role' WHEN 'hub' THEN '#ef6548' WHEN 'core' THEN '#fdbb84' ELSE '#fee8c8' END || '"'
+             || CASE WHEN (n ->> 'recruiter_like')::boolean
+                     THEN ', recruiter_like=true, shape=doubleoctagon, color="#b30000", penwidth=2.5, fontcolor="#67000d"'
+                     ELSE ', shape=ellipse' END
+             || ', label=' || medfraud._dot_label(concat_ws(E'\n', n ->> 'label',
+                    CASE WHEN (n ->> 'recruiter_like')::boolean THEN 'recruiter-like ' || (n ->> 'role') ELSE n ->> 'role' END))
+             || ', tooltip=' || medfraud._dot_label(format('%s (%s): score %s, %s joint trips, %s visits, medfee %s, pooled fund %s',
+                    n ->> 'label', n ->> 'role', n ->> 'score', n ->> 'trips', n ->> 'visits', n ->> 'medfee', n ->> 'hifp'))
+             || '];'
+           END, E'\n' ORDER BY o)
+         FROM jsonb_array_elements(nodes) WITH ORDINALITY AS t(n, o)),
+        (SELECT string_agg(CASE WHEN e ->> 'kind' = 'covisit' THEN
+             '  ' || medfraud._dot_str(e ->> 'source') || ' -- ' || medfraud._dot_str(e ->> 'target')
+             || ' [kind=covisit, covisit_weight=' || (e ->> 'weight') || ', days=' || (e ->> 'days')
+             || ', penwidth=' || round(least(4, 0.3 + 0.5 * ln(1 + (e ->> 'days')::numeric))::numeric, 2)
+             || ', tooltip=' || medfraud._dot_label(format('co-visits %s on %s days, weight %s', e ->> 'covisits', e ->> 'days', e ->> 'weight'))
+             || '];'
+           ELSE
+             '  ' || medfraud._dot_str(e ->> 'source') || ' -- ' || medfraud._dot_str(e ->> 'target')
+             || ' [kind=claimed, style=dashed, color="#3182bd", trips=' || (e ->> 'trips')
+             || ', tooltip=' || medfraud._dot_label(format('%s joint trips at this provider', e ->> 'trips')) || '];'
+           END, E'\n' ORDER BY o)
+         FROM jsonb_array_elements(edges) WITH ORDINALITY AS t(e, o)),
+        '}') || E'\n';
 END
 $fn$;
 COMMENT ON FUNCTION medfraud.ring_graph(bigint, bigint, text, regclass) IS
@@ -279,8 +275,8 @@ COMMENT ON FUNCTION medfraud.ring_graph(bigint, bigint, text, regclass) IS
 -- ===== sql/install/97_bi_views.sql
 -- Views for dashboards (version 0.4.0).  BI tools connect as a login role
 -- in medfraud_analyst and read views whose column names and types are a
--- contract: docs/bi.md lists them, and test/pgtap/investigator.sql fails
--- when a view and that list disagree.  The latest_* views of 0.2.0/0.3.0
+-- contract: docs/bi.md lists them, and test/shell/bi.sh fails when a view
+-- and that list disagree.  The latest_* views of 0.2.0/0.3.0
 -- (rings, members, events, rules, rule hits, candidates, anomaly scores)
 -- are part of the same contract; these add run history, a ring's providers
 -- and alert counts.
@@ -302,7 +298,7 @@ SELECT r.run_id,
        (SELECT pg_catalog.count(*) FROM medfraud.ring_candidates c WHERE c.run_id = r.run_id) AS candidates,
        r.error_sqlstate,
        r.error_message,
-       r.run_id OPERATOR(pg_catalog.=) (SELECT l.run_id FROM medfraud.latest_run l) AS is_latest
+       coalesce(r.run_id OPERATOR(pg_catalog.=) (SELECT l.run_id FROM medfraud.latest_run l), false) AS is_latest
 FROM medfraud.runs r;
 COMMENT ON VIEW medfraud.run_history IS 'One row per detect_rings run: status, duration, what it read and found; is_latest marks the run the latest_* views show.';
 

@@ -3,6 +3,7 @@
 
     tools/browser-check.py FILE.html [--screenshot OUT.png] [--clip SELECTOR]
                                      [--width 1280] [--expect SELECTOR=N ...] [--contains TEXT ...]
+                                     [--cjk SELECTOR]
 
 Talks to Chromium over the DevTools protocol on a pipe (--remote-debugging-pipe:
 no port, no network), so it needs nothing but Debian's `chromium` and the
@@ -11,7 +12,9 @@ elements match each --expect selector, the font family of the first
 Chinese text, every URL the page requested, console errors, and the page
 height.  Exits 1 when the page did not load, an --expect count differs (N,
 or >=N written as N+), a --contains text is not in the rendered text, a
-request left file:/data:, or the console logged an error.
+request left file:/data:, the console logged an error, or (--cjk SELECTOR)
+no font covering Chinese drew that element (asked of Chromium's layout:
+CSS.getPlatformFontsForNode, not of the stylesheet).
 --screenshot writes a PNG of the whole page, or of the element --clip
 selects (e.g. "#ring-1"), rendered at its full height.
 """
@@ -20,6 +23,7 @@ import base64
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -108,6 +112,7 @@ PROBE = r"""
 (() => {
   const out = {title: document.title, height: document.documentElement.scrollHeight, counts: {}};
   for (const s of %s) out.counts[s] = document.querySelectorAll(s).length;
+  out.has_body = !!document.body && document.body.innerText.trim().length > 0;
   out.missing_text = %s.filter(t => !document.body.innerText.includes(t));
   const cjk = [...document.querySelectorAll('h1, h2, td, text')].find(e => /[\u4e00-\u9fff]/.test(e.textContent));
   out.cjk_sample = cjk ? cjk.textContent.trim().slice(0, 40) : null;
@@ -125,6 +130,7 @@ def main():
     ap.add_argument('--width', type=int, default=1280)
     ap.add_argument('--expect', action='append', default=[])
     ap.add_argument('--contains', action='append', default=[], help='text the rendered page must show')
+    ap.add_argument('--cjk', metavar='SELECTOR', help='fail unless a font covering Chinese drew this element')
     a = ap.parse_args()
     expects = {}
     for e in a.expect:
@@ -136,11 +142,13 @@ def main():
     try:
         target = b.call('Target.createTarget', {'url': 'about:blank'})['targetId']
         s = b.call('Target.attachToTarget', {'targetId': target, 'flatten': True})['sessionId']
-        for d in ('Page', 'Network', 'Runtime', 'Log'):
+        for d in ('Page', 'Network', 'Runtime', 'Log', 'DOM', 'CSS'):
             b.call(d + '.enable', session=s)
         b.call('Emulation.setDeviceMetricsOverride',
                {'width': a.width, 'height': 900, 'deviceScaleFactor': 1, 'mobile': False}, session=s)
-        b.call('Page.navigate', {'url': url}, session=s)
+        nav = b.call('Page.navigate', {'url': url}, session=s)
+        if nav.get('errorText'):
+            raise SystemExit(print(json.dumps({'failures': ['page did not load: %s (%s)' % (nav['errorText'], url)]})) or 1)
         b.wait_event('Page.loadEventFired', timeout=120)
         b.call('Runtime.evaluate', {'expression': 'document.fonts.ready', 'awaitPromise': True}, session=s)
         r = b.call('Runtime.evaluate', {'expression': PROBE % (json.dumps(list(expects)), json.dumps(a.contains)),
@@ -154,6 +162,16 @@ def main():
         res['requests'] = requests
         res['console_errors'] = errors
         failures = []
+        if not res['has_body']:
+            failures.append('the page has no content')
+        if a.cjk:
+            # the fonts Chromium really drew the element's text with
+            root = b.call('DOM.getDocument', {'depth': 0}, session=s)['root']['nodeId']
+            node = b.call('DOM.querySelector', {'nodeId': root, 'selector': a.cjk}, session=s)['nodeId']
+            fonts = b.call('CSS.getPlatformFontsForNode', {'nodeId': node}, session=s)['fonts'] if node else []
+            res['cjk_fonts_used'] = [(f['familyName'], f['glyphCount']) for f in fonts]
+            if not any(re.search(r'CJK|Han|Hei|Ming|Song|Kai|PingFang|YaHei|WenQuanYi|Fallback', f['familyName']) for f in fonts):
+                failures.append('no font covering Chinese drew %s: %s' % (a.cjk, res['cjk_fonts_used']))
         for sel, n in expects.items():
             got = res['counts'][sel]
             if (n.endswith('+') and got < int(n[:-1])) or (not n.endswith('+') and got != int(n)):

@@ -12,7 +12,9 @@ cd "$(dirname "$0")/.."
 PERSONS=${PERSONS:-100000} DAYS=${DAYS:-180} RINGS=${RINGS:-24} TOP=${TOP:-5}
 out=report/out
 mkdir -p $out
-cat > /tmp/medfraud-report-inner.sh <<INNER
+inner=$(mktemp)
+trap 'rm -f "$inner"' EXIT
+cat > "$inner" <<INNER
 set -euo pipefail
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d postgres "\$@"; }
 q -c "CREATE EXTENSION medfraud" -c "SET client_min_messages = warning" \
@@ -21,8 +23,8 @@ echo "report: demo city of $PERSONS persons generated; detecting rings"
 q -c "SET client_min_messages = warning" -c "SELECT medfraud.detect_rings('demo.setl_d', 'demo.fee_list_d', '{\"progress\": false}')" >/dev/null
 PGDATABASE=postgres tools/medfraud-report --top $TOP --providers demo.fixmedins_b -o $out/medfraud-report.html
 INNER
-pg_virtualenv -v 15 bash /tmp/medfraud-report-inner.sh
-python3 tools/browser-check.py $out/medfraud-report.html --screenshot $out/overview.png --clip '#overview' \
+pg_virtualenv -v 15 bash "$inner"
+python3 tools/browser-check.py $out/medfraud-report.html --screenshot $out/overview.png --clip '#overview' --cjk '#title' \
   --expect "section.ring=$TOP" --expect "svg.ring-svg=$TOP" --expect "svg.timeline=$TOP" > $out/browser-check.json \
   || { cat $out/browser-check.json; exit 1; }
 python3 tools/browser-check.py $out/medfraud-report.html --screenshot $out/ring-1.png --clip '#ring-1' >/dev/null

@@ -1,7 +1,7 @@
 -- Views for dashboards (version 0.4.0).  BI tools connect as a login role
 -- in medfraud_analyst and read views whose column names and types are a
--- contract: docs/bi.md lists them, and test/pgtap/investigator.sql fails
--- when a view and that list disagree.  The latest_* views of 0.2.0/0.3.0
+-- contract: docs/bi.md lists them, and test/shell/bi.sh fails when a view
+-- and that list disagree.  The latest_* views of 0.2.0/0.3.0
 -- (rings, members, events, rules, rule hits, candidates, anomaly scores)
 -- are part of the same contract; these add run history, a ring's providers
 -- and alert counts.
@@ -23,7 +23,7 @@ SELECT r.run_id,
        (SELECT pg_catalog.count(*) FROM medfraud.ring_candidates c WHERE c.run_id = r.run_id) AS candidates,
        r.error_sqlstate,
        r.error_message,
-       r.run_id OPERATOR(pg_catalog.=) (SELECT l.run_id FROM medfraud.latest_run l) AS is_latest
+       coalesce(r.run_id OPERATOR(pg_catalog.=) (SELECT l.run_id FROM medfraud.latest_run l), false) AS is_latest
 FROM medfraud.runs r;
 COMMENT ON VIEW medfraud.run_history IS 'One row per detect_rings run: status, duration, what it read and found; is_latest marks the run the latest_* views show.';
 

@@ -50,7 +50,10 @@ members = [n for n in nodes if n['data']['kind'] == 'member']
 assert len(members) == size, ('members', len(members), size)
 assert g.number_of_nodes() == len(nodes) == svg_nodes, ('nodes', g.number_of_nodes(), len(nodes), svg_nodes)
 assert g.number_of_edges() == len(edges) == svg_edges, ('edges', g.number_of_edges(), len(edges), svg_edges)
-assert sorted(g.nodes) == sorted(n['data']['id'] for n in nodes), 'node ids differ between GraphML and JSON'
+assert sorted(d['id'] for _, d in g.nodes(data=True)) == sorted(n['data']['id'] for n in nodes), 'node ids differ between GraphML and JSON'
+gid = {k: d['id'] for k, d in g.nodes(data=True)}
+assert sorted(tuple(sorted((gid[a], gid[b]))) for a, b in g.edges()) == \
+       sorted(tuple(sorted((e['data']['source'], e['data']['target']))) for e in edges), 'edges differ between GraphML and JSON'
 assert sorted(d['label'] for _, d in g.nodes(data=True)) == sorted(n['data']['label'] for n in nodes), 'labels differ'
 assert sum(1 for _, d in g.nodes(data=True) if d.get('recruiter_like')) == sum(1 for n in members if n['data']['recruiter_like'])
 PY
@@ -89,9 +92,19 @@ $PY tools/browser-check.py $tmp/city.html --screenshot $tmp/city.png --clip '#ri
   --expect "#rings-table tr=$((scored + 1))" --expect 'section.ring=3' --expect 'svg.ring-svg=3' \
   --expect 'svg.timeline=3' --expect 'svg.timeline circle.trip=3+' --expect 'table.consistency=3' \
   --expect "#rules-table tr=$((rules + 1))" --expect "#candidates-table tr=$((cands + 1))" --expect '#run-params=1' \
-  --contains "$name" --contains '团伙' > $tmp/city.check || { cat $tmp/city.check; fail "the report did not show what it should"; }
+  --contains "$name" --contains '团伙' --cjk '#title' > $tmp/city.check || { cat $tmp/city.check; fail "the report did not show what it should"; }
 [ "$(stat -c %s $tmp/city.png)" -gt 20000 ] || fail "the screenshot of ring 1 is nearly empty"
 echo "ok - the report of run $run in Chromium: $scored ranked rings, 3 drawn with timelines and consistency, $rules rules, $cands candidates, Chinese names shown, no request outside the file"
+
+# as a read-only medfraud_analyst (the role docs/bi.md suggests, or a hot standby): no DDL, names still read
+q -c "DROP ROLE IF EXISTS mf_rep_reader" -c "CREATE ROLE mf_rep_reader NOLOGIN IN ROLE medfraud_analyst" \
+  -c "GRANT USAGE ON SCHEMA rep TO mf_rep_reader" -c "GRANT SELECT ON rep.fixmedins_b TO mf_rep_reader"
+PGDATABASE=$db PGOPTIONS="-c role=mf_rep_reader -c default_transaction_read_only=on" PGCLIENTENCODING=GBK \
+  tools/medfraud-report --run $run --top 1 --providers rep.fixmedins_b -o $tmp/ro.html >/dev/null \
+  || fail "the report as a read-only analyst with a GBK client encoding"
+grep -q "$name" $tmp/ro.html || fail "provider names missing from the read-only analyst's report"
+q -c "REVOKE ALL ON rep.fixmedins_b FROM mf_rep_reader" -c "REVOKE ALL ON SCHEMA rep FROM mf_rep_reader" -c "DROP ROLE mf_rep_reader"
+echo "ok - a read-only medfraud_analyst with a GBK client encoding gets the same report, names in UTF-8"
 
 # 4: the hand-made run (escaping, a ring without trips) and a run with no rings
 PGDATABASE=$db tools/medfraud-report --run $fx --top 2 -o $tmp/fx.html >/dev/null
