@@ -2490,18 +2490,28 @@ BEGIN
         flt := flt || format(' AND s.%I::text IS DISTINCT FROM %L', ao #>> '{columns,vali_flag}', '0');
     END IF;
     qtext := format($q$
-        WITH q AS (
-            SELECT x.no, x.item, sum(coalesce(x.qty, 1)) AS qty, sum(x.amt) AS amt, min(c.psn) AS psn, min(c.at) AS at,
-                   min(c.claim_id) AS claim_id
+        WITH ql AS (
+            SELECT x.no, x.item, sum(coalesce(x.qty, 1)) AS qty, sum(x.amt) AS amt
             FROM unnest($1, $2, $3, $4) AS x(no, item, qty, amt)
-            JOIN unnest($5, $6, $7) WITH ORDINALITY AS c(psn, at, claim_id, no) ON c.no = x.no
             JOIN medfraud.item_limits il ON il.med_list_codg = x.item AND il.max_qty_30d IS NOT NULL
             GROUP BY 1, 2),
+        q AS (
+            SELECT ql.*, c.psn, c.at, c.claim_id
+            FROM ql JOIN unnest($5, $6, $7) WITH ORDINALITY AS c(psn, at, claim_id, no) ON c.no = ql.no),
+        -- each person's history read once for all their claims in the batch
+        -- (the union of their 30-day windows), then summed per claim and item
+        p AS (SELECT q.psn, min(q.at - interval '30 days') AS lo, max(q.at) AS hi FROM q GROUP BY 1),
+        hs AS (
+            SELECT p.psn, s.%5$I::text AS id, s.%4$I AS t
+            FROM p JOIN %2$s s ON s.%3$I::text = p.psn AND s.%4$I >= p.lo AND s.%4$I < p.hi AND %6$s),
+        hl AS (
+            SELECT hs.psn, hs.id, hs.t, l.%9$I::text AS item, l.%1$I AS qty
+            FROM hs JOIN %7$s l ON l.%8$I::text = hs.id
+            WHERE l.%9$I::text IN (SELECT ql.item FROM ql)),
         h AS (
-            SELECT q.no, q.item, coalesce(sum(l.%1$I), 0) AS past
-            FROM q LEFT JOIN %2$s s ON s.%3$I::text = q.psn AND s.%4$I >= q.at - interval '30 days' AND s.%4$I < q.at
-                 AND s.%5$I::text IS DISTINCT FROM q.claim_id AND %6$s
-            LEFT JOIN %7$s l ON l.%8$I::text = s.%5$I::text AND l.%9$I::text = q.item
+            SELECT q.no, q.item, coalesce(sum(hl.qty), 0) AS past
+            FROM q LEFT JOIN hl ON hl.psn = q.psn AND hl.item = q.item AND hl.t >= q.at - interval '30 days' AND hl.t < q.at
+                 AND hl.id IS DISTINCT FROM q.claim_id
             GROUP BY 1, 2)
         SELECT q.no::int, 'MF-LIM-30D'::text, 'Item quantity over the 30-day limit'::text,
                format('Item %%s: %%s in the 30 days before this claim and %%s on it, limit %%s',
@@ -2673,7 +2683,11 @@ BEGIN
                        s.gend, extract(year FROM age(c.at::date, s.brdy))::int AS age
                 FROM q JOIN medfraud.item_limits il ON il.med_list_codg = q.item
                 JOIN unnest(psns, ats) WITH ORDINALITY AS c(psn, at, no) ON c.no = q.no
-                LEFT JOIN medfraud.anomaly_scores s ON s.anomaly_run_id = arun_id AND s.psn_no = c.psn)
+                LEFT JOIN medfraud.anomaly_scores s ON s.anomaly_run_id = arun_id AND s.psn_no = c.psn
+                -- only lines that can break one of the three (the person is
+                -- looked up for gender- and age-limited items only)
+                WHERE q.qty > il.max_qty_per_visit OR il.gender IS NOT NULL OR il.min_age IS NOT NULL
+                   OR il.max_age IS NOT NULL)
             SELECT p.no::int, 'MF-LIM-QTY'::text, 'Item quantity over the per-visit limit'::text,
                    format('Item %s: quantity %s on one claim, limit %s', p.item, p.qty, p.max_qty_per_visit),
                    p.amt, p.sev_deg, 'item_limit'::text,
@@ -2779,10 +2793,10 @@ DECLARE
     nbad int;
 BEGIN
     EXECUTE format($q$
-        SELECT array_agg(%I::text ORDER BY r), array_agg(%I::text ORDER BY r), array_agg(%I::text ORDER BY r),
-               array_agg(%I::timestamptz ORDER BY r), array_agg(%I::text ORDER BY r), array_agg(%I::text ORDER BY r),
-               array_agg(%I::numeric ORDER BY r)
-        FROM (SELECT *, row_number() OVER () AS r FROM mf_new) n$q$,
+        -- one aggregate pass: every array gets the rows in the same order
+        SELECT array_agg(%I::text), array_agg(%I::text), array_agg(%I::text), array_agg(%I::timestamptz),
+               array_agg(%I::text), array_agg(%I::text), array_agg(%I::numeric)
+        FROM mf_new$q$,
         c ->> 'setl_id', c ->> 'psn_no', c ->> 'fixmedins_code', c ->> 'setl_time', c ->> 'med_type',
         c ->> 'dise_codg', c ->> 'medfee_sumamt')
     INTO ids, psns, provs, ats, mts, dxs, amts;
