@@ -2506,8 +2506,7 @@ BEGIN
             FROM p JOIN %2$s s ON s.%3$I::text = p.psn AND s.%4$I >= p.lo AND s.%4$I < p.hi AND %6$s),
         hl AS (
             SELECT hs.psn, hs.id, hs.t, l.%9$I::text AS item, l.%1$I AS qty
-            FROM hs JOIN %7$s l ON l.%8$I::text = hs.id
-            WHERE l.%9$I::text IN (SELECT ql.item FROM ql)),
+            FROM hs JOIN %7$s l ON l.%8$I::text = hs.id),
         h AS (
             SELECT q.no, q.item, coalesce(sum(hl.qty), 0) AS past
             FROM q LEFT JOIN hl ON hl.psn = q.psn AND hl.item = q.item AND hl.t >= q.at - interval '30 days' AND hl.t < q.at
