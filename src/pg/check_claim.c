@@ -101,7 +101,11 @@ static const char *person_sql =
 "  AND $3 IS NOT NULL AND s.fee_median > 0 AND $3 >= 10 * s.fee_median "
 "  AND (s.fee_mad = 0 OR 0.6745 * ($3 - s.fee_median) / s.fee_mad >= $7)";
 
-/* $1 run: every rule with its conditions and its answer but the amount */
+/*
+ * $1 run: every rule with its conditions and its answer but the amount, and
+ * the fingerprint of the rule rows read (same statement, same snapshot: the
+ * cache is keyed by what it holds; no rows is "0/0")
+ */
 static const char *rules_sql =
 "SELECT q.conditions ->> 'fixmedins_code', q.conditions ->> 'dise_codg', q.conditions ->> 'med_type', "
 "       q.conditions ->> 'hour_band', q.conditions ->> 'med_list_codg', q.conditions ->> 'amount_band', "
@@ -114,6 +118,8 @@ static const char *rules_sql =
 "       jsonb_build_object('run_id', $1, 'rule_id', q.rule_id, 'ring_ids', to_jsonb(q.ring_ids), "
 "                          'conditions', q.conditions, 'confidence', q.confidence, 'lift', q.lift, "
 "                          'predicate', q.predicate) "
+"       , (SELECT count(*)::text || '/' || coalesce(sum(hashtext(f.xmin::text || f.ctid::text)::int8), 0)::text "
+"          FROM medfraud.rules f WHERE f.run_id = $1) "
 "FROM medfraud.rules q WHERE q.run_id = $1";
 
 /* $1 items: which kinds of limit they have */
@@ -158,9 +164,12 @@ static const char *limits_sql =
 
 /*
  * The 30-day statement over the newest anomaly run's tables, written by
- * medfraud._history_sql (the text _check_batch runs): $1 anomaly run id.
+ * medfraud._history_sql (the text _check_batch runs), with its cache key
+ * read in the same statement: $1 anomaly run id.
  */
-static const char *histsql_sql = "SELECT medfraud._history_sql($1)";
+static const char *histsql_sql =
+"SELECT a.options::text || a.claims || '/' || coalesce(a.items, ''), medfraud._history_sql($1) "
+"FROM medfraud.anomaly_runs a WHERE a.anomaly_run_id = $1";
 
 /* ---------------------------------------------------------------- caches */
 
@@ -251,9 +260,14 @@ load_rules(int64 run, const char *fp)
 	rules = NULL;
 	nrules = 0;
 	arg[0] = Int64GetDatum(run);
-	if (SPI_execute_plan(plan_rules, arg, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(plan_rules, arg, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "medfraud check: reading rules failed");
 	tt = SPI_tuptable;
+	/* keyed by the rows read, which a newer snapshot than the caller's may have given */
+	if (SPI_processed > 0)
+		fp = SPI_getvalue(tt->vals[0], tt->tupdesc, 11);
+	else
+		fp = "0/0";
 	rules_cxt = AllocSetContextCreate(cache_cxt, "medfraud check rules", ALLOCSET_DEFAULT_SIZES);
 	rules = MemoryContextAllocZero(rules_cxt, sizeof(mf_rule) * Max(SPI_processed, 1));
 	for (i = 0; i < (int) SPI_processed; i++)
@@ -511,7 +525,7 @@ medfraud_check_claim(PG_FUNCTION_ARGS)
 	prepare_plans();
 
 	/* what has been learned, under this call's snapshot */
-	if (SPI_execute_plan(plan_state, NULL, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+	if (SPI_execute_plan(plan_state, NULL, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "medfraud check: reading the newest runs failed");
 	tt = SPI_tuptable;
 	run = DatumGetInt64(SPI_getbinval(tt->vals[0], tt->tupdesc, 1, &run_null));
@@ -546,7 +560,7 @@ medfraud_check_claim(PG_FUNCTION_ARGS)
 		a[6] = Float8GetDatum(thr);
 		if (thr_null)
 			nl[6] = 'n';
-		if (SPI_execute_plan(plan_person, a, nl, true, 0) != SPI_OK_SELECT)
+		if (SPI_execute_plan(plan_person, a, nl, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "medfraud check: person-level sources failed");
 		out_take(&out, 1);
 	}
@@ -636,7 +650,7 @@ medfraud_check_claim(PG_FUNCTION_ARGS)
 					at_a;
 
 		a[0] = PointerGetDatum(items);
-		if (SPI_execute_plan(plan_haslim, a, NULL, true, 1) != SPI_OK_SELECT)
+		if (SPI_execute_plan(plan_haslim, a, NULL, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "medfraud check: reading item limits failed");
 		tt = SPI_tuptable;
 		has_qty = DatumGetBool(SPI_getbinval(tt->vals[0], tt->tupdesc, 1, &n1)) && !n1;
@@ -677,7 +691,7 @@ medfraud_check_claim(PG_FUNCTION_ARGS)
 			nl[6] = 'n';
 		if (has_qty || has_ga)
 		{
-			if (SPI_execute_plan(plan_limits, a, nl, true, 0) != SPI_OK_SELECT)
+			if (SPI_execute_plan(plan_limits, a, nl, false, 0) != SPI_OK_SELECT)
 				elog(ERROR, "medfraud check: item limits failed");
 			out_take(&out, 1);
 		}
@@ -698,9 +712,10 @@ medfraud_check_claim(PG_FUNCTION_ARGS)
 					pfree(hist_key);
 				hist_key = NULL;
 				ra[0] = Int64GetDatum(arun);
-				if (SPI_execute_plan(plan_histsql, ra, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+				if (SPI_execute_plan(plan_histsql, ra, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
 					elog(ERROR, "medfraud check: building the 30-day statement failed");
-				qtext = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+				hkey = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+				qtext = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 				plan_hist = keep_plan(qtext, 7, ht);
 				hist_key = MemoryContextStrdup(cache_cxt, hkey ? hkey : "");
 			}
@@ -715,7 +730,7 @@ medfraud_check_claim(PG_FUNCTION_ARGS)
 														  TYPALIGN_INT));
 				memcpy(ha, a, sizeof(Datum) * 6);
 				ha[6] = id_a;
-				if (SPI_execute_plan(plan_hist, ha, NULL, true, 0) != SPI_OK_SELECT)
+				if (SPI_execute_plan(plan_hist, ha, NULL, false, 0) != SPI_OK_SELECT)
 					elog(ERROR, "medfraud check: 30-day limits failed");
 				/* its first column is the claim's number in the batch */
 				out_take(&out, 2);
