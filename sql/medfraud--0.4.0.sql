@@ -2465,6 +2465,67 @@ COMMENT ON FUNCTION medfraud.person_anomalies(pg_catalog.regclass, pg_catalog.js
 --   MF-AMT       this claim's fee far above the person's usual fee
 --   MF-LIM-QTY / MF-LIM-30D / MF-LIM-GEND / MF-LIM-AGE   item_limits
 
+-- The 30-day item quantity statement over anomaly run arun's tables (the
+-- person's history, read as the caller): $1..$4 fee lines (claim number,
+-- item, quantity, amount), $5..$7 claims (person, time, id); returns one
+-- row per violation with the claim's number.  _check_batch runs it, and
+-- check_claim keeps it as a prepared plan per anomaly run.
+CREATE FUNCTION medfraud._history_sql(arun pg_catalog.int8)
+RETURNS pg_catalog.text LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    ao jsonb;
+    a_claims text;
+    a_items text;
+    flt text := 'true';
+    qtext text;
+BEGIN
+    SELECT a.options, a.claims, a.items INTO ao, a_claims, a_items
+    FROM medfraud.anomaly_runs a WHERE a.anomaly_run_id = arun;
+    IF (ao ->> 'exclude_refunds')::bool THEN
+        flt := flt || format(' AND s.%I::text IS DISTINCT FROM %L', ao #>> '{columns,refd_setl_flag}', '1');
+    END IF;
+    IF (ao ->> 'valid_only')::bool THEN
+        flt := flt || format(' AND s.%I::text IS DISTINCT FROM %L', ao #>> '{columns,vali_flag}', '0');
+    END IF;
+    qtext := format($q$
+        WITH ql AS (
+            SELECT x.no, x.item, sum(coalesce(x.qty, 1)) AS qty, sum(x.amt) AS amt
+            FROM unnest($1, $2, $3, $4) AS x(no, item, qty, amt)
+            JOIN medfraud.item_limits il ON il.med_list_codg = x.item AND il.max_qty_30d IS NOT NULL
+            GROUP BY 1, 2),
+        q AS (
+            SELECT ql.*, c.psn, c.at, c.claim_id
+            FROM ql JOIN unnest($5, $6, $7) WITH ORDINALITY AS c(psn, at, claim_id, no) ON c.no = ql.no),
+        -- each person's history read once for all their claims in the batch
+        -- (the union of their 30-day windows), then summed per claim and item
+        p AS (SELECT q.psn, min(q.at - interval '30 days') AS lo, max(q.at) AS hi FROM q GROUP BY 1),
+        hs AS (
+            SELECT p.psn, s.%5$I::text AS id, s.%4$I AS t
+            FROM p JOIN %2$s s ON s.%3$I::text = p.psn AND s.%4$I >= p.lo AND s.%4$I < p.hi AND %6$s),
+        hl AS (
+            SELECT hs.psn, hs.id, hs.t, l.%9$I::text AS item, l.%1$I AS qty
+            FROM hs JOIN %7$s l ON l.%8$I::text = hs.id),
+        h AS (
+            SELECT q.no, q.item, coalesce(sum(hl.qty), 0) AS past
+            FROM q LEFT JOIN hl ON hl.psn = q.psn AND hl.item = q.item AND hl.t >= q.at - interval '30 days' AND hl.t < q.at
+                 AND hl.id IS DISTINCT FROM q.claim_id
+            GROUP BY 1, 2)
+        SELECT q.no::int, 'MF-LIM-30D'::text, 'Item quantity over the 30-day limit'::text,
+               format('Item %%s: %%s in the 30 days before this claim and %%s on it, limit %%s',
+                      q.item, h.past, q.qty, il.max_qty_30d),
+               q.amt, il.sev_deg, 'item_limit'::text,
+               jsonb_build_object('item', q.item, 'quantity_before', h.past, 'quantity', q.qty,
+                                  'max_qty_30d', il.max_qty_30d, 'note', il.note)
+        FROM q JOIN h USING (no, item) JOIN medfraud.item_limits il ON il.med_list_codg = q.item
+        WHERE h.past + q.qty > il.max_qty_30d$q$,
+        ao #>> '{item_columns,cnt}', a_claims, ao #>> '{columns,psn_no}', ao #>> '{columns,setl_time}',
+        ao #>> '{columns,setl_id}', flt, a_items, ao #>> '{item_columns,setl_id}', ao #>> '{item_columns,med_list_codg}');
+    RETURN qtext;
+END
+$fn$;
+
 CREATE FUNCTION medfraud._check_batch(
     claim_ids pg_catalog.text[], psns pg_catalog.text[], provs pg_catalog.text[], ats pg_catalog.timestamptz[],
     med_types pg_catalog.text[], dxs pg_catalog.text[], amounts pg_catalog.numeric[],
@@ -2484,7 +2545,6 @@ DECLARE
     a_claims text;
     a_items text;
     ao jsonb;
-    flt text := 'true';
     has_qty bool;
     has_30d bool;
     has_ga bool;
@@ -2622,7 +2682,11 @@ BEGIN
                        s.gend, extract(year FROM age(c.at::date, s.brdy))::int AS age
                 FROM q JOIN medfraud.item_limits il ON il.med_list_codg = q.item
                 JOIN unnest(psns, ats) WITH ORDINALITY AS c(psn, at, no) ON c.no = q.no
-                LEFT JOIN medfraud.anomaly_scores s ON s.anomaly_run_id = arun_id AND s.psn_no = c.psn)
+                LEFT JOIN medfraud.anomaly_scores s ON s.anomaly_run_id = arun_id AND s.psn_no = c.psn
+                -- only lines that can break one of the three (the person is
+                -- looked up for gender- and age-limited items only)
+                WHERE q.qty > il.max_qty_per_visit OR il.gender IS NOT NULL OR il.min_age IS NOT NULL
+                   OR il.max_age IS NOT NULL)
             SELECT p.no::int, 'MF-LIM-QTY'::text, 'Item quantity over the per-visit limit'::text,
                    format('Item %s: quantity %s on one claim, limit %s', p.item, p.qty, p.max_qty_per_visit),
                    p.amt, p.sev_deg, 'item_limit'::text,
@@ -2645,36 +2709,7 @@ BEGIN
         -- quantity over the 30 days ending with the claim: the person's
         -- history in the newest anomaly run's tables (read as the caller)
         IF arun_id IS NOT NULL AND a_items IS NOT NULL AND has_30d THEN
-            IF (ao ->> 'exclude_refunds')::bool THEN
-                flt := flt || format(' AND s.%I::text IS DISTINCT FROM %L', ao #>> '{columns,refd_setl_flag}', '1');
-            END IF;
-            IF (ao ->> 'valid_only')::bool THEN
-                flt := flt || format(' AND s.%I::text IS DISTINCT FROM %L', ao #>> '{columns,vali_flag}', '0');
-            END IF;
-            qtext := format($q$
-                WITH q AS (
-                    SELECT x.no, x.item, sum(coalesce(x.qty, 1)) AS qty, sum(x.amt) AS amt, min(c.psn) AS psn, min(c.at) AS at,
-                           min(c.claim_id) AS claim_id
-                    FROM unnest($1, $2, $3, $4) AS x(no, item, qty, amt)
-                    JOIN unnest($5, $6, $7) WITH ORDINALITY AS c(psn, at, claim_id, no) ON c.no = x.no
-                    JOIN medfraud.item_limits il ON il.med_list_codg = x.item AND il.max_qty_30d IS NOT NULL
-                    GROUP BY 1, 2),
-                h AS (
-                    SELECT q.no, q.item, coalesce(sum(l.%1$I), 0) AS past
-                    FROM q LEFT JOIN %2$s s ON s.%3$I::text = q.psn AND s.%4$I >= q.at - interval '30 days' AND s.%4$I < q.at
-                         AND s.%5$I::text IS DISTINCT FROM q.claim_id AND %6$s
-                    LEFT JOIN %7$s l ON l.%8$I::text = s.%5$I::text AND l.%9$I::text = q.item
-                    GROUP BY 1, 2)
-                SELECT q.no::int, 'MF-LIM-30D'::text, 'Item quantity over the 30-day limit'::text,
-                       format('Item %%s: %%s in the 30 days before this claim and %%s on it, limit %%s',
-                              q.item, h.past, q.qty, il.max_qty_30d),
-                       q.amt, il.sev_deg, 'item_limit'::text,
-                       jsonb_build_object('item', q.item, 'quantity_before', h.past, 'quantity', q.qty,
-                                          'max_qty_30d', il.max_qty_30d, 'note', il.note)
-                FROM q JOIN h USING (no, item) JOIN medfraud.item_limits il ON il.med_list_codg = q.item
-                WHERE h.past + q.qty > il.max_qty_30d$q$,
-                ao #>> '{item_columns,cnt}', a_claims, ao #>> '{columns,psn_no}', ao #>> '{columns,setl_time}',
-                ao #>> '{columns,setl_id}', flt, a_items, ao #>> '{item_columns,setl_id}', ao #>> '{item_columns,med_list_codg}');
+            qtext := medfraud._history_sql(arun_id);
             IF cardinality(psns) <= 16 THEN
                 -- a few claims (check_claim): dynamic SQL would be planned on
                 -- every call; a prepared statement per session and anomaly
@@ -2708,46 +2743,12 @@ CREATE FUNCTION medfraud.check_claim(psn_no pg_catalog.text, fixmedins_code pg_c
 RETURNS TABLE(rule_id pg_catalog.text, rule_name pg_catalog.text, vola_cont pg_catalog.text,
               vola_amt pg_catalog.numeric, sev_deg pg_catalog.int4, vola_bhvr_type pg_catalog.text,
               vola_evid pg_catalog.jsonb)
-LANGUAGE plpgsql VOLATILE SECURITY INVOKER   -- reads only; VOLATILE as _check_batch is
+-- C (src/pg/check_claim.c): _check_batch's statements as plans saved per
+-- backend and the newest run's rules matched in memory; VOLATILE as
+-- _check_batch is (session caches), it writes nothing
+LANGUAGE C VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    n int := coalesce(cardinality(items), 0);
-BEGIN
-    IF psn_no IS NULL OR fixmedins_code IS NULL OR at IS NULL THEN
-        RAISE EXCEPTION 'psn_no, fixmedins_code and at must not be NULL' USING ERRCODE = '22004',
-            HINT = 'A claim is checked for a person at a provider at a time; pass all three.';
-    END IF;
-    IF n > 0 AND array_position(items, NULL) IS NOT NULL THEN
-        RAISE EXCEPTION 'items must not contain NULL' USING ERRCODE = '22004';
-    END IF;
-    IF quantities IS NOT NULL AND coalesce(cardinality(quantities), 0) <> n THEN
-        RAISE EXCEPTION 'quantities has % elements, items has %', coalesce(cardinality(quantities), 0), n
-            USING ERRCODE = '2202E', HINT = 'Give one quantity per item, or none (each item then counts 1).';
-    END IF;
-    IF item_amounts IS NOT NULL AND coalesce(cardinality(item_amounts), 0) <> n THEN
-        RAISE EXCEPTION 'item_amounts has % elements, items has %', coalesce(cardinality(item_amounts), 0), n
-            USING ERRCODE = '2202E', HINT = 'Give one line amount per item, or none.';
-    END IF;
-    IF quantities IS NOT NULL OR item_amounts IS NOT NULL THEN   -- (a query each: only when given)
-        IF EXISTS (SELECT 1 FROM unnest(quantities) q WHERE q IS NULL OR q < 0 OR q = 'NaN')
-           OR EXISTS (SELECT 1 FROM unnest(item_amounts) a WHERE a = 'NaN') THEN
-            RAISE EXCEPTION 'quantities must be non-negative numbers and amounts must not be NaN' USING ERRCODE = '22023';
-        END IF;
-    END IF;
-    IF amount = 'NaN' THEN
-        RAISE EXCEPTION 'amount must not be NaN' USING ERRCODE = '22023';
-    END IF;
-    RETURN QUERY
-    SELECT b.rule_id, b.rule_name, b.vola_cont, b.vola_amt, b.sev_deg, b.vola_bhvr_type, b.vola_evid
-    FROM medfraud._check_batch(ARRAY[setl_id], ARRAY[psn_no], ARRAY[fixmedins_code], ARRAY[at], ARRAY[med_type],
-                               ARRAY[dise_codg], ARRAY[amount],
-                               CASE WHEN n > 0 THEN array_fill(1, ARRAY[n]) END, items,
-                               coalesce(quantities, CASE WHEN n > 0 THEN array_fill(1::numeric, ARRAY[n]) END),
-                               coalesce(item_amounts, CASE WHEN n > 0 THEN array_fill(NULL::numeric, ARRAY[n]) END)) b
-    ORDER BY b.sev_deg DESC, b.rule_id;
-END
-$fn$;
+AS 'MODULE_PATHNAME', 'medfraud_check_claim';
 COMMENT ON FUNCTION medfraud.check_claim(pg_catalog.text, pg_catalog.text, pg_catalog.timestamptz, pg_catalog.text[],
     pg_catalog.numeric, pg_catalog.numeric[], pg_catalog.numeric[], pg_catalog.text, pg_catalog.text, pg_catalog.text) IS
 'Check one claim before payment against what medfraud has learned: ring membership, distilled rules and expansion candidates (newest finished detect_rings run), the person''s anomaly scores and usual fee (newest person_anomalies), and item_limits. One row per violation in the 3101 audit shape, none when clean.';
@@ -2791,10 +2792,10 @@ DECLARE
     nbad int;
 BEGIN
     EXECUTE format($q$
-        SELECT array_agg(%I::text ORDER BY r), array_agg(%I::text ORDER BY r), array_agg(%I::text ORDER BY r),
-               array_agg(%I::timestamptz ORDER BY r), array_agg(%I::text ORDER BY r), array_agg(%I::text ORDER BY r),
-               array_agg(%I::numeric ORDER BY r)
-        FROM (SELECT *, row_number() OVER () AS r FROM mf_new) n$q$,
+        -- one aggregate pass: every array gets the rows in the same order
+        SELECT array_agg(%I::text), array_agg(%I::text), array_agg(%I::text), array_agg(%I::timestamptz),
+               array_agg(%I::text), array_agg(%I::text), array_agg(%I::numeric)
+        FROM mf_new$q$,
         c ->> 'setl_id', c ->> 'psn_no', c ->> 'fixmedins_code', c ->> 'setl_time', c ->> 'med_type',
         c ->> 'dise_codg', c ->> 'medfee_sumamt')
     INTO ids, psns, provs, ats, mts, dxs, amts;
@@ -2808,12 +2809,30 @@ BEGIN
             HINT = 'Every settlement needs a person, a provider and a time; or disable the check with medfraud.disable_prepayment_check.';
     END IF;
     IF o ->> 'items' IS NOT NULL THEN
-        -- fee lines are uploaded (2204) before the settlement (2207): read them by claim id
-        EXECUTE format($q$
-            SELECT array_agg(b.no::int), array_agg(l.%I::text), array_agg(l.%I::numeric), array_agg(l.%I::numeric)
-            FROM unnest($1) WITH ORDINALITY AS b(id, no) JOIN %s l ON l.%I::text = b.id$q$,
-            ic ->> 'med_list_codg', ic ->> 'cnt', ic ->> 'det_item_fee_sumamt', o ->> 'items', ic ->> 'setl_id')
-        INTO lno, litem, lqty, lamt USING ids;
+        -- fee lines are uploaded (2204) before the settlement (2207): read them by claim id.
+        -- With a btree index led by a text claim-id column, probe it per claim: left to
+        -- choose, the planner hashes the whole fee-detail table for a 100k-row INSERT
+        -- (1.6 s on the 1M-visit city, against 0.27 s of probes; it grows with the table)
+        IF EXISTS (SELECT 1 FROM pg_index i
+                   JOIN pg_class ic_rel ON ic_rel.oid = i.indexrelid
+                   JOIN pg_am am ON am.oid = ic_rel.relam AND am.amname = 'btree'
+                   JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                   WHERE i.indrelid = (o ->> 'items')::regclass AND i.indisvalid AND i.indpred IS NULL
+                     AND a.attname = ic ->> 'setl_id' AND a.atttypid IN ('text'::regtype, 'varchar'::regtype)) THEN
+            EXECUTE format($q$
+                SELECT array_agg(b.no::int), array_agg(l.item), array_agg(l.qty), array_agg(l.amt)
+                FROM unnest($1) WITH ORDINALITY AS b(id, no)
+                CROSS JOIN LATERAL (SELECT l.%I::text AS item, l.%I::numeric AS qty, l.%I::numeric AS amt
+                                    FROM %s l WHERE l.%I::text = b.id OFFSET 0) l$q$,
+                ic ->> 'med_list_codg', ic ->> 'cnt', ic ->> 'det_item_fee_sumamt', o ->> 'items', ic ->> 'setl_id')
+            INTO lno, litem, lqty, lamt USING ids;
+        ELSE
+            EXECUTE format($q$
+                SELECT array_agg(b.no::int), array_agg(l.%I::text), array_agg(l.%I::numeric), array_agg(l.%I::numeric)
+                FROM unnest($1) WITH ORDINALITY AS b(id, no) JOIN %s l ON l.%I::text = b.id$q$,
+                ic ->> 'med_list_codg', ic ->> 'cnt', ic ->> 'det_item_fee_sumamt', o ->> 'items', ic ->> 'setl_id')
+            INTO lno, litem, lqty, lamt USING ids;
+        END IF;
     END IF;
     IF mode = 'reject' THEN
         SELECT count(*), string_agg(format('claim %s of %s: %s %s (severity %s)', coalesce(k.id, '(no id)'), k.psn,

@@ -42,6 +42,8 @@ echo "== upgrades: ALTER EXTENSION UPDATE from every release equals a fresh inst
 bash tools/check-upgrade.sh
 echo "== sessions: overlapping runs, a run terminated mid-way, pg_cron"
 bash test/shell/rings_sessions.sh
+echo "== pre-payment caches across sessions: committed, uncommitted and REPEATABLE READ views of a newer run"
+bash test/shell/prepayment_sessions.sh
 echo "== cancel: pg_cancel_backend and statement_timeout stop loading and algorithm loops within a second"
 bash test/shell/cancel.sh
 echo "== investigator outputs: ring_graph through Graphviz / networkx, the HTML report in headless Chromium"
