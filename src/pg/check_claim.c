@@ -51,6 +51,7 @@ static const char *state_sql =
 "SELECT r.run_id, (r.options ->> 'rule_min_score')::float8, a.anomaly_run_id, "
 "       (a.options ->> 'threshold')::float8, a.items IS NOT NULL, "
 "       (SELECT count(*)::text || '/' || coalesce(sum(hashtext(q.xmin::text || q.ctid::text)::int8), 0)::text "
+"               || '/' || current_setting('extra_float_digits') "
 "        FROM medfraud.rules q WHERE q.run_id = r.run_id), "
 "       a.options::text || a.claims || '/' || coalesce(a.items, '') "
 "FROM (SELECT 1) one "
@@ -104,7 +105,9 @@ static const char *person_sql =
 /*
  * $1 run: every rule with its conditions and its answer but the amount, and
  * the fingerprint of the rule rows read (same statement, same snapshot: the
- * cache is keyed by what it holds; no rows is "0/0")
+ * cache is keyed by what it holds; no rows is "0/0/<digits>").  The answer's
+ * jsonb holds float8 confidence and lift, whose text depends on
+ * extra_float_digits (drivers set it), so the setting is part of the key.
  */
 static const char *rules_sql =
 "SELECT q.conditions ->> 'fixmedins_code', q.conditions ->> 'dise_codg', q.conditions ->> 'med_type', "
@@ -119,6 +122,7 @@ static const char *rules_sql =
 "                          'conditions', q.conditions, 'confidence', q.confidence, 'lift', q.lift, "
 "                          'predicate', q.predicate) "
 "       , (SELECT count(*)::text || '/' || coalesce(sum(hashtext(f.xmin::text || f.ctid::text)::int8), 0)::text "
+"                 || '/' || current_setting('extra_float_digits') "
 "          FROM medfraud.rules f WHERE f.run_id = $1) "
 "FROM medfraud.rules q WHERE q.run_id = $1";
 
@@ -222,16 +226,37 @@ prepare_plans(void)
 	Oid			limits_t[7] = {INT4ARRAYOID, TEXTARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, TEXTARRAYOID,
 	TIMESTAMPTZARRAYOID, INT8OID};
 
+	SPIPlanPtr volatile p[6] = {NULL};	/* read in PG_CATCH */
+	int			i;
+
 	if (plan_histsql != NULL)
 		return;
 	if (cache_cxt == NULL)
 		cache_cxt = AllocSetContextCreate(TopMemoryContext, "medfraud check cache", ALLOCSET_SMALL_SIZES);
-	plan_state = keep_plan(state_sql, 0, NULL);
-	plan_person = keep_plan(person_sql, 7, person_t);
-	plan_rules = keep_plan(rules_sql, 1, run_t);
-	plan_haslim = keep_plan(haslim_sql, 1, items_t);
-	plan_limits = keep_plan(limits_sql, 7, limits_t);
-	plan_histsql = keep_plan(histsql_sql, 1, run_t);
+	/* all six or none: a failure half-way frees what was kept, and the next call starts over */
+	PG_TRY();
+	{
+		p[0] = keep_plan(state_sql, 0, NULL);
+		p[1] = keep_plan(person_sql, 7, person_t);
+		p[2] = keep_plan(rules_sql, 1, run_t);
+		p[3] = keep_plan(haslim_sql, 1, items_t);
+		p[4] = keep_plan(limits_sql, 7, limits_t);
+		p[5] = keep_plan(histsql_sql, 1, run_t);
+	}
+	PG_CATCH();
+	{
+		for (i = 0; i < 6; i++)
+			if (p[i] != NULL)
+				SPI_freeplan(p[i]);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	plan_state = p[0];
+	plan_person = p[1];
+	plan_rules = p[2];
+	plan_haslim = p[3];
+	plan_limits = p[4];
+	plan_histsql = p[5];
 }
 
 static char *
@@ -257,6 +282,7 @@ load_rules(int64 run, const char *fp)
 		MemoryContextDelete(rules_cxt);
 	rules_cxt = NULL;
 	rules_run = -1;
+	rules_fp = NULL;
 	rules = NULL;
 	nrules = 0;
 	arg[0] = Int64GetDatum(run);
@@ -266,8 +292,7 @@ load_rules(int64 run, const char *fp)
 	/* keyed by the rows read, which a newer snapshot than the caller's may have given */
 	if (SPI_processed > 0)
 		fp = SPI_getvalue(tt->vals[0], tt->tupdesc, 11);
-	else
-		fp = "0/0";
+	/* else no row to read it from: keep the state query's ("0/0/<digits>" for no rules) */
 	rules_cxt = AllocSetContextCreate(cache_cxt, "medfraud check rules", ALLOCSET_DEFAULT_SIZES);
 	rules = MemoryContextAllocZero(rules_cxt, sizeof(mf_rule) * Max(SPI_processed, 1));
 	for (i = 0; i < (int) SPI_processed; i++)
@@ -277,6 +302,7 @@ load_rules(int64 run, const char *fp)
 		MemoryContext old;
 		int			k;
 
+		CHECK_FOR_INTERRUPTS();
 		for (k = 0; k < 6; k++)
 			r->k[k] = cache_text(tt, i, k + 1);
 		old = MemoryContextSwitchTo(rules_cxt);
@@ -426,7 +452,7 @@ medfraud_check_claim(PG_FUNCTION_ARGS)
 	TimestampTz at = at_null ? 0 : PG_GETARG_TIMESTAMPTZ(2);
 	ArrayType  *items = PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3);
 	bool		amount_null = PG_ARGISNULL(4);
-	Datum		amount = amount_null ? (Datum) 0 : PG_GETARG_DATUM(4);
+	Datum		amount = amount_null ? (Datum) 0 : NumericGetDatum(PG_GETARG_NUMERIC(4));	/* detoasted */
 	ArrayType  *qtys = PG_ARGISNULL(5) ? NULL : PG_GETARG_ARRAYTYPE_P(5);
 	ArrayType  *amts = PG_ARGISNULL(6) ? NULL : PG_GETARG_ARRAYTYPE_P(6);
 	text	   *med_type = PG_ARGISNULL(7) ? NULL : PG_GETARG_TEXT_PP(7);
@@ -511,12 +537,14 @@ medfraud_check_claim(PG_FUNCTION_ARGS)
 		if (bad)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("quantities must be non-negative numbers and amounts must not be NaN")));
+					 errmsg("quantities must be non-negative numbers and amounts must not be NaN"),
+					 errhint("Pass one quantity (0 or more) and one amount per item, or NULL arrays.")));
 	}
 	if (!amount_null && numeric_is_nan(DatumGetNumeric(amount)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("amount must not be NaN")));
+				 errmsg("amount must not be NaN"),
+				 errhint("Pass the claim's fee, or NULL.")));
 
 	InitMaterializedSRF(fcinfo, 0);
 	out.cxt = CurrentMemoryContext;
@@ -574,11 +602,20 @@ medfraud_check_claim(PG_FUNCTION_ARGS)
 		int			tz;
 		const char **bands = NULL;
 
-		if (timestamp2tm(at, &tz, &tm, &fsec, NULL, NULL) != 0)
+		/*
+		 * hour band as _check_batch computes it (extract(hour ...) in the
+		 * session's time zone); of an infinite time it is NULL there, so a
+		 * rule that needs an hour band cannot match
+		 */
+		bool		no_hour = TIMESTAMP_NOT_FINITE(at);
+
+		if (!no_hour && timestamp2tm(at, &tz, &tm, &fsec, NULL, NULL) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-					 errmsg("timestamp out of range")));
-		snprintf(hb, sizeof(hb), "%02d", tm.tm_hour / 4 * 4);
+					 errmsg("timestamp out of range"),
+					 errhint("Pass the claim's settlement time.")));
+		if (!no_hour)
+			snprintf(hb, sizeof(hb), "%02d", tm.tm_hour / 4 * 4);
 		load_rules(run, rules_fp_now ? rules_fp_now : "");
 		if (n > 0)
 		{
@@ -593,7 +630,8 @@ medfraud_check_claim(PG_FUNCTION_ARGS)
 
 			if (r->k[K_MT] && !text_eq_cstr(med_type, r->k[K_MT]))
 				continue;
-			if (r->k[K_HB] && strcmp(r->k[K_HB], hb) != 0)
+			CHECK_FOR_INTERRUPTS();
+			if (r->k[K_HB] && (no_hour || strcmp(r->k[K_HB], hb) != 0))
 				continue;
 			if (r->k[K_ITEM])
 			{
@@ -617,15 +655,23 @@ medfraud_check_claim(PG_FUNCTION_ARGS)
 			{
 				mf_row	   *o = out_add(&out);
 
+				/*
+				 * in the caller's memory: SPI's is freed by SPI_finish before
+				 * the rows reach the tuplestore, and the rules cache may be
+				 * reloaded by a later statement of this call
+				 */
+				MemoryContext old = MemoryContextSwitchTo(out.cxt);
+
 				memset(o->n, 0, sizeof(o->n));
-				o->v[0] = r->out_id;
+				o->v[0] = datumCopy(r->out_id, false, -1);
 				o->v[1] = CStringGetTextDatum("Claim matches a rule distilled from fraud rings");
-				o->v[2] = r->out_cont;
+				o->v[2] = datumCopy(r->out_cont, false, -1);
 				o->v[3] = amount;
 				o->n[3] = amount_null;
 				o->v[4] = Int32GetDatum(r->sev);
 				o->v[5] = CStringGetTextDatum("ring_rule");
-				o->v[6] = r->evid;
+				o->v[6] = datumCopy(r->evid, false, -1);
+				MemoryContextSwitchTo(old);
 			}
 		}
 	}
@@ -683,7 +729,7 @@ medfraud_check_claim(PG_FUNCTION_ARGS)
 		psn_d = PointerGetDatum(psn);
 		psn_a = PointerGetDatum(construct_array(&psn_d, 1, TEXTOID, -1, false, TYPALIGN_INT));
 		at_d = TimestampTzGetDatum(at);
-		at_a = PointerGetDatum(construct_array(&at_d, 1, TIMESTAMPTZOID, 8, true, TYPALIGN_DOUBLE));
+		at_a = PointerGetDatum(construct_array(&at_d, 1, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 		a[4] = psn_a;
 		a[5] = at_a;
 		a[6] = Int64GetDatum(arun);
@@ -712,13 +758,21 @@ medfraud_check_claim(PG_FUNCTION_ARGS)
 					pfree(hist_key);
 				hist_key = NULL;
 				ra[0] = Int64GetDatum(arun);
-				if (SPI_execute_plan(plan_histsql, ra, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+				if (SPI_execute_plan(plan_histsql, ra, NULL, false, 1) != SPI_OK_SELECT)
 					elog(ERROR, "medfraud check: building the 30-day statement failed");
-				hkey = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-				qtext = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-				plan_hist = keep_plan(qtext, 7, ht);
-				hist_key = MemoryContextStrdup(cache_cxt, hkey ? hkey : "");
+				/*
+				 * no row: the anomaly run was deleted since this call's first
+				 * statement; as _check_batch would, check no 30-day limit
+				 */
+				if (SPI_processed == 1)
+				{
+					hkey = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+					qtext = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+					plan_hist = keep_plan(qtext, 7, ht);
+					hist_key = MemoryContextStrdup(cache_cxt, hkey ? hkey : "");
+				}
 			}
+			if (plan_hist != NULL)
 			{
 				Datum		id_a;
 				bool		idnull[1] = {setl_null};

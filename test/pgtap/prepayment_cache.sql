@@ -5,7 +5,7 @@
 -- And check_claim answers exactly what the batch core (_check_batch, which
 -- the trigger runs) answers, row for row, text and evidence included.
 BEGIN;
-SELECT plan(21);
+SELECT plan(28);
 SET client_min_messages = warning;
 
 DELETE FROM medfraud.runs;
@@ -138,6 +138,49 @@ SELECT set_eq(
           ARRAY[s.setl_time], ARRAY[s.med_type], ARRAY[s.dise_codg], ARRAY[s.amount],
           CASE WHEN cardinality(s.it) > 0 THEN array_fill(1, ARRAY[cardinality(s.it)]) END, s.it, s.q, s.a) b$$,
     'check_claim = _check_batch on every claim of the sample, every column');
+
+-- many rules hit one claim (each answer must survive the end of the call's SPI memory)
+INSERT INTO medfraud.rules (run_id, rule_id, ring_ids, conditions, predicate, ring_claims, matched_claims, support, confidence, lift)
+SELECT (SELECT id FROM run1), 100000 + g, ARRAY[1], jsonb_build_object('fixmedins_code', 'HX'), 'true', 1, 3, 0.5, 1.0 / 3, 7
+FROM generate_series(1, 300) g;
+SELECT set_eq(
+    $$SELECT rule_id, rule_name, vola_cont, vola_amt, sev_deg, vola_bhvr_type, vola_evid::text
+      FROM medfraud.check_claim('nobody', 'HX', now(), amount => 12.5)$$,
+    $$SELECT rule_id, rule_name, vola_cont, vola_amt, sev_deg, vola_bhvr_type, vola_evid::text
+      FROM medfraud._check_batch(ARRAY['x'], ARRAY['nobody'], ARRAY['HX'], ARRAY[now()], ARRAY[NULL::text], ARRAY[NULL::text],
+                                 ARRAY[12.5], NULL, NULL, NULL, NULL)$$,
+    '300 rules hit one claim: every answer whole, as the batch core gives it');
+SELECT is((SELECT count(*) FROM medfraud.check_claim('nobody', 'HX', now())), 300::bigint, 'and 300 rows');
+
+-- the float text of a cached answer follows extra_float_digits, as the batch core's does
+SET LOCAL extra_float_digits = 0;
+SELECT ok((SELECT count(*) FROM medfraud.check_claim('nobody', 'HX', now())) = 300, 'answers loaded with extra_float_digits = 0');
+RESET extra_float_digits;
+SELECT set_eq(
+    $$SELECT vola_evid::text FROM medfraud.check_claim('nobody', 'HX', now())$$,
+    $$SELECT vola_evid::text FROM medfraud._check_batch(ARRAY['x'], ARRAY['nobody'], ARRAY['HX'], ARRAY[now()],
+          ARRAY[NULL::text], ARRAY[NULL::text], ARRAY[NULL::numeric], NULL, NULL, NULL, NULL)$$,
+    'extra_float_digits reset: the evidence is written as the batch core writes it now');
+
+-- an infinite time: no hour band, so rules needing one do not match (as in the batch core)
+INSERT INTO medfraud.rules (run_id, rule_id, ring_ids, conditions, predicate, ring_claims, matched_claims, support, confidence, lift)
+SELECT (SELECT id FROM run1), 200000 + g, ARRAY[1], jsonb_build_object('fixmedins_code', 'HY', 'hour_band', lpad((g * 4)::text, 2, '0')),
+       'true', 1, 3, 0.5, 0.5, 7
+FROM generate_series(0, 5) g;
+SELECT set_eq(
+    $$SELECT t, c.rule_id FROM unnest(ARRAY['infinity', '-infinity', '2025-03-01 09:30+00']::timestamptz[]) t,
+          LATERAL medfraud.check_claim('nobody', 'HY', t) c$$,
+    $$SELECT t, b.rule_id FROM unnest(ARRAY['infinity', '-infinity', '2025-03-01 09:30+00']::timestamptz[]) t,
+          LATERAL medfraud._check_batch(ARRAY['x'], ARRAY['nobody'], ARRAY['HY'], ARRAY[t], ARRAY[NULL::text],
+                                        ARRAY[NULL::text], ARRAY[NULL::numeric], NULL, NULL, NULL, NULL) b$$,
+    'infinite times: the same answer as the batch core (no hour-band rule), finite: one');
+
+-- a table name edited into anomaly_runs is refused, never run
+UPDATE medfraud.anomaly_runs SET claims = '(SELECT s.*, set_config(''mf.pwn'', current_user, false) AS x FROM pc.setl_d s)'
+WHERE anomaly_run_id = (SELECT id FROM arun1);
+SELECT throws_ok($$SELECT * FROM medfraud.check_claim((SELECT psn_no FROM hist), 'H0', (SELECT at FROM hist), ARRAY[(SELECT item FROM hist)])$$,
+                 '42602', NULL, 'SQL in anomaly_runs.claims: an invalid name error, not code');
+SELECT is(current_setting('mf.pwn', true), NULL, 'and nothing of it ran');
 
 SELECT * FROM finish();
 ROLLBACK;
