@@ -2481,6 +2481,10 @@ DECLARE
     flt text := 'true';
     qtext text;
 BEGIN
+    -- the table names are stored as text; they reach the statement only
+    -- through regclass, which accepts nothing but an existing relation's name
+    -- and prints it quoted (a name edited into SQL by a role that may update
+    -- anomaly_runs is an error, not code)
     SELECT a.options, a.claims, a.items INTO ao, a_claims, a_items
     FROM medfraud.anomaly_runs a WHERE a.anomaly_run_id = arun;
     IF (ao ->> 'exclude_refunds')::bool THEN
@@ -2520,8 +2524,8 @@ BEGIN
                                   'max_qty_30d', il.max_qty_30d, 'note', il.note)
         FROM q JOIN h USING (no, item) JOIN medfraud.item_limits il ON il.med_list_codg = q.item
         WHERE h.past + q.qty > il.max_qty_30d$q$,
-        ao #>> '{item_columns,cnt}', a_claims, ao #>> '{columns,psn_no}', ao #>> '{columns,setl_time}',
-        ao #>> '{columns,setl_id}', flt, a_items, ao #>> '{item_columns,setl_id}', ao #>> '{item_columns,med_list_codg}');
+        ao #>> '{item_columns,cnt}', a_claims::regclass, ao #>> '{columns,psn_no}', ao #>> '{columns,setl_time}',
+        ao #>> '{columns,setl_id}', flt, a_items::regclass, ao #>> '{item_columns,setl_id}', ao #>> '{item_columns,med_list_codg}');
     RETURN qtext;
 END
 $fn$;
@@ -2824,13 +2828,13 @@ BEGIN
                 FROM unnest($1) WITH ORDINALITY AS b(id, no)
                 CROSS JOIN LATERAL (SELECT l.%I::text AS item, l.%I::numeric AS qty, l.%I::numeric AS amt
                                     FROM %s l WHERE l.%I::text = b.id OFFSET 0) l$q$,
-                ic ->> 'med_list_codg', ic ->> 'cnt', ic ->> 'det_item_fee_sumamt', o ->> 'items', ic ->> 'setl_id')
+                ic ->> 'med_list_codg', ic ->> 'cnt', ic ->> 'det_item_fee_sumamt', (o ->> 'items')::regclass, ic ->> 'setl_id')
             INTO lno, litem, lqty, lamt USING ids;
         ELSE
             EXECUTE format($q$
                 SELECT array_agg(b.no::int), array_agg(l.%I::text), array_agg(l.%I::numeric), array_agg(l.%I::numeric)
                 FROM unnest($1) WITH ORDINALITY AS b(id, no) JOIN %s l ON l.%I::text = b.id$q$,
-                ic ->> 'med_list_codg', ic ->> 'cnt', ic ->> 'det_item_fee_sumamt', o ->> 'items', ic ->> 'setl_id')
+                ic ->> 'med_list_codg', ic ->> 'cnt', ic ->> 'det_item_fee_sumamt', (o ->> 'items')::regclass, ic ->> 'setl_id')
             INTO lno, litem, lqty, lamt USING ids;
         END IF;
     END IF;
