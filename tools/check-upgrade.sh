@@ -66,13 +66,8 @@ for old in $olds; do
            -c "INSERT INTO old.setl_new SELECT s.* FROM old.setl_d s JOIN medfraud.latest_ring_members m USING (psn_no) LIMIT 50" >/dev/null
     fi
   fi
-  fingerprint() {   # row count and md5 of the sorted rows of every table pg_dump keeps
-    psql -X -At -d mf_up -c "SELECT string_agg(c.relname || ' ' || (xpath('/row/f/text()',
-        query_to_xml(format('SELECT count(*) || '':'' || coalesce(md5(string_agg(t::text, '','' ORDER BY t::text)), '''') AS f FROM %s t',
-        c.oid::regclass), false, true, '')))[1], E'\n' ORDER BY c.relname)
-      FROM pg_extension e CROSS JOIN LATERAL unnest(e.extconfig) x JOIN pg_class c ON c.oid = x
-      WHERE e.extname = 'medfraud' AND c.relkind = 'r'"
-  }
+  # row count and md5 of the sorted rows of every table of the extension
+  fingerprint() { psql -X -At -d mf_up -f test/fixtures/extension_fingerprint.sql; }
   data_before=$(fingerprint)
   psql -X -q -v ON_ERROR_STOP=1 -d mf_up -c "ALTER EXTENSION medfraud UPDATE"
   data_after=$(fingerprint)

@@ -92,7 +92,6 @@ DECLARE
     run bigint;
     min_ring float8;
     thr float8;
-    a_claims text;
     a_items text;
     ao jsonb;
     has_qty bool;
@@ -104,8 +103,8 @@ DECLARE
     arun_id bigint;
 BEGIN
     -- what has been learned: the newest finished run, the newest anomaly scores (one query)
-    SELECT r.run_id, (r.options ->> 'rule_min_score')::float8, a.anomaly_run_id, a.options, a.claims, a.items
-    INTO run, min_ring, arun_id, ao, a_claims, a_items
+    SELECT r.run_id, (r.options ->> 'rule_min_score')::float8, a.anomaly_run_id, a.options, a.items
+    INTO run, min_ring, arun_id, ao, a_items
     FROM (SELECT 1) one
     LEFT JOIN LATERAL (SELECT * FROM medfraud.runs r WHERE r.status = 'done' ORDER BY r.run_id DESC LIMIT 1) r ON true
     LEFT JOIN LATERAL (SELECT * FROM medfraud.anomaly_runs a ORDER BY a.anomaly_run_id DESC LIMIT 1) a ON true;

@@ -47,12 +47,20 @@ PG_FUNCTION_INFO_V1(medfraud_check_claim);
 
 /* ---------------------------------------------------------------- SQL */
 
+/*
+ * The rules cache key of a run: count and hashes of the visible rule row
+ * versions, and extra_float_digits (the cached answers hold float8 text).
+ * One text for the state query and the rules query, which must agree.
+ */
+#define RULES_FP(run) \
+	"(SELECT count(*)::text || '/' || coalesce(sum(hashtext(f.xmin::text || f.ctid::text)::int8), 0)::text " \
+	"        || '/' || current_setting('extra_float_digits') " \
+	" FROM medfraud.rules f WHERE f.run_id = " run ")"
+
 static const char *state_sql =
 "SELECT r.run_id, (r.options ->> 'rule_min_score')::float8, a.anomaly_run_id, "
 "       (a.options ->> 'threshold')::float8, a.items IS NOT NULL, "
-"       (SELECT count(*)::text || '/' || coalesce(sum(hashtext(q.xmin::text || q.ctid::text)::int8), 0)::text "
-"               || '/' || current_setting('extra_float_digits') "
-"        FROM medfraud.rules q WHERE q.run_id = r.run_id), "
+"       " RULES_FP("r.run_id") ", "
 "       a.options::text || a.claims || '/' || coalesce(a.items, '') "
 "FROM (SELECT 1) one "
 "LEFT JOIN LATERAL (SELECT * FROM medfraud.runs r WHERE r.status = 'done' ORDER BY r.run_id DESC LIMIT 1) r ON true "
@@ -121,9 +129,7 @@ static const char *rules_sql =
 "       jsonb_build_object('run_id', $1, 'rule_id', q.rule_id, 'ring_ids', to_jsonb(q.ring_ids), "
 "                          'conditions', q.conditions, 'confidence', q.confidence, 'lift', q.lift, "
 "                          'predicate', q.predicate) "
-"       , (SELECT count(*)::text || '/' || coalesce(sum(hashtext(f.xmin::text || f.ctid::text)::int8), 0)::text "
-"                 || '/' || current_setting('extra_float_digits') "
-"          FROM medfraud.rules f WHERE f.run_id = $1) "
+"       , " RULES_FP("$1") " "
 "FROM medfraud.rules q WHERE q.run_id = $1";
 
 /* $1 items: which kinds of limit they have */
