@@ -33,7 +33,7 @@ find_root(int32_t *parent, int32_t v)
 }
 
 int32_t
-mf_connected_components(const mf_graph *g, int32_t *comp)
+mf_connected_components(mf_env *env, const mf_graph *g, int32_t *comp)
 {
 	int32_t		n = g->n;
 	int32_t    *parent = comp;	/* the output is the forest until the end */
@@ -41,7 +41,7 @@ mf_connected_components(const mf_graph *g, int32_t *comp)
 
 	for (int32_t v = 0; v < n; v++)
 	{
-		MF_INTERRUPT_EVERY(v);
+		MF_INTERRUPT_EVERY(env, v);
 		parent[v] = v;
 	}
 
@@ -53,14 +53,14 @@ mf_connected_components(const mf_graph *g, int32_t *comp)
 		 */
 		int32_t		rv = find_root(parent, v);
 
-		MF_INTERRUPT_EVERY(v);
+		MF_INTERRUPT_EVERY(env, v);
 		for (int64_t e = g->off[v]; e < g->off[v + 1]; e++)
 		{
 			int32_t		u = g->adj[e];
 			int32_t		ru;
 
 			/* poll by half-edge too, so one huge row cannot block a cancel */
-			MF_INTERRUPT_EVERY(e);
+			MF_INTERRUPT_EVERY(env, e);
 			if (u < v)
 				continue;		/* each undirected edge once: from its lower end */
 			ru = find_root(parent, u);
@@ -83,7 +83,7 @@ mf_connected_components(const mf_graph *g, int32_t *comp)
 	 */
 	for (int32_t v = 0; v < n; v++)
 	{
-		MF_INTERRUPT_EVERY(v);
+		MF_INTERRUPT_EVERY(env, v);
 		if (parent[v] == v)
 			comp[v] = k++;
 		else

@@ -13,6 +13,6 @@
  * order) and follows the order of the ids.  An isolated node is a component
  * of its own.  Returns k.  Needs no scratch memory.
  */
-extern int32_t mf_connected_components(const mf_graph *g, int32_t *comp);
+extern int32_t mf_connected_components(mf_env *env, const mf_graph *g, int32_t *comp);
 
 #endif							/* MF_COMPONENTS_H */

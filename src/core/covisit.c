@@ -25,21 +25,21 @@ typedef struct cv_event
 } cv_event;
 
 void
-mf_covisit_check_params(const mf_covisit_params *p)
+mf_covisit_check_params(mf_env *env, const mf_covisit_params *p)
 {
 	if (p->window <= 0)
-		mf_error(MF_ERR_INVALID, "Use a positive interval such as '30 minutes'.",
+		mf_error(env, MF_ERR_INVALID, "Use a positive interval such as '30 minutes'.",
 				 "time_window must be positive");
 	if (p->min_days < 1)
-		mf_error(MF_ERR_INVALID, "Use 1 to keep every pair, 2 (the default) to keep pairs seen on two or more days.",
+		mf_error(env, MF_ERR_INVALID, "Use 1 to keep every pair, 2 (the default) to keep pairs seen on two or more days.",
 				 "min_days must be at least 1");
 	if (p->max_crowd < 2)
-		mf_error(MF_ERR_INVALID, "A window needs room for at least two visits; the default is 100.",
+		mf_error(env, MF_ERR_INVALID, "A window needs room for at least two visits; the default is 100.",
 				 "max_crowd must be at least 2");
 }
 
 static inline bool
-visit_less(const mf_visit *a, const mf_visit *b)
+visit_less(const mf_visit *a, const mf_visit *b, const void *cx)
 {
 	if (a->provider != b->provider)
 		return a->provider < b->provider;
@@ -49,7 +49,7 @@ visit_less(const mf_visit *a, const mf_visit *b)
 }
 
 static inline bool
-event_less(const cv_event *a, const cv_event *b)
+event_less(const cv_event *a, const cv_event *b, const void *cx)
 {
 	if (a->b != b->b)
 		return a->b < b->b;
@@ -69,7 +69,7 @@ MF_DEFINE_SORT(sort_events, cv_event, event_less)
  * many providers per visit, plain quicksort.
  */
 void
-mf_covisit_sort(mf_visit *v, int64_t nv)
+mf_covisit_sort(mf_env *env, mf_visit *v, int64_t nv)
 {
 	int32_t		nprov = 0;
 	int64_t    *start;
@@ -79,27 +79,27 @@ mf_covisit_sort(mf_visit *v, int64_t nv)
 	for (int64_t i = 0; i < nv; i++)
 		if (v[i].provider >= nprov)
 			nprov = v[i].provider + 1;
-	need = mf_add_size(mf_mul_size((size_t) nv, sizeof(mf_visit)),
-					   mf_mul_size((size_t) nprov + 1, sizeof(int64_t)));
+	need = mf_add_size(env, mf_mul_size(env, (size_t) nv, sizeof(mf_visit)),
+					   mf_mul_size(env, (size_t) nprov + 1, sizeof(int64_t)));
 	if (nv < 1024 || (int64_t) nprov > nv / 4 ||
-		(mf_mem_limit() > 0 && mf_mem_in_use() + need + 4096 > mf_mem_limit()))
+		mf_mem_available(env) < mf_add_size(env, need, 4096))
 	{
-		sort_visits(v, nv);
+		sort_visits(env, NULL, v, nv);
 		return;
 	}
-	start = mf_alloc0(mf_mul_size((size_t) nprov + 1, sizeof(int64_t)));
-	tmp = mf_alloc(mf_mul_size((size_t) nv, sizeof(mf_visit)));
+	start = mf_alloc0(env, mf_mul_size(env, (size_t) nprov + 1, sizeof(int64_t)));
+	tmp = mf_alloc(env, mf_mul_size(env, (size_t) nv, sizeof(mf_visit)));
 	for (int64_t i = 0; i < nv; i++)
 		start[v[i].provider + 1]++;
 	for (int32_t p = 0; p < nprov; p++)
 		start[p + 1] += start[p];
 	for (int64_t i = 0; i < nv; i++)
 	{
-		MF_INTERRUPT_EVERY(i);
+		MF_INTERRUPT_EVERY(env, i);
 		tmp[start[v[i].provider]++] = v[i];
 	}
 	memcpy(v, tmp, sizeof(mf_visit) * (size_t) nv);
-	mf_free(tmp);
+	mf_free(env, tmp);
 	/* start[p] is now the end of block p */
 	for (int32_t p = 0; p < nprov; p++)
 	{
@@ -107,13 +107,13 @@ mf_covisit_sort(mf_visit *v, int64_t nv)
 					e = start[p];
 
 		for (int64_t i = b + 1; i < e; i++)
-			if (visit_less(&v[i], &v[i - 1]))
+			if (visit_less(&v[i], &v[i - 1], NULL))
 			{
-				sort_visits(v + b, e - b);
+				sort_visits(env, NULL, v + b, e - b);
 				break;
 			}
 	}
-	mf_free(start);
+	mf_free(env, start);
 }
 
 /*
@@ -124,7 +124,7 @@ mf_covisit_sort(mf_visit *v, int64_t nv)
  * scatters them into buckets.
  */
 static int64_t
-sweep(const mf_visit *v, int64_t nv, const mf_covisit_params *p, int mode,
+sweep(mf_env *env, const mf_visit *v, int64_t nv, const mf_covisit_params *p, int mode,
 	  int32_t part, int32_t nparts, int64_t *pos, cv_event *ev,
 	  mf_covisit_stats *st)
 {
@@ -136,7 +136,7 @@ sweep(const mf_visit *v, int64_t nv, const mf_covisit_params *p, int mode,
 	{
 		int64_t		r;
 
-		MF_INTERRUPT_EVERY(i);
+		MF_INTERRUPT_EVERY(env, i);
 		/* lo: first visit at this provider with t >= t_i - window */
 		if (i == 0 || v[i].provider != v[i - 1].provider)
 			lo = i;
@@ -304,7 +304,7 @@ reduce_bucket(int32_t a, const cv_event *ev, int64_t n,
 }
 
 void
-mf_covisit_run(mf_visit *v, int64_t *nvp, int32_t npersons,
+mf_covisit_run(mf_env *env, mf_visit *v, int64_t *nvp, int32_t npersons,
 			   const mf_covisit_params *p, mf_covisit_sink sink, void *arg,
 			   mf_covisit_stats *st)
 {
@@ -315,19 +315,19 @@ mf_covisit_run(mf_visit *v, int64_t *nvp, int32_t npersons,
 				per_pass;
 	int32_t		nparts;
 
-	mf_covisit_check_params(p);
+	mf_covisit_check_params(env, p);
 	memset(st, 0, sizeof(*st));
 	st->largest_crowd_provider = -1;
 
 	/* sort, then drop exact duplicates (same provider, time and person) */
-	mf_covisit_sort(v, nv);
+	mf_covisit_sort(env, v, nv);
 	if (nv > 0)
 	{
 		int64_t		out = 1;
 
 		for (int64_t i = 1; i < nv; i++)
 		{
-			MF_INTERRUPT_EVERY(i);
+			MF_INTERRUPT_EVERY(env, i);
 			if (v[i].provider == v[out - 1].provider && v[i].t == v[out - 1].t &&
 				v[i].person == v[out - 1].person)
 				continue;
@@ -339,7 +339,7 @@ mf_covisit_run(mf_visit *v, int64_t *nvp, int32_t npersons,
 	*nvp = nv;
 	st->visits = nv;
 
-	total = sweep(v, nv, p, 0, 0, 1, NULL, NULL, st);
+	total = sweep(env, v, nv, p, 0, 0, 1, NULL, NULL, st);
 	st->events = total;
 	if (total == 0)
 		return;
@@ -348,14 +348,15 @@ mf_covisit_run(mf_visit *v, int64_t *nvp, int32_t npersons,
 	 * Partition so that one pass's events fit in what the budget has left.
 	 * With no budget set, one pass.
 	 */
-	offsets_bytes = mf_mul_size((size_t) npersons + 1, sizeof(int64_t));
-	per_pass = mf_mul_size((size_t) total, sizeof(cv_event));
+	offsets_bytes = mf_mul_size(env, (size_t) npersons + 1, sizeof(int64_t));
+	per_pass = mf_mul_size(env, (size_t) total, sizeof(cv_event));
 	nparts = 1;
-	if (mf_mem_limit() > 0)
+	if (env->limit > 0)
 	{
-		size_t		used = mf_mem_in_use() + offsets_bytes + 4096;
+		size_t		left = mf_mem_available(env),
+					reserve = offsets_bytes + 4096;
 
-		avail = mf_mem_limit() > used ? mf_mem_limit() - used : 0;
+		avail = left > reserve ? left - reserve : 0;
 		/* keep a quarter of the remainder as headroom for the sink's work */
 		avail -= avail / 4;
 		if (avail < sizeof(cv_event) * 64)
@@ -366,7 +367,7 @@ mf_covisit_run(mf_visit *v, int64_t *nvp, int32_t npersons,
 			 * avail left at 0 the division below was by zero (found by
 			 * test/fuzz/fuzz_covisit with a 2 kB budget).
 			 */
-			mf_mem_require(mf_add_size(offsets_bytes, sizeof(cv_event) * 64 * 4 / 3),
+			mf_mem_require(env, mf_add_size(env, offsets_bytes, sizeof(cv_event) * 64 * 4 / 3),
 						   "the co-visit sweep");
 			avail = sizeof(cv_event) * 64;
 		}
@@ -374,36 +375,36 @@ mf_covisit_run(mf_visit *v, int64_t *nvp, int32_t npersons,
 		if (nparts < 1)
 			nparts = 1;
 		if (nparts > 256)
-			mf_mem_require(mf_add_size(offsets_bytes, per_pass / 256),
+			mf_mem_require(env, mf_add_size(env, offsets_bytes, per_pass / 256),
 						   "the co-visit sweep (even in 256 passes)");
 	}
 	st->passes = nparts;
 
 	for (int32_t part = 0; part < nparts; part++)
 	{
-		int64_t    *pos = mf_alloc0(offsets_bytes);
+		int64_t    *pos = mf_alloc0(env, offsets_bytes);
 		int64_t		nev;
 		cv_event   *ev;
 
-		nev = sweep(v, nv, p, 1, part, nparts, pos, NULL, st);
+		nev = sweep(env, v, nv, p, 1, part, nparts, pos, NULL, st);
 		for (int64_t a = 0; a < npersons; a++)
 			pos[a + 1] += pos[a];
-		ev = mf_alloc(mf_mul_size((size_t) nev + 1, sizeof(cv_event)));
-		sweep(v, nv, p, 2, part, nparts, pos, ev, st);
+		ev = mf_alloc(env, mf_mul_size(env, (size_t) nev + 1, sizeof(cv_event)));
+		sweep(env, v, nv, p, 2, part, nparts, pos, ev, st);
 		/* pos[a] now is the end of a's bucket; its start is pos[a-1] */
 		for (int32_t a = 0; a < npersons; a++)
 		{
 			int64_t		start = a == 0 ? 0 : pos[a - 1];
 			int64_t		n = pos[a] - start;
 
-			MF_INTERRUPT_EVERY(a);
+			MF_INTERRUPT_EVERY(env, a);
 			if (n == 0)
 				continue;
 			if (n > 1)
-				sort_events(ev + start, n);
+				sort_events(env, NULL, ev + start, n);
 			reduce_bucket(a, ev + start, n, p, sink, arg, st);
 		}
-		mf_free(ev);
-		mf_free(pos);
+		mf_free(env, ev);
+		mf_free(env, pos);
 	}
 }

@@ -73,7 +73,7 @@ typedef struct mf_covisit_stats
 typedef void (*mf_covisit_sink) (const mf_covisit_edge *e, void *arg);
 
 /* Validate parameters (raises MF_ERR_INVALID). */
-extern void mf_covisit_check_params(const mf_covisit_params *p);
+extern void mf_covisit_check_params(mf_env *env, const mf_covisit_params *p);
 
 /*
  * Run the sweep over nv visits (sorted and deduplicated in place; nv is
@@ -82,11 +82,11 @@ extern void mf_covisit_check_params(const mf_covisit_params *p);
  * visits array is bounded by the core budget: when the events do not fit,
  * the pairs are processed in several passes partitioned by `a`.
  */
-extern void mf_covisit_run(mf_visit *v, int64_t *nv, int32_t npersons,
+extern void mf_covisit_run(mf_env *env, mf_visit *v, int64_t *nv, int32_t npersons,
 						   const mf_covisit_params *p, mf_covisit_sink sink,
 						   void *arg, mf_covisit_stats *st);
 
 /* Sort visits by (provider, t, person); exposed for tests. */
-extern void mf_covisit_sort(mf_visit *v, int64_t nv);
+extern void mf_covisit_sort(mf_env *env, mf_visit *v, int64_t nv);
 
 #endif

@@ -12,28 +12,28 @@
 #include <string.h>
 
 size_t
-mf_graph_size_estimate(int32_t n, int64_t ne)
+mf_graph_size_estimate(mf_env *env, int32_t n, int64_t ne)
 {
-	size_t		half = mf_mul_size((size_t) ne, 2);
-	size_t		sz = mf_mul_size((size_t) n + 1, sizeof(int64_t));
+	size_t		half = mf_mul_size(env, (size_t) ne, 2);
+	size_t		sz = mf_mul_size(env, (size_t) n + 1, sizeof(int64_t));
 
-	sz = mf_add_size(sz, mf_mul_size(half, sizeof(int32_t) + sizeof(double)));
-	return mf_add_size(sz, sizeof(mf_graph) + 64);
+	sz = mf_add_size(env, sz, mf_mul_size(env, half, sizeof(int32_t) + sizeof(double)));
+	return mf_add_size(env, sz, sizeof(mf_graph) + 64);
 }
 
 size_t
-mf_graph_build_estimate(int32_t n, int64_t ne)
+mf_graph_build_estimate(mf_env *env, int32_t n, int64_t ne)
 {
-	size_t		half = mf_mul_size((size_t) ne, 2);
+	size_t		half = mf_mul_size(env, (size_t) ne, 2);
 	/* final arrays + scratch (owner ids, weights) + counters */
-	size_t		sz = mf_graph_size_estimate(n, ne);
+	size_t		sz = mf_graph_size_estimate(env, n, ne);
 
-	sz = mf_add_size(sz, mf_mul_size(half, sizeof(int32_t) + sizeof(double)));
-	return mf_add_size(sz, mf_mul_size((size_t) n + 1, sizeof(int64_t)));
+	sz = mf_add_size(env, sz, mf_mul_size(env, half, sizeof(int32_t) + sizeof(double)));
+	return mf_add_size(env, sz, mf_mul_size(env, (size_t) n + 1, sizeof(int64_t)));
 }
 
 mf_graph *
-mf_graph_build(int32_t n, int64_t ne, const int32_t *src, const int32_t *dst,
+mf_graph_build(mf_env *env, int32_t n, int64_t ne, const int32_t *src, const int32_t *dst,
 			   const double *w)
 {
 	mf_graph   *g;
@@ -45,8 +45,8 @@ mf_graph_build(int32_t n, int64_t ne, const int32_t *src, const int32_t *dst,
 	double	   *tmp_w;
 
 	if (n < 0 || ne < 0)
-		mf_error(MF_ERR_INVALID, NULL, "graph size must not be negative");
-	mf_mem_require(mf_graph_build_estimate(n, ne), "building the graph");
+		mf_error(env, MF_ERR_INVALID, NULL, "graph size must not be negative");
+	mf_mem_require(env, mf_graph_build_estimate(env, n, ne), "building the graph");
 	/*
 	 * The core's own contract, whatever the host checked: a NaN, infinite
 	 * or negative weight would make sums and comparisons meaningless, and
@@ -59,23 +59,23 @@ mf_graph_build(int32_t n, int64_t ne, const int32_t *src, const int32_t *dst,
 	if (w)
 		for (i = 0; i < ne; i++)
 		{
-			MF_INTERRUPT_EVERY(i);
+			MF_INTERRUPT_EVERY(env, i);
 			if (!(w[i] >= 0.0 && w[i] <= MF_MAX_WEIGHT))
-				mf_error(MF_ERR_INVALID, "Weights must be finite, not negative and at most 1e100.",
+				mf_error(env, MF_ERR_INVALID, "Weights must be finite, not negative and at most 1e100.",
 						 "edge %lld has weight %g", (long long) i, w[i]);
 		}
 
-	g = mf_alloc0(sizeof(mf_graph));
+	g = mf_alloc0(env, sizeof(mf_graph));
 	g->n = n;
-	g->off = mf_alloc0(mf_mul_size((size_t) n + 1, sizeof(int64_t)));
+	g->off = mf_alloc0(env, mf_mul_size(env, (size_t) n + 1, sizeof(int64_t)));
 
 	/* count half-edges per owner, skipping self-loops */
 	half = 0;
 	for (i = 0; i < ne; i++)
 	{
-		MF_INTERRUPT_EVERY(i);
+		MF_INTERRUPT_EVERY(env, i);
 		if (src[i] < 0 || src[i] >= n || dst[i] < 0 || dst[i] >= n)
-			mf_error(MF_ERR_INTERNAL, NULL, "edge %lld has a node index out of range",
+			mf_error(env, MF_ERR_INTERNAL, NULL, "edge %lld has a node index out of range",
 					 (long long) i);
 		if (src[i] == dst[i])
 			continue;
@@ -92,9 +92,9 @@ mf_graph_build(int32_t n, int64_t ne, const int32_t *src, const int32_t *dst,
 	 * positions, so every array left out of them (no neighbour array, no
 	 * weights for an unweighted graph) is memory traffic saved.
 	 */
-	cnt = mf_alloc0(mf_mul_size((size_t) n + 1, sizeof(int64_t)));
-	tmp_own = mf_alloc(mf_mul_size((size_t) half + 1, sizeof(int32_t)));
-	tmp_w = w ? mf_alloc(mf_mul_size((size_t) half + 1, sizeof(double))) : NULL;
+	cnt = mf_alloc0(env, mf_mul_size(env, (size_t) n + 1, sizeof(int64_t)));
+	tmp_own = mf_alloc(env, mf_mul_size(env, (size_t) half + 1, sizeof(int32_t)));
+	tmp_w = w ? mf_alloc(env, mf_mul_size(env, (size_t) half + 1, sizeof(double))) : NULL;
 
 	/* neighbour counts equal owner counts in an undirected graph */
 	for (i = 0; i < n; i++)
@@ -102,7 +102,7 @@ mf_graph_build(int32_t n, int64_t ne, const int32_t *src, const int32_t *dst,
 	memcpy(cnt, g->off, sizeof(int64_t) * ((size_t) n + 1));
 	for (i = 0; i < ne; i++)
 	{
-		MF_INTERRUPT_EVERY(i);
+		MF_INTERRUPT_EVERY(env, i);
 		if (src[i] == dst[i])
 			continue;
 		k = cnt[dst[i]]++;
@@ -115,12 +115,12 @@ mf_graph_build(int32_t n, int64_t ne, const int32_t *src, const int32_t *dst,
 			tmp_w[k] = w[i];
 	}
 
-	g->adj = mf_alloc(mf_mul_size((size_t) half + 1, sizeof(int32_t)));
-	g->wt = mf_alloc(mf_mul_size((size_t) half + 1, sizeof(double)));
+	g->adj = mf_alloc(env, mf_mul_size(env, (size_t) half + 1, sizeof(int32_t)));
+	g->wt = mf_alloc(env, mf_mul_size(env, (size_t) half + 1, sizeof(double)));
 	memcpy(cnt, g->off, sizeof(int64_t) * ((size_t) n + 1));
 	for (int32_t nb = 0; nb < n; nb++)
 	{
-		MF_INTERRUPT_EVERY(nb);
+		MF_INTERRUPT_EVERY(env, nb);
 		for (i = g->off[nb]; i < g->off[nb + 1]; i++)
 		{
 			k = cnt[tmp_own[i]]++;
@@ -128,8 +128,8 @@ mf_graph_build(int32_t n, int64_t ne, const int32_t *src, const int32_t *dst,
 			g->wt[k] = w ? tmp_w[i] : 1.0;
 		}
 	}
-	mf_free(tmp_own);
-	mf_free(tmp_w);
+	mf_free(env, tmp_own);
+	mf_free(env, tmp_w);
 
 	/* merge adjacent duplicates in each row, compacting in place */
 	{
@@ -140,7 +140,7 @@ mf_graph_build(int32_t n, int64_t ne, const int32_t *src, const int32_t *dst,
 		{
 			int64_t		end = g->off[i + 1];
 
-			MF_INTERRUPT_EVERY(i);
+			MF_INTERRUPT_EVERY(env, i);
 			for (k = row_start; k < end; k++)
 			{
 				if (out > g->off[i] && g->adj[out - 1] == g->adj[k])
@@ -157,23 +157,23 @@ mf_graph_build(int32_t n, int64_t ne, const int32_t *src, const int32_t *dst,
 		}
 		g->m = out / 2;
 	}
-	mf_free(cnt);
+	mf_free(env, cnt);
 	return g;
 }
 
 void
-mf_graph_free(mf_graph *g)
+mf_graph_free(mf_env *env, mf_graph *g)
 {
 	if (g == NULL)
 		return;
-	mf_free(g->off);
-	mf_free(g->adj);
-	mf_free(g->wt);
-	mf_free(g);
+	mf_free(env, g->off);
+	mf_free(env, g->adj);
+	mf_free(env, g->wt);
+	mf_free(env, g);
 }
 
 void
-mf_graph_strengths(const mf_graph *g, double *out)
+mf_graph_strengths(mf_env *env, const mf_graph *g, double *out)
 {
 	int32_t		v;
 	int64_t		k;
@@ -182,7 +182,7 @@ mf_graph_strengths(const mf_graph *g, double *out)
 	{
 		double		s = 0.0;
 
-		MF_INTERRUPT_EVERY(v);
+		MF_INTERRUPT_EVERY(env, v);
 		for (k = g->off[v]; k < g->off[v + 1]; k++)
 			s += g->wt[k];
 		out[v] = s;

@@ -30,19 +30,19 @@ typedef struct mf_graph
 /* largest edge weight mf_graph_build accepts (sums of squares stay finite) */
 #define MF_MAX_WEIGHT 1e100
 
-extern size_t mf_graph_build_estimate(int32_t n, int64_t ne);
+extern size_t mf_graph_build_estimate(mf_env *env, int32_t n, int64_t ne);
 
 /* Bytes the finished graph keeps (an upper bound: before merging). */
-extern size_t mf_graph_size_estimate(int32_t n, int64_t ne);
+extern size_t mf_graph_size_estimate(mf_env *env, int32_t n, int64_t ne);
 
 /*
  * Build a graph from ne input edges src[i]-dst[i] with weight w[i] (w may be
  * NULL for all 1.0).  Indices must lie in [0, n).  The inputs are not kept.
  */
-extern mf_graph *mf_graph_build(int32_t n, int64_t ne, const int32_t *src,
+extern mf_graph *mf_graph_build(mf_env *env, int32_t n, int64_t ne, const int32_t *src,
 								const int32_t *dst, const double *w);
 
-extern void mf_graph_free(mf_graph *g);
+extern void mf_graph_free(mf_env *env, mf_graph *g);
 
 static inline int64_t
 mf_degree(const mf_graph *g, int32_t v)
@@ -51,6 +51,6 @@ mf_degree(const mf_graph *g, int32_t v)
 }
 
 /* Weighted degree (sum of incident edge weights) of every node, into out[n]. */
-extern void mf_graph_strengths(const mf_graph *g, double *out);
+extern void mf_graph_strengths(mf_env *env, const mf_graph *g, double *out);
 
 #endif							/* MF_GRAPH_H */

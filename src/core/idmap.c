@@ -85,46 +85,46 @@ hash_bytes(const void *key, uint32_t len)
 }
 
 size_t
-mf_idmap_estimate(int64_t n, int64_t kb)
+mf_idmap_estimate(mf_env *env, int64_t n, int64_t kb)
 {
 	size_t		per = sizeof(uint64_t) + sizeof(uint32_t) + 4 * sizeof(mf_idslot);
 
-	return mf_add_size(mf_mul_size((size_t) n, per), mf_mul_size((size_t) kb, 2));
+	return mf_add_size(env, mf_mul_size(env, (size_t) n, per), mf_mul_size(env, (size_t) kb, 2));
 }
 
 mf_idmap *
-mf_idmap_create(void)
+mf_idmap_create(mf_env *env)
 {
-	mf_idmap   *m = mf_alloc0(sizeof(mf_idmap));
+	mf_idmap   *m = mf_alloc0(env, sizeof(mf_idmap));
 
 	m->cap_keys = 1024;
-	m->koff = mf_alloc(sizeof(uint64_t) * m->cap_keys);
-	m->klen = mf_alloc(sizeof(uint32_t) * m->cap_keys);
+	m->koff = mf_alloc(env, sizeof(uint64_t) * m->cap_keys);
+	m->klen = mf_alloc(env, sizeof(uint32_t) * m->cap_keys);
 	m->arena_cap = 16384;
-	m->arena = mf_alloc(m->arena_cap);
+	m->arena = mf_alloc(env, m->arena_cap);
 	m->nslots = 2048;
 	m->same_len = -2;			/* no key yet */
-	m->slots = mf_alloc(sizeof(mf_idslot) * m->nslots);
+	m->slots = mf_alloc(env, sizeof(mf_idslot) * m->nslots);
 	memset(m->slots, 0xff, sizeof(mf_idslot) * m->nslots);
 	return m;
 }
 
 void
-mf_idmap_free(mf_idmap *m)
+mf_idmap_free(mf_env *env, mf_idmap *m)
 {
 	if (!m)
 		return;
-	mf_free(m->koff);
-	mf_free(m->klen);
-	mf_free(m->arena);
-	mf_free(m->slots);
-	mf_free(m);
+	mf_free(env, m->koff);
+	mf_free(env, m->klen);
+	mf_free(env, m->arena);
+	mf_free(env, m->slots);
+	mf_free(env, m);
 }
 
 static void
-rehash(mf_idmap *m, uint32_t nslots)
+rehash(mf_env *env, mf_idmap *m, uint32_t nslots)
 {
-	mf_idslot  *ns = mf_alloc(mf_mul_size(nslots, sizeof(mf_idslot)));
+	mf_idslot  *ns = mf_alloc(env, mf_mul_size(env, nslots, sizeof(mf_idslot)));
 	uint32_t	mask = nslots - 1;
 
 	memset(ns, 0xff, sizeof(mf_idslot) * (size_t) nslots);
@@ -139,7 +139,7 @@ rehash(mf_idmap *m, uint32_t nslots)
 			j = (j + 1) & mask;
 		ns[j] = m->slots[i];
 	}
-	mf_free(m->slots);
+	mf_free(env, m->slots);
 	m->slots = ns;
 	m->nslots = nslots;
 }
@@ -184,7 +184,7 @@ mf_idmap_find(const mf_idmap *m, const void *key, uint32_t len)
 }
 
 static int32_t
-intern_hashed(mf_idmap *m, const void *key, uint32_t len, uint32_t h)
+intern_hashed(mf_env *env, mf_idmap *m, const void *key, uint32_t len, uint32_t h)
 {
 	uint32_t	slot;
 	int32_t		idx = probe(m, key, len, h, &slot);
@@ -192,10 +192,10 @@ intern_hashed(mf_idmap *m, const void *key, uint32_t len, uint32_t h)
 	if (idx >= 0)
 		return idx;
 	if (len > MF_IDMAP_MAX_KEYLEN)
-		mf_error(MF_ERR_INVALID, "Node ids are meant to be short codes such as psn_no.",
+		mf_error(env, MF_ERR_INVALID, "Node ids are meant to be short codes such as psn_no.",
 				 "node id is too long (%u bytes)", len);
 	if (m->count == INT32_MAX - 1)
-		mf_error(MF_ERR_LIMIT, "Split the input, e.g. by region.",
+		mf_error(env, MF_ERR_LIMIT, "Split the input, e.g. by region.",
 				 "more than %d distinct node ids", INT32_MAX - 1);
 	if (m->count == m->cap_keys)
 	{
@@ -203,8 +203,8 @@ intern_hashed(mf_idmap *m, const void *key, uint32_t len, uint32_t h)
 
 		if (nc > INT32_MAX)
 			nc = INT32_MAX;
-		m->koff = mf_realloc(m->koff, mf_mul_size(nc, sizeof(uint64_t)));
-		m->klen = mf_realloc(m->klen, mf_mul_size(nc, sizeof(uint32_t)));
+		m->koff = mf_realloc(env, m->koff, mf_mul_size(env, nc, sizeof(uint64_t)));
+		m->klen = mf_realloc(env, m->klen, mf_mul_size(env, nc, sizeof(uint32_t)));
 		m->cap_keys = (int32_t) nc;
 	}
 	if (m->arena_used + len > m->arena_cap)
@@ -213,7 +213,7 @@ intern_hashed(mf_idmap *m, const void *key, uint32_t len, uint32_t h)
 
 		while (nc < m->arena_used + len)
 			nc *= 2;
-		m->arena = mf_realloc(m->arena, nc);
+		m->arena = mf_realloc(env, m->arena, nc);
 		m->arena_cap = nc;
 	}
 	idx = m->count++;
@@ -229,14 +229,14 @@ intern_hashed(mf_idmap *m, const void *key, uint32_t len, uint32_t h)
 	else if (m->same_len != (int64_t) len)
 		m->same_len = -1;
 	if ((uint64_t) m->count * 2 > m->nslots)
-		rehash(m, m->nslots * 2);
+		rehash(env, m, m->nslots * 2);
 	return idx;
 }
 
 int32_t
-mf_idmap_intern(mf_idmap *m, const void *key, uint32_t len)
+mf_idmap_intern(mf_env *env, mf_idmap *m, const void *key, uint32_t len)
 {
-	return intern_hashed(m, key, len, hash_bytes(key, len));
+	return intern_hashed(env, m, key, len, hash_bytes(key, len));
 }
 
 /*
@@ -248,7 +248,7 @@ mf_idmap_intern(mf_idmap *m, const void *key, uint32_t len)
 #define INTERN_GROUP 32
 
 void
-mf_idmap_intern_batch(mf_idmap *m, const void *const *keys, const uint32_t *lens,
+mf_idmap_intern_batch(mf_env *env, mf_idmap *m, const void *const *keys, const uint32_t *lens,
 					  int32_t n, int32_t *out)
 {
 	uint32_t	h[INTERN_GROUP];
@@ -288,7 +288,7 @@ mf_idmap_intern_batch(mf_idmap *m, const void *const *keys, const uint32_t *lens
 			}
 		}
 		for (int32_t i = 0; i < g; i++)
-			out[base + i] = intern_hashed(m, keys[base + i], lens[base + i], h[i]);
+			out[base + i] = intern_hashed(env, m, keys[base + i], lens[base + i], h[i]);
 	}
 }
 
@@ -305,12 +305,11 @@ mf_idmap_key(const mf_idmap *m, int32_t idx, uint32_t *len)
 	return m->arena + m->koff[idx];
 }
 
-/* the map being sorted: sorts run single-threaded, one at a time, in a backend */
-static const mf_idmap *sort_map;
-
+/* key order of indices a, b into map cx (the sort's comparison context) */
 static inline bool
-key_less(const int32_t *a, const int32_t *b)
+key_less(const int32_t *a, const int32_t *b, const void *cx)
 {
+	const mf_idmap *sort_map = cx;
 	uint32_t	lx = sort_map->klen[*a],
 				ly = sort_map->klen[*b];
 	int			c = memcmp(sort_map->arena + sort_map->koff[*a],
@@ -322,18 +321,16 @@ key_less(const int32_t *a, const int32_t *b)
 MF_DEFINE_SORT(sort_key_order, int32_t, key_less)
 
 void
-mf_idmap_sort(mf_idmap *m, int32_t *remap)
+mf_idmap_sort(mf_env *env, mf_idmap *m, int32_t *remap)
 {
 	int32_t		n = m->count;
-	int32_t    *order = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(int32_t)));
-	uint64_t   *koff = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(uint64_t)));
-	uint32_t   *klen = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(uint32_t)));
+	int32_t    *order = mf_alloc(env, mf_mul_size(env, (size_t) n + 1, sizeof(int32_t)));
+	uint64_t   *koff = mf_alloc(env, mf_mul_size(env, (size_t) n + 1, sizeof(uint64_t)));
+	uint32_t   *klen = mf_alloc(env, mf_mul_size(env, (size_t) n + 1, sizeof(uint32_t)));
 
 	for (int32_t i = 0; i < n; i++)
 		order[i] = i;
-	sort_map = m;
-	sort_key_order(order, n);
-	sort_map = NULL;
+	sort_key_order(env, m, order, n);
 	for (int32_t i = 0; i < n; i++)
 	{
 		koff[i] = m->koff[order[i]];
@@ -341,8 +338,8 @@ mf_idmap_sort(mf_idmap *m, int32_t *remap)
 		if (remap)
 			remap[order[i]] = i;
 	}
-	mf_free(m->koff);
-	mf_free(m->klen);
+	mf_free(env, m->koff);
+	mf_free(env, m->klen);
 	m->koff = koff;
 	m->klen = klen;
 	m->cap_keys = n + 1;
@@ -359,7 +356,7 @@ mf_idmap_sort(mf_idmap *m, int32_t *remap)
 		m->slots[j].idx = i;
 		m->slots[j].prefix = key_prefix(m->arena + koff[i], klen[i]);
 	}
-	mf_free(order);
+	mf_free(env, order);
 }
 
 void

@@ -17,17 +17,17 @@ typedef struct mf_idmap mf_idmap;
 
 #define MF_IDMAP_MAX_KEYLEN  (1u << 20)
 
-extern mf_idmap *mf_idmap_create(void);
-extern void mf_idmap_free(mf_idmap *m);
+extern mf_idmap *mf_idmap_create(mf_env *env);
+extern void mf_idmap_free(mf_env *env, mf_idmap *m);
 
 /* Index of key, adding it if new. */
-extern int32_t mf_idmap_intern(mf_idmap *m, const void *key, uint32_t len);
+extern int32_t mf_idmap_intern(mf_env *env, mf_idmap *m, const void *key, uint32_t len);
 
 /*
  * mf_idmap_intern for n keys at once (out[i] for keys[i]); faster on large
  * maps because the slot lookups overlap.
  */
-extern void mf_idmap_intern_batch(mf_idmap *m, const void *const *keys,
+extern void mf_idmap_intern_batch(mf_env *env, mf_idmap *m, const void *const *keys,
 								  const uint32_t *lens, int32_t n, int32_t *out);
 
 /* Index of key, or -1 when absent. */
@@ -40,10 +40,10 @@ extern const char *mf_idmap_key(const mf_idmap *m, int32_t idx, uint32_t *len);
  * Renumber so that index order is key order (memcmp, then length).
  * remap[old] = new is written when remap is not NULL (count entries).
  */
-extern void mf_idmap_sort(mf_idmap *m, int32_t *remap);
+extern void mf_idmap_sort(mf_env *env, mf_idmap *m, int32_t *remap);
 
 /* Bytes a map of n keys with total key bytes kb needs (estimate). */
-extern size_t mf_idmap_estimate(int64_t n, int64_t kb);
+extern size_t mf_idmap_estimate(mf_env *env, int64_t n, int64_t kb);
 
 /* Integer key encoding shared by glue and tests. */
 extern void mf_idmap_encode_int(int64_t v, unsigned char out[8]);

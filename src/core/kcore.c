@@ -18,7 +18,7 @@
 #include "kcore.h"
 
 void
-mf_core_numbers(const mf_graph *g, int32_t *core)
+mf_core_numbers(mf_env *env, const mf_graph *g, int32_t *core)
 {
 	int32_t		n = g->n;
 	int32_t    *deg = core;		/* current degree while peeling, then core number */
@@ -30,24 +30,24 @@ mf_core_numbers(const mf_graph *g, int32_t *core)
 
 	for (int32_t v = 0; v < n; v++)
 	{
-		MF_INTERRUPT_EVERY(v);
+		MF_INTERRUPT_EVERY(env, v);
 		/* fits: duplicates are merged, so a degree is at most n - 1 */
 		deg[v] = (int32_t) mf_degree(g, v);
 		if (deg[v] > maxdeg)
 			maxdeg = deg[v];
 	}
 
-	mf_mem_require(mf_add_size(mf_mul_size((size_t) maxdeg + 2, sizeof(int32_t)),
-							   mf_mul_size((size_t) n + 1, 2 * sizeof(int32_t))),
+	mf_mem_require(env, mf_add_size(env, mf_mul_size(env, (size_t) maxdeg + 2, sizeof(int32_t)),
+							   mf_mul_size(env, (size_t) n + 1, 2 * sizeof(int32_t))),
 				   "core numbers");
-	bin = mf_alloc0(mf_mul_size((size_t) maxdeg + 2, sizeof(int32_t)));
-	pos = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(int32_t)));
-	vert = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(int32_t)));
+	bin = mf_alloc0(env, mf_mul_size(env, (size_t) maxdeg + 2, sizeof(int32_t)));
+	pos = mf_alloc(env, mf_mul_size(env, (size_t) n + 1, sizeof(int32_t)));
+	vert = mf_alloc(env, mf_mul_size(env, (size_t) n + 1, sizeof(int32_t)));
 
 	/* counting sort of the nodes by degree: bin[d] = first slot of bucket d */
 	for (int32_t v = 0; v < n; v++)
 	{
-		MF_INTERRUPT_EVERY(v);
+		MF_INTERRUPT_EVERY(env, v);
 		bin[deg[v]]++;
 	}
 	start = 0;
@@ -55,20 +55,20 @@ mf_core_numbers(const mf_graph *g, int32_t *core)
 	{
 		int32_t		num = bin[d];
 
-		MF_INTERRUPT_EVERY(d);
+		MF_INTERRUPT_EVERY(env, d);
 		bin[d] = start;
 		start += num;
 	}
 	for (int32_t v = 0; v < n; v++)
 	{
-		MF_INTERRUPT_EVERY(v);
+		MF_INTERRUPT_EVERY(env, v);
 		pos[v] = bin[deg[v]]++;
 		vert[pos[v]] = v;
 	}
 	/* the placement advanced every bin[d] to the next bucket's start: undo */
 	for (int32_t d = maxdeg; d > 0; d--)
 	{
-		MF_INTERRUPT_EVERY(d);
+		MF_INTERRUPT_EVERY(env, d);
 		bin[d] = bin[d - 1];
 	}
 	bin[0] = 0;
@@ -82,13 +82,13 @@ mf_core_numbers(const mf_graph *g, int32_t *core)
 	{
 		int32_t		v = vert[i];
 
-		MF_INTERRUPT_EVERY(i);
+		MF_INTERRUPT_EVERY(env, i);
 		for (int64_t e = g->off[v]; e < g->off[v + 1]; e++)
 		{
 			int32_t		u = g->adj[e];
 			int32_t		du = deg[u];
 
-			MF_INTERRUPT_EVERY(e);
+			MF_INTERRUPT_EVERY(env, e);
 			if (du > deg[v])
 			{
 				/* swap u with the first node w of bucket du, then shrink it */
@@ -108,7 +108,7 @@ mf_core_numbers(const mf_graph *g, int32_t *core)
 			}
 		}
 	}
-	mf_free(bin);
-	mf_free(pos);
-	mf_free(vert);
+	mf_free(env, bin);
+	mf_free(env, pos);
+	mf_free(env, vert);
 }

@@ -13,6 +13,6 @@
  * duplicate edges count once.  Isolated nodes get 0.  Equals
  * networkx.core_number.
  */
-extern void mf_core_numbers(const mf_graph *g, int32_t *core);
+extern void mf_core_numbers(mf_env *env, const mf_graph *g, int32_t *core);
 
 #endif							/* MF_KCORE_H */

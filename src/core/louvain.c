@@ -25,20 +25,20 @@ typedef struct lv_graph
 } lv_graph;
 
 static void
-lv_free(lv_graph *h)
+lv_free(mf_env *env, lv_graph *h)
 {
-	mf_free(h->off);
-	mf_free(h->adj);
-	mf_free(h->wt);
-	mf_free(h->self);
-	mf_free(h->k);
+	mf_free(env, h->off);
+	mf_free(env, h->adj);
+	mf_free(env, h->wt);
+	mf_free(env, h->self);
+	mf_free(env, h->k);
 }
 
 double
-mf_modularity(const mf_graph *g, const int32_t *community, double gamma)
+mf_modularity(mf_env *env, const mf_graph *g, const int32_t *community, double gamma)
 {
 	int32_t		n = g->n;
-	double	   *tot = mf_alloc0(mf_mul_size((size_t) n + 1, sizeof(double)));
+	double	   *tot = mf_alloc0(env, mf_mul_size(env, (size_t) n + 1, sizeof(double)));
 	double		in = 0.0,
 				m2 = 0.0,
 				q = 0.0;
@@ -57,20 +57,20 @@ mf_modularity(const mf_graph *g, const int32_t *community, double gamma)
 		for (int32_t c = 0; c < n; c++)
 			q -= gamma * (tot[c] / m2) * (tot[c] / m2);
 	}
-	mf_free(tot);
+	mf_free(env, tot);
 	return q;
 }
 
 /* One level of local moving; comm[] in, out.  Returns true if anything moved. */
 static bool
-local_moving(const lv_graph *h, double gamma, double m2, mf_rng *rng, int32_t *comm)
+local_moving(mf_env *env, const lv_graph *h, double gamma, double m2, mf_rng *rng, int32_t *comm)
 {
 	int32_t		n = h->n;
-	double	   *tot = mf_alloc0(mf_mul_size((size_t) n + 1, sizeof(double)));
-	double	   *wto = mf_alloc0(mf_mul_size((size_t) n + 1, sizeof(double)));
-	int32_t    *touched = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(int32_t)));
-	int32_t    *order = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(int32_t)));
-	uint8_t    *active = mf_alloc((size_t) n + 1);
+	double	   *tot = mf_alloc0(env, mf_mul_size(env, (size_t) n + 1, sizeof(double)));
+	double	   *wto = mf_alloc0(env, mf_mul_size(env, (size_t) n + 1, sizeof(double)));
+	int32_t    *touched = mf_alloc(env, mf_mul_size(env, (size_t) n + 1, sizeof(int32_t)));
+	int32_t    *order = mf_alloc(env, mf_mul_size(env, (size_t) n + 1, sizeof(int32_t)));
+	uint8_t    *active = mf_alloc(env, (size_t) n + 1);
 	bool		moved_any = false;
 	bool		moved = true;
 	int			passes = 0;
@@ -98,7 +98,7 @@ local_moving(const lv_graph *h, double gamma, double m2, mf_rng *rng, int32_t *c
 	while (moved && passes++ < 1000)
 	{
 		moved = false;
-		mf_interrupt_check();
+		mf_interrupt_check(env);
 		for (int32_t i = 0; i < n; i++)
 		{
 			int32_t		v = order[i];
@@ -107,7 +107,7 @@ local_moving(const lv_graph *h, double gamma, double m2, mf_rng *rng, int32_t *c
 						nt = 0;
 			double		bestgain;
 
-			MF_INTERRUPT_EVERY(i);
+			MF_INTERRUPT_EVERY(env, i);
 			if (!active[v])
 				continue;
 			active[v] = 0;
@@ -147,49 +147,49 @@ local_moving(const lv_graph *h, double gamma, double m2, mf_rng *rng, int32_t *c
 			}
 		}
 	}
-	mf_free(tot);
-	mf_free(wto);
-	mf_free(touched);
-	mf_free(order);
-	mf_free(active);
+	mf_free(env, tot);
+	mf_free(env, wto);
+	mf_free(env, touched);
+	mf_free(env, order);
+	mf_free(env, active);
 	return moved_any;
 }
 
 /* Contract communities 0..nc-1 of h into a new graph. */
 static void
-contract(const lv_graph *h, const int32_t *comm, int32_t nc, lv_graph *out)
+contract(mf_env *env, const lv_graph *h, const int32_t *comm, int32_t nc, lv_graph *out)
 {
-	int32_t    *members_off = mf_alloc0(mf_mul_size((size_t) nc + 1, sizeof(int32_t)));
-	int32_t    *members = mf_alloc(mf_mul_size((size_t) h->n + 1, sizeof(int32_t)));
-	double	   *acc = mf_alloc0(mf_mul_size((size_t) nc + 1, sizeof(double)));
-	int32_t    *touched = mf_alloc(mf_mul_size((size_t) nc + 1, sizeof(int32_t)));
+	int32_t    *members_off = mf_alloc0(env, mf_mul_size(env, (size_t) nc + 1, sizeof(int32_t)));
+	int32_t    *members = mf_alloc(env, mf_mul_size(env, (size_t) h->n + 1, sizeof(int32_t)));
+	double	   *acc = mf_alloc0(env, mf_mul_size(env, (size_t) nc + 1, sizeof(double)));
+	int32_t    *touched = mf_alloc(env, mf_mul_size(env, (size_t) nc + 1, sizeof(int32_t)));
 	int64_t		cap = h->off[h->n] + 1,
 				ne = 0;
 
 	out->n = nc;
-	out->off = mf_alloc0(mf_mul_size((size_t) nc + 1, sizeof(int64_t)));
-	out->adj = mf_alloc(mf_mul_size((size_t) cap, sizeof(int32_t)));
-	out->wt = mf_alloc(mf_mul_size((size_t) cap, sizeof(double)));
-	out->self = mf_alloc0(mf_mul_size((size_t) nc + 1, sizeof(double)));
-	out->k = mf_alloc0(mf_mul_size((size_t) nc + 1, sizeof(double)));
+	out->off = mf_alloc0(env, mf_mul_size(env, (size_t) nc + 1, sizeof(int64_t)));
+	out->adj = mf_alloc(env, mf_mul_size(env, (size_t) cap, sizeof(int32_t)));
+	out->wt = mf_alloc(env, mf_mul_size(env, (size_t) cap, sizeof(double)));
+	out->self = mf_alloc0(env, mf_mul_size(env, (size_t) nc + 1, sizeof(double)));
+	out->k = mf_alloc0(env, mf_mul_size(env, (size_t) nc + 1, sizeof(double)));
 
 	for (int32_t v = 0; v < h->n; v++)
 		members_off[comm[v] + 1]++;
 	for (int32_t c = 0; c < nc; c++)
 		members_off[c + 1] += members_off[c];
 	{
-		int32_t    *fill = mf_alloc(mf_mul_size((size_t) nc + 1, sizeof(int32_t)));
+		int32_t    *fill = mf_alloc(env, mf_mul_size(env, (size_t) nc + 1, sizeof(int32_t)));
 
 		memcpy(fill, members_off, sizeof(int32_t) * (size_t) nc);
 		for (int32_t v = 0; v < h->n; v++)
 			members[fill[comm[v]]++] = v;
-		mf_free(fill);
+		mf_free(env, fill);
 	}
 	for (int32_t c = 0; c < nc; c++)
 	{
 		int32_t		nt = 0;
 
-		MF_INTERRUPT_EVERY(c);
+		MF_INTERRUPT_EVERY(env, c);
 		for (int32_t i = members_off[c]; i < members_off[c + 1]; i++)
 		{
 			int32_t		v = members[i];
@@ -219,14 +219,14 @@ contract(const lv_graph *h, const int32_t *comm, int32_t nc, lv_graph *out)
 		}
 		out->off[c + 1] = ne;
 	}
-	mf_free(members_off);
-	mf_free(members);
-	mf_free(acc);
-	mf_free(touched);
+	mf_free(env, members_off);
+	mf_free(env, members);
+	mf_free(env, acc);
+	mf_free(env, touched);
 }
 
 int
-mf_louvain(const mf_graph *g, double gamma, int max_levels, uint64_t seed,
+mf_louvain(mf_env *env, const mf_graph *g, double gamma, int max_levels, uint64_t seed,
 		   int32_t *membership, double *modularity)
 {
 	int32_t		n = g->n;
@@ -238,30 +238,30 @@ mf_louvain(const mf_graph *g, double gamma, int max_levels, uint64_t seed,
 	int			levels = 0;
 
 	if (!(gamma > 0.0) || isinf(gamma))
-		mf_error(MF_ERR_INVALID, "1.0 is classic modularity; larger values give smaller communities.",
+		mf_error(env, MF_ERR_INVALID, "1.0 is classic modularity; larger values give smaller communities.",
 				 "resolution must be a positive finite number");
 	if (max_levels < 1)
-		mf_error(MF_ERR_INVALID, NULL, "max_levels must be at least 1");
+		mf_error(env, MF_ERR_INVALID, NULL, "max_levels must be at least 1");
 	if (n == 0)
 		return 0;
-	mf_mem_require(mf_add_size(mf_graph_size_estimate(n, g->m),
-							   mf_mul_size((size_t) n + 1, 8 * sizeof(double))), "Louvain");
+	mf_mem_require(env, mf_add_size(env, mf_graph_size_estimate(env, n, g->m),
+							   mf_mul_size(env, (size_t) n + 1, 8 * sizeof(double))), "Louvain");
 
 	/* level-0 working graph: a copy of g with zero self weights */
 	h.n = n;
-	h.off = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(int64_t)));
+	h.off = mf_alloc(env, mf_mul_size(env, (size_t) n + 1, sizeof(int64_t)));
 	memcpy(h.off, g->off, sizeof(int64_t) * ((size_t) n + 1));
-	h.adj = mf_alloc(mf_mul_size((size_t) g->off[n] + 1, sizeof(int32_t)));
+	h.adj = mf_alloc(env, mf_mul_size(env, (size_t) g->off[n] + 1, sizeof(int32_t)));
 	memcpy(h.adj, g->adj, sizeof(int32_t) * (size_t) g->off[n]);
-	h.wt = mf_alloc(mf_mul_size((size_t) g->off[n] + 1, sizeof(double)));
+	h.wt = mf_alloc(env, mf_mul_size(env, (size_t) g->off[n] + 1, sizeof(double)));
 	memcpy(h.wt, g->wt, sizeof(double) * (size_t) g->off[n]);
-	h.self = mf_alloc0(mf_mul_size((size_t) n + 1, sizeof(double)));
-	h.k = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(double)));
-	mf_graph_strengths(g, h.k);
+	h.self = mf_alloc0(env, mf_mul_size(env, (size_t) n + 1, sizeof(double)));
+	h.k = mf_alloc(env, mf_mul_size(env, (size_t) n + 1, sizeof(double)));
+	mf_graph_strengths(env, g, h.k);
 	for (int32_t v = 0; v < n; v++)
 		m2 += h.k[v];
-	comm = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(int32_t)));
-	cur = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(int32_t)));
+	comm = mf_alloc(env, mf_mul_size(env, (size_t) n + 1, sizeof(int32_t)));
+	cur = mf_alloc(env, mf_mul_size(env, (size_t) n + 1, sizeof(int32_t)));
 	for (int32_t v = 0; v < n; v++)
 		cur[v] = v;				/* original node -> node of the working graph */
 
@@ -271,28 +271,28 @@ mf_louvain(const mf_graph *g, double gamma, int max_levels, uint64_t seed,
 		int32_t		nc;
 		lv_graph	next;
 
-		moved = m2 > 0.0 ? local_moving(&h, gamma, m2, &rng, comm) : false;
+		moved = m2 > 0.0 ? local_moving(env, &h, gamma, m2, &rng, comm) : false;
 		if (!moved && levels > 0)
 			break;
 		if (!moved)
 			for (int32_t v = 0; v < h.n; v++)
 				comm[v] = v;
-		nc = mf_relabel_by_first_node(comm, h.n);
+		nc = mf_relabel_by_first_node(env, comm, h.n);
 		for (int32_t v = 0; v < n; v++)
 			cur[v] = comm[cur[v]];
 		/* renumber by smallest original node for the output */
 		memcpy(membership + (size_t) levels * n, cur, sizeof(int32_t) * (size_t) n);
-		mf_relabel_by_first_node(membership + (size_t) levels * n, n);
-		modularity[levels] = mf_modularity(g, membership + (size_t) levels * n, gamma);
+		mf_relabel_by_first_node(env, membership + (size_t) levels * n, n);
+		modularity[levels] = mf_modularity(env, g, membership + (size_t) levels * n, gamma);
 		levels++;
 		if (!moved || nc == h.n)
 			break;
-		contract(&h, comm, nc, &next);
-		lv_free(&h);
+		contract(env, &h, comm, nc, &next);
+		lv_free(env, &h);
 		h = next;
 	}
-	lv_free(&h);
-	mf_free(comm);
-	mf_free(cur);
+	lv_free(env, &h);
+	mf_free(env, comm);
+	mf_free(env, cur);
 	return levels;
 }

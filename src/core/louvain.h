@@ -17,10 +17,10 @@
  * of levels (>= 1 for a non-empty graph; 0 when n = 0).  Arrays hold
  * max_levels levels.
  */
-extern int	mf_louvain(const mf_graph *g, double resolution, int max_levels, uint64_t seed,
+extern int	mf_louvain(mf_env *env, const mf_graph *g, double resolution, int max_levels, uint64_t seed,
 					   int32_t *membership, double *modularity);
 
 /* Q of a partition of g (community ids in [0, n)) at resolution γ. */
-extern double mf_modularity(const mf_graph *g, const int32_t *community, double resolution);
+extern double mf_modularity(mf_env *env, const mf_graph *g, const int32_t *community, double resolution);
 
 #endif

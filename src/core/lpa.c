@@ -51,20 +51,20 @@
 
 /* renumber with a caller-supplied map of n int32 */
 static int32_t
-relabel_with_map(int32_t *label, int32_t n, int32_t *map)
+relabel_with_map(mf_env *env, int32_t *label, int32_t n, int32_t *map)
 {
 	int32_t		k = 0;
 
 	for (int32_t v = 0; v < n; v++)
 	{
-		MF_INTERRUPT_EVERY(v);
+		MF_INTERRUPT_EVERY(env, v);
 		map[v] = -1;
 	}
 	for (int32_t v = 0; v < n; v++)
 	{
 		int32_t		l = label[v];
 
-		MF_INTERRUPT_EVERY(v);
+		MF_INTERRUPT_EVERY(env, v);
 		if (l < 0)
 			continue;
 		if (map[l] < 0)
@@ -75,12 +75,12 @@ relabel_with_map(int32_t *label, int32_t n, int32_t *map)
 }
 
 int32_t
-mf_relabel_by_first_node(int32_t *label, int32_t n)
+mf_relabel_by_first_node(mf_env *env, int32_t *label, int32_t n)
 {
-	int32_t    *map = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(int32_t)));
-	int32_t		k = relabel_with_map(label, n, map);
+	int32_t    *map = mf_alloc(env, mf_mul_size(env, (size_t) n + 1, sizeof(int32_t)));
+	int32_t		k = relabel_with_map(env, label, n, map);
 
-	mf_free(map);
+	mf_free(env, map);
 	return k;
 }
 
@@ -113,7 +113,7 @@ typedef struct lpa_state
  * at both call sites, so the compiler emits two specialised loops.
  */
 static inline int64_t
-lpa_sweep(const mf_graph *g, lpa_state *st, bool unit)
+lpa_sweep(mf_env *env, const mf_graph *g, lpa_state *st, bool unit)
 {
 	const int64_t *off = g->off;
 	const int32_t *adj = g->adj;
@@ -134,7 +134,7 @@ lpa_sweep(const mf_graph *g, lpa_state *st, bool unit)
 					ncand = 0;
 		double		best = 0.0;
 
-		MF_INTERRUPT_EVERY(i);
+		MF_INTERRUPT_EVERY(env, i);
 
 		/* prefetch pipeline: each stage's addresses were fetched by the last */
 		if (i + PF_OFFSETS < n)
@@ -168,7 +168,7 @@ lpa_sweep(const mf_graph *g, lpa_state *st, bool unit)
 			double		w = unit ? 1.0 : wt[e];
 			int32_t		l;
 
-			MF_INTERRUPT_EVERY(e);
+			MF_INTERRUPT_EVERY(env, e);
 			if (!unit && !(w > 0.0))
 				continue;		/* a zero weight is no evidence for a label */
 			l = label[adj[e]];
@@ -205,7 +205,7 @@ lpa_sweep(const mf_graph *g, lpa_state *st, bool unit)
 		/* v's neighbours may no longer hold a maximal label */
 		for (int64_t e = off[v]; e < off[v + 1]; e++)
 		{
-			MF_INTERRUPT_EVERY(e);
+			MF_INTERRUPT_EVERY(env, e);
 			if (unit || wt[e] > 0.0)
 				active[adj[e]] = 1;
 		}
@@ -214,7 +214,7 @@ lpa_sweep(const mf_graph *g, lpa_state *st, bool unit)
 }
 
 int
-mf_label_propagation(const mf_graph *g, int max_iterations, uint64_t seed, int32_t *label)
+mf_label_propagation(mf_env *env, const mf_graph *g, int max_iterations, uint64_t seed, int32_t *label)
 {
 	int32_t		n = g->n;
 	int64_t		maxdeg = 0;
@@ -224,37 +224,37 @@ mf_label_propagation(const mf_graph *g, int max_iterations, uint64_t seed, int32
 	int			it;
 
 	if (max_iterations < 1)
-		mf_error(MF_ERR_INVALID,
+		mf_error(env, MF_ERR_INVALID,
 				 "The default is 20; label propagation usually converges in fewer than 10.",
 				 "max_iterations must be at least 1");
 
 	for (int32_t v = 0; v < n; v++)
 	{
-		MF_INTERRUPT_EVERY(v);
+		MF_INTERRUPT_EVERY(env, v);
 		if (mf_degree(g, v) > maxdeg)
 			maxdeg = mf_degree(g, v);
 	}
 	/* all weights one positive value?  then counting is equivalent */
 	for (int64_t e = 0; e < half && unit; e++)
 	{
-		MF_INTERRUPT_EVERY(e);
+		MF_INTERRUPT_EVERY(env, e);
 		unit = g->wt[e] == g->wt[0] && g->wt[0] > 0.0;
 	}
 
-	mf_mem_require(mf_add_size(mf_mul_size((size_t) n + 1,
+	mf_mem_require(env, mf_add_size(env, mf_mul_size(env, (size_t) n + 1,
 											sizeof(int32_t) + sizeof(double) + 1),
-							   mf_mul_size((size_t) maxdeg + 1, sizeof(int32_t))),
+							   mf_mul_size(env, (size_t) maxdeg + 1, sizeof(int32_t))),
 				   "label propagation");
 	st.label = label;
-	st.order = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(int32_t)));
-	st.acc = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(double)));
-	st.active = mf_alloc((size_t) n + 1);
-	st.touched = mf_alloc(mf_mul_size((size_t) maxdeg + 1, sizeof(int32_t)));
+	st.order = mf_alloc(env, mf_mul_size(env, (size_t) n + 1, sizeof(int32_t)));
+	st.acc = mf_alloc(env, mf_mul_size(env, (size_t) n + 1, sizeof(double)));
+	st.active = mf_alloc(env, (size_t) n + 1);
+	st.touched = mf_alloc(env, mf_mul_size(env, (size_t) maxdeg + 1, sizeof(int32_t)));
 	st.rng.s = seed;
 
 	for (int32_t v = 0; v < n; v++)
 	{
-		MF_INTERRUPT_EVERY(v);
+		MF_INTERRUPT_EVERY(env, v);
 		label[v] = v;
 		st.order[v] = v;
 		st.acc[v] = 0.0;
@@ -272,7 +272,7 @@ mf_label_propagation(const mf_graph *g, int max_iterations, uint64_t seed, int32
 	{
 		int64_t		changes;
 
-		mf_interrupt_check();
+		mf_interrupt_check(env);
 
 		/* a fresh uniformly random order each sweep (Fisher-Yates) */
 		for (int32_t i = n - 1; i > 0; i--)
@@ -280,21 +280,21 @@ mf_label_propagation(const mf_graph *g, int max_iterations, uint64_t seed, int32
 			int32_t		j = (int32_t) mf_rng_below(&st.rng, (uint32_t) i + 1);
 			int32_t		t = st.order[i];
 
-			MF_INTERRUPT_EVERY(i);
+			MF_INTERRUPT_EVERY(env, i);
 			st.order[i] = st.order[j];
 			st.order[j] = t;
 		}
 
-		changes = unit ? lpa_sweep(g, &st, true) : lpa_sweep(g, &st, false);
+		changes = unit ? lpa_sweep(env, g, &st, true) : lpa_sweep(env, g, &st, false);
 		if (changes == 0 || it >= max_iterations)
 			break;
 	}
 
 	/* order[] is free now: use it as the renumbering map */
-	relabel_with_map(label, n, st.order);
-	mf_free(st.order);
-	mf_free(st.acc);
-	mf_free(st.active);
-	mf_free(st.touched);
+	relabel_with_map(env, label, n, st.order);
+	mf_free(env, st.order);
+	mf_free(env, st.acc);
+	mf_free(env, st.active);
+	mf_free(env, st.touched);
 	return it;
 }

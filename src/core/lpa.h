@@ -25,7 +25,7 @@
  * index.  Returns the number of sweeps run (the last one, if it converged,
  * is the one that changed nothing).  Same graph + same seed = same labels.
  */
-extern int	mf_label_propagation(const mf_graph *g, int max_iterations, uint64_t seed,
+extern int	mf_label_propagation(mf_env *env, const mf_graph *g, int max_iterations, uint64_t seed,
 								 int32_t *label);
 
 /*
@@ -33,6 +33,6 @@ extern int	mf_label_propagation(const mf_graph *g, int max_iterations, uint64_t 
  * (negative labels are left alone); labels must lie in [-inf, n).  Returns k.
  * Shared with louvain.c.
  */
-extern int32_t mf_relabel_by_first_node(int32_t *label, int32_t n);
+extern int32_t mf_relabel_by_first_node(mf_env *env, int32_t *label, int32_t n);
 
 #endif							/* MF_LPA_H */

@@ -1,9 +1,10 @@
 /*
- * mf_core.c — hooks, memory accounting and error raising for the pure C core.
+ * mf_core.c — allocation with accounting, error raising and interrupt
+ * polling for the pure C core, all through the caller's mf_env.
  *
  * Each allocation carries a small header with its size so that mf_free can
  * give the bytes back to the budget.  The header is 16 bytes to keep the
- * payload aligned for doubles and int64.
+ * payload aligned for doubles and int64.  This file has no static state.
  */
 #include "mf_core.h"
 
@@ -20,41 +21,26 @@ typedef struct mf_allochdr
 
 #define MF_ALLOC_MAGIC ((size_t) 0x6d66616c6c6f63ULL)
 
-static void *default_alloc(size_t size) { return malloc(size); }
-static void default_release(void *p) { free(p); }
-static void default_fail(mf_errclass cls, const char *msg, const char *detail, const char *hint)
+void
+mf_env_init(mf_env *env, const mf_hooks *hooks, void *host, size_t limit, size_t outer)
 {
-	fprintf(stderr, "medfraud core error %d: %s%s%s\n", (int) cls, msg,
-			detail ? " — " : "", detail ? detail : "");
-	(void) hint;
-	abort();
+	env->hooks = hooks;
+	env->host = host;
+	env->limit = limit;
+	env->outer = outer;
+	env->used = 0;
+	env->peak = 0;
 }
 
-static mf_hooks hooks = {default_alloc, default_release, default_fail, NULL};
-static size_t mem_limit = 0;
-static size_t mem_used = 0;
-static size_t mem_peak = 0;
-
-void
-mf_set_hooks(const mf_hooks *h)
+static void __attribute__((noreturn))
+raise(mf_env *env, mf_errclass cls, const char *msg, const char *detail, const char *hint)
 {
-	hooks = *h;
-	if (!hooks.alloc)
-		hooks.alloc = default_alloc;
-	if (!hooks.release)
-		hooks.release = default_release;
-	if (!hooks.fail)
-		hooks.fail = default_fail;
+	env->hooks->fail(env->host, cls, msg, detail, hint);
+	abort();					/* fail must not return */
 }
 
-void mf_mem_set_limit(size_t bytes) { mem_limit = bytes; }
-void mf_mem_reset(void) { mem_used = 0; mem_peak = 0; }
-size_t mf_mem_in_use(void) { return mem_used; }
-size_t mf_mem_peak(void) { return mem_peak; }
-size_t mf_mem_limit(void) { return mem_limit; }
-
 void
-mf_error(mf_errclass cls, const char *hint, const char *fmt,...)
+mf_error(mf_env *env, mf_errclass cls, const char *hint, const char *fmt,...)
 {
 	char		buf[512];
 	va_list		ap;
@@ -62,31 +48,40 @@ mf_error(mf_errclass cls, const char *hint, const char *fmt,...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	hooks.fail(cls, buf, NULL, hint);
-	abort();					/* fail must not return */
+	raise(env, cls, buf, NULL, hint);
 }
 
 void
-mf_interrupt_check(void)
+mf_interrupt_check(mf_env *env)
 {
-	if (hooks.interrupt)
-		hooks.interrupt();
+	if (env->hooks->interrupt)
+		env->hooks->interrupt(env->host);
 }
 
 size_t
-mf_mul_size(size_t a, size_t b)
+mf_mul_size(mf_env *env, size_t a, size_t b)
 {
 	if (a != 0 && b > SIZE_MAX / a)
-		mf_error(MF_ERR_LIMIT, NULL, "requested size overflows");
+		mf_error(env, MF_ERR_LIMIT, NULL, "requested size overflows");
 	return a * b;
 }
 
 size_t
-mf_add_size(size_t a, size_t b)
+mf_add_size(mf_env *env, size_t a, size_t b)
 {
 	if (b > SIZE_MAX - a)
-		mf_error(MF_ERR_LIMIT, NULL, "requested size overflows");
+		mf_error(env, MF_ERR_LIMIT, NULL, "requested size overflows");
 	return a + b;
+}
+
+size_t
+mf_mem_available(const mf_env *env)
+{
+	size_t		held = env->outer + env->used;
+
+	if (env->limit == 0)
+		return SIZE_MAX;
+	return env->limit > held ? env->limit - held : 0;
 }
 
 static const char *
@@ -102,55 +97,62 @@ human(size_t bytes, char *buf, size_t len)
 }
 
 void
-mf_mem_require(size_t bytes, const char *what)
+mf_mem_require(mf_env *env, size_t bytes, const char *what)
 {
 	char		msg[256],
-				detail[256],
+				detail[320],
 				a[32],
 				b[32],
-				c[32];
+				c[32],
+				d[32];
+	size_t		held = env->outer + env->used;
 
-	if (mem_limit == 0 || (bytes <= mem_limit && mem_used <= mem_limit - bytes))
+	if (env->limit == 0 || (bytes <= env->limit && held <= env->limit - bytes))
 		return;
 	snprintf(msg, sizeof(msg), "%s needs more memory than medfraud.max_graph_memory allows", what);
-	snprintf(detail, sizeof(detail), "Estimated %s more, %s already in use, limit %s.",
-			 human(bytes, a, sizeof(a)), human(mem_used, b, sizeof(b)),
-			 human(mem_limit, c, sizeof(c)));
-	hooks.fail(MF_ERR_LIMIT, msg, detail,
-			   "Raise medfraud.max_graph_memory (e.g. SET medfraud.max_graph_memory = '4GB') "
-			   "or restrict the input with a WHERE clause.");
-	abort();
+	if (env->outer > 0)
+		snprintf(detail, sizeof(detail),
+				 "Estimated %s more, %s already in use by this call and %s by the calls it runs inside, limit %s.",
+				 human(bytes, a, sizeof(a)), human(env->used, b, sizeof(b)),
+				 human(env->outer, d, sizeof(d)), human(env->limit, c, sizeof(c)));
+	else
+		snprintf(detail, sizeof(detail), "Estimated %s more, %s already in use, limit %s.",
+				 human(bytes, a, sizeof(a)), human(env->used, b, sizeof(b)),
+				 human(env->limit, c, sizeof(c)));
+	raise(env, MF_ERR_LIMIT, msg, detail,
+		  "Raise medfraud.max_graph_memory (e.g. SET medfraud.max_graph_memory = '4GB') "
+		  "or restrict the input with a WHERE clause.");
 }
 
 void *
-mf_alloc(size_t size)
+mf_alloc(mf_env *env, size_t size)
 {
-	size_t		total = mf_add_size(size, sizeof(mf_allochdr));
+	size_t		total = mf_add_size(env, size, sizeof(mf_allochdr));
 	mf_allochdr *h;
 
-	mf_mem_require(total, "this operation");
-	h = hooks.alloc(total);
+	mf_mem_require(env, total, "this operation");
+	h = env->hooks->alloc(env->host, total);
 	if (h == NULL)
-		mf_error(MF_ERR_LIMIT, NULL, "out of memory allocating %zu bytes", size);
+		mf_error(env, MF_ERR_LIMIT, NULL, "out of memory allocating %zu bytes", size);
 	h->size = total;
 	h->magic = MF_ALLOC_MAGIC;
-	mem_used += total;
-	if (mem_used > mem_peak)
-		mem_peak = mem_used;
+	env->used += total;
+	if (env->used > env->peak)
+		env->peak = env->used;
 	return h + 1;
 }
 
 void *
-mf_alloc0(size_t size)
+mf_alloc0(mf_env *env, size_t size)
 {
-	void	   *p = mf_alloc(size);
+	void	   *p = mf_alloc(env, size);
 
 	memset(p, 0, size);
 	return p;
 }
 
 void
-mf_free(void *ptr)
+mf_free(mf_env *env, void *ptr)
 {
 	mf_allochdr *h;
 
@@ -158,25 +160,25 @@ mf_free(void *ptr)
 		return;
 	h = ((mf_allochdr *) ptr) - 1;
 	if (h->magic != MF_ALLOC_MAGIC)
-		mf_error(MF_ERR_INTERNAL, NULL, "mf_free of a pointer the core did not allocate");
+		mf_error(env, MF_ERR_INTERNAL, NULL, "mf_free of a pointer the core did not allocate");
 	h->magic = 0;
-	mem_used -= h->size;
-	hooks.release(h);
+	env->used -= h->size;
+	env->hooks->release(env->host, h);
 }
 
 void *
-mf_realloc(void *ptr, size_t newsize)
+mf_realloc(mf_env *env, void *ptr, size_t newsize)
 {
 	mf_allochdr *h;
 	void	   *n;
 	size_t		old;
 
 	if (ptr == NULL)
-		return mf_alloc(newsize);
+		return mf_alloc(env, newsize);
 	h = ((mf_allochdr *) ptr) - 1;
 	old = h->size - sizeof(mf_allochdr);
-	n = mf_alloc(newsize);
+	n = mf_alloc(env, newsize);
 	memcpy(n, ptr, old < newsize ? old : newsize);
-	mf_free(ptr);
+	mf_free(env, ptr);
 	return n;
 }

@@ -9,8 +9,11 @@
  * part (O(log n) stack), insertion sort below 16 elements, and a poll every
  * 4096 partition steps.
  *
- *   MF_DEFINE_SORT(name, type, less)  defines  static void name(type *a, int64_t n)
- * where less(x, y) is an expression on two `const type *`.
+ *   MF_DEFINE_SORT(name, type, less)  defines
+ *       static void name(mf_env *env, const void *cx, type *a, int64_t n)
+ * where less(x, y, cx) is an expression on two `const type *` and the
+ * caller's comparison context cx (what the keys point into; NULL if unused),
+ * so that no comparison needs a global.
  */
 #ifndef MF_SORT_H
 #define MF_SORT_H
@@ -19,13 +22,13 @@
 
 #define MF_DEFINE_SORT(NAME, TYPE, LESS) \
 static void \
-NAME##_insertion(TYPE *a, int64_t n) \
+NAME##_insertion(const void *cx, TYPE *a, int64_t n) \
 { \
 	for (int64_t i = 1; i < n; i++) \
 	{ \
 		TYPE		x = a[i]; \
 		int64_t		j = i; \
-		while (j > 0 && LESS((&x), (&a[j - 1]))) \
+		while (j > 0 && LESS((&x), (&a[j - 1]), cx)) \
 		{ \
 			a[j] = a[j - 1]; \
 			j--; \
@@ -34,7 +37,7 @@ NAME##_insertion(TYPE *a, int64_t n) \
 	} \
 } \
 static void \
-NAME(TYPE *a, int64_t n) \
+NAME(mf_env *env, const void *cx, TYPE *a, int64_t n) \
 { \
 	uint64_t	polls = 0; \
 	while (n > 16) \
@@ -45,35 +48,35 @@ NAME(TYPE *a, int64_t n) \
 		TYPE		p, \
 					t; \
 		/* median of first, middle, last as the pivot */ \
-		if (LESS((&a[mid]), (&a[0]))) { t = a[mid]; a[mid] = a[0]; a[0] = t; } \
-		if (LESS((&a[n - 1]), (&a[0]))) { t = a[n - 1]; a[n - 1] = a[0]; a[0] = t; } \
-		if (LESS((&a[n - 1]), (&a[mid]))) { t = a[n - 1]; a[n - 1] = a[mid]; a[mid] = t; } \
+		if (LESS((&a[mid]), (&a[0]), cx)) { t = a[mid]; a[mid] = a[0]; a[0] = t; } \
+		if (LESS((&a[n - 1]), (&a[0]), cx)) { t = a[n - 1]; a[n - 1] = a[0]; a[0] = t; } \
+		if (LESS((&a[n - 1]), (&a[mid]), cx)) { t = a[n - 1]; a[n - 1] = a[mid]; a[mid] = t; } \
 		p = a[mid]; \
 		for (;;) \
 		{ \
-			do { i++; } while (LESS((&a[i]), (&p))); \
-			do { j--; } while (LESS((&p), (&a[j]))); \
+			do { i++; } while (LESS((&a[i]), (&p), cx)); \
+			do { j--; } while (LESS((&p), (&a[j]), cx)); \
 			if (i >= j) \
 				break; \
 			t = a[i]; a[i] = a[j]; a[j] = t; \
 			if ((++polls & 4095) == 0) \
-				mf_interrupt_check(); \
+				mf_interrupt_check(env); \
 		} \
 		/* a[0..j] <= p <= a[j+1..n) : recurse into the smaller side */ \
 		if (j + 1 < n - (j + 1)) \
 		{ \
-			NAME(a, j + 1); \
+			NAME(env, cx, a, j + 1); \
 			a += j + 1; \
 			n -= j + 1; \
 		} \
 		else \
 		{ \
-			NAME(a + j + 1, n - (j + 1)); \
+			NAME(env, cx, a + j + 1, n - (j + 1)); \
 			n = j + 1; \
 		} \
-		mf_interrupt_check(); \
+		mf_interrupt_check(env); \
 	} \
-	NAME##_insertion(a, n); \
+	NAME##_insertion(cx, a, n); \
 }
 
 #endif

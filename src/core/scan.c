@@ -93,7 +93,7 @@ common_weight(const mf_graph *g, int32_t u, int32_t v, bool weighted)
 }
 
 int32_t
-mf_scan(const mf_graph *g, double eps, int32_t mu, bool weighted, int32_t *cluster,
+mf_scan(mf_env *env, const mf_graph *g, double eps, int32_t mu, bool weighted, int32_t *cluster,
 		uint8_t *role)
 {
 	int32_t		n = g->n;
@@ -105,18 +105,18 @@ mf_scan(const mf_graph *g, double eps, int32_t mu, bool weighted, int32_t *clust
 	double		eps2 = eps * eps;
 
 	if (!(eps > 0.0 && eps <= 1.0))
-		mf_error(MF_ERR_INVALID, "epsilon is a structural similarity threshold; 0.5 to 0.7 are usual.",
+		mf_error(env, MF_ERR_INVALID, "epsilon is a structural similarity threshold; 0.5 to 0.7 are usual.",
 				 "epsilon must lie in (0, 1]");
 	if (mu < 2)
-		mf_error(MF_ERR_INVALID, "mu counts the node itself; 3 to 5 are usual.", "mu must be at least 2");
+		mf_error(env, MF_ERR_INVALID, "mu counts the node itself; 3 to 5 are usual.", "mu must be at least 2");
 
-	mf_mem_require(mf_add_size(mf_mul_size((size_t) g->off[n] + 1, 1),
-							   mf_mul_size((size_t) n + 1, sizeof(double) + 2 * sizeof(int32_t))),
+	mf_mem_require(env, mf_add_size(env, mf_mul_size(env, (size_t) g->off[n] + 1, 1),
+							   mf_mul_size(env, (size_t) n + 1, sizeof(double) + 2 * sizeof(int32_t))),
 				   "SCAN");
-	sim = mf_alloc0(mf_mul_size((size_t) g->off[n] + 1, 1));
-	den = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(double)));
-	nsim = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(int32_t)));
-	stack = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(int32_t)));
+	sim = mf_alloc0(env, mf_mul_size(env, (size_t) g->off[n] + 1, 1));
+	den = mf_alloc(env, mf_mul_size(env, (size_t) n + 1, sizeof(double)));
+	nsim = mf_alloc(env, mf_mul_size(env, (size_t) n + 1, sizeof(int32_t)));
+	stack = mf_alloc(env, mf_mul_size(env, (size_t) n + 1, sizeof(int32_t)));
 
 	for (int32_t u = 0; u < n; u++)
 	{
@@ -133,13 +133,13 @@ mf_scan(const mf_graph *g, double eps, int32_t mu, bool weighted, int32_t *clust
 
 	for (int32_t u = 0; u < n; u++)
 	{
-		MF_INTERRUPT_EVERY(u);
+		MF_INTERRUPT_EVERY(env, u);
 		for (int64_t e = g->off[u]; e < g->off[u + 1]; e++)
 		{
 			int32_t		v = g->adj[e];
 			double		num;
 
-			MF_INTERRUPT_EVERY(e);
+			MF_INTERRUPT_EVERY(env, e);
 			if (v < u)
 				continue;		/* each edge once; mirrored below */
 			/* x = u and x = v: w(u,u)w(v,u) + w(u,v)w(v,v), or 2 unweighted */
@@ -165,7 +165,7 @@ mf_scan(const mf_graph *g, double eps, int32_t mu, bool weighted, int32_t *clust
 	{
 		int32_t		top = 0;
 
-		MF_INTERRUPT_EVERY(c);
+		MF_INTERRUPT_EVERY(env, c);
 		if (role[c] != MF_SCAN_CORE || cluster[c] >= 0)
 			continue;
 		cluster[c] = k;
@@ -194,7 +194,7 @@ mf_scan(const mf_graph *g, double eps, int32_t mu, bool weighted, int32_t *clust
 	{
 		int32_t		first = -1;
 
-		MF_INTERRUPT_EVERY(u);
+		MF_INTERRUPT_EVERY(env, u);
 		if (cluster[u] >= 0)
 			continue;
 		role[u] = MF_SCAN_OUTLIER;
@@ -213,9 +213,9 @@ mf_scan(const mf_graph *g, double eps, int32_t mu, bool weighted, int32_t *clust
 			}
 		}
 	}
-	mf_free(sim);
-	mf_free(den);
-	mf_free(nsim);
-	mf_free(stack);
+	mf_free(env, sim);
+	mf_free(env, den);
+	mf_free(env, nsim);
+	mf_free(env, stack);
 	return k;
 }

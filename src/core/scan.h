@@ -32,7 +32,7 @@ typedef enum mf_scan_role
 } mf_scan_role;
 
 /* cluster[v] 0..k-1 (by smallest core) or -1; role[v] an mf_scan_role; returns k */
-extern int32_t mf_scan(const mf_graph *g, double epsilon, int32_t mu, bool weighted,
+extern int32_t mf_scan(mf_env *env, const mf_graph *g, double epsilon, int32_t mu, bool weighted,
 					   int32_t *cluster, uint8_t *role);
 
 #endif

@@ -10,7 +10,7 @@
 #include <string.h>
 
 void
-mf_seeded_propagation(const mf_graph *g, int32_t nseeds, const int32_t *seed_node,
+mf_seeded_propagation(mf_env *env, const mf_graph *g, int32_t nseeds, const int32_t *seed_node,
 					  const int32_t *seed_label, int32_t nlabels, int max_iterations,
 					  double alpha, double tol, int32_t *label, double *score)
 {
@@ -23,18 +23,18 @@ mf_seeded_propagation(const mf_graph *g, int32_t nseeds, const int32_t *seed_nod
 			   *queue;
 
 	if (max_iterations < 1)
-		mf_error(MF_ERR_INVALID, "The default is 50.", "max_iterations must be at least 1");
+		mf_error(env, MF_ERR_INVALID, "The default is 50.", "max_iterations must be at least 1");
 	if (!(alpha > 0.0 && alpha < 1.0))
-		mf_error(MF_ERR_INVALID, "alpha is the share of score passed on along edges; the default is 0.85.",
+		mf_error(env, MF_ERR_INVALID, "alpha is the share of score passed on along edges; the default is 0.85.",
 				 "alpha must lie strictly between 0 and 1");
 	if (!(tol >= 0.0) || isinf(tol))
-		mf_error(MF_ERR_INVALID, "The default is 1e-6.", "tolerance must be a finite number of at least 0");
-	cells = mf_mul_size((size_t) n + 1, (size_t) (nlabels > 0 ? nlabels : 1));
-	mf_mem_require(mf_add_size(mf_mul_size(cells, 2 * sizeof(double)),
-							   mf_mul_size((size_t) n + 1, sizeof(double) + 2 * sizeof(int32_t))),
+		mf_error(env, MF_ERR_INVALID, "The default is 1e-6.", "tolerance must be a finite number of at least 0");
+	cells = mf_mul_size(env, (size_t) n + 1, (size_t) (nlabels > 0 ? nlabels : 1));
+	mf_mem_require(env, mf_add_size(env, mf_mul_size(env, cells, 2 * sizeof(double)),
+							   mf_mul_size(env, (size_t) n + 1, sizeof(double) + 2 * sizeof(int32_t))),
 				   "seeded propagation (nodes × labels)");
 
-	seedof = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(int32_t)));
+	seedof = mf_alloc(env, mf_mul_size(env, (size_t) n + 1, sizeof(int32_t)));
 	for (int32_t v = 0; v < n; v++)
 	{
 		seedof[v] = -1;
@@ -47,18 +47,18 @@ mf_seeded_propagation(const mf_graph *g, int32_t nseeds, const int32_t *seed_nod
 					l = seed_label[i];
 
 		if (s < 0 || s >= n || l < 0 || l >= nlabels)
-			mf_error(MF_ERR_INTERNAL, NULL, "seed %d out of range", (int) i);
+			mf_error(env, MF_ERR_INTERNAL, NULL, "seed %d out of range", (int) i);
 		if (seedof[s] >= 0 && seedof[s] != l)
 		{
-			mf_free(seedof);	/* hosts without memory contexts see no leak */
-			mf_error(MF_ERR_INVALID, "Give each seed one label, e.g. its confirmed ring.",
+			mf_free(env, seedof);	/* hosts without memory contexts see no leak */
+			mf_error(env, MF_ERR_INVALID, "Give each seed one label, e.g. its confirmed ring.",
 					 "a seed node has two different labels");
 		}
 		seedof[s] = l;
 	}
 
 	/* multi-source BFS: reachability and the nearest seed's label */
-	queue = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(int32_t)));
+	queue = mf_alloc(env, mf_mul_size(env, (size_t) n + 1, sizeof(int32_t)));
 	{
 		int32_t		head = 0,
 					tail = 0;
@@ -73,7 +73,7 @@ mf_seeded_propagation(const mf_graph *g, int32_t nseeds, const int32_t *seed_nod
 		{
 			int32_t		u = queue[head++];
 
-			MF_INTERRUPT_EVERY(head);
+			MF_INTERRUPT_EVERY(env, head);
 			for (int64_t e = g->off[u]; e < g->off[u + 1]; e++)
 				if (label[g->adj[e]] < 0)
 				{
@@ -82,17 +82,17 @@ mf_seeded_propagation(const mf_graph *g, int32_t nseeds, const int32_t *seed_nod
 				}
 		}
 	}
-	mf_free(queue);
+	mf_free(env, queue);
 	if (nseeds == 0 || nlabels == 0)
 	{
-		mf_free(seedof);
+		mf_free(env, seedof);
 		return;
 	}
 
-	f = mf_alloc0(mf_mul_size(cells, sizeof(double)));
-	f2 = mf_alloc0(mf_mul_size(cells, sizeof(double)));
-	k = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(double)));
-	mf_graph_strengths(g, k);
+	f = mf_alloc0(env, mf_mul_size(env, cells, sizeof(double)));
+	f2 = mf_alloc0(env, mf_mul_size(env, cells, sizeof(double)));
+	k = mf_alloc(env, mf_mul_size(env, (size_t) n + 1, sizeof(double)));
+	mf_graph_strengths(env, g, k);
 	for (int32_t v = 0; v < n; v++)
 		if (seedof[v] >= 0)
 			f[(size_t) v * nlabels + seedof[v]] = f2[(size_t) v * nlabels + seedof[v]] = 1.0;
@@ -102,12 +102,12 @@ mf_seeded_propagation(const mf_graph *g, int32_t nseeds, const int32_t *seed_nod
 		double		delta = 0.0;
 		double	   *t;
 
-		mf_interrupt_check();
+		mf_interrupt_check(env);
 		for (int32_t v = 0; v < n; v++)
 		{
 			double	   *out = f2 + (size_t) v * nlabels;
 
-			MF_INTERRUPT_EVERY(v);
+			MF_INTERRUPT_EVERY(env, v);
 			if (seedof[v] >= 0 || label[v] < 0 || k[v] <= 0.0)
 				continue;		/* clamped, unreachable or only zero-weight edges */
 			memset(out, 0, sizeof(double) * (size_t) nlabels);
@@ -163,8 +163,8 @@ mf_seeded_propagation(const mf_graph *g, int32_t nseeds, const int32_t *seed_nod
 		}
 		/* else: reachable but beyond the iterations: nearest seed's label, score 0 */
 	}
-	mf_free(f);
-	mf_free(f2);
-	mf_free(k);
-	mf_free(seedof);
+	mf_free(env, f);
+	mf_free(env, f2);
+	mf_free(env, k);
+	mf_free(env, seedof);
 }

@@ -20,7 +20,7 @@
 
 #include "graph.h"
 
-extern void mf_seeded_propagation(const mf_graph *g, int32_t nseeds, const int32_t *seed_node,
+extern void mf_seeded_propagation(mf_env *env, const mf_graph *g, int32_t nseeds, const int32_t *seed_node,
 								  const int32_t *seed_label, int32_t nlabels, int max_iterations,
 								  double alpha, double tol, int32_t *label, double *score);
 

@@ -28,7 +28,7 @@ ranks_above(const mf_graph *g, int32_t u, int32_t v)
 }
 
 void
-mf_triangles(const mf_graph *g, int64_t *tri, double *clustering)
+mf_triangles(mf_env *env, const mf_graph *g, int64_t *tri, double *clustering)
 {
 	int32_t		n = g->n;
 	int64_t    *foff;
@@ -38,36 +38,36 @@ mf_triangles(const mf_graph *g, int64_t *tri, double *clustering)
 	uint64_t	steps = 0;
 
 	/* forward CSR: n + 1 offsets, m targets (each edge once); stamps */
-	mf_mem_require(mf_add_size(mf_mul_size((size_t) n + 1, sizeof(int64_t) + sizeof(int32_t)),
-							   mf_mul_size((size_t) g->m + 1, sizeof(int32_t))),
+	mf_mem_require(env, mf_add_size(env, mf_mul_size(env, (size_t) n + 1, sizeof(int64_t) + sizeof(int32_t)),
+							   mf_mul_size(env, (size_t) g->m + 1, sizeof(int32_t))),
 				   "triangle counting");
-	foff = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(int64_t)));
-	fadj = mf_alloc(mf_mul_size((size_t) g->m + 1, sizeof(int32_t)));
-	mark = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(int32_t)));
+	foff = mf_alloc(env, mf_mul_size(env, (size_t) n + 1, sizeof(int64_t)));
+	fadj = mf_alloc(env, mf_mul_size(env, (size_t) g->m + 1, sizeof(int32_t)));
+	mark = mf_alloc(env, mf_mul_size(env, (size_t) n + 1, sizeof(int32_t)));
 
 	/* keep only the higher-ranked neighbours; rows stay sorted by index */
 	k = 0;
 	for (int32_t v = 0; v < n; v++)
 	{
-		MF_INTERRUPT_EVERY(v);
+		MF_INTERRUPT_EVERY(env, v);
 		foff[v] = k;
 		tri[v] = 0;
 		mark[v] = -1;
 		for (int64_t e = g->off[v]; e < g->off[v + 1]; e++)
 		{
-			MF_INTERRUPT_EVERY(e);
+			MF_INTERRUPT_EVERY(env, e);
 			if (ranks_above(g, g->adj[e], v))
 				fadj[k++] = g->adj[e];
 		}
 	}
 	foff[n] = k;
 	if (k != g->m)
-		mf_error(MF_ERR_INTERNAL, NULL, "triangle counting: %lld forward edges for %lld edges",
+		mf_error(env, MF_ERR_INTERNAL, NULL, "triangle counting: %lld forward edges for %lld edges",
 				 (long long) k, (long long) g->m);
 
 	for (int32_t v = 0; v < n; v++)
 	{
-		MF_INTERRUPT_EVERY(v);
+		MF_INTERRUPT_EVERY(env, v);
 		if (foff[v + 1] - foff[v] < 2)
 			continue;			/* v cannot be the lowest corner of a triangle */
 		for (int64_t e = foff[v]; e < foff[v + 1]; e++)
@@ -82,7 +82,7 @@ mf_triangles(const mf_graph *g, int64_t *tri, double *clustering)
 				int32_t		w = fadj[f];
 
 				/* the work is superlinear: poll by steps, not by node */
-				MF_INTERRUPT_EVERY(++steps);
+				MF_INTERRUPT_EVERY(env, ++steps);
 				if (mark[w] == v)
 				{
 					tri[w]++;
@@ -100,7 +100,7 @@ mf_triangles(const mf_graph *g, int64_t *tri, double *clustering)
 		{
 			int64_t		d = mf_degree(g, v);
 
-			MF_INTERRUPT_EVERY(v);
+			MF_INTERRUPT_EVERY(env, v);
 			/*
 			 * 2T and d(d-1) are exact in a double below 2^53, so the one
 			 * rounding of the division gives the same double as networkx's
@@ -110,7 +110,7 @@ mf_triangles(const mf_graph *g, int64_t *tri, double *clustering)
 				(2.0 * (double) tri[v]) / (double) (d * (d - 1));
 		}
 	}
-	mf_free(foff);
-	mf_free(fadj);
-	mf_free(mark);
+	mf_free(env, foff);
+	mf_free(env, fadj);
+	mf_free(env, mark);
 }

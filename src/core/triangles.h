@@ -13,6 +13,6 @@
  * networkx.clustering without a weight.  Both arrays are caller-allocated
  * with g->n entries; clustering may be NULL if only the counts are wanted.
  */
-extern void mf_triangles(const mf_graph *g, int64_t *tri, double *clustering);
+extern void mf_triangles(mf_env *env, const mf_graph *g, int64_t *tri, double *clustering);
 
 #endif							/* MF_TRIANGLES_H */

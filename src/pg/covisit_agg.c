@@ -343,6 +343,7 @@ medfraud_covisit_agg_deserial(PG_FUNCTION_ARGS)
 /* the final function's sink: appends records to a growing array */
 typedef struct rec_buf
 {
+	mf_env	   *env;
 	set_record *r;
 	int64		n;
 	int64		cap;
@@ -357,7 +358,7 @@ rec_sink(const mf_covisit_edge *e, void *arg)
 	if (b->n == b->cap)
 	{
 		b->cap *= 2;
-		b->r = mf_realloc(b->r, mf_mul_size((size_t) b->cap, sizeof(set_record)));
+		b->r = mf_realloc(b->env, b->r, mf_mul_size(b->env, (size_t) b->cap, sizeof(set_record)));
 	}
 	r = &b->r[b->n++];
 	r->a = e->a;
@@ -386,8 +387,9 @@ Datum
 medfraud_covisit_agg_final(PG_FUNCTION_ARGS)
 {
 	covisit_state *s;
-	MemoryContext ctx,
-				old;
+	mf_pg_call *call;
+	mf_env	   *env;
+	MemoryContext old;
 	mf_idmap   *m;
 	mf_visit   *vis;
 	int64		nv,
@@ -409,24 +411,25 @@ medfraud_covisit_agg_final(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	s = (covisit_state *) PG_GETARG_POINTER(0);
 	old = CurrentMemoryContext;
-	ctx = mf_pg_begin("medfraud covisit_agg");
+	call = mf_pg_begin("medfraud covisit_agg");
+	env = &call->env;
 
-	m = mf_idmap_create();
+	m = mf_idmap_create(env);
 	nv = s->n;
-	vis = mf_alloc(mf_mul_size((size_t) nv + 1, sizeof(mf_visit)));
+	vis = mf_alloc(env, mf_mul_size(env, (size_t) nv + 1, sizeof(mf_visit)));
 	for (int64 i = 0; i < nv; i++)
 	{
-		MF_INTERRUPT_EVERY(i);
+		MF_INTERRUPT_EVERY(env, i);
 		vis[i].t = s->v[i].t;
 		vis[i].day = s->v[i].day;
 		vis[i].provider = 0;
 		vis[i].pad = 0;
-		vis[i].person = mf_idmap_intern(m, s->keys + off, s->v[i].keylen);
+		vis[i].person = mf_idmap_intern(env, m, s->keys + off, s->v[i].keylen);
 		off += s->v[i].keylen;
 	}
 	np = mf_idmap_count(m);
-	remap = mf_alloc(mf_mul_size((size_t) np + 1, sizeof(int32_t)));
-	mf_idmap_sort(m, remap);
+	remap = mf_alloc(env, mf_mul_size(env, (size_t) np + 1, sizeof(int32_t)));
+	mf_idmap_sort(env, m, remap);
 	for (int64 i = 0; i < nv; i++)
 		vis[i].person = remap[vis[i].person];
 
@@ -434,10 +437,11 @@ medfraud_covisit_agg_final(PG_FUNCTION_ARGS)
 	p.max_crowd = s->max_crowd;
 	p.min_days = 1;
 	p.by_day = true;
+	rb.env = env;
 	rb.cap = 1024;
 	rb.n = 0;
-	rb.r = mf_alloc(sizeof(set_record) * rb.cap);
-	mf_covisit_run(vis, &nv, np, &p, rec_sink, &rb, &st);
+	rb.r = mf_alloc(env, sizeof(set_record) * rb.cap);
+	mf_covisit_run(env, vis, &nv, np, &p, rec_sink, &rb, &st);
 	if (st.capped_events > 0)
 		ereport(NOTICE,
 				(errmsg("covisit_agg skipped %lld co-visit pairs in windows of more than max_crowd = %d visits",
@@ -506,7 +510,7 @@ medfraud_covisit_agg_final(PG_FUNCTION_ARGS)
 		memcpy(w, &r, sizeof(r));
 		w += sizeof(r);
 	}
-	mf_pg_end(ctx);
+	mf_pg_end(call);
 	PG_RETURN_BYTEA_P(out);
 }
 

@@ -124,7 +124,8 @@ medfraud_covisit_edges(PG_FUNCTION_ARGS)
 				vkind;
 	mf_covisit_params params;
 	mf_covisit_stats st;
-	MemoryContext ctx;
+	mf_pg_call *call;
+	mf_env	   *env;
 	mf_idmap   *persons,
 			   *providers;
 	mf_visit   *visits;
@@ -169,20 +170,21 @@ medfraud_covisit_edges(PG_FUNCTION_ARGS)
 				 errhint("NHSA settlements carry setl_time; pass at => 'setl_time'.")));
 	wall = (ct.typid == TIMESTAMPOID);
 
-	ctx = mf_pg_begin("medfraud covisit_edges");
+	call = mf_pg_begin("medfraud covisit_edges");
+	env = &call->env;
 	{
 		mf_covisit_params tmp = params;
 
-		mf_covisit_check_params(&tmp);
+		mf_covisit_check_params(env, &tmp);
 	}
 
 	/* preallocate from statistics when they exist; checked against budget */
 	cap = estimated_rows(relid);
 	cap += cap / 20 + 1024;		/* statistics lag a little behind inserts */
-	mf_mem_require(mf_mul_size((size_t) cap, sizeof(mf_visit)), "reading the visits");
-	visits = mf_alloc(mf_mul_size((size_t) cap, sizeof(mf_visit)));
-	persons = mf_idmap_create();
-	providers = mf_idmap_create();
+	mf_mem_require(env, mf_mul_size(env, (size_t) cap, sizeof(mf_visit)), "reading the visits");
+	visits = mf_alloc(env, mf_mul_size(env, (size_t) cap, sizeof(mf_visit)));
+	persons = mf_idmap_create(env);
+	providers = mf_idmap_create(env);
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT %s, %s, %s FROM %s",
@@ -223,13 +225,13 @@ medfraud_covisit_edges(PG_FUNCTION_ARGS)
 			if (nvis == cap)
 			{
 				cap += cap / 2;
-				visits = mf_realloc(visits, mf_mul_size((size_t) cap, sizeof(mf_visit)));
+				visits = mf_realloc(env, visits, mf_mul_size(env, (size_t) cap, sizeof(mf_visit)));
 			}
 			v = &visits[nvis++];
 			key = mf_datum_key(dp, cp.typid, pkind, kb, &klen);
-			v->person = mf_idmap_intern(persons, key, klen);
+			v->person = mf_idmap_intern(env, persons, key, klen);
 			key = mf_datum_key(dv, cv.typid, vkind, kb, &klen);
-			v->provider = mf_idmap_intern(providers, key, klen);
+			v->provider = mf_idmap_intern(env, providers, key, klen);
 			v->t = DatumGetInt64(dt);
 			v->pad = 0;
 			if (wall)
@@ -260,21 +262,21 @@ medfraud_covisit_edges(PG_FUNCTION_ARGS)
 						 quote_identifier(ct.name))));
 
 	/* renumber persons in id order so that a < b means src < dst */
-	remap = mf_alloc(mf_mul_size((size_t) mf_idmap_count(persons) + 1, sizeof(int32_t)));
-	mf_idmap_sort(persons, remap);
+	remap = mf_alloc(env, mf_mul_size(env, (size_t) mf_idmap_count(persons) + 1, sizeof(int32_t)));
+	mf_idmap_sort(env, persons, remap);
 	for (int64 i = 0; i < nvis; i++)
 	{
-		MF_INTERRUPT_EVERY(i);
+		MF_INTERRUPT_EVERY(env, i);
 		visits[i].person = remap[visits[i].person];
 	}
-	mf_free(remap);
+	mf_free(env, remap);
 
 	sink.rsinfo = rsinfo;
-	sink.rowctx = AllocSetContextCreate(ctx, "medfraud covisit row", ALLOCSET_SMALL_SIZES);
+	sink.rowctx = AllocSetContextCreate(call->ctx, "medfraud covisit row", ALLOCSET_SMALL_SIZES);
 	sink.persons = persons;
 	sink.kind = pkind;
 	sink.wall_clock = wall;
-	mf_covisit_run(visits, &nvis, mf_idmap_count(persons), &params, edge_sink, &sink, &st);
+	mf_covisit_run(env, visits, &nvis, mf_idmap_count(persons), &params, edge_sink, &sink, &st);
 
 	if (st.capped_events > 0)
 	{
@@ -297,7 +299,7 @@ medfraud_covisit_edges(PG_FUNCTION_ARGS)
 			(errmsg_internal("covisit_edges: %lld visits (%lld duplicates dropped), %d persons, %lld events, %lld pairs, %d passes, peak core memory %zu kB",
 							 (long long) st.visits, (long long) st.duplicates,
 							 mf_idmap_count(persons), (long long) st.events,
-							 (long long) st.edges, st.passes, mf_mem_peak() / 1024)));
-	mf_pg_end(ctx);
+							 (long long) st.edges, st.passes, env->peak / 1024)));
+	mf_pg_end(call);
 	return (Datum) 0;
 }

@@ -77,25 +77,28 @@ row_put(row_out *o, Datum *values, bool *nulls)
  * Phase timings, reported at DEBUG1 ("SET client_min_messages = debug1"):
  * the time to read edges_sql and build the CSR, and the algorithm's own
  * time, so a user (and make bench) can tell a slow query from a slow
- * algorithm.  One call at a time per backend, so statics are safe.
+ * algorithm.  Kept per call (a call may run inside another's edges_sql).
  */
-static instr_time phase_start,
-			phase_loaded;
+typedef struct phase_times
+{
+	instr_time	start;
+	instr_time	loaded;
+} phase_times;
 
 static void
-phase_begin(void)
+phase_begin(phase_times *pt)
 {
-	INSTR_TIME_SET_CURRENT(phase_start);
+	INSTR_TIME_SET_CURRENT(pt->start);
 }
 
 static void
-phase_built(void)
+phase_built(phase_times *pt)
 {
-	INSTR_TIME_SET_CURRENT(phase_loaded);
+	INSTR_TIME_SET_CURRENT(pt->loaded);
 }
 
 static void
-phase_report(const char *algorithm, const mf_pg_graph *pg)
+phase_report(const phase_times *pt, const char *algorithm, const mf_pg_graph *pg)
 {
 	instr_time	now,
 				load,
@@ -104,33 +107,31 @@ phase_report(const char *algorithm, const mf_pg_graph *pg)
 	if (!message_level_is_interesting(DEBUG1))
 		return;
 	INSTR_TIME_SET_CURRENT(now);
-	load = phase_loaded;
-	INSTR_TIME_SUBTRACT(load, phase_start);
+	load = pt->loaded;
+	INSTR_TIME_SUBTRACT(load, pt->start);
 	run = now;
-	INSTR_TIME_SUBTRACT(run, phase_loaded);
+	INSTR_TIME_SUBTRACT(run, pt->loaded);
 	ereport(DEBUG1,
 			(errmsg_internal("medfraud.%s: load %.3f s (%d nodes, " INT64_FORMAT " edges), algorithm %.3f s",
 							 algorithm, INSTR_TIME_GET_DOUBLE(load), pg->g->n, pg->g->m,
 							 INSTR_TIME_GET_DOUBLE(run))));
 }
 
-/* Load edges_sql (argument 0) into a built graph inside a fresh core context. */
+/* Load edges_sql (argument 0) into a built graph inside a fresh core call. */
 static mf_pg_graph *
-load(FunctionCallInfo fcinfo, MemoryContext *ctx)
+load(FunctionCallInfo fcinfo, mf_pg_call **call, phase_times *pt)
 {
 	char	   *sql;
+	mf_pg_graph *pg;
 
 	arg_not_null(fcinfo, 0, "edges_sql");
 	sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	phase_begin();
-	*ctx = mf_pg_begin("medfraud graph");
-	{
-		mf_pg_graph *pg = mf_pg_graph_read(sql);
-
-		mf_pg_graph_build(pg, 0, NULL);
-		phase_built();
-		return pg;
-	}
+	phase_begin(pt);
+	*call = mf_pg_begin("medfraud graph");
+	pg = mf_pg_graph_read(&(*call)->env, sql);
+	mf_pg_graph_build(&(*call)->env, pg, 0, NULL);
+	phase_built(pt);
+	return pg;
 }
 
 /* connected_components(edges_sql) -> node, component (1-based, by smallest id) */
@@ -138,15 +139,18 @@ Datum
 medfraud_connected_components(PG_FUNCTION_ARGS)
 {
 	row_out		o;
-	MemoryContext ctx;
+	mf_pg_call *call;
+	mf_env	   *env;
+	phase_times pt;
 	mf_pg_graph *pg;
 	int32	   *comp;
 
 	row_out_init(&o, fcinfo);
-	pg = load(fcinfo, &ctx);
-	comp = mf_alloc(mf_mul_size((size_t) pg->g->n + 1, sizeof(int32)));
-	mf_connected_components(pg->g, comp);
-	phase_report("connected_components", pg);
+	pg = load(fcinfo, &call, &pt);
+	env = &call->env;
+	comp = mf_alloc(env, mf_mul_size(env, (size_t) pg->g->n + 1, sizeof(int32)));
+	mf_connected_components(env, pg->g, comp);
+	phase_report(&pt, "connected_components", pg);
 	for (int32 v = 0; v < pg->g->n; v++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(o.rowctx);
@@ -157,9 +161,9 @@ medfraud_connected_components(PG_FUNCTION_ARGS)
 		values[1] = Int64GetDatum((int64) comp[v] + 1);
 		MemoryContextSwitchTo(old);
 		row_put(&o, values, nulls);
-		MF_INTERRUPT_EVERY(v);
+		MF_INTERRUPT_EVERY(env, v);
 	}
-	mf_pg_end(ctx);
+	mf_pg_end(call);
 	return (Datum) 0;
 }
 
@@ -168,7 +172,9 @@ Datum
 medfraud_label_propagation(PG_FUNCTION_ARGS)
 {
 	row_out		o;
-	MemoryContext ctx;
+	mf_pg_call *call;
+	mf_env	   *env;
+	phase_times pt;
 	mf_pg_graph *pg;
 	int32	   *label;
 	int32		maxit;
@@ -180,10 +186,11 @@ medfraud_label_propagation(PG_FUNCTION_ARGS)
 	if (maxit < 1)
 		bad_param("max_iterations must be at least 1", "The default is 20; label propagation usually converges in fewer than 10.");
 	row_out_init(&o, fcinfo);
-	pg = load(fcinfo, &ctx);
-	label = mf_alloc(mf_mul_size((size_t) pg->g->n + 1, sizeof(int32)));
-	iters = mf_label_propagation(pg->g, maxit, (uint64_t) (uint32) PG_GETARG_INT32(2), label);
-	phase_report("label_propagation", pg);
+	pg = load(fcinfo, &call, &pt);
+	env = &call->env;
+	label = mf_alloc(env, mf_mul_size(env, (size_t) pg->g->n + 1, sizeof(int32)));
+	iters = mf_label_propagation(env, pg->g, maxit, (uint64_t) (uint32) PG_GETARG_INT32(2), label);
+	phase_report(&pt, "label_propagation", pg);
 	ereport(DEBUG1, (errmsg_internal("medfraud.label_propagation: %d iterations", iters)));
 	for (int32 v = 0; v < pg->g->n; v++)
 	{
@@ -195,9 +202,9 @@ medfraud_label_propagation(PG_FUNCTION_ARGS)
 		values[1] = Int64GetDatum((int64) label[v] + 1);
 		MemoryContextSwitchTo(old);
 		row_put(&o, values, nulls);
-		MF_INTERRUPT_EVERY(v);
+		MF_INTERRUPT_EVERY(env, v);
 	}
-	mf_pg_end(ctx);
+	mf_pg_end(call);
 	return (Datum) 0;
 }
 
@@ -209,7 +216,9 @@ Datum
 medfraud_seeded_propagation(PG_FUNCTION_ARGS)
 {
 	row_out		o;
-	MemoryContext ctx;
+	mf_pg_call *call;
+	mf_env	   *env;
+	phase_times pt;
 	mf_pg_graph *pg;
 	char	   *edges_sql,
 			   *seeds_sql;
@@ -240,24 +249,25 @@ medfraud_seeded_propagation(PG_FUNCTION_ARGS)
 	edges_sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	seeds_sql = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	row_out_init(&o, fcinfo);
-	phase_begin();
-	ctx = mf_pg_begin("medfraud graph");
-	pg = mf_pg_graph_read(edges_sql);
-	nseeds = mf_pg_graph_read_seeds(pg, seeds_sql, &seed_node, &seed_label, &labels);
-	mf_pg_graph_build(pg, nseeds, seed_node);
-	phase_built();
-	label = mf_alloc(mf_mul_size((size_t) pg->g->n + 1, sizeof(int32)));
-	score = mf_alloc(mf_mul_size((size_t) pg->g->n + 1, sizeof(double)));
-	mf_seeded_propagation(pg->g, nseeds, seed_node, seed_label, mf_idmap_count(labels),
+	phase_begin(&pt);
+	call = mf_pg_begin("medfraud graph");
+	env = &call->env;
+	pg = mf_pg_graph_read(env, edges_sql);
+	nseeds = mf_pg_graph_read_seeds(env, pg, seeds_sql, &seed_node, &seed_label, &labels);
+	mf_pg_graph_build(env, pg, nseeds, seed_node);
+	phase_built(&pt);
+	label = mf_alloc(env, mf_mul_size(env, (size_t) pg->g->n + 1, sizeof(int32)));
+	score = mf_alloc(env, mf_mul_size(env, (size_t) pg->g->n + 1, sizeof(double)));
+	mf_seeded_propagation(env, pg->g, nseeds, seed_node, seed_label, mf_idmap_count(labels),
 						  maxit, alpha, tol, label, score);
-	phase_report("seeded_propagation", pg);
+	phase_report(&pt, "seeded_propagation", pg);
 	for (int32 v = 0; v < pg->g->n; v++)
 	{
 		MemoryContext old;
 		Datum		values[3];
 		bool		nulls[3] = {0};
 
-		MF_INTERRUPT_EVERY(v);
+		MF_INTERRUPT_EVERY(env, v);
 		if (label[v] < 0)
 			continue;
 		old = MemoryContextSwitchTo(o.rowctx);
@@ -267,7 +277,7 @@ medfraud_seeded_propagation(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old);
 		row_put(&o, values, nulls);
 	}
-	mf_pg_end(ctx);
+	mf_pg_end(call);
 	return (Datum) 0;
 }
 
@@ -276,15 +286,18 @@ Datum
 medfraud_core_numbers(PG_FUNCTION_ARGS)
 {
 	row_out		o;
-	MemoryContext ctx;
+	mf_pg_call *call;
+	mf_env	   *env;
+	phase_times pt;
 	mf_pg_graph *pg;
 	int32	   *core;
 
 	row_out_init(&o, fcinfo);
-	pg = load(fcinfo, &ctx);
-	core = mf_alloc(mf_mul_size((size_t) pg->g->n + 1, sizeof(int32)));
-	mf_core_numbers(pg->g, core);
-	phase_report("core_numbers", pg);
+	pg = load(fcinfo, &call, &pt);
+	env = &call->env;
+	core = mf_alloc(env, mf_mul_size(env, (size_t) pg->g->n + 1, sizeof(int32)));
+	mf_core_numbers(env, pg->g, core);
+	phase_report(&pt, "core_numbers", pg);
 	for (int32 v = 0; v < pg->g->n; v++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(o.rowctx);
@@ -295,9 +308,9 @@ medfraud_core_numbers(PG_FUNCTION_ARGS)
 		values[1] = Int32GetDatum(core[v]);
 		MemoryContextSwitchTo(old);
 		row_put(&o, values, nulls);
-		MF_INTERRUPT_EVERY(v);
+		MF_INTERRUPT_EVERY(env, v);
 	}
-	mf_pg_end(ctx);
+	mf_pg_end(call);
 	return (Datum) 0;
 }
 
@@ -307,7 +320,9 @@ medfraud_scan_clusters(PG_FUNCTION_ARGS)
 {
 	static const char *const roles[] = {"core", "border", "hub", "outlier"};
 	row_out		o;
-	MemoryContext ctx;
+	mf_pg_call *call;
+	mf_env	   *env;
+	phase_times pt;
 	mf_pg_graph *pg;
 	int32	   *cluster;
 	uint8	   *role;
@@ -323,11 +338,12 @@ medfraud_scan_clusters(PG_FUNCTION_ARGS)
 	if (mu < 2)
 		bad_param("mu must be at least 2", "mu counts the node itself; 3 to 5 are usual.");
 	row_out_init(&o, fcinfo);
-	pg = load(fcinfo, &ctx);
-	cluster = mf_alloc(mf_mul_size((size_t) pg->g->n + 1, sizeof(int32)));
-	role = mf_alloc(mf_mul_size((size_t) pg->g->n + 1, sizeof(uint8)));
-	mf_scan(pg->g, eps, mu, pg->weighted, cluster, role);
-	phase_report("scan_clusters", pg);
+	pg = load(fcinfo, &call, &pt);
+	env = &call->env;
+	cluster = mf_alloc(env, mf_mul_size(env, (size_t) pg->g->n + 1, sizeof(int32)));
+	role = mf_alloc(env, mf_mul_size(env, (size_t) pg->g->n + 1, sizeof(uint8)));
+	mf_scan(env, pg->g, eps, mu, pg->weighted, cluster, role);
+	phase_report(&pt, "scan_clusters", pg);
 	for (int32 v = 0; v < pg->g->n; v++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(o.rowctx);
@@ -344,9 +360,9 @@ medfraud_scan_clusters(PG_FUNCTION_ARGS)
 		values[2] = CStringGetTextDatum(roles[role[v]]);
 		MemoryContextSwitchTo(old);
 		row_put(&o, values, nulls);
-		MF_INTERRUPT_EVERY(v);
+		MF_INTERRUPT_EVERY(env, v);
 	}
-	mf_pg_end(ctx);
+	mf_pg_end(call);
 	return (Datum) 0;
 }
 
@@ -355,17 +371,20 @@ Datum
 medfraud_triangles(PG_FUNCTION_ARGS)
 {
 	row_out		o;
-	MemoryContext ctx;
+	mf_pg_call *call;
+	mf_env	   *env;
+	phase_times pt;
 	mf_pg_graph *pg;
 	int64_t    *tri;
 	double	   *cc;
 
 	row_out_init(&o, fcinfo);
-	pg = load(fcinfo, &ctx);
-	tri = mf_alloc(mf_mul_size((size_t) pg->g->n + 1, sizeof(int64_t)));
-	cc = mf_alloc(mf_mul_size((size_t) pg->g->n + 1, sizeof(double)));
-	mf_triangles(pg->g, tri, cc);
-	phase_report("triangles", pg);
+	pg = load(fcinfo, &call, &pt);
+	env = &call->env;
+	tri = mf_alloc(env, mf_mul_size(env, (size_t) pg->g->n + 1, sizeof(int64_t)));
+	cc = mf_alloc(env, mf_mul_size(env, (size_t) pg->g->n + 1, sizeof(double)));
+	mf_triangles(env, pg->g, tri, cc);
+	phase_report(&pt, "triangles", pg);
 	for (int32 v = 0; v < pg->g->n; v++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(o.rowctx);
@@ -377,9 +396,9 @@ medfraud_triangles(PG_FUNCTION_ARGS)
 		values[2] = Float8GetDatum(cc[v]);
 		MemoryContextSwitchTo(old);
 		row_put(&o, values, nulls);
-		MF_INTERRUPT_EVERY(v);
+		MF_INTERRUPT_EVERY(env, v);
 	}
-	mf_pg_end(ctx);
+	mf_pg_end(call);
 	return (Datum) 0;
 }
 
@@ -388,7 +407,9 @@ Datum
 medfraud_louvain(PG_FUNCTION_ARGS)
 {
 	row_out		o;
-	MemoryContext ctx;
+	mf_pg_call *call;
+	mf_env	   *env;
+	phase_times pt;
 	mf_pg_graph *pg;
 	int32	   *membership;
 	double	   *modularity;
@@ -406,11 +427,12 @@ medfraud_louvain(PG_FUNCTION_ARGS)
 	if (maxlev < 1 || maxlev > 100)
 		bad_param("max_levels must lie between 1 and 100", "The default is 10; Louvain rarely needs more than 5.");
 	row_out_init(&o, fcinfo);
-	pg = load(fcinfo, &ctx);
-	membership = mf_alloc(mf_mul_size(mf_mul_size((size_t) pg->g->n + 1, (size_t) maxlev), sizeof(int32)));
-	modularity = mf_alloc(sizeof(double) * (size_t) maxlev);
-	levels = mf_louvain(pg->g, res, maxlev, (uint64_t) (uint32) PG_GETARG_INT32(3), membership, modularity);
-	phase_report("louvain", pg);
+	pg = load(fcinfo, &call, &pt);
+	env = &call->env;
+	membership = mf_alloc(env, mf_mul_size(env, mf_mul_size(env, (size_t) pg->g->n + 1, (size_t) maxlev), sizeof(int32)));
+	modularity = mf_alloc(env, sizeof(double) * (size_t) maxlev);
+	levels = mf_louvain(env, pg->g, res, maxlev, (uint64_t) (uint32) PG_GETARG_INT32(3), membership, modularity);
+	phase_report(&pt, "louvain", pg);
 	for (int l = 0; l < levels; l++)
 		for (int32 v = 0; v < pg->g->n; v++)
 		{
@@ -423,9 +445,9 @@ medfraud_louvain(PG_FUNCTION_ARGS)
 			values[2] = Int32GetDatum(l + 1);
 			MemoryContextSwitchTo(old);
 			row_put(&o, values, nulls);
-			MF_INTERRUPT_EVERY(v);
+			MF_INTERRUPT_EVERY(env, v);
 		}
-	mf_pg_end(ctx);
+	mf_pg_end(call);
 	return (Datum) 0;
 }
 
@@ -439,7 +461,8 @@ Datum
 medfraud_graph_info(PG_FUNCTION_ARGS)
 {
 	row_out		o;
-	MemoryContext ctx;
+	mf_pg_call *call;
+	mf_env	   *env;
 	mf_pg_graph *pg;
 	Datum		values[5];
 	bool		nulls[5] = {0};
@@ -447,17 +470,18 @@ medfraud_graph_info(PG_FUNCTION_ARGS)
 
 	row_out_init(&o, fcinfo);
 	arg_not_null(fcinfo, 0, "edges_sql");
-	ctx = mf_pg_begin("medfraud graph");
-	pg = mf_pg_graph_read(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	call = mf_pg_begin("medfraud graph");
+	env = &call->env;
+	pg = mf_pg_graph_read(env, text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	rows = pg->nedges;
-	mf_pg_graph_build(pg, 0, NULL);
+	mf_pg_graph_build(env, pg, 0, NULL);
 	values[0] = Int64GetDatum(pg->g->n);
 	values[1] = Int64GetDatum(pg->g->m);
 	values[2] = Int64GetDatum(rows);
 	values[3] = Int64GetDatum((int64) (sizeof(int64_t) * ((size_t) pg->g->n + 1) +
 									   (sizeof(int32_t) + sizeof(double)) * (size_t) (2 * pg->g->m)));
-	values[4] = Int64GetDatum((int64) mf_mem_peak());
+	values[4] = Int64GetDatum((int64) env->peak);
 	row_put(&o, values, nulls);
-	mf_pg_end(ctx);
+	mf_pg_end(call);
 	return (Datum) 0;
 }

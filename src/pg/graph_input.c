@@ -122,13 +122,13 @@ weight_type_ok(Oid t)
 }
 
 static int32
-intern_datum(mf_pg_graph *pg, Datum d, Oid typid)
+intern_datum(mf_env *env, mf_pg_graph *pg, Datum d, Oid typid)
 {
 	unsigned char kb[8];
 	uint32_t	klen;
 	const char *key = mf_datum_key(d, typid, pg->kind, kb, &klen);
 
-	return mf_idmap_intern(pg->ids, key, klen);
+	return mf_idmap_intern(env, pg->ids, key, klen);
 }
 
 /*
@@ -145,6 +145,7 @@ intern_datum(mf_pg_graph *pg, Datum d, Oid typid)
 typedef struct edge_receiver
 {
 	DestReceiver pub;
+	mf_env	   *env;			/* the call reading the graph */
 	mf_pg_graph *pg;
 	int			csrc,			/* 1-based columns; cw 0 = no weight */
 				cdst,
@@ -172,6 +173,7 @@ typedef struct edge_receiver
 static void
 edges_flush(edge_receiver *r)
 {
+	mf_env	   *env = r->env;
 	mf_pg_graph *pg = r->pg;
 	int			nk = 2 * r->nb;
 
@@ -180,15 +182,15 @@ edges_flush(edge_receiver *r)
 	for (int i = 0; i < nk; i++)
 		r->kp[i] = pg->kind == MF_KEY_INT ? (const void *) &r->ikey[i]
 			: (const void *) (r->tbuf + r->koff[i]);
-	mf_idmap_intern_batch(pg->ids, r->kp, r->klen, nk, r->out);
+	mf_idmap_intern_batch(env, pg->ids, r->kp, r->klen, nk, r->out);
 	if (pg->nedges + r->nb > pg->cap)
 	{
 		while (pg->nedges + r->nb > pg->cap)
 			pg->cap *= 2;
-		pg->src = mf_realloc(pg->src, mf_mul_size((size_t) pg->cap, sizeof(int32)));
-		pg->dst = mf_realloc(pg->dst, mf_mul_size((size_t) pg->cap, sizeof(int32)));
+		pg->src = mf_realloc(env, pg->src, mf_mul_size(env, (size_t) pg->cap, sizeof(int32)));
+		pg->dst = mf_realloc(env, pg->dst, mf_mul_size(env, (size_t) pg->cap, sizeof(int32)));
 		if (pg->weighted)
-			pg->w = mf_realloc(pg->w, mf_mul_size((size_t) pg->cap, sizeof(double)));
+			pg->w = mf_realloc(env, pg->w, mf_mul_size(env, (size_t) pg->cap, sizeof(double)));
 	}
 	for (int i = 0; i < r->nb; i++)
 	{
@@ -207,6 +209,7 @@ edges_flush(edge_receiver *r)
 static void
 edges_add_key(edge_receiver *r, int k, Datum d, Oid typid)
 {
+	mf_env	   *env = r->env;
 	unsigned char kb[8];
 	uint32_t	len;
 	const char *key = mf_datum_key(d, typid, r->pg->kind, kb, &len);
@@ -228,7 +231,7 @@ edges_add_key(edge_receiver *r, int k, Datum d, Oid typid)
 
 		while (nc < r->tused + len)
 			nc *= 2;
-		r->tbuf = mf_realloc(r->tbuf, nc);
+		r->tbuf = mf_realloc(env, r->tbuf, nc);
 		r->tcap = nc;
 	}
 	memcpy(r->tbuf + r->tused, key, len);
@@ -303,19 +306,20 @@ plan_result_desc(SPIPlanPtr plan)
 }
 
 mf_pg_graph *
-mf_pg_graph_read(const char *edges_sql)
+mf_pg_graph_read(mf_env *env, const char *edges_sql)
 {
-	mf_pg_graph *pg = mf_alloc0(sizeof(mf_pg_graph));
-	edge_receiver *r = mf_alloc0(sizeof(edge_receiver));
+	mf_pg_graph *pg = mf_alloc0(env, sizeof(mf_pg_graph));
+	edge_receiver *r = mf_alloc0(env, sizeof(edge_receiver));
 	SPIExecuteOptions opts;
 	SPIPlanPtr	plan;
 	TupleDesc	td;
 	int			rc;
 
-	pg->ids = mf_idmap_create();
+	r->env = env;
+	pg->ids = mf_idmap_create(env);
 	pg->cap = 4096;
-	pg->src = mf_alloc(sizeof(int32) * pg->cap);
-	pg->dst = mf_alloc(sizeof(int32) * pg->cap);
+	pg->src = mf_alloc(env, sizeof(int32) * pg->cap);
+	pg->dst = mf_alloc(env, sizeof(int32) * pg->cap);
 
 	/* created before SPI_connect, which owns the contexts made under it */
 	r->batchcxt = AllocSetContextCreate(CurrentMemoryContext, "medfraud edge batch",
@@ -353,12 +357,12 @@ mf_pg_graph_read(const char *edges_sql)
 					 errmsg("weight column has type %s", format_type_be(r->tw)),
 					 errhint("Return a number, e.g. weight::float8.")));
 		pg->weighted = true;
-		pg->w = mf_alloc(sizeof(double) * pg->cap);
+		pg->w = mf_alloc(env, sizeof(double) * pg->cap);
 	}
 	r->natts = Max(Max(r->csrc, r->cdst), r->cw);
 	r->pg = pg;
 	r->tcap = 65536;
-	r->tbuf = mf_alloc(r->tcap);
+	r->tbuf = mf_alloc(env, r->tcap);
 	r->pub.receiveSlot = edges_receive;
 	r->pub.rStartup = edges_startup;
 	r->pub.rShutdown = edges_noop;
@@ -374,7 +378,7 @@ mf_pg_graph_read(const char *edges_sql)
 		elog(ERROR, "edges_sql: unexpected SPI result %s", SPI_result_code_string(rc));
 	edges_flush(r);
 	SPI_finish();
-	mf_free(r->tbuf);
+	mf_free(env, r->tbuf);
 	MemoryContextDelete(r->batchcxt);
 
 	if (r->nulls > 0)
@@ -382,12 +386,12 @@ mf_pg_graph_read(const char *edges_sql)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("edges_sql returned %lld rows with a NULL src or dst", (long long) r->nulls),
 				 errhint("Filter them in the query: WHERE src IS NOT NULL AND dst IS NOT NULL.")));
-	mf_free(r);
+	mf_free(env, r);
 	return pg;
 }
 
 int32
-mf_pg_graph_read_seeds(mf_pg_graph *pg, const char *seeds_sql, int32 **seed_node,
+mf_pg_graph_read_seeds(mf_env *env, mf_pg_graph *pg, const char *seeds_sql, int32 **seed_node,
 					   int32 **seed_label, mf_idmap **labels)
 {
 	SPIPlanPtr	plan;
@@ -400,9 +404,9 @@ mf_pg_graph_read_seeds(mf_pg_graph *pg, const char *seeds_sql, int32 **seed_node
 				cap = 256;
 	int64		nulls = 0;
 
-	*labels = mf_idmap_create();
-	*seed_node = mf_alloc(sizeof(int32) * cap);
-	*seed_label = mf_alloc(sizeof(int32) * cap);
+	*labels = mf_idmap_create(env);
+	*seed_node = mf_alloc(env, sizeof(int32) * cap);
+	*seed_label = mf_alloc(env, sizeof(int32) * cap);
 
 	SPI_connect();
 	plan = prepare_select(seeds_sql, "seeds_sql", 0);
@@ -456,12 +460,12 @@ mf_pg_graph_read_seeds(mf_pg_graph *pg, const char *seeds_sql, int32 **seed_node
 			if (n == cap)
 			{
 				cap *= 2;
-				*seed_node = mf_realloc(*seed_node, mf_mul_size((size_t) cap, sizeof(int32)));
-				*seed_label = mf_realloc(*seed_label, mf_mul_size((size_t) cap, sizeof(int32)));
+				*seed_node = mf_realloc(env, *seed_node, mf_mul_size(env, (size_t) cap, sizeof(int32)));
+				*seed_label = mf_realloc(env, *seed_label, mf_mul_size(env, (size_t) cap, sizeof(int32)));
 			}
-			(*seed_node)[n] = intern_datum(pg, dn, tn);
+			(*seed_node)[n] = intern_datum(env, pg, dn, tn);
 			key = mf_datum_key(dl, tl, MF_KEY_TEXT, kb, &klen);
-			(*seed_label)[n] = mf_idmap_intern(*labels, key, klen);
+			(*seed_label)[n] = mf_idmap_intern(env, *labels, key, klen);
 			n++;
 		}
 		SPI_freetuptable(SPI_tuptable);
@@ -478,25 +482,25 @@ mf_pg_graph_read_seeds(mf_pg_graph *pg, const char *seeds_sql, int32 **seed_node
 }
 
 void
-mf_pg_graph_build(mf_pg_graph *pg, int32 nseeds, int32 *seed_node)
+mf_pg_graph_build(mf_env *env, mf_pg_graph *pg, int32 nseeds, int32 *seed_node)
 {
 	int32		n = mf_idmap_count(pg->ids);
-	int32	   *remap = mf_alloc(mf_mul_size((size_t) n + 1, sizeof(int32)));
+	int32	   *remap = mf_alloc(env, mf_mul_size(env, (size_t) n + 1, sizeof(int32)));
 
-	mf_idmap_sort(pg->ids, remap);
+	mf_idmap_sort(env, pg->ids, remap);
 	for (int64 i = 0; i < pg->nedges; i++)
 	{
-		MF_INTERRUPT_EVERY(i);
+		MF_INTERRUPT_EVERY(env, i);
 		pg->src[i] = remap[pg->src[i]];
 		pg->dst[i] = remap[pg->dst[i]];
 	}
 	for (int32 i = 0; i < nseeds; i++)
 		seed_node[i] = remap[seed_node[i]];
-	mf_free(remap);
-	pg->g = mf_graph_build(n, pg->nedges, pg->src, pg->dst, pg->weighted ? pg->w : NULL);
-	mf_free(pg->src);
-	mf_free(pg->dst);
-	mf_free(pg->w);
+	mf_free(env, remap);
+	pg->g = mf_graph_build(env, n, pg->nedges, pg->src, pg->dst, pg->weighted ? pg->w : NULL);
+	mf_free(env, pg->src);
+	mf_free(env, pg->dst);
+	mf_free(env, pg->w);
 	pg->src = pg->dst = NULL;
 	pg->w = NULL;
 }

@@ -31,19 +31,19 @@ typedef struct mf_pg_graph
  * not a single read-only SELECT, missing or mistyped columns, NULL ids and
  * NaN, infinite or negative weights.
  */
-extern mf_pg_graph *mf_pg_graph_read(const char *edges_sql);
+extern mf_pg_graph *mf_pg_graph_read(mf_env *env, const char *edges_sql);
 
 /*
  * Read seeds_sql (columns node, label text) into node/label index arrays,
  * adding seed nodes missing from the graph as isolated nodes.  Labels are
  * interned into *labels.  Call before mf_pg_graph_build.
  */
-extern int32 mf_pg_graph_read_seeds(mf_pg_graph *pg, const char *seeds_sql,
+extern int32 mf_pg_graph_read_seeds(mf_env *env, mf_pg_graph *pg, const char *seeds_sql,
 									int32 **seed_node, int32 **seed_label,
 									mf_idmap **labels);
 
 /* Renumber nodes in id order (remapping seeds too) and build the CSR. */
-extern void mf_pg_graph_build(mf_pg_graph *pg, int32 nseeds, int32 *seed_node);
+extern void mf_pg_graph_build(mf_env *env, mf_pg_graph *pg, int32 nseeds, int32 *seed_node);
 
 /* Text of node v. */
 extern text *mf_pg_node_text(const mf_pg_graph *pg, int32 v);

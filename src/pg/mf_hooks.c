@@ -1,35 +1,46 @@
 /*
  * mf_hooks.c — runs the pure C core inside PostgreSQL.
  *
- * The core asks for memory, raises errors and polls for cancellation through
- * hooks (src/core/mf_core.h); here they become a dedicated memory context,
- * ereport(ERROR) with a proper SQLSTATE, and CHECK_FOR_INTERRUPTS().  Since
- * ereport longjmps out, the core never sees a failed call: its partially built
- * structures simply vanish with the memory context.
+ * Each medfraud C function that uses the core starts a call (mf_pg_begin):
+ * a memory context of its own and an mf_env whose hooks allocate there,
+ * raise with ereport(ERROR) and a proper SQLSTATE, and poll
+ * CHECK_FOR_INTERRUPTS().  The core gets the environment as an argument and
+ * keeps nothing between calls, so a medfraud function running inside
+ * another one's SQL (a nested edges_sql, a view over claims, a trigger, a
+ * LATERAL call per row) has its own environment and cannot disturb the
+ * outer one.  Since ereport longjmps out, the core never sees a failed
+ * call: its partially built structures vanish with the context.
+ *
+ * The one piece of backend-wide state is the list of calls alive right now,
+ * kept for the memory budget: medfraud.max_graph_memory bounds what all of
+ * them hold together, so a call started inside another is charged the
+ * outer call's bytes too (env.outer).  A call leaves the list when its
+ * context goes away — at mf_pg_end, or when an ERROR (caught by a PL/pgSQL
+ * exception block or not) deletes or resets the context — through a
+ * memory-context reset callback, so the list never points at freed memory.
  */
 #include "mf_pg.h"
 
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
-static MemoryContext core_ctx = NULL;
-
 static void *
-pg_alloc(size_t size)
+pg_alloc(void *host, size_t size)
 {
-	/* HUGE: CSR arrays pass 1 GB on big graphs; NO_OOM: core raises itself */
-	return MemoryContextAllocExtended(core_ctx ? core_ctx : CurrentMemoryContext,
-									  size, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+	mf_pg_call *call = host;
+
+	/* HUGE: CSR arrays pass 1 GB on big graphs; NO_OOM: the core raises itself */
+	return MemoryContextAllocExtended(call->ctx, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
 }
 
 static void
-pg_release(void *p)
+pg_release(void *host, void *p)
 {
 	pfree(p);
 }
 
 static void
-pg_fail(mf_errclass cls, const char *msg, const char *detail, const char *hint)
+pg_fail(void *host, mf_errclass cls, const char *msg, const char *detail, const char *hint)
 {
 	int			code;
 
@@ -56,33 +67,54 @@ pg_fail(mf_errclass cls, const char *msg, const char *detail, const char *hint)
 }
 
 static void
-pg_interrupt(void)
+pg_interrupt(void *host)
 {
 	CHECK_FOR_INTERRUPTS();
 }
 
 static const mf_hooks pg_hooks = {pg_alloc, pg_release, pg_fail, pg_interrupt};
 
-MemoryContext
+/* the calls alive in this backend, innermost last */
+static dlist_head live_calls = DLIST_STATIC_INIT(live_calls);
+
+static void
+call_gone(void *arg)
+{
+	mf_pg_call *call = arg;
+
+	dlist_delete(&call->node);
+}
+
+mf_pg_call *
 mf_pg_begin(const char *name)
 {
 	MemoryContext ctx = AllocSetContextCreate(CurrentMemoryContext, "medfraud core",
 											  ALLOCSET_DEFAULT_SIZES);
+	mf_pg_call *call;
+	size_t		outer = 0;
+	dlist_iter	it;
 
 	MemoryContextSetIdentifier(ctx, name);
+	call = MemoryContextAllocZero(ctx, sizeof(mf_pg_call));
+	call->ctx = ctx;
+	dlist_foreach(it, &live_calls)
+	{
+		mf_pg_call *c = dlist_container(mf_pg_call, node, it.cur);
 
-	core_ctx = ctx;
-	mf_set_hooks(&pg_hooks);
-	mf_mem_reset();
-	mf_mem_set_limit((size_t) mf_max_graph_memory_kb * 1024);
-	return ctx;
+		outer += c->env.used;
+	}
+	mf_env_init(&call->env, &pg_hooks, call,
+				(size_t) mf_max_graph_memory_kb * 1024, outer);
+	dlist_push_tail(&live_calls, &call->node);
+	call->cb.func = call_gone;
+	call->cb.arg = call;
+	MemoryContextRegisterResetCallback(ctx, &call->cb);
+	return call;
 }
 
 void
-mf_pg_end(MemoryContext ctx)
+mf_pg_end(mf_pg_call *call)
 {
-	if (core_ctx == ctx)
-		core_ctx = NULL;
-	MemoryContextDelete(ctx);
-	mf_mem_reset();
+	/* the reset callback takes the call off the list */
+	MemoryContextDelete(call->ctx);
 }

@@ -8,6 +8,7 @@
 
 #include "postgres.h"
 #include "fmgr.h"
+#include "lib/ilist.h"
 #include "utils/timestamp.h"
 
 #include "mf_core.h"
@@ -18,13 +19,26 @@ extern int	mf_max_graph_memory_kb;
 extern void mf_guc_init(void);
 
 /*
- * Start a core call: a fresh memory context under CurrentMemoryContext that
- * all core allocations go to, the budget from medfraud.max_graph_memory,
- * ereport for errors and CHECK_FOR_INTERRUPTS for polling.  The context is
- * deleted by mf_pg_end, or with its parent if an error aborts the query.
+ * One call of the core from SQL: its environment (pass &call->env to every
+ * core function) and the memory context all its allocations go to.
  */
-extern MemoryContext mf_pg_begin(const char *name);
-extern void mf_pg_end(MemoryContext ctx);
+typedef struct mf_pg_call
+{
+	mf_env		env;
+	MemoryContext ctx;
+	dlist_node	node;			/* in the backend's list of live calls */
+	MemoryContextCallback cb;	/* leaves that list when ctx goes */
+} mf_pg_call;
+
+/*
+ * Start a core call: a fresh memory context under CurrentMemoryContext, an
+ * environment with ereport for errors, CHECK_FOR_INTERRUPTS for polling and
+ * the budget from medfraud.max_graph_memory, shared with the medfraud calls
+ * this one runs inside.  The context (and the call) is deleted by
+ * mf_pg_end, or with its parent if an error aborts the query.
+ */
+extern mf_pg_call *mf_pg_begin(const char *name);
+extern void mf_pg_end(mf_pg_call *call);
 
 /* How node ids are encoded as core keys (see idmap.h). */
 typedef enum mf_keykind

@@ -22,13 +22,17 @@
 
 static jmp_buf fz_jmp;
 
+/* the environment of the harness's one core call at a time */
+static mf_env fz_env;
+static mf_env *const env = &fz_env;
+
 /* every live core allocation, so an error path can release them all */
 #define FZ_MAXLIVE 4096
 static void *fz_live[FZ_MAXLIVE];
 static int	fz_nlive;
 
 static void *
-fz_alloc(size_t s)
+fz_alloc(void *host, size_t s)
 {
 	void	   *p = malloc(s ? s : 1);
 
@@ -42,7 +46,7 @@ fz_alloc(size_t s)
 }
 
 static void
-fz_release(void *p)
+fz_release(void *host, void *p)
 {
 	for (int i = fz_nlive - 1; i >= 0; i--)
 		if (fz_live[i] == p)
@@ -55,7 +59,7 @@ fz_release(void *p)
 }
 
 static void
-fz_fail(mf_errclass cls, const char *msg, const char *detail, const char *hint)
+fz_fail(void *host, mf_errclass cls, const char *msg, const char *detail, const char *hint)
 {
 	(void) detail;
 	(void) hint;
@@ -79,9 +83,7 @@ fz_init(size_t budget)
 {
 	static const mf_hooks h = {fz_alloc, fz_release, fz_fail, NULL};
 
-	mf_set_hooks(&h);
-	mf_mem_set_limit(budget);
-	mf_mem_reset();
+	mf_env_init(env, &h, NULL, budget, 0);
 	fz_nlive = 0;
 }
 

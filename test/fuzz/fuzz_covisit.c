@@ -63,8 +63,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&st, 0, sizeof st);
 	if (setjmp(fz_jmp) == 0)
 	{
-		mf_covisit_check_params(&p);
-		mf_covisit_run(v, &nv, npersons, &p, sink, &ss, &st);
+		mf_covisit_check_params(env, &p);
+		mf_covisit_run(env, v, &nv, npersons, &p, sink, &ss, &st);
 		CHECK(st.edges == ss.edges);
 		CHECK(st.visits == nv);
 	}

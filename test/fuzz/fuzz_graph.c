@@ -53,7 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_init(budget);
 	if (setjmp(fz_jmp) == 0)
 	{
-		g = mf_graph_build(n, ne, src, dst, w);
+		g = mf_graph_build(env, n, ne, src, dst, w);
 		CHECK(g->n == n && g->off[0] == 0 && g->off[n] == 2 * g->m);
 		for (int32_t v = 0; v < n; v++)
 			for (int64_t k = g->off[v]; k < g->off[v + 1]; k++)
@@ -73,32 +73,32 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (setjmp(fz_jmp) == 0)
 		{
-			int32_t		k = mf_connected_components(g, lab);
+			int32_t		k = mf_connected_components(env, g, lab);
 
 			for (int32_t v = 0; v < n; v++)
 				CHECK(lab[v] >= 0 && lab[v] < k);
 		}
 		if (setjmp(fz_jmp) == 0)
 		{
-			mf_core_numbers(g, lab);
+			mf_core_numbers(env, g, lab);
 			for (int32_t v = 0; v < n; v++)
 				CHECK(lab[v] >= 0 && lab[v] <= mf_degree(g, v));
 		}
 		if (setjmp(fz_jmp) == 0)
 		{
-			mf_triangles(g, tri, dv);
+			mf_triangles(env, g, tri, dv);
 			for (int32_t v = 0; v < n; v++)
 				CHECK(tri[v] >= 0 && dv[v] >= 0 && dv[v] <= 1.0);
 		}
 		if (setjmp(fz_jmp) == 0)
 		{
-			mf_label_propagation(g, iters, seed, lab);
+			mf_label_propagation(env, g, iters, seed, lab);
 			for (int32_t v = 0; v < n; v++)
 				CHECK(lab[v] >= 0 && lab[v] < n);
 		}
 		if (setjmp(fz_jmp) == 0)
 		{
-			int32_t		k = mf_scan(g, epsilon, mu, weighted && (flags & 4), lab, role);
+			int32_t		k = mf_scan(env, g, epsilon, mu, weighted && (flags & 4), lab, role);
 
 			for (int32_t v = 0; v < n; v++)
 				CHECK(lab[v] >= -1 && lab[v] < (k > 0 ? k : 1));
@@ -106,7 +106,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (setjmp(fz_jmp) == 0)
 		{
 			double		q[10];
-			int			levels = mf_louvain(g, resolution, 10, seed, lab2, q);
+			int			levels = mf_louvain(env, g, resolution, 10, seed, lab2, q);
 
 			CHECK(levels >= 0 && levels <= 10);
 			for (int l = 0; l < levels; l++)
@@ -125,7 +125,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				sn[i] = (int32_t) ((seed >> (i * 3)) % n);
 				sl[i] = i % 3;
 			}
-			mf_seeded_propagation(g, ns, sn, sl, 3, iters, alpha, 1e-6, lab, dv);
+			mf_seeded_propagation(env, g, ns, sn, sl, 3, iters, alpha, 1e-6, lab, dv);
 			for (int32_t v = 0; v < n; v++)
 				CHECK(lab[v] >= -1 && lab[v] < 3 && (lab[v] < 0 || (dv[v] >= 0 && dv[v] <= 1.0 + 1e-9)));
 		}

@@ -36,11 +36,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		int			half = nkeys / 2;
 
-		m = mf_idmap_create();
+		m = mf_idmap_create(env);
 		for (int i = 0; i < half; i++)
-			idx[i] = mf_idmap_intern(m, keys[i], lens[i]);
+			idx[i] = mf_idmap_intern(env, m, keys[i], lens[i]);
 		if (nkeys > half)
-			mf_idmap_intern_batch(m, &keys[half], &lens[half], nkeys - half, &idx[half]);
+			mf_idmap_intern_batch(env, m, &keys[half], &lens[half], nkeys - half, &idx[half]);
 		for (int i = 0; i < nkeys; i++)
 		{
 			uint32_t	l;
@@ -56,7 +56,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			int32_t		n = mf_idmap_count(m);
 			int32_t    *remap = malloc(sizeof(int32_t) * (n + 1));
 
-			mf_idmap_sort(m, remap);
+			mf_idmap_sort(env, m, remap);
 			for (int i = 0; i < nkeys; i++)
 			{
 				uint32_t	l;

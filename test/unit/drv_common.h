@@ -19,16 +19,20 @@
 
 #include "graph.h"
 
+/* the one environment a driver's single call runs in */
+static mf_env drv_env;
+static mf_env *const env = &drv_env;
+
 static void
-drv_fail(mf_errclass cls, const char *msg, const char *detail, const char *hint)
+drv_fail(void *host, mf_errclass cls, const char *msg, const char *detail, const char *hint)
 {
 	fprintf(stderr, "core error %d: %s%s%s\n", (int) cls, msg, detail ? " " : "", detail ? detail : "");
 	(void) hint;
 	exit(2);
 }
 
-static void *drv_alloc(size_t s) { return malloc(s); }
-static void drv_release(void *p) { free(p); }
+static void *drv_alloc(void *host, size_t s) { return malloc(s); }
+static void drv_release(void *host, void *p) { free(p); }
 
 static double
 drv_ms(void)
@@ -119,7 +123,7 @@ drv_read_graph(void)
 	}
 	free(buf);
 	t0 = drv_ms();
-	g = mf_graph_build((int32_t) n, ne, src, dst, w);
+	g = mf_graph_build(env, (int32_t) n, ne, src, dst, w);
 	fprintf(stderr, "build_ms %.3f\n", drv_ms() - t0);
 	free(src);
 	free(dst);
@@ -130,12 +134,9 @@ drv_read_graph(void)
 static void
 drv_init(void)
 {
-	mf_hooks	h = {drv_alloc, drv_release, drv_fail, NULL};
+	static const mf_hooks h = {drv_alloc, drv_release, drv_fail, NULL};
 
-	mf_set_hooks(&h);
-	mf_mem_set_limit(0);
-	mf_mem_reset();
-
+	mf_env_init(env, &h, NULL, 0, 0);
 }
 
 #endif							/* MF_DRV_COMMON_H */

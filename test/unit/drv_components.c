@@ -24,11 +24,11 @@ main(void)
 	g = drv_read_graph();
 	comp = malloc(sizeof(int32_t) * ((size_t) g->n + 1));
 	t0 = drv_ms();
-	k = mf_connected_components(g, comp);
+	k = mf_connected_components(env, g, comp);
 	fprintf(stderr, "time_ms %.3f\ncomponents %d\n", drv_ms() - t0, k);
 	for (int32_t v = 0; v < g->n; v++)
 		printf("%d %d\n", v, comp[v]);
 	free(comp);
-	mf_graph_free(g);
-	return mf_mem_in_use() == 0 ? 0 : 3;
+	mf_graph_free(env, g);
+	return env->used == 0 ? 0 : 3;
 }

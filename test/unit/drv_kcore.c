@@ -23,11 +23,11 @@ main(void)
 	g = drv_read_graph();
 	core = malloc(sizeof(int32_t) * ((size_t) g->n + 1));
 	t0 = drv_ms();
-	mf_core_numbers(g, core);
+	mf_core_numbers(env, g, core);
 	fprintf(stderr, "time_ms %.3f\n", drv_ms() - t0);
 	for (int32_t v = 0; v < g->n; v++)
 		printf("%d %d\n", v, core[v]);
 	free(core);
-	mf_graph_free(g);
-	return mf_mem_in_use() == 0 ? 0 : 3;
+	mf_graph_free(env, g);
+	return env->used == 0 ? 0 : 3;
 }

@@ -27,12 +27,12 @@ main(int argc, char **argv)
 	g = drv_read_graph();
 	membership = malloc(sizeof(int32_t) * ((size_t) g->n + 1) * DRV_MAX_LEVELS);
 	t0 = drv_ms();
-	levels = mf_louvain(g, gamma, DRV_MAX_LEVELS, seed, membership, q);
+	levels = mf_louvain(env, g, gamma, DRV_MAX_LEVELS, seed, membership, q);
 	fprintf(stderr, "time_ms %.3f\nlevels %d\nmodularity %.9f\n", drv_ms() - t0, levels,
 			levels > 0 ? q[levels - 1] : 0.0);
 	for (int32_t v = 0; levels > 0 && v < g->n; v++)
 		printf("%d %d\n", v, membership[(size_t) (levels - 1) * g->n + v]);
 	free(membership);
-	mf_graph_free(g);
-	return mf_mem_in_use() == 0 ? 0 : 3;
+	mf_graph_free(env, g);
+	return env->used == 0 ? 0 : 3;
 }

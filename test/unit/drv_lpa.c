@@ -28,7 +28,7 @@ main(int argc, char **argv)
 	g = drv_read_graph();
 	label = malloc(sizeof(int32_t) * ((size_t) g->n + 1));
 	t0 = drv_ms();
-	it = mf_label_propagation(g, maxit, seed, label);
+	it = mf_label_propagation(env, g, maxit, seed, label);
 	fprintf(stderr, "time_ms %.3f\niterations %d\n", drv_ms() - t0, it);
 	for (int32_t v = 0; v < g->n; v++)
 	{
@@ -38,6 +38,6 @@ main(int argc, char **argv)
 	}
 	fprintf(stderr, "communities %d\n", k);
 	free(label);
-	mf_graph_free(g);
-	return mf_mem_in_use() == 0 ? 0 : 3;
+	mf_graph_free(env, g);
+	return env->used == 0 ? 0 : 3;
 }

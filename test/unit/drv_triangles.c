@@ -25,12 +25,12 @@ main(void)
 	tri = malloc(sizeof(int64_t) * ((size_t) g->n + 1));
 	cc = malloc(sizeof(double) * ((size_t) g->n + 1));
 	t0 = drv_ms();
-	mf_triangles(g, tri, cc);
+	mf_triangles(env, g, tri, cc);
 	fprintf(stderr, "time_ms %.3f\n", drv_ms() - t0);
 	for (int32_t v = 0; v < g->n; v++)
 		printf("%d %lld %.17g\n", v, (long long) tri[v], cc[v]);
 	free(tri);
 	free(cc);
-	mf_graph_free(g);
-	return mf_mem_in_use() == 0 ? 0 : 3;
+	mf_graph_free(env, g);
+	return env->used == 0 ? 0 : 3;
 }

@@ -24,8 +24,12 @@ static char mf_test_last_msg[512];
 static int	mf_test_pass = 0,
 			mf_test_fail = 0;
 
+/* the environment every core call of a test runs in (tests are one call at a time) */
+static mf_env mf_test_env;
+static mf_env *const env = &mf_test_env;
+
 static void
-mf_test_fail_hook(mf_errclass cls, const char *msg, const char *detail, const char *hint)
+mf_test_fail_hook(void *host, mf_errclass cls, const char *msg, const char *detail, const char *hint)
 {
 	(void) detail;
 	(void) hint;
@@ -37,17 +41,15 @@ mf_test_fail_hook(mf_errclass cls, const char *msg, const char *detail, const ch
 	abort();
 }
 
-static void *mf_test_alloc(size_t s) { return malloc(s); }
-static void mf_test_release(void *p) { free(p); }
+static void *mf_test_alloc(void *host, size_t s) { return malloc(s); }
+static void mf_test_release(void *host, void *p) { free(p); }
 
 static inline void
 mf_test_init(void)
 {
-	mf_hooks	h = {mf_test_alloc, mf_test_release, mf_test_fail_hook, NULL};
+	static const mf_hooks h = {mf_test_alloc, mf_test_release, mf_test_fail_hook, NULL};
 
-	mf_set_hooks(&h);
-	mf_mem_set_limit(0);
-	mf_mem_reset();
+	mf_env_init(env, &h, NULL, 0, 0);
 }
 
 /*
@@ -66,7 +68,7 @@ mf_test_graph(int32_t n, int ne, const int32_t *e, const double *w)
 		s[i] = e[2 * i];
 		d[i] = e[2 * i + 1];
 	}
-	g = mf_graph_build(n, ne, s, d, w);
+	g = mf_graph_build(env, n, ne, s, d, w);
 	free(s);
 	free(d);
 	return g;

@@ -13,14 +13,14 @@ expect(const char *what, int32_t n, int ne, const int32_t *e, const int32_t *wan
 {
 	mf_graph   *g = mf_test_graph(n, ne, e, NULL);
 	int32_t    *c = malloc(sizeof(int32_t) * (n + 1));
-	int32_t		k = mf_connected_components(g, c);
+	int32_t		k = mf_connected_components(env, g, c);
 	int			ok = (k == wantk);
 
 	for (int32_t v = 0; v < n; v++)
 		if (c[v] != want[v])
 			ok = 0;
 	MF_CHECK(ok, "%s: k=%d want %d", what, k, wantk);
-	mf_graph_free(g);
+	mf_graph_free(env, g);
 	free(c);
 }
 
@@ -30,8 +30,8 @@ test_small(void)
 	{
 		mf_graph   *g = mf_test_graph(0, 0, NULL, NULL);
 
-		MF_CHECK(mf_connected_components(g, NULL) == 0, "empty graph has no components");
-		mf_graph_free(g);
+		MF_CHECK(mf_connected_components(env, g, NULL) == 0, "empty graph has no components");
+		mf_graph_free(env, g);
 	}
 	{
 		int32_t		want[] = {0, 1, 2};
@@ -148,11 +148,11 @@ test_random(void)
 			x = x * 1103515245u + 12345u;
 			d[i] = (int32_t) ((x >> 8) % (unsigned) n);
 		}
-		g = mf_graph_build(n, ne, s, d, NULL);
-		if (mf_connected_components(g, a) != ref_components(g, b) ||
+		g = mf_graph_build(env, n, ne, s, d, NULL);
+		if (mf_connected_components(env, g, a) != ref_components(g, b) ||
 			memcmp(a, b, sizeof(int32_t) * n) != 0)
 			bad++;
-		mf_graph_free(g);
+		mf_graph_free(env, g);
 		free(s);
 		free(d);
 		free(a);
@@ -180,18 +180,18 @@ test_long_path_no_scratch(void)
 		s[i] = v + 1;
 		d[i] = v;
 	}
-	g = mf_graph_build(N, N - 1, s, d, NULL);
-	before = mf_mem_in_use();
+	g = mf_graph_build(env, N, N - 1, s, d, NULL);
+	before = env->used;
 	/* no scratch at all: it must run with the budget already exhausted */
-	mf_mem_set_limit(before);
-	MF_CHECK(mf_connected_components(g, c) == 1, "a 1M-node path is one component");
-	mf_mem_set_limit(0);
+	env->limit = (before);
+	MF_CHECK(mf_connected_components(env, g, c) == 1, "a 1M-node path is one component");
+	env->limit = (0);
 	for (int32_t v = 0; v < N; v++)
 		if (c[v] != 0)
 			ok = 0;
 	MF_CHECK(ok, "every node of the path in component 0");
-	MF_CHECK(mf_mem_in_use() == before, "components allocated nothing");
-	mf_graph_free(g);
+	MF_CHECK(env->used == before, "components allocated nothing");
+	mf_graph_free(env, g);
 	free(s);
 	free(d);
 	free(c);
@@ -204,6 +204,6 @@ main(void)
 	test_small();
 	test_random();
 	test_long_path_no_scratch();
-	MF_CHECK(mf_mem_in_use() == 0, "no core memory left in use: %zu", mf_mem_in_use());
+	MF_CHECK(env->used == 0, "no core memory left in use: %zu", env->used);
 	return mf_test_done("test_components");
 }

@@ -125,10 +125,10 @@ random_case(unsigned seed, int nv, int npersons, int nprov, const mf_covisit_par
 	reference(v, nv, p);
 	memset(got, 0, sizeof(got));
 	bad_order = 0;
-	mf_mem_reset();
-	mf_mem_set_limit(limit);
-	mf_covisit_run(v, &n, npersons, p, sink, NULL, &st);
-	mf_mem_set_limit(0);
+	(env->used = env->peak = 0);
+	env->limit = (limit);
+	mf_covisit_run(env, v, &n, npersons, p, sink, NULL, &st);
+	env->limit = (0);
 	for (int a = 0; a < npersons; a++)
 		for (int b = a + 1; b < npersons; b++)
 		{
@@ -151,7 +151,7 @@ random_case(unsigned seed, int nv, int npersons, int nprov, const mf_covisit_par
 			 "seed %u: %d mismatches vs brute force (passes %d)", seed, mism, st.passes);
 	if (limit > 0)
 		MF_CHECK(st.events == 0 || st.passes > 1, "small budget forces several passes");
-	MF_CHECK(mf_mem_in_use() == 0, "memory returned");
+	MF_CHECK(env->used == 0, "memory returned");
 }
 
 static void
@@ -168,7 +168,7 @@ test_by_day(void)
 	mf_covisit_stats st;
 
 	memset(got, 0, sizeof(got));
-	mf_covisit_run(v, &n, 2, &p, sink, NULL, &st);
+	mf_covisit_run(env, v, &n, 2, &p, sink, NULL, &st);
 	MF_CHECK(st.edges == 2, "by_day gives one record per day: %lld", (long long) st.edges);
 	MF_CHECK(got[0][1].e.day == 3 && got[0][1].e.covisits == 1, "last record is day 3");
 }
@@ -183,9 +183,9 @@ test_params(void)
 	mf_covisit_params bad2 = {10, 0, 100, false};
 	mf_covisit_params bad3 = {10, 1, 1, false};
 
-	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_covisit_run(v, &n, 1, &bad1, sink, NULL, &st));
-	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_covisit_run(v, &n, 1, &bad2, sink, NULL, &st));
-	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_covisit_run(v, &n, 1, &bad3, sink, NULL, &st));
+	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_covisit_run(env, v, &n, 1, &bad1, sink, NULL, &st));
+	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_covisit_run(env, v, &n, 1, &bad2, sink, NULL, &st));
+	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_covisit_run(env, v, &n, 1, &bad3, sink, NULL, &st));
 }
 
 static void
@@ -200,7 +200,7 @@ test_crowd_cap(void)
 	for (int i = 0; i < 50; i++)
 		v[i] = (mf_visit) {i * 1000LL, i, 0, 0, 0};
 	memset(got, 0, sizeof(got));
-	mf_covisit_run(v, &n, 50, &p, sink, NULL, &st);
+	mf_covisit_run(env, v, &n, 50, &p, sink, NULL, &st);
 	MF_CHECK(st.edges == 0 && st.capped_windows == 49 && st.largest_crowd == 50,
 			 "crowd cap: edges %lld capped %lld largest %lld", (long long) st.edges,
 			 (long long) st.capped_windows, (long long) st.largest_crowd);
@@ -214,8 +214,8 @@ test_crowd_cap(void)
 static void
 test_idmap_batch(void)
 {
-	mf_idmap   *one = mf_idmap_create();
-	mf_idmap   *bat = mf_idmap_create();
+	mf_idmap   *one = mf_idmap_create(env);
+	mf_idmap   *bat = mf_idmap_create(env);
 	enum { N = 50000 };
 	static char store[N][24];
 	static const void *keys[N];
@@ -247,23 +247,23 @@ test_idmap_batch(void)
 
 		if (g > N - i)
 			g = N - i;
-		mf_idmap_intern_batch(bat, keys + i, lens + i, g, out + i);
+		mf_idmap_intern_batch(env, bat, keys + i, lens + i, g, out + i);
 		i += g;
 	}
 	for (int i = 0; i < N; i++)
-		if (mf_idmap_intern(one, keys[i], lens[i]) != out[i])
+		if (mf_idmap_intern(env, one, keys[i], lens[i]) != out[i])
 			ok = 0;
 	MF_CHECK(ok, "batch interning equals one-at-a-time interning");
 	MF_CHECK(mf_idmap_count(one) == mf_idmap_count(bat), "same key count (%d vs %d)",
 			 mf_idmap_count(one), mf_idmap_count(bat));
-	mf_idmap_free(one);
-	mf_idmap_free(bat);
+	mf_idmap_free(env, one);
+	mf_idmap_free(env, bat);
 }
 
 static void
 test_idmap(void)
 {
-	mf_idmap   *m = mf_idmap_create();
+	mf_idmap   *m = mf_idmap_create(env);
 	char		buf[32];
 	int32_t		remap[3000];
 	int			ok = 1;
@@ -272,11 +272,11 @@ test_idmap(void)
 	{
 		int			len = snprintf(buf, sizeof(buf), "P%05d", (i * 7919) % 3000);
 
-		mf_idmap_intern(m, buf, len);
+		mf_idmap_intern(env, m, buf, len);
 	}
 	MF_CHECK(mf_idmap_count(m) == 3000, "3000 distinct keys");
-	MF_CHECK(mf_idmap_intern(m, "P00007", 6) == mf_idmap_find(m, "P00007", 6), "intern is idempotent");
-	mf_idmap_sort(m, remap);
+	MF_CHECK(mf_idmap_intern(env, m, "P00007", 6) == mf_idmap_find(m, "P00007", 6), "intern is idempotent");
+	mf_idmap_sort(env, m, remap);
 	for (int i = 0; i < 3000; i++)
 	{
 		uint32_t	len;
@@ -295,7 +295,7 @@ test_idmap(void)
 		mf_idmap_encode_int(3, b);
 		MF_CHECK(memcmp(a, b, 8) < 0 && mf_idmap_decode_int(a) == -5, "int encoding keeps order");
 	}
-	mf_idmap_free(m);
+	mf_idmap_free(env, m);
 }
 
 int
@@ -318,6 +318,6 @@ main(void)
 	test_crowd_cap();
 	test_idmap();
 	test_idmap_batch();
-	MF_CHECK(mf_mem_in_use() == 0, "no leak");
+	MF_CHECK(env->used == 0, "no leak");
 	return mf_test_done("test_covisit");
 }

@@ -9,7 +9,7 @@ test_merge_and_loops(void)
 	int32_t		s[] = {0, 1, 2, 1};
 	int32_t		d[] = {1, 0, 2, 2};
 	double		w[] = {1.5, 2.0, 9.0, 1.0};
-	mf_graph   *g = mf_graph_build(4, 4, s, d, w);
+	mf_graph   *g = mf_graph_build(env, 4, 4, s, d, w);
 
 	MF_CHECK(g->n == 4 && g->m == 2, "n=%d m=%lld", g->n, (long long) g->m);
 	MF_CHECK(mf_degree(g, 0) == 1 && g->adj[g->off[0]] == 1 && g->wt[g->off[0]] == 3.5,
@@ -18,7 +18,7 @@ test_merge_and_loops(void)
 			 "row 1 sorted");
 	MF_CHECK(mf_degree(g, 2) == 1, "self-loop dropped");
 	MF_CHECK(mf_degree(g, 3) == 0, "isolated node kept");
-	mf_graph_free(g);
+	mf_graph_free(env, g);
 }
 
 static void
@@ -37,7 +37,7 @@ test_random_symmetric(void)
 		x = x * 1103515245u + 12345u; d[i] = (x >> 8) % N;
 		if (s[i] != d[i]) { dense[s[i] * N + d[i]] += 1; dense[d[i] * N + s[i]] += 1; }
 	}
-	g = mf_graph_build(N, E, s, d, NULL);
+	g = mf_graph_build(env, N, E, s, d, NULL);
 	for (int v = 0; v < N; v++)
 	{
 		int64_t		k = g->off[v];
@@ -51,7 +51,7 @@ test_random_symmetric(void)
 		if (k != g->off[v + 1]) ok = 0;
 	}
 	MF_CHECK(ok, "CSR equals dense adjacency on a random multigraph");
-	mf_graph_free(g);
+	mf_graph_free(env, g);
 	free(s); free(d); free(dense);
 }
 
@@ -60,11 +60,11 @@ test_limit(void)
 {
 	int32_t		s[] = {0}, d[] = {1};
 
-	mf_mem_reset();
-	mf_mem_set_limit(64);
-	MF_EXPECT_ERROR(MF_ERR_LIMIT, mf_graph_build(1000, 1, s, d, NULL));
-	mf_mem_set_limit(0);
-	mf_mem_reset();
+	(env->used = env->peak = 0);
+	env->limit = (64);
+	MF_EXPECT_ERROR(MF_ERR_LIMIT, mf_graph_build(env, 1000, 1, s, d, NULL));
+	env->limit = (0);
+	(env->used = env->peak = 0);
 }
 
 static void
@@ -75,23 +75,23 @@ test_bad_weights(void)
 				huge_w[] = {8.98e307, 1.0}, max_w[] = {1e100, 1e100};
 	mf_graph   *g;
 
-	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_graph_build(3, 2, s, d, nan_w));
-	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_graph_build(3, 2, s, d, inf_w));
-	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_graph_build(3, 2, s, d, neg_w));
-	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_graph_build(3, 2, s, d, huge_w));
-	g = mf_graph_build(3, 2, s, d, max_w);
+	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_graph_build(env, 3, 2, s, d, nan_w));
+	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_graph_build(env, 3, 2, s, d, inf_w));
+	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_graph_build(env, 3, 2, s, d, neg_w));
+	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_graph_build(env, 3, 2, s, d, huge_w));
+	g = mf_graph_build(env, 3, 2, s, d, max_w);
 	MF_CHECK(g->m == 2, "weights of 1e100 are accepted");
-	mf_graph_free(g);
-	MF_CHECK(mf_mem_in_use() == 0, "a rejected weight leaves nothing allocated: %zu", mf_mem_in_use());
+	mf_graph_free(env, g);
+	MF_CHECK(env->used == 0, "a rejected weight leaves nothing allocated: %zu", env->used);
 }
 
 static void
 test_empty(void)
 {
-	mf_graph   *g = mf_graph_build(0, 0, NULL, NULL, NULL);
+	mf_graph   *g = mf_graph_build(env, 0, 0, NULL, NULL, NULL);
 
 	MF_CHECK(g->n == 0 && g->m == 0, "empty graph");
-	mf_graph_free(g);
+	mf_graph_free(env, g);
 }
 
 int
@@ -103,6 +103,6 @@ main(void)
 	test_limit();
 	test_bad_weights();
 	test_empty();
-	MF_CHECK(mf_mem_in_use() == 0, "no core memory leaked: %zu", mf_mem_in_use());
+	MF_CHECK(env->used == 0, "no core memory leaked: %zu", env->used);
 	return mf_test_done("test_graph");
 }

@@ -56,7 +56,7 @@ static blk	live = {&live, &live};
 static size_t nlive = 0;
 
 static void *
-track_alloc(size_t s)
+track_alloc(void *host, size_t s)
 {
 	blk		   *b = malloc(sizeof(blk) + s);
 
@@ -71,7 +71,7 @@ track_alloc(size_t s)
 }
 
 static void
-track_release(void *p)
+track_release(void *host, void *p)
 {
 	blk		   *b = (blk *) ((char *) p - offsetof(blk, pad));
 
@@ -89,10 +89,10 @@ track_reset(void)
 
 	while (live.next != &live)
 	{
-		track_release(live.next->pad);
+		track_release(NULL, live.next->pad);
 		freed++;
 	}
-	mf_mem_reset();
+	(env->used = env->peak = 0);
 	return freed;
 }
 
@@ -113,7 +113,7 @@ now_s(void)
 }
 
 static void
-poll_hook(void)
+poll_hook(void *host)
 {
 	double		t = now_s();
 
@@ -127,11 +127,9 @@ poll_hook(void)
 static void
 install_hooks(void)
 {
-	mf_hooks	h = {track_alloc, track_release, mf_test_fail_hook, poll_hook};
+	static const mf_hooks h = {track_alloc, track_release, mf_test_fail_hook, poll_hook};
 
-	mf_set_hooks(&h);
-	mf_mem_set_limit(0);
-	mf_mem_reset();
+	mf_env_init(env, &h, NULL, 0, 0);
 }
 
 /* ---- the graph ---- */
@@ -170,7 +168,7 @@ stress_graph(void)
 			dst[m] = N - 1 - b;
 			w[m] = 2.0;
 		}
-	g = mf_graph_build(N, m, src, dst, w);
+	g = mf_graph_build(env, N, m, src, dst, w);
 	free(src);
 	free(dst);
 	free(w);
@@ -196,25 +194,25 @@ run_algorithm(int which, const mf_graph *g, scratch *s)
 	switch (which)
 	{
 		case 0:
-			mf_connected_components(g, s->a);
+			mf_connected_components(env, g, s->a);
 			break;
 		case 1:
-			mf_core_numbers(g, s->a);
+			mf_core_numbers(env, g, s->a);
 			break;
 		case 2:
-			mf_triangles(g, s->tri, s->d);
+			mf_triangles(env, g, s->tri, s->d);
 			break;
 		case 3:
-			mf_label_propagation(g, 20, 7, s->a);
+			mf_label_propagation(env, g, 20, 7, s->a);
 			break;
 		case 4:
-			mf_louvain(g, 1.0, 8, 7, s->memb, s->q);
+			mf_louvain(env, g, 1.0, 8, 7, s->memb, s->q);
 			break;
 		case 5:
-			mf_scan(g, 0.3, 3, true, s->a, s->role);
+			mf_scan(env, g, 0.3, 3, true, s->a, s->role);
 			break;
 		case 6:
-			mf_seeded_propagation(g, 4, s->seed_node, s->seed_label, 2, 50, 0.85, 1e-9, s->a, s->d);
+			mf_seeded_propagation(env, g, 4, s->seed_node, s->seed_label, 2, 50, 0.85, 1e-9, s->a, s->d);
 			break;
 	}
 }
@@ -234,7 +232,7 @@ static void
 run_covisit(void)
 {
 	int64_t		nv = 300000;
-	mf_visit   *v = mf_alloc(mf_mul_size((size_t) nv, sizeof(mf_visit)));
+	mf_visit   *v = mf_alloc(env, mf_mul_size(env, (size_t) nv, sizeof(mf_visit)));
 	mf_covisit_params p = {0};
 	mf_covisit_stats st;
 	mf_rng		rng = {9};
@@ -250,8 +248,8 @@ run_covisit(void)
 	p.window = 1800LL * 1000000;
 	p.min_days = 1;
 	p.max_crowd = 1000;
-	mf_covisit_run(v, &nv, 50000, &p, count_edge, &edges, &st);
-	mf_free(v);
+	mf_covisit_run(env, v, &nv, 50000, &p, count_edge, &edges, &st);
+	mf_free(env, v);
 }
 
 int
@@ -307,9 +305,9 @@ main(void)
 			/* the host's context reset: free the run's blocks (newest first) */
 			MF_CHECK(polls == cancel_after, "%s: stopped at the cancelling poll", names[which]);
 			while (live.next != &live && nlive > before)
-				track_release(live.next->pad);
+				track_release(NULL, live.next->pad);
 		}
-		mf_mem_reset();
+		(env->used = env->peak = 0);
 	}
 
 	/* the co-visit sweep, crowded */
@@ -328,12 +326,12 @@ main(void)
 		if (setjmp(cancel_jmp) == 0)
 			run_covisit();
 		while (nlive > before)
-			track_release(live.next->pad);
+			track_release(NULL, live.next->pad);
 		MF_CHECK(polls == cancel_after, "covisit sweep stops at the cancelling poll");
-		mf_mem_reset();
+		(env->used = env->peak = 0);
 	}
 
-	mf_graph_free(g);
+	mf_graph_free(env, g);
 	MF_CHECK(nlive == 0, "graph freed: %zu blocks left", nlive);
 	track_reset();
 	free(s.a);

@@ -14,7 +14,7 @@ expect(const char *what, int32_t n, int ne, const int32_t *e, const double *w, c
 	int32_t    *core = malloc(sizeof(int32_t) * (n + 1));
 	int			ok = 1;
 
-	mf_core_numbers(g, core);
+	mf_core_numbers(env, g, core);
 	for (int32_t v = 0; v < n; v++)
 		if (core[v] != want[v])
 		{
@@ -22,7 +22,7 @@ expect(const char *what, int32_t n, int ne, const int32_t *e, const double *w, c
 			fprintf(stderr, "  %s: core[%d] = %d, want %d\n", what, v, core[v], want[v]);
 		}
 	MF_CHECK(ok, "%s", what);
-	mf_graph_free(g);
+	mf_graph_free(env, g);
 	free(core);
 }
 
@@ -32,9 +32,9 @@ test_small(void)
 	{
 		mf_graph   *g = mf_test_graph(0, 0, NULL, NULL);
 
-		mf_core_numbers(g, NULL);
+		mf_core_numbers(env, g, NULL);
 		MF_CHECK(1, "empty graph");
-		mf_graph_free(g);
+		mf_graph_free(env, g);
 	}
 	{
 		int32_t		want[] = {0, 0, 0};
@@ -155,12 +155,12 @@ test_random(void)
 			x = x * 1103515245u + 12345u;
 			d[i] = (int32_t) (((x >> 8) % (unsigned) n) * ((x >> 20) % (unsigned) n) / n);
 		}
-		g = mf_graph_build(n, ne, s, d, NULL);
-		mf_core_numbers(g, a);
+		g = mf_graph_build(env, n, ne, s, d, NULL);
+		mf_core_numbers(env, g, a);
 		ref_core(g, b);
 		if (memcmp(a, b, sizeof(int32_t) * n) != 0)
 			bad++;
-		mf_graph_free(g);
+		mf_graph_free(env, g);
 		free(s);
 		free(d);
 		free(a);
@@ -175,14 +175,14 @@ test_limit(void)
 	int32_t		e[] = {0, 1, 1, 2, 2, 0};
 	mf_graph   *g = mf_test_graph(3, 3, e, NULL);
 	int32_t		core[3];
-	size_t		before = mf_mem_in_use();
+	size_t		before = env->used;
 
 	/* the scratch arrays do not fit: raised before anything is allocated */
-	mf_mem_set_limit(before + 16);
-	MF_EXPECT_ERROR(MF_ERR_LIMIT, mf_core_numbers(g, core));
-	mf_mem_set_limit(0);
-	MF_CHECK(mf_mem_in_use() == before, "nothing allocated before the limit error");
-	mf_graph_free(g);
+	env->limit = (before + 16);
+	MF_EXPECT_ERROR(MF_ERR_LIMIT, mf_core_numbers(env, g, core));
+	env->limit = (0);
+	MF_CHECK(env->used == before, "nothing allocated before the limit error");
+	mf_graph_free(env, g);
 }
 
 int
@@ -192,6 +192,6 @@ main(void)
 	test_small();
 	test_random();
 	test_limit();
-	MF_CHECK(mf_mem_in_use() == 0, "no core memory left in use: %zu", mf_mem_in_use());
+	MF_CHECK(env->used == 0, "no core memory left in use: %zu", env->used);
 	return mf_test_done("test_kcore");
 }

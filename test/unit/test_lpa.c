@@ -32,7 +32,7 @@ planted(int32_t n, int32_t groups, int ne, unsigned seed, bool weighted)
 			d[i] = ((s[i] / (n / groups)) * (n / groups) + (int32_t) ((x >> 8) % (unsigned) (n / groups))) % n;
 		w[i] = weighted ? 0.25 + (double) ((x >> 4) % 8) : 1.0;
 	}
-	g = mf_graph_build(n, ne, s, d, w);
+	g = mf_graph_build(env, n, ne, s, d, w);
 	free(s);
 	free(d);
 	free(w);
@@ -149,7 +149,7 @@ ref_lpa(const mf_graph *g, int maxit, uint64_t seed, int32_t *label)
 		if (changes == 0)
 			break;
 	}
-	mf_relabel_by_first_node(label, n);
+	mf_relabel_by_first_node(env, label, n);
 	free(order);
 	free(touched);
 	free(acc);
@@ -162,23 +162,23 @@ test_params_and_trivial(void)
 	int32_t		e[] = {0, 1};
 	mf_graph   *g = mf_test_graph(2, 1, e, NULL);
 	int32_t		l[4];
-	size_t		before = mf_mem_in_use();
+	size_t		before = env->used;
 
-	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_label_propagation(g, 0, 1, l));
-	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_label_propagation(g, -5, 1, l));
-	MF_CHECK(mf_mem_in_use() == before, "a rejected call allocates nothing");
-	MF_CHECK(mf_label_propagation(g, 20, 7, l) == 2 && l[0] == 0 && l[1] == 0,
+	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_label_propagation(env, g, 0, 1, l));
+	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_label_propagation(env, g, -5, 1, l));
+	MF_CHECK(env->used == before, "a rejected call allocates nothing");
+	MF_CHECK(mf_label_propagation(env, g, 20, 7, l) == 2 && l[0] == 0 && l[1] == 0,
 			 "single edge: one community after one changing and one quiet sweep");
-	mf_graph_free(g);
+	mf_graph_free(env, g);
 
 	g = mf_test_graph(0, 0, NULL, NULL);
-	MF_CHECK(mf_label_propagation(g, 5, 1, NULL) == 1, "empty graph: one quiet sweep");
-	mf_graph_free(g);
+	MF_CHECK(mf_label_propagation(env, g, 5, 1, NULL) == 1, "empty graph: one quiet sweep");
+	mf_graph_free(env, g);
 
 	g = mf_test_graph(4, 0, NULL, NULL);
-	MF_CHECK(mf_label_propagation(g, 5, 1, l) == 1 && l[0] == 0 && l[1] == 1 && l[2] == 2 && l[3] == 3,
+	MF_CHECK(mf_label_propagation(env, g, 5, 1, l) == 1 && l[0] == 0 && l[1] == 1 && l[2] == 2 && l[3] == 3,
 			 "isolated nodes keep their own labels");
-	mf_graph_free(g);
+	mf_graph_free(env, g);
 
 	{
 		/* zero-weight edges are no evidence: everybody keeps their own label */
@@ -186,9 +186,9 @@ test_params_and_trivial(void)
 		double		w0[] = {0, 0, 0};
 
 		g = mf_test_graph(4, 3, z, w0);
-		MF_CHECK(mf_label_propagation(g, 5, 1, l) == 1 && l[0] == 0 && l[3] == 3,
+		MF_CHECK(mf_label_propagation(env, g, 5, 1, l) == 1 && l[0] == 0 && l[3] == 3,
 				 "zero-weight edges do not propagate labels");
-		mf_graph_free(g);
+		mf_graph_free(env, g);
 	}
 }
 
@@ -220,13 +220,13 @@ test_forced(void)
 						ne++;
 					}
 			g = mf_test_graph(11, ne, e, NULL);
-			it = mf_label_propagation(g, 50, seed, l);
+			it = mf_label_propagation(env, g, 50, seed, l);
 			if (it >= 50)
 				bad_conv++;
 			for (int v = 0; v < 11; v++)
 				if (l[v] != (v < 5 ? 0 : v == 5 ? 1 : 2))
 					bad_clique++;
-			mf_graph_free(g);
+			mf_graph_free(env, g);
 		}
 		{
 			/* a star converges to a single community whatever the order */
@@ -234,12 +234,12 @@ test_forced(void)
 						l[7];
 			mf_graph   *g = mf_test_graph(7, 6, e, NULL);
 
-			if (mf_label_propagation(g, 50, seed, l) >= 50)
+			if (mf_label_propagation(env, g, 50, seed, l) >= 50)
 				bad_conv++;
 			for (int v = 0; v < 7; v++)
 				if (l[v] != 0)
 					bad_star++;
-			mf_graph_free(g);
+			mf_graph_free(env, g);
 		}
 		{
 			/*
@@ -253,15 +253,15 @@ test_forced(void)
 			mf_graph   *g = mf_test_graph(7, 8, e, w);
 			mf_graph   *u = mf_test_graph(7, 8, e, NULL);
 
-			if (mf_label_propagation(g, 50, seed, l) >= 50)
+			if (mf_label_propagation(env, g, 50, seed, l) >= 50)
 				bad_conv++;
 			if (l[6] != l[3])
 				bad_weighted++;
-			mf_label_propagation(u, 50, seed, l);
+			mf_label_propagation(env, u, 50, seed, l);
 			if (l[6] != l[3])
 				unweighted_other++;
-			mf_graph_free(g);
-			mf_graph_free(u);
+			mf_graph_free(env, g);
+			mf_graph_free(env, u);
 		}
 	}
 	MF_CHECK(bad_conv == 0, "small graphs converge (%d did not)", bad_conv);
@@ -293,18 +293,18 @@ test_bipartite_and_cycles(void)
 				ne++;
 			}
 		g = mf_test_graph(8, ne, kb, NULL);
-		if (mf_label_propagation(g, 100, seed, l) >= 100 || !all_maximal(g, l))
+		if (mf_label_propagation(env, g, 100, seed, l) >= 100 || !all_maximal(g, l))
 			bad++;
-		mf_graph_free(g);
+		mf_graph_free(env, g);
 		for (int v = 0; v < 8; v++)
 		{
 			cy[2 * v] = v;
 			cy[2 * v + 1] = (v + 1) % 8;
 		}
 		g = mf_test_graph(8, 8, cy, NULL);
-		if (mf_label_propagation(g, 100, seed, l) >= 100 || !all_maximal(g, l))
+		if (mf_label_propagation(env, g, 100, seed, l) >= 100 || !all_maximal(g, l))
 			bad++;
-		mf_graph_free(g);
+		mf_graph_free(env, g);
 	}
 	MF_CHECK(bad == 0, "bipartite graphs and cycles converge to maximal labels (%d failures)", bad);
 }
@@ -328,8 +328,8 @@ test_random_graphs(void)
 				   *b = malloc(sizeof(int32_t) * n),
 				   *r = malloc(sizeof(int32_t) * n);
 		uint64_t	seed = 1000 + (uint64_t) round;
-		int			ita = mf_label_propagation(g, 100, seed, a);
-		int			itb = mf_label_propagation(g, 100, seed, b);
+		int			ita = mf_label_propagation(env, g, 100, seed, a);
+		int			itb = mf_label_propagation(env, g, 100, seed, b);
 		int			itr = ref_lpa(g, 100, seed, r);
 
 		if (ita != itb || memcmp(a, b, sizeof(int32_t) * n) != 0)
@@ -345,15 +345,15 @@ test_random_graphs(void)
 				bad_max++;
 		}
 		/* a few sweeps only: still a valid, canonical labelling */
-		itb = mf_label_propagation(g, 2, seed, b);
+		itb = mf_label_propagation(env, g, 2, seed, b);
 		itr = ref_lpa(g, 2, seed, r);
 		if (itb != 2 || memcmp(b, r, sizeof(int32_t) * n) != 0 || !canonical(b, n))
 			bad_ref++;
 		/* another seed gives another (valid) answer */
-		mf_label_propagation(g, 100, seed + 1, b);
+		mf_label_propagation(env, g, 100, seed + 1, b);
 		if (memcmp(a, b, sizeof(int32_t) * n) == 0)
 			same_as_seed0++;
-		mf_graph_free(g);
+		mf_graph_free(env, g);
 		free(a);
 		free(b);
 		free(r);
@@ -371,19 +371,19 @@ test_relabel_and_limit(void)
 {
 	int32_t		l[] = {5, 5, 2, -1, 0, 2};
 	int32_t		want[] = {0, 0, 1, -1, 2, 1};
-	int32_t		k = mf_relabel_by_first_node(l, 6);
+	int32_t		k = mf_relabel_by_first_node(env, l, 6);
 
 	MF_CHECK(k == 3 && memcmp(l, want, sizeof(l)) == 0, "relabel by first node, negatives kept");
 	{
 		mf_graph   *g = planted(100, 2, 300, 5, false);
 		int32_t		lab[100];
-		size_t		before = mf_mem_in_use();
+		size_t		before = env->used;
 
-		mf_mem_set_limit(before + 64);
-		MF_EXPECT_ERROR(MF_ERR_LIMIT, mf_label_propagation(g, 10, 1, lab));
-		mf_mem_set_limit(0);
-		MF_CHECK(mf_mem_in_use() == before, "nothing allocated before the limit error");
-		mf_graph_free(g);
+		env->limit = (before + 64);
+		MF_EXPECT_ERROR(MF_ERR_LIMIT, mf_label_propagation(env, g, 10, 1, lab));
+		env->limit = (0);
+		MF_CHECK(env->used == before, "nothing allocated before the limit error");
+		mf_graph_free(env, g);
 	}
 }
 
@@ -396,6 +396,6 @@ main(void)
 	test_bipartite_and_cycles();
 	test_random_graphs();
 	test_relabel_and_limit();
-	MF_CHECK(mf_mem_in_use() == 0, "no core memory left in use: %zu", mf_mem_in_use());
+	MF_CHECK(env->used == 0, "no core memory left in use: %zu", env->used);
 	return mf_test_done("test_lpa");
 }

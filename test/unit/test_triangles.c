@@ -17,7 +17,7 @@ expect(const char *what, int32_t n, int ne, const int32_t *e, const double *w,
 	double	   *c = malloc(sizeof(double) * (n + 1));
 	int			ok = 1;
 
-	mf_triangles(g, t, c);
+	mf_triangles(env, g, t, c);
 	for (int32_t v = 0; v < n; v++)
 		if (t[v] != want_t[v] || c[v] != want_c[v])
 		{
@@ -26,7 +26,7 @@ expect(const char *what, int32_t n, int ne, const int32_t *e, const double *w,
 					what, v, (long long) t[v], c[v], (long long) want_t[v], want_c[v]);
 		}
 	MF_CHECK(ok, "%s", what);
-	mf_graph_free(g);
+	mf_graph_free(env, g);
 	free(t);
 	free(c);
 }
@@ -37,9 +37,9 @@ test_small(void)
 	{
 		mf_graph   *g = mf_test_graph(0, 0, NULL, NULL);
 
-		mf_triangles(g, NULL, NULL);
+		mf_triangles(env, g, NULL, NULL);
 		MF_CHECK(1, "empty graph");
-		mf_graph_free(g);
+		mf_graph_free(env, g);
 	}
 	{
 		int64_t		t[] = {0, 0};
@@ -109,9 +109,9 @@ test_small(void)
 		mf_graph   *g = mf_test_graph(3, 3, e, NULL);
 		int64_t		t[3];
 
-		mf_triangles(g, t, NULL);
+		mf_triangles(env, g, t, NULL);
 		MF_CHECK(t[0] == 1 && t[1] == 1 && t[2] == 1, "counts without clustering");
-		mf_graph_free(g);
+		mf_graph_free(env, g);
 	}
 }
 
@@ -143,8 +143,8 @@ test_random(void)
 			if (s[i] != d[i])
 				adj[s[i] * n + d[i]] = adj[d[i] * n + s[i]] = 1;
 		}
-		g = mf_graph_build(n, ne, s, d, NULL);
-		mf_triangles(g, t, c);
+		g = mf_graph_build(env, n, ne, s, d, NULL);
+		mf_triangles(env, g, t, c);
 		for (int32_t v = 0; v < n; v++)
 		{
 			int64_t		tv = 0,
@@ -159,7 +159,7 @@ test_random(void)
 			if (t[v] != tv || c[v] != (dv < 2 ? 0.0 : 2.0 * tv / (double) (dv * (dv - 1))))
 				bad++;
 		}
-		mf_graph_free(g);
+		mf_graph_free(env, g);
 		free(s);
 		free(d);
 		free(adj);
@@ -176,13 +176,13 @@ test_limit(void)
 	mf_graph   *g = mf_test_graph(3, 3, e, NULL);
 	int64_t		t[3];
 	double		c[3];
-	size_t		before = mf_mem_in_use();
+	size_t		before = env->used;
 
-	mf_mem_set_limit(before + 16);
-	MF_EXPECT_ERROR(MF_ERR_LIMIT, mf_triangles(g, t, c));
-	mf_mem_set_limit(0);
-	MF_CHECK(mf_mem_in_use() == before, "nothing allocated before the limit error");
-	mf_graph_free(g);
+	env->limit = (before + 16);
+	MF_EXPECT_ERROR(MF_ERR_LIMIT, mf_triangles(env, g, t, c));
+	env->limit = (0);
+	MF_CHECK(env->used == before, "nothing allocated before the limit error");
+	mf_graph_free(env, g);
 }
 
 int
@@ -192,6 +192,6 @@ main(void)
 	test_small();
 	test_random();
 	test_limit();
-	MF_CHECK(mf_mem_in_use() == 0, "no core memory left in use: %zu", mf_mem_in_use());
+	MF_CHECK(env->used == 0, "no core memory left in use: %zu", env->used);
 	return mf_test_done("test_triangles");
 }
