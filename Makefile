@@ -51,7 +51,7 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql))
 UPGRADE_FROM     = 0.3.0
 UPGRADE_CURRENT  = sql/$(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql
 UPGRADE_HEAD     = $(wildcard sql/upgrade/$(UPGRADE_FROM)--$(EXTVERSION).sql)
-UPGRADE_REPLACED = sql/install/94_check_claim.sql
+UPGRADE_REPLACED = sql/install/80_rules_expand.sql sql/install/94_check_claim.sql
 UPGRADE_NEW      = $(sort $(wildcard sql/install/96_*.sql sql/install/97_*.sql sql/install/98_*.sql sql/install/99_*.sql))
 all: $(UPGRADE_CURRENT)
 $(UPGRADE_CURRENT): $(UPGRADE_HEAD) $(UPGRADE_REPLACED) $(UPGRADE_NEW) Makefile

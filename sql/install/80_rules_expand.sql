@@ -12,6 +12,15 @@ $$;
 COMMENT ON FUNCTION medfraud.amount_band(pg_catalog.numeric) IS
 'The amount band of a fee line used by rules: 0-10, 10-100, 100-1000, 1000-10000, 10000- (lower bound included).';
 
+-- Hour bands of a claim's local hour: '00', '04', ... '20' (four hours each).
+CREATE FUNCTION medfraud.hour_band(hour pg_catalog.int4)
+RETURNS pg_catalog.text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT pg_catalog.lpad((hour / 4 * 4)::pg_catalog.text, 2, '0');
+END;
+COMMENT ON FUNCTION medfraud.hour_band(pg_catalog.int4) IS
+'The hour band used by rules for a claim at local hour 0-23: 00, 04, 08, 12, 16, 20 (four hours each).';
+
 -- A rule's conditions as SQL.  internal: over the run's temp tables (v, l);
 -- otherwise over the user's tables, claims AS c and items AS i.
 CREATE FUNCTION medfraud._rule_predicate(cond pg_catalog.jsonb, c pg_catalog.jsonb, ic pg_catalog.jsonb, internal pg_catalog.bool)
@@ -68,7 +77,7 @@ BEGIN
     -- every fee line at the rings' providers, with its attributes
     CREATE TEMP TABLE _mf_attr ON COMMIT DROP AS
     SELECT v.claim_id, v.fixmedins_code, l.item, v.med_type, v.dx,
-           lpad((extract(hour FROM v.setl_time)::int / 4 * 4)::text, 2, '0') AS hour_band,
+           medfraud.hour_band(extract(hour FROM v.setl_time)::int) AS hour_band,
            medfraud.amount_band(l.amount) AS amount_band
     FROM _mf_v v JOIN _mf_lines l USING (claim_id)
     WHERE v.claim_id IN (SELECT tv.claim_id FROM _mf_tv tv JOIN _mf_final f ON f.ring = tv.grp
@@ -98,7 +107,7 @@ BEGIN
         ARRAY(SELECT DISTINCT cond ->> 'med_list_codg' FROM _mf_cand WHERE cond ? 'med_list_codg'));
     CREATE TEMP TABLE _mf_rv ON COMMIT DROP AS
     SELECT rp.ring, v.claim_id, v.fixmedins_code, v.med_type, v.dx,
-           lpad((extract(hour FROM v.setl_time)::int / 4 * 4)::text, 2, '0') AS hour_band
+           medfraud.hour_band(extract(hour FROM v.setl_time)::int) AS hour_band
     FROM (SELECT DISTINCT ring, fixmedins_code FROM _mf_rprov) rp JOIN _mf_v v USING (fixmedins_code)
     WHERE rp.ring IN (SELECT ring FROM _mf_cand);
     ANALYZE _mf_rv;

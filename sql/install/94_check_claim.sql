@@ -1,6 +1,7 @@
--- The pre-payment check: check_claim for one claim, a statement-level
--- trigger for a whole INSERT, both through one set-based core
--- (_check_batch), so the answer for a claim cannot depend on how it came.
+-- The pre-payment check: check_claim (C) for one claim, a statement-level
+-- trigger for a whole INSERT (through _check_batch); both take every answer
+-- from the same SQL functions below, so the answer for a claim cannot
+-- depend on how it came.
 -- Answers in the shape of the national platform's 3101 audit interface.
 --
 -- Violation sources (rule_id prefix; docs/reference.md has the table):
@@ -15,7 +16,7 @@
 -- person's history, read as the caller): $1..$4 fee lines (claim number,
 -- item, quantity, amount), $5..$7 claims (person, time, id); returns one
 -- row per violation with the claim's number.  _check_batch runs it, and
--- check_claim keeps it as a prepared plan per anomaly run.
+-- check_claim keeps it as a prepared plan per anomaly run's tables.
 CREATE FUNCTION medfraud._history_sql(arun pg_catalog.int8)
 RETURNS pg_catalog.text LANGUAGE plpgsql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
@@ -76,44 +77,38 @@ BEGIN
 END
 $fn$;
 
-CREATE FUNCTION medfraud._check_batch(
-    claim_ids pg_catalog.text[], psns pg_catalog.text[], provs pg_catalog.text[], ats pg_catalog.timestamptz[],
-    med_types pg_catalog.text[], dxs pg_catalog.text[], amounts pg_catalog.numeric[],
-    line_no pg_catalog.int4[], line_item pg_catalog.text[], line_qty pg_catalog.numeric[], line_amt pg_catalog.numeric[])
-RETURNS TABLE(claim_no pg_catalog.int4, rule_id pg_catalog.text, rule_name pg_catalog.text, vola_cont pg_catalog.text,
-              vola_amt pg_catalog.numeric, sev_deg pg_catalog.int4, vola_bhvr_type pg_catalog.text,
-              vola_evid pg_catalog.jsonb)
--- VOLATILE only because it may PREPARE (a session-level statement, see the
--- 30-day limit below); it writes nothing
-LANGUAGE plpgsql VOLATILE SECURITY INVOKER
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    run bigint;
-    min_ring float8;
-    thr float8;
-    a_items text;
-    ao jsonb;
-    has_qty bool;
-    has_30d bool;
-    has_ga bool;
-    qtext text;
-    pname text;
-    prev_mode text;
-    arun_id bigint;
-BEGIN
-    -- what has been learned: the newest finished run, the newest anomaly scores (one query)
-    SELECT r.run_id, (r.options ->> 'rule_min_score')::float8, a.anomaly_run_id, a.options, a.items
-    INTO run, min_ring, arun_id, ao, a_items
+-- The sources, each written once as an SQL-standard function body (bound
+-- when created, so no search_path can redirect it, and inlined into the
+-- caller's statement by the planner).  _check_batch runs them over a batch
+-- of claims; check_claim (C) runs the same functions over a batch of one.
+
+-- What has been learned: the newest finished run and the newest anomaly run.
+CREATE FUNCTION medfraud._check_state()
+RETURNS TABLE(run_id pg_catalog.int8, min_ring pg_catalog.float8, anomaly_run_id pg_catalog.int8,
+              threshold pg_catalog.float8, anomaly_options pg_catalog.jsonb,
+              anomaly_claims pg_catalog.text, anomaly_items pg_catalog.text)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT r.run_id, (r.options ->> 'rule_min_score')::pg_catalog.float8, a.anomaly_run_id,
+           (a.options ->> 'threshold')::pg_catalog.float8, a.options, a.claims, a.items
     FROM (SELECT 1) one
     LEFT JOIN LATERAL (SELECT * FROM medfraud.runs r WHERE r.status = 'done' ORDER BY r.run_id DESC LIMIT 1) r ON true
     LEFT JOIN LATERAL (SELECT * FROM medfraud.anomaly_runs a ORDER BY a.anomaly_run_id DESC LIMIT 1) a ON true;
-    thr := (ao ->> 'threshold')::float8;
+END;
+COMMENT ON FUNCTION medfraud._check_state() IS
+'Internal: the newest finished detect_rings run and the newest anomaly run, as the pre-payment check reads them.';
 
-    -- person-level sources in one statement (ring membership, expansion
-    -- candidate, standing anomaly score, this claim's fee against the
-    -- person's usual): a single check costs mostly per statement run
-    RETURN QUERY
+-- Person-level sources (ring membership, expansion candidate, standing
+-- anomaly score, this claim's fee against the person's usual) for claims
+-- numbered 1..n: one statement, since a single check costs mostly per
+-- statement run.
+CREATE FUNCTION medfraud._person_sources(psns pg_catalog.text[], provs pg_catalog.text[], amounts pg_catalog.numeric[],
+    run pg_catalog.int8, min_ring pg_catalog.float8, arun pg_catalog.int8, thr pg_catalog.float8)
+RETURNS TABLE(claim_no pg_catalog.int4, rule_id pg_catalog.text, rule_name pg_catalog.text, vola_cont pg_catalog.text,
+              vola_amt pg_catalog.numeric, sev_deg pg_catalog.int4, vola_bhvr_type pg_catalog.text,
+              vola_evid pg_catalog.jsonb)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
     WITH c AS (SELECT * FROM unnest(psns, provs, amounts) WITH ORDINALITY AS u(psn, prov, amount, no))
         SELECT c.no::int, 'MF-RING'::text, 'Member of a suspected fraud ring'::text,
                format('Person %s is a %s member of ring %s (score %s, %s members) found by run %s%s',
@@ -144,43 +139,157 @@ BEGIN
                format('Person %s scores %s against %s peers (%s): %s',
                       c.psn, round(s.score::numeric, 1), s.peers, s.peer_group, array_to_string(s.flags, ', ')),
                c.amount, CASE WHEN s.score >= 2 * thr THEN 2 ELSE 1 END, 'person_anomaly'::text,
-               jsonb_build_object('anomaly_run_id', arun_id, 'score', s.score, 'flags', to_jsonb(s.flags),
+               jsonb_build_object('anomaly_run_id', arun, 'score', s.score, 'flags', to_jsonb(s.flags),
                                   'peer_group', s.peer_group, 'z_visits', s.z_visits, 'z_hifp', s.z_hifp,
                                   'z_providers', s.z_providers, 'z_night', s.z_night, 'z_costly', s.z_costly)
         FROM c
-        JOIN medfraud.anomaly_scores s ON s.anomaly_run_id = arun_id AND s.psn_no = c.psn
+        JOIN medfraud.anomaly_scores s ON s.anomaly_run_id = arun AND s.psn_no = c.psn
         WHERE s.score >= thr
     UNION ALL
         SELECT c.no::int, 'MF-AMT'::text, 'Claim amount far above the person''s usual'::text,
                format('Fee %s is %s times person %s''s median fee %s', c.amount,
                       round(c.amount / s.fee_median, 1), c.psn, s.fee_median),
                c.amount - s.fee_median, CASE WHEN c.amount >= 20 * s.fee_median THEN 2 ELSE 1 END, 'amount_outlier'::text,
-               jsonb_build_object('anomaly_run_id', arun_id, 'fee_median', s.fee_median, 'fee_mad', s.fee_mad,
+               jsonb_build_object('anomaly_run_id', arun, 'fee_median', s.fee_median, 'fee_mad', s.fee_mad,
                                   'z', CASE WHEN s.fee_mad > 0 THEN round(0.6745 * (c.amount - s.fee_median) / s.fee_mad, 2) END)
         FROM c
-        JOIN medfraud.anomaly_scores s ON s.anomaly_run_id = arun_id AND s.psn_no = c.psn
+        JOIN medfraud.anomaly_scores s ON s.anomaly_run_id = arun AND s.psn_no = c.psn
         -- ten times the usual fee: on the demo city 0.8% of ordinary claims
         -- (costly visits happen) and nearly every ring claim; twenty times: 0.3%
         WHERE c.amount IS NOT NULL AND s.fee_median > 0 AND c.amount >= 10 * s.fee_median
           AND (s.fee_mad = 0 OR 0.6745 * (c.amount - s.fee_median) / s.fee_mad >= thr);
+END;
+COMMENT ON FUNCTION medfraud._person_sources(pg_catalog.text[], pg_catalog.text[], pg_catalog.numeric[], pg_catalog.int8,
+    pg_catalog.float8, pg_catalog.int8, pg_catalog.float8) IS
+'Internal: the MF-RING, MF-CAND, MF-ANOM and MF-AMT answers for claims numbered 1..n (used by _check_batch and check_claim).';
 
-    IF run IS NOT NULL THEN
-        -- distilled rules: every condition must hold; a condition on an
-        -- attribute the claim does not carry (NULL) does not hold.  Joins
-        -- only, smallest side first: a bulk INSERT checks 100k claims.
+-- Every rule of run with its conditions (k_*) and its answer but the
+-- amount.  A rule holds for a claim when each of its non-null conditions
+-- equals the claim's attribute (hour band and amount band as
+-- medfraud.hour_band and medfraud.amount_band give them); an attribute the
+-- claim does not carry (NULL) does not hold.
+CREATE FUNCTION medfraud._rule_answers(run pg_catalog.int8)
+RETURNS TABLE(rid pg_catalog.int4, k_prov pg_catalog.text, k_dx pg_catalog.text, k_mt pg_catalog.text,
+              k_hb pg_catalog.text, k_item pg_catalog.text, k_ab pg_catalog.text, rule_id pg_catalog.text,
+              rule_name pg_catalog.text, vola_cont pg_catalog.text, sev_deg pg_catalog.int4,
+              vola_bhvr_type pg_catalog.text, vola_evid pg_catalog.jsonb)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT q.rule_id, q.conditions ->> 'fixmedins_code', q.conditions ->> 'dise_codg', q.conditions ->> 'med_type',
+           q.conditions ->> 'hour_band', q.conditions ->> 'med_list_codg', q.conditions ->> 'amount_band',
+           format('MF-RULE-%s-%s', run, q.rule_id), 'Claim matches a rule distilled from fraud rings',
+           format('Claim matches rule %s of run %s (from ring%s %s; confidence %s, lift %s): %s',
+                  q.rule_id, run, CASE WHEN cardinality(q.ring_ids) > 1 THEN 's' ELSE '' END,
+                  array_to_string(q.ring_ids, ', '), round(q.confidence::numeric, 2), round(q.lift::numeric, 1),
+                  q.conditions::text),
+           CASE WHEN q.confidence >= 0.8 AND q.lift >= 5 THEN 3 ELSE 2 END, 'ring_rule',
+           jsonb_build_object('run_id', run, 'rule_id', q.rule_id, 'ring_ids', to_jsonb(q.ring_ids),
+                              'conditions', q.conditions, 'confidence', q.confidence, 'lift', q.lift,
+                              'predicate', q.predicate)
+    FROM medfraud.rules q WHERE q.run_id = run;
+END;
+COMMENT ON FUNCTION medfraud._rule_answers(pg_catalog.int8) IS
+'Internal: the rules of a run as conditions and the MF-RULE answer each gives (used by _check_batch and check_claim).';
+
+-- Which kinds of limit the items have (most claims: none).
+CREATE FUNCTION medfraud._limit_kinds(items pg_catalog.text[])
+RETURNS TABLE(has_qty pg_catalog.bool, has_30d pg_catalog.bool, has_ga pg_catalog.bool)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT bool_or(il.max_qty_per_visit IS NOT NULL), bool_or(il.max_qty_30d IS NOT NULL),
+           bool_or(il.gender IS NOT NULL OR il.min_age IS NOT NULL OR il.max_age IS NOT NULL)
+    FROM medfraud.item_limits il WHERE il.med_list_codg = ANY (items);
+END;
+COMMENT ON FUNCTION medfraud._limit_kinds(pg_catalog.text[]) IS
+'Internal: whether any of the items has a per-visit, a 30-day, or a gender/age limit.';
+
+-- Quantity per claim, gender and age (gender and birth date as the newest
+-- anomaly run read them from its person table), for fee lines (claim
+-- number, item, quantity, amount) of claims (person, time) numbered 1..n.
+CREATE FUNCTION medfraud._limit_sources(line_no pg_catalog.int4[], line_item pg_catalog.text[],
+    line_qty pg_catalog.numeric[], line_amt pg_catalog.numeric[], psns pg_catalog.text[],
+    ats pg_catalog.timestamptz[], arun pg_catalog.int8)
+RETURNS TABLE(claim_no pg_catalog.int4, rule_id pg_catalog.text, rule_name pg_catalog.text, vola_cont pg_catalog.text,
+              vola_amt pg_catalog.numeric, sev_deg pg_catalog.int4, vola_bhvr_type pg_catalog.text,
+              vola_evid pg_catalog.jsonb)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    WITH q AS (
+        SELECT x.no, x.item, sum(coalesce(x.qty, 1)) AS qty, sum(x.amt) AS amt
+        FROM unnest(line_no, line_item, line_qty, line_amt) AS x(no, item, qty, amt)
+        WHERE x.item IN (SELECT il.med_list_codg FROM medfraud.item_limits il)
+        GROUP BY 1, 2),
+    p AS (
+        SELECT q.*, c.psn, c.at, il.max_qty_per_visit, il.gender, il.min_age, il.max_age, il.sev_deg, il.note,
+               s.gend, extract(year FROM age(c.at::date, s.brdy))::int AS age
+        FROM q JOIN medfraud.item_limits il ON il.med_list_codg = q.item
+        JOIN unnest(psns, ats) WITH ORDINALITY AS c(psn, at, no) ON c.no = q.no
+        LEFT JOIN medfraud.anomaly_scores s ON s.anomaly_run_id = arun AND s.psn_no = c.psn
+        -- only lines that can break one of the three (the person is
+        -- looked up for gender- and age-limited items only)
+        WHERE q.qty > il.max_qty_per_visit OR il.gender IS NOT NULL OR il.min_age IS NOT NULL
+           OR il.max_age IS NOT NULL)
+    SELECT p.no::int, 'MF-LIM-QTY'::text, 'Item quantity over the per-visit limit'::text,
+           format('Item %s: quantity %s on one claim, limit %s', p.item, p.qty, p.max_qty_per_visit),
+           p.amt, p.sev_deg, 'item_limit'::text,
+           jsonb_build_object('item', p.item, 'quantity', p.qty, 'max_qty_per_visit', p.max_qty_per_visit, 'note', p.note)
+    FROM p WHERE p.qty > p.max_qty_per_visit
+    UNION ALL
+    SELECT p.no::int, 'MF-LIM-GEND'::text, 'Item not allowed for the person''s gender'::text,
+           format('Item %s is limited to gender %s; person %s is %s', p.item, p.gender, p.psn, p.gend),
+           NULL::numeric, p.sev_deg, 'item_limit'::text,
+           jsonb_build_object('item', p.item, 'gender_allowed', p.gender, 'gender', p.gend, 'note', p.note)
+    FROM p WHERE p.gender IS NOT NULL AND p.gend IS NOT NULL AND p.gend <> p.gender
+    UNION ALL
+    SELECT p.no::int, 'MF-LIM-AGE'::text, 'Item not allowed at the person''s age'::text,
+           format('Item %s is limited to ages %s-%s; person %s is %s', p.item, coalesce(p.min_age::text, ''),
+                  coalesce(p.max_age::text, ''), p.psn, p.age),
+           NULL::numeric, p.sev_deg, 'item_limit'::text,
+           jsonb_build_object('item', p.item, 'min_age', p.min_age, 'max_age', p.max_age, 'age', p.age, 'note', p.note)
+    FROM p WHERE p.age < p.min_age OR p.age > p.max_age;
+END;
+COMMENT ON FUNCTION medfraud._limit_sources(pg_catalog.int4[], pg_catalog.text[], pg_catalog.numeric[], pg_catalog.numeric[],
+    pg_catalog.text[], pg_catalog.timestamptz[], pg_catalog.int8) IS
+'Internal: the MF-LIM-QTY, MF-LIM-GEND and MF-LIM-AGE answers for fee lines of claims numbered 1..n.';
+
+CREATE FUNCTION medfraud._check_batch(
+    claim_ids pg_catalog.text[], psns pg_catalog.text[], provs pg_catalog.text[], ats pg_catalog.timestamptz[],
+    med_types pg_catalog.text[], dxs pg_catalog.text[], amounts pg_catalog.numeric[],
+    line_no pg_catalog.int4[], line_item pg_catalog.text[], line_qty pg_catalog.numeric[], line_amt pg_catalog.numeric[])
+RETURNS TABLE(claim_no pg_catalog.int4, rule_id pg_catalog.text, rule_name pg_catalog.text, vola_cont pg_catalog.text,
+              vola_amt pg_catalog.numeric, sev_deg pg_catalog.int4, vola_bhvr_type pg_catalog.text,
+              vola_evid pg_catalog.jsonb)
+-- VOLATILE only because it may PREPARE (a session-level statement, see the
+-- 30-day limit below); it writes nothing
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    st record;
+    has_qty bool;
+    has_30d bool;
+    has_ga bool;
+    qtext text;
+    pname text;
+    prev_mode text;
+BEGIN
+    SELECT * INTO st FROM medfraud._check_state();
+
+    RETURN QUERY SELECT * FROM medfraud._person_sources(psns, provs, amounts, st.run_id, st.min_ring,
+                                                        st.anomaly_run_id, st.threshold);
+
+    IF st.run_id IS NOT NULL THEN
+        -- distilled rules, matched by joins, smallest side first (a bulk
+        -- INSERT checks 100k claims): rules with an item start from the
+        -- claim's lines that have it (few); the others join claims on
+        -- provider, or on diagnosis (every template has an item, a
+        -- provider or a diagnosis)
         RETURN QUERY
         WITH c AS (
-            SELECT u.*, lpad((extract(hour FROM u.at)::int / 4 * 4)::text, 2, '0') AS hour_band
+            SELECT u.*, medfraud.hour_band(extract(hour FROM u.at)::int) AS hour_band
             FROM unnest(provs, ats, med_types, dxs, amounts) WITH ORDINALITY AS u(prov, at, med_type, dx, amount, no)),
-        ru AS (SELECT q.rule_id AS rid, q.conditions, q.ring_ids, q.predicate, q.confidence, q.lift,
-                      q.conditions ->> 'fixmedins_code' AS k_prov, q.conditions ->> 'dise_codg' AS k_dx,
-                      q.conditions ->> 'med_type' AS k_mt, q.conditions ->> 'hour_band' AS k_hb,
-                      q.conditions ->> 'med_list_codg' AS k_item, q.conditions ->> 'amount_band' AS k_ab
-               FROM medfraud.rules q WHERE q.run_id = run),
+        ru AS (SELECT * FROM medfraud._rule_answers(st.run_id)),
         l AS (SELECT * FROM unnest(line_no, line_item, line_amt) AS x(no, item, amt)),
-        -- rules with an item start from the claim's lines that have it (few);
-        -- the others join claims on provider, or on diagnosis (every
-        -- template has an item, a provider or a diagnosis)
         hit AS (
             SELECT DISTINCT ON (c.no, ru.rid) c.no, c.amount, ru.*
             FROM l JOIN ru ON ru.k_item = l.item JOIN c ON c.no = l.no
@@ -196,75 +305,26 @@ BEGIN
             SELECT c.no, c.amount, ru.* FROM c JOIN ru ON ru.k_prov IS NULL AND ru.k_dx = c.dx
             WHERE ru.k_item IS NULL AND ru.k_ab IS NULL
               AND (ru.k_mt IS NULL OR ru.k_mt = c.med_type) AND (ru.k_hb IS NULL OR ru.k_hb = c.hour_band))
-        SELECT k.no::int, format('MF-RULE-%s-%s', run, k.rid), 'Claim matches a rule distilled from fraud rings'::text,
-               format('Claim matches rule %s of run %s (from ring%s %s; confidence %s, lift %s): %s',
-                      k.rid, run, CASE WHEN cardinality(k.ring_ids) > 1 THEN 's' ELSE '' END,
-                      array_to_string(k.ring_ids, ', '), round(k.confidence::numeric, 2), round(k.lift::numeric, 1),
-                      k.conditions::text),
-               k.amount,
-               CASE WHEN k.confidence >= 0.8 AND k.lift >= 5 THEN 3 ELSE 2 END,
-               'ring_rule'::text,
-               jsonb_build_object('run_id', run, 'rule_id', k.rid, 'ring_ids', to_jsonb(k.ring_ids),
-                                  'conditions', k.conditions, 'confidence', k.confidence, 'lift', k.lift,
-                                  'predicate', k.predicate)
+        SELECT k.no::int, k.rule_id, k.rule_name, k.vola_cont, k.amount, k.sev_deg, k.vola_bhvr_type, k.vola_evid
         FROM hit k;
-
     END IF;
 
     IF line_no IS NOT NULL AND cardinality(line_no) > 0 THEN
-        -- which kinds of limit the claims' items have (most claims: none)
-        SELECT bool_or(il.max_qty_per_visit IS NOT NULL), bool_or(il.max_qty_30d IS NOT NULL),
-               bool_or(il.gender IS NOT NULL OR il.min_age IS NOT NULL OR il.max_age IS NOT NULL)
-        INTO has_qty, has_30d, has_ga
-        FROM medfraud.item_limits il WHERE il.med_list_codg = ANY (line_item);
-        -- quantity per claim, gender and age (gender and birth date as the
-        -- newest anomaly run read them from its person table), one statement
+        SELECT * INTO has_qty, has_30d, has_ga FROM medfraud._limit_kinds(line_item);
         IF has_qty OR has_ga THEN
-            RETURN QUERY
-            WITH q AS (
-                SELECT x.no, x.item, sum(coalesce(x.qty, 1)) AS qty, sum(x.amt) AS amt
-                FROM unnest(line_no, line_item, line_qty, line_amt) AS x(no, item, qty, amt)
-                WHERE x.item IN (SELECT il.med_list_codg FROM medfraud.item_limits il)
-                GROUP BY 1, 2),
-            p AS (
-                SELECT q.*, c.psn, c.at, il.max_qty_per_visit, il.gender, il.min_age, il.max_age, il.sev_deg, il.note,
-                       s.gend, extract(year FROM age(c.at::date, s.brdy))::int AS age
-                FROM q JOIN medfraud.item_limits il ON il.med_list_codg = q.item
-                JOIN unnest(psns, ats) WITH ORDINALITY AS c(psn, at, no) ON c.no = q.no
-                LEFT JOIN medfraud.anomaly_scores s ON s.anomaly_run_id = arun_id AND s.psn_no = c.psn
-                -- only lines that can break one of the three (the person is
-                -- looked up for gender- and age-limited items only)
-                WHERE q.qty > il.max_qty_per_visit OR il.gender IS NOT NULL OR il.min_age IS NOT NULL
-                   OR il.max_age IS NOT NULL)
-            SELECT p.no::int, 'MF-LIM-QTY'::text, 'Item quantity over the per-visit limit'::text,
-                   format('Item %s: quantity %s on one claim, limit %s', p.item, p.qty, p.max_qty_per_visit),
-                   p.amt, p.sev_deg, 'item_limit'::text,
-                   jsonb_build_object('item', p.item, 'quantity', p.qty, 'max_qty_per_visit', p.max_qty_per_visit, 'note', p.note)
-            FROM p WHERE p.qty > p.max_qty_per_visit
-            UNION ALL
-            SELECT p.no::int, 'MF-LIM-GEND'::text, 'Item not allowed for the person''s gender'::text,
-                   format('Item %s is limited to gender %s; person %s is %s', p.item, p.gender, p.psn, p.gend),
-                   NULL::numeric, p.sev_deg, 'item_limit'::text,
-                   jsonb_build_object('item', p.item, 'gender_allowed', p.gender, 'gender', p.gend, 'note', p.note)
-            FROM p WHERE p.gender IS NOT NULL AND p.gend IS NOT NULL AND p.gend <> p.gender
-            UNION ALL
-            SELECT p.no::int, 'MF-LIM-AGE'::text, 'Item not allowed at the person''s age'::text,
-                   format('Item %s is limited to ages %s-%s; person %s is %s', p.item, coalesce(p.min_age::text, ''),
-                          coalesce(p.max_age::text, ''), p.psn, p.age),
-                   NULL::numeric, p.sev_deg, 'item_limit'::text,
-                   jsonb_build_object('item', p.item, 'min_age', p.min_age, 'max_age', p.max_age, 'age', p.age, 'note', p.note)
-            FROM p WHERE p.age < p.min_age OR p.age > p.max_age;
+            RETURN QUERY SELECT * FROM medfraud._limit_sources(line_no, line_item, line_qty, line_amt, psns, ats,
+                                                               st.anomaly_run_id);
         END IF;
         -- quantity over the 30 days ending with the claim: the person's
         -- history in the newest anomaly run's tables (read as the caller)
-        IF arun_id IS NOT NULL AND a_items IS NOT NULL AND has_30d THEN
-            qtext := medfraud._history_sql(arun_id);
+        IF st.anomaly_run_id IS NOT NULL AND st.anomaly_items IS NOT NULL AND has_30d THEN
+            qtext := medfraud._history_sql(st.anomaly_run_id);
             IF cardinality(psns) <= 16 THEN
-                -- a few claims (check_claim): dynamic SQL would be planned on
-                -- every call; a prepared statement per session and anomaly
-                -- run is planned once (arguments passed as literals: the
-                -- EXECUTE command takes no parameters through SPI)
-                pname := 'medfraud_hist_' || arun_id;
+                -- a few claims: dynamic SQL would be planned on every call;
+                -- a prepared statement per session and anomaly run is
+                -- planned once (arguments passed as literals: the EXECUTE
+                -- command takes no parameters through SPI)
+                pname := 'medfraud_hist_' || st.anomaly_run_id;
                 IF NOT EXISTS (SELECT 1 FROM pg_prepared_statements p WHERE p.name = pname) THEN
                     EXECUTE format('PREPARE %I(int[], text[], numeric[], numeric[], text[], timestamptz[], text[]) AS %s',
                                    pname, qtext);
@@ -292,9 +352,9 @@ CREATE FUNCTION medfraud.check_claim(psn_no pg_catalog.text, fixmedins_code pg_c
 RETURNS TABLE(rule_id pg_catalog.text, rule_name pg_catalog.text, vola_cont pg_catalog.text,
               vola_amt pg_catalog.numeric, sev_deg pg_catalog.int4, vola_bhvr_type pg_catalog.text,
               vola_evid pg_catalog.jsonb)
--- C (src/pg/check_claim.c): _check_batch's statements as plans saved per
--- backend and the newest run's rules matched in memory; VOLATILE as
--- _check_batch is (session caches), it writes nothing
+-- C (src/pg/check_claim.c): the source functions above called for one
+-- claim through plans saved per backend, and the newest run's rules matched
+-- in memory; VOLATILE for its session caches, it writes nothing
 LANGUAGE C VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'medfraud_check_claim';

@@ -48,6 +48,15 @@ PG_FUNCTION_INFO_V1(medfraud_check_claim);
 /* ---------------------------------------------------------------- SQL */
 
 /*
+ * Every answer comes from the SQL functions _check_batch runs too
+ * (sql/install/94_check_claim.sql: _check_state, _person_sources,
+ * _rule_answers, _limit_kinds, _limit_sources, _history_sql), called here
+ * for a batch of one claim; the hour and amount bands from
+ * medfraud.hour_band and medfraud.amount_band.  What is C is only the
+ * caching and the in-memory match of the cached rules against the claim.
+ */
+
+/*
  * The rules cache key of a run: count and hashes of the visible rule row
  * versions, and extra_float_digits (the cached answers hold float8 text).
  * One text for the state query and the rules query, which must agree.
@@ -57,128 +66,46 @@ PG_FUNCTION_INFO_V1(medfraud_check_claim);
 	"        || '/' || current_setting('extra_float_digits') " \
 	" FROM medfraud.rules f WHERE f.run_id = " run ")"
 
+/* the 30-day plan's cache key: the anomaly run's options and tables */
+#define HIST_KEY(a) \
+	a ".options::text || " a ".claims || '/' || coalesce(" a ".items, '')"
+
+/*
+ * $1 the claim's time, $2 its fee lines' amounts: the state, the caches'
+ * keys, the claim's hour band and its lines' amount bands.
+ */
 static const char *state_sql =
-"SELECT r.run_id, (r.options ->> 'rule_min_score')::float8, a.anomaly_run_id, "
-"       (a.options ->> 'threshold')::float8, a.items IS NOT NULL, "
-"       " RULES_FP("r.run_id") ", "
-"       a.options::text || a.claims || '/' || coalesce(a.items, '') "
-"FROM (SELECT 1) one "
-"LEFT JOIN LATERAL (SELECT * FROM medfraud.runs r WHERE r.status = 'done' ORDER BY r.run_id DESC LIMIT 1) r ON true "
-"LEFT JOIN LATERAL (SELECT * FROM medfraud.anomaly_runs a ORDER BY a.anomaly_run_id DESC LIMIT 1) a ON true";
+"SELECT s.run_id, s.min_ring, s.anomaly_run_id, s.threshold, s.anomaly_items IS NOT NULL, "
+"       " RULES_FP("s.run_id") ", "
+"       (SELECT " HIST_KEY("a") " FROM medfraud.anomaly_runs a WHERE a.anomaly_run_id = s.anomaly_run_id), "
+"       medfraud.hour_band(extract(hour FROM $1)::int), "
+"       ARRAY(SELECT medfraud.amount_band(u.x) FROM unnest($2) WITH ORDINALITY AS u(x, o) ORDER BY u.o) "
+"FROM medfraud._check_state() s";
 
 /* $1 psn, $2 provider, $3 amount, $4 run, $5 min_ring, $6 anomaly run, $7 threshold */
 static const char *person_sql =
-"SELECT 'MF-RING'::text, 'Member of a suspected fraud ring'::text, "
-"       format('Person %s is a %s member of ring %s (score %s, %s members) found by run %s%s', "
-"              $1, m.role, r.ring_id, round(r.score::numeric, 1), r.size, $4, "
-"              CASE WHEN $2 = ANY (r.providers) THEN ', and this provider is one of the ring''s' ELSE '' END), "
-"       $3, "
-"       least(3, CASE WHEN r.score >= 60 THEN 3 WHEN r.score >= 40 THEN 2 ELSE 1 END "
-"                + ($2 = ANY (r.providers))::int), "
-"       'ring_member'::text, "
-"       jsonb_build_object('run_id', $4, 'ring_id', r.ring_id, 'ring_score', r.score, 'role', m.role, "
-"                          'recruiter_like', m.recruiter_like, 'member_score', m.member_score, "
-"                          'ring_provider', $2 = ANY (r.providers), 'reason', r.reason) "
-"FROM medfraud.ring_members m "
-"JOIN medfraud.rings r ON r.run_id = $4 AND r.ring_id = m.ring_id "
-"WHERE m.run_id = $4 AND m.psn_no = $1 AND r.score >= $5 "
-"UNION ALL "
-"SELECT 'MF-CAND'::text, 'Likely member of a suspected fraud ring'::text, "
-"       format('Person %s co-visits with %s member(s) of ring %s of run %s on %s day(s); propagation score %s', "
-"              $1, k.members_linked, k.ring_id, $4, k.covisit_days, round(k.score::numeric, 3)), "
-"       $3, CASE WHEN k.score >= 0.6 THEN 2 ELSE 1 END, 'ring_candidate'::text, "
-"       jsonb_build_object('run_id', $4, 'ring_id', k.ring_id, 'score', k.score, "
-"                          'members_linked', k.members_linked, 'covisit_days', k.covisit_days) "
-"FROM medfraud.ring_candidates k WHERE k.run_id = $4 AND k.psn_no = $1 "
-"UNION ALL "
-"SELECT 'MF-ANOM'::text, 'Person far out of line with peers'::text, "
-"       format('Person %s scores %s against %s peers (%s): %s', "
-"              $1, round(s.score::numeric, 1), s.peers, s.peer_group, array_to_string(s.flags, ', ')), "
-"       $3, CASE WHEN s.score >= 2 * $7 THEN 2 ELSE 1 END, 'person_anomaly'::text, "
-"       jsonb_build_object('anomaly_run_id', $6, 'score', s.score, 'flags', to_jsonb(s.flags), "
-"                          'peer_group', s.peer_group, 'z_visits', s.z_visits, 'z_hifp', s.z_hifp, "
-"                          'z_providers', s.z_providers, 'z_night', s.z_night, 'z_costly', s.z_costly) "
-"FROM medfraud.anomaly_scores s WHERE s.anomaly_run_id = $6 AND s.psn_no = $1 AND s.score >= $7 "
-"UNION ALL "
-"SELECT 'MF-AMT'::text, 'Claim amount far above the person''s usual'::text, "
-"       format('Fee %s is %s times person %s''s median fee %s', $3, "
-"              round($3 / s.fee_median, 1), $1, s.fee_median), "
-"       $3 - s.fee_median, CASE WHEN $3 >= 20 * s.fee_median THEN 2 ELSE 1 END, 'amount_outlier'::text, "
-"       jsonb_build_object('anomaly_run_id', $6, 'fee_median', s.fee_median, 'fee_mad', s.fee_mad, "
-"                          'z', CASE WHEN s.fee_mad > 0 THEN round(0.6745 * ($3 - s.fee_median) / s.fee_mad, 2) END) "
-"FROM medfraud.anomaly_scores s WHERE s.anomaly_run_id = $6 AND s.psn_no = $1 "
-"  AND $3 IS NOT NULL AND s.fee_median > 0 AND $3 >= 10 * s.fee_median "
-"  AND (s.fee_mad = 0 OR 0.6745 * ($3 - s.fee_median) / s.fee_mad >= $7)";
+"SELECT * FROM medfraud._person_sources(ARRAY[$1], ARRAY[$2], ARRAY[$3], $4, $5, $6, $7)";
 
 /*
  * $1 run: every rule with its conditions and its answer but the amount, and
  * the fingerprint of the rule rows read (same statement, same snapshot: the
- * cache is keyed by what it holds; no rows is "0/0/<digits>").  The answer's
- * jsonb holds float8 confidence and lift, whose text depends on
- * extra_float_digits (drivers set it), so the setting is part of the key.
+ * cache is keyed by what it holds; no rows is "0/0/<digits>").
  */
 static const char *rules_sql =
-"SELECT q.conditions ->> 'fixmedins_code', q.conditions ->> 'dise_codg', q.conditions ->> 'med_type', "
-"       q.conditions ->> 'hour_band', q.conditions ->> 'med_list_codg', q.conditions ->> 'amount_band', "
-"       format('MF-RULE-%s-%s', $1, q.rule_id), "
-"       format('Claim matches rule %s of run %s (from ring%s %s; confidence %s, lift %s): %s', "
-"              q.rule_id, $1, CASE WHEN cardinality(q.ring_ids) > 1 THEN 's' ELSE '' END, "
-"              array_to_string(q.ring_ids, ', '), round(q.confidence::numeric, 2), round(q.lift::numeric, 1), "
-"              q.conditions::text), "
-"       CASE WHEN q.confidence >= 0.8 AND q.lift >= 5 THEN 3 ELSE 2 END, "
-"       jsonb_build_object('run_id', $1, 'rule_id', q.rule_id, 'ring_ids', to_jsonb(q.ring_ids), "
-"                          'conditions', q.conditions, 'confidence', q.confidence, 'lift', q.lift, "
-"                          'predicate', q.predicate) "
-"       , " RULES_FP("$1") " "
-"FROM medfraud.rules q WHERE q.run_id = $1";
+"SELECT a.k_prov, a.k_dx, a.k_mt, a.k_hb, a.k_item, a.k_ab, a.rule_id, a.rule_name, a.vola_cont, a.sev_deg, "
+"       a.vola_bhvr_type, a.vola_evid, "
+"       " RULES_FP("$1") " "
+"FROM medfraud._rule_answers($1) a";
 
-/* $1 items: which kinds of limit they have */
-static const char *haslim_sql =
-"SELECT bool_or(il.max_qty_per_visit IS NOT NULL), bool_or(il.max_qty_30d IS NOT NULL), "
-"       bool_or(il.gender IS NOT NULL OR il.min_age IS NOT NULL OR il.max_age IS NOT NULL) "
-"FROM medfraud.item_limits il WHERE il.med_list_codg = ANY ($1)";
+/* $1 items */
+static const char *haslim_sql = "SELECT * FROM medfraud._limit_kinds($1)";
 
-/* _check_batch's per-visit, gender and age statement, for one claim */
-static const char *limits_sql =
-"WITH q AS ("
-"    SELECT x.no, x.item, sum(coalesce(x.qty, 1)) AS qty, sum(x.amt) AS amt "
-"    FROM unnest($1::int4[], $2::text[], $3::numeric[], $4::numeric[]) AS x(no, item, qty, amt) "
-"    WHERE x.item IN (SELECT il.med_list_codg FROM medfraud.item_limits il) "
-"    GROUP BY 1, 2), "
-"p AS ("
-"    SELECT q.*, c.psn, c.at, il.max_qty_per_visit, il.gender, il.min_age, il.max_age, il.sev_deg, il.note, "
-"           s.gend, extract(year FROM age(c.at::date, s.brdy))::int AS age "
-"    FROM q JOIN medfraud.item_limits il ON il.med_list_codg = q.item "
-"    JOIN unnest($5::text[], $6::timestamptz[]) WITH ORDINALITY AS c(psn, at, no) ON c.no = q.no "
-"    LEFT JOIN medfraud.anomaly_scores s ON s.anomaly_run_id = $7 AND s.psn_no = c.psn "
-"    WHERE q.qty > il.max_qty_per_visit OR il.gender IS NOT NULL OR il.min_age IS NOT NULL "
-"       OR il.max_age IS NOT NULL) "
-"SELECT 'MF-LIM-QTY'::text, 'Item quantity over the per-visit limit'::text, "
-"       format('Item %s: quantity %s on one claim, limit %s', p.item, p.qty, p.max_qty_per_visit), "
-"       p.amt, p.sev_deg, 'item_limit'::text, "
-"       jsonb_build_object('item', p.item, 'quantity', p.qty, 'max_qty_per_visit', p.max_qty_per_visit, 'note', p.note) "
-"FROM p WHERE p.qty > p.max_qty_per_visit "
-"UNION ALL "
-"SELECT 'MF-LIM-GEND'::text, 'Item not allowed for the person''s gender'::text, "
-"       format('Item %s is limited to gender %s; person %s is %s', p.item, p.gender, p.psn, p.gend), "
-"       NULL::numeric, p.sev_deg, 'item_limit'::text, "
-"       jsonb_build_object('item', p.item, 'gender_allowed', p.gender, 'gender', p.gend, 'note', p.note) "
-"FROM p WHERE p.gender IS NOT NULL AND p.gend IS NOT NULL AND p.gend <> p.gender "
-"UNION ALL "
-"SELECT 'MF-LIM-AGE'::text, 'Item not allowed at the person''s age'::text, "
-"       format('Item %s is limited to ages %s-%s; person %s is %s', p.item, coalesce(p.min_age::text, ''), "
-"              coalesce(p.max_age::text, ''), p.psn, p.age), "
-"       NULL::numeric, p.sev_deg, 'item_limit'::text, "
-"       jsonb_build_object('item', p.item, 'min_age', p.min_age, 'max_age', p.max_age, 'age', p.age, 'note', p.note) "
-"FROM p WHERE p.age < p.min_age OR p.age > p.max_age";
+/* $1..$4 fee lines, $5 persons, $6 times, $7 anomaly run */
+static const char *limits_sql = "SELECT * FROM medfraud._limit_sources($1, $2, $3, $4, $5, $6, $7)";
 
-/*
- * The 30-day statement over the newest anomaly run's tables, written by
- * medfraud._history_sql (the text _check_batch runs), with its cache key
- * read in the same statement: $1 anomaly run id.
- */
+/* $1 anomaly run: the 30-day statement and its cache key, in one statement */
 static const char *histsql_sql =
-"SELECT a.options::text || a.claims || '/' || coalesce(a.items, ''), medfraud._history_sql($1) "
+"SELECT " HIST_KEY("a") ", medfraud._history_sql($1) "
 "FROM medfraud.anomaly_runs a WHERE a.anomaly_run_id = $1";
 
 /* ---------------------------------------------------------------- caches */
@@ -187,8 +114,10 @@ typedef struct mf_rule
 {
 	char	   *k[6];			/* prov, dx, med_type, hour_band, item, amount_band */
 	Datum		out_id;			/* text */
+	Datum		out_name;		/* text */
 	Datum		out_cont;		/* text */
 	int32		sev;
+	Datum		out_type;		/* text */
 	Datum		evid;			/* jsonb */
 } mf_rule;
 
@@ -197,28 +126,40 @@ enum
 	K_PROV, K_DX, K_MT, K_HB, K_ITEM, K_AB
 };
 
+/* rules of one run, valid for one fingerprint */
+typedef struct rule_set
+{
+	MemoryContext cxt;			/* holds everything below */
+	int64		run;
+	char	   *fp;
+	mf_rule    *rules;
+	int			n;
+} rule_set;
+
+/*
+ * Per-backend caches.  A check_claim call may run inside another's SQL (a
+ * claims view, an RLS policy, a trigger): calls_active counts the calls on
+ * the stack, and only the outermost one replaces a cache entry; a nested
+ * call that needs something else builds a private copy for itself, so no
+ * call ever sees a plan or a rule set freed under it.
+ */
+static int	calls_active = 0;
 static MemoryContext cache_cxt = NULL;
 static SPIPlanPtr plan_state, plan_person, plan_rules, plan_haslim, plan_limits, plan_histsql;
-
-/* rules of one run, valid for one fingerprint */
-static MemoryContext rules_cxt = NULL;
-static int64 rules_run = -1;
-static char *rules_fp = NULL;
-static mf_rule *rules = NULL;
-static int	nrules = 0;
+static rule_set cached_rules = {NULL, -1, NULL, NULL, 0};
 
 /* the 30-day statement, valid for one anomaly run's tables and options */
 static SPIPlanPtr plan_hist = NULL;
 static char *hist_key = NULL;
 
 static SPIPlanPtr
-keep_plan(const char *sql, int nargs, Oid *types)
+make_plan(const char *sql, int nargs, Oid *types, bool keep)
 {
 	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
 
 	if (p == NULL)
 		elog(ERROR, "SPI_prepare failed for medfraud check: %s", SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(p) != 0)
+	if (keep && SPI_keepplan(p) != 0)
 		elog(ERROR, "SPI_keepplan failed");
 	return p;
 }
@@ -226,6 +167,7 @@ keep_plan(const char *sql, int nargs, Oid *types)
 static void
 prepare_plans(void)
 {
+	Oid			state_t[2] = {TIMESTAMPTZOID, NUMERICARRAYOID};
 	Oid			person_t[7] = {TEXTOID, TEXTOID, NUMERICOID, INT8OID, FLOAT8OID, INT8OID, FLOAT8OID};
 	Oid			run_t[1] = {INT8OID};
 	Oid			items_t[1] = {TEXTARRAYOID};
@@ -242,12 +184,12 @@ prepare_plans(void)
 	/* all six or none: a failure half-way frees what was kept, and the next call starts over */
 	PG_TRY();
 	{
-		p[0] = keep_plan(state_sql, 0, NULL);
-		p[1] = keep_plan(person_sql, 7, person_t);
-		p[2] = keep_plan(rules_sql, 1, run_t);
-		p[3] = keep_plan(haslim_sql, 1, items_t);
-		p[4] = keep_plan(limits_sql, 7, limits_t);
-		p[5] = keep_plan(histsql_sql, 1, run_t);
+		p[0] = make_plan(state_sql, 2, state_t, true);
+		p[1] = make_plan(person_sql, 7, person_t, true);
+		p[2] = make_plan(rules_sql, 1, run_t, true);
+		p[3] = make_plan(haslim_sql, 1, items_t, true);
+		p[4] = make_plan(limits_sql, 7, limits_t, true);
+		p[5] = make_plan(histsql_sql, 1, run_t, true);
 	}
 	PG_CATCH();
 	{
@@ -265,63 +207,71 @@ prepare_plans(void)
 	plan_histsql = p[5];
 }
 
-static char *
-cache_text(SPITupleTable *tt, int row, int col)
-{
-	char	   *s = SPI_getvalue(tt->vals[row], tt->tupdesc, col);
-	char	   *r = s ? MemoryContextStrdup(rules_cxt, s) : NULL;
-
-	return r;
-}
-
-/* (Re)load the rules of run if the cached ones are for another run or state. */
+/* Read the rules of run into a new set in a child of parent. */
 static void
-load_rules(int64 run, const char *fp)
+read_rules(int64 run, const char *fp, MemoryContext parent, rule_set *rs)
 {
 	Datum		arg[1];
 	SPITupleTable *tt;
+	MemoryContext old;
 	int			i;
 
-	if (rules_cxt != NULL && rules_run == run && rules_fp != NULL && strcmp(rules_fp, fp) == 0)
-		return;
-	if (rules_cxt != NULL)
-		MemoryContextDelete(rules_cxt);
-	rules_cxt = NULL;
-	rules_run = -1;
-	rules_fp = NULL;
-	rules = NULL;
-	nrules = 0;
 	arg[0] = Int64GetDatum(run);
 	if (SPI_execute_plan(plan_rules, arg, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "medfraud check: reading rules failed");
 	tt = SPI_tuptable;
 	/* keyed by the rows read, which a newer snapshot than the caller's may have given */
 	if (SPI_processed > 0)
-		fp = SPI_getvalue(tt->vals[0], tt->tupdesc, 11);
+		fp = SPI_getvalue(tt->vals[0], tt->tupdesc, 13);
 	/* else no row to read it from: keep the state query's ("0/0/<digits>" for no rules) */
-	rules_cxt = AllocSetContextCreate(cache_cxt, "medfraud check rules", ALLOCSET_DEFAULT_SIZES);
-	rules = MemoryContextAllocZero(rules_cxt, sizeof(mf_rule) * Max(SPI_processed, 1));
+	rs->cxt = AllocSetContextCreate(parent, "medfraud check rules", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(rs->cxt);
+	rs->rules = palloc0(sizeof(mf_rule) * Max(SPI_processed, 1));
 	for (i = 0; i < (int) SPI_processed; i++)
 	{
-		mf_rule    *r = &rules[i];
+		mf_rule    *r = &rs->rules[i];
 		bool		isnull;
-		MemoryContext old;
 		int			k;
 
 		CHECK_FOR_INTERRUPTS();
 		for (k = 0; k < 6; k++)
-			r->k[k] = cache_text(tt, i, k + 1);
-		old = MemoryContextSwitchTo(rules_cxt);
+			r->k[k] = SPI_getvalue(tt->vals[i], tt->tupdesc, k + 1);
 		r->out_id = datumCopy(SPI_getbinval(tt->vals[i], tt->tupdesc, 7, &isnull), false, -1);
-		r->out_cont = datumCopy(SPI_getbinval(tt->vals[i], tt->tupdesc, 8, &isnull), false, -1);
-		r->sev = DatumGetInt32(SPI_getbinval(tt->vals[i], tt->tupdesc, 9, &isnull));
-		r->evid = datumCopy(SPI_getbinval(tt->vals[i], tt->tupdesc, 10, &isnull), false, -1);
-		MemoryContextSwitchTo(old);
+		r->out_name = datumCopy(SPI_getbinval(tt->vals[i], tt->tupdesc, 8, &isnull), false, -1);
+		r->out_cont = datumCopy(SPI_getbinval(tt->vals[i], tt->tupdesc, 9, &isnull), false, -1);
+		r->sev = DatumGetInt32(SPI_getbinval(tt->vals[i], tt->tupdesc, 10, &isnull));
+		r->out_type = datumCopy(SPI_getbinval(tt->vals[i], tt->tupdesc, 11, &isnull), false, -1);
+		r->evid = datumCopy(SPI_getbinval(tt->vals[i], tt->tupdesc, 12, &isnull), false, -1);
 	}
-	nrules = (int) SPI_processed;
-	rules_fp = MemoryContextStrdup(rules_cxt, fp);
-	rules_run = run;
+	rs->n = (int) SPI_processed;
+	rs->fp = pstrdup(fp);
+	rs->run = run;
+	MemoryContextSwitchTo(old);
 	SPI_freetuptable(tt);
+}
+
+/*
+ * The rules of run for fingerprint fp: the cached set when it matches;
+ * otherwise read them — into the cache by the outermost call, into the
+ * caller's memory (in *local) by a nested one.
+ */
+static const rule_set *
+rules_for(int64 run, const char *fp, rule_set *local)
+{
+	rule_set	fresh;
+
+	if (cached_rules.cxt != NULL && cached_rules.run == run && strcmp(cached_rules.fp, fp) == 0)
+		return &cached_rules;
+	if (calls_active > 1)
+	{
+		read_rules(run, fp, CurrentMemoryContext, local);
+		return local;
+	}
+	read_rules(run, fp, cache_cxt, &fresh);
+	if (cached_rules.cxt != NULL)
+		MemoryContextDelete(cached_rules.cxt);
+	cached_rules = fresh;
+	return &cached_rules;
 }
 
 /* ---------------------------------------------------------------- rows */
@@ -402,7 +352,214 @@ row_cmp(const void *a, const void *b)
 	return x->seq - y->seq;
 }
 
-/* ---------------------------------------------------------------- helpers */
+/* ---------------------------------------------------------------- the claim */
+
+typedef struct claim
+{
+	text	   *psn;
+	text	   *prov;
+	TimestampTz at;
+	ArrayType  *items;			/* NULL or the lines' items */
+	ArrayType  *qtys;
+	ArrayType  *amts;
+	Datum		amount;			/* detoasted numeric */
+	bool		amount_null;
+	text	   *med_type;
+	text	   *dx;
+	Datum		setl_id;
+	bool		setl_null;
+	int			n;				/* fee lines */
+	Datum	   *item_v;
+	Datum	   *amt_v;			/* NULL without item_amounts */
+	bool	   *amt_n;
+} claim;
+
+static void
+numeric_elems(ArrayType *a, Datum **vals, bool **nulls, int *n)
+{
+	deconstruct_array(a, NUMERICOID, -1, false, TYPALIGN_INT, vals, nulls, n);
+}
+
+/* The arguments, checked as the PL/pgSQL version checked them, in that order. */
+static void
+read_claim(FunctionCallInfo fcinfo, claim *c)
+{
+	bool	   *item_n = NULL,
+			   *qty_n = NULL;
+	Datum	   *qty_v = NULL;
+	int			nq = 0,
+				na = 0,
+				i;
+	bool		bad = false;
+	Datum		zero;
+
+	memset(c, 0, sizeof(*c));
+	c->psn = PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0);
+	c->prov = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
+	if (c->psn == NULL || c->prov == NULL || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("psn_no, fixmedins_code and at must not be NULL"),
+				 errhint("A claim is checked for a person at a provider at a time; pass all three.")));
+	c->at = PG_GETARG_TIMESTAMPTZ(2);
+	c->items = PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3);
+	c->amount_null = PG_ARGISNULL(4);
+	c->amount = c->amount_null ? (Datum) 0 : NumericGetDatum(PG_GETARG_NUMERIC(4));
+	c->qtys = PG_ARGISNULL(5) ? NULL : PG_GETARG_ARRAYTYPE_P(5);
+	c->amts = PG_ARGISNULL(6) ? NULL : PG_GETARG_ARRAYTYPE_P(6);
+	c->med_type = PG_ARGISNULL(7) ? NULL : PG_GETARG_TEXT_PP(7);
+	c->dx = PG_ARGISNULL(8) ? NULL : PG_GETARG_TEXT_PP(8);
+	c->setl_null = PG_ARGISNULL(9);
+	c->setl_id = c->setl_null ? (Datum) 0 : PG_GETARG_DATUM(9);
+
+	if (c->items != NULL && ARR_NDIM(c->items) > 0)
+	{
+		if (ARR_NDIM(c->items) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("searching for elements in multidimensional arrays is not supported")));
+		deconstruct_array(c->items, TEXTOID, -1, false, TYPALIGN_INT, &c->item_v, &item_n, &c->n);
+		for (i = 0; i < c->n; i++)
+			if (item_n[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("items must not contain NULL")));
+	}
+	if (c->qtys != NULL)
+	{
+		nq = ArrayGetNItems(ARR_NDIM(c->qtys), ARR_DIMS(c->qtys));
+		if (nq != c->n)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("quantities has %d elements, items has %d", nq, c->n),
+					 errhint("Give one quantity per item, or none (each item then counts 1).")));
+	}
+	if (c->amts != NULL)
+	{
+		na = ArrayGetNItems(ARR_NDIM(c->amts), ARR_DIMS(c->amts));
+		if (na != c->n)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("item_amounts has %d elements, items has %d", na, c->n),
+					 errhint("Give one line amount per item, or none.")));
+	}
+	if (c->qtys != NULL)
+		numeric_elems(c->qtys, &qty_v, &qty_n, &nq);
+	if (c->amts != NULL)
+		numeric_elems(c->amts, &c->amt_v, &c->amt_n, &na);
+	zero = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
+	for (i = 0; i < nq && !bad; i++)
+		bad = qty_n[i] || numeric_is_nan(DatumGetNumeric(qty_v[i])) ||
+			DatumGetBool(DirectFunctionCall2(numeric_lt, qty_v[i], zero));
+	for (i = 0; i < na && !bad; i++)
+		bad = !c->amt_n[i] && numeric_is_nan(DatumGetNumeric(c->amt_v[i]));
+	if (bad)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("quantities must be non-negative numbers and amounts must not be NaN"),
+				 errhint("Pass one quantity (0 or more) and one amount per item, or NULL arrays.")));
+	if (!c->amount_null && numeric_is_nan(DatumGetNumeric(c->amount)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("amount must not be NaN"),
+				 errhint("Pass the claim's fee, or NULL.")));
+}
+
+/* ---------------------------------------------------------------- state */
+
+typedef struct check_state
+{
+	int64		run;
+	bool		run_null;
+	double		min_ring;
+	bool		minr_null;
+	int64		arun;
+	bool		arun_null;
+	double		thr;
+	bool		thr_null;
+	bool		has_items_tbl;	/* the anomaly run read fee lines */
+	char	   *rules_fp;
+	char	   *hkey;			/* NULL when there is no anomaly run */
+	char	   *hour_band;		/* NULL for an infinite time */
+	char	  **bands;			/* amount band per fee line, or NULL */
+} check_state;
+
+/* What has been learned, under this call's snapshot, and the claim's bands. */
+static void
+read_state(const claim *c, check_state *st)
+{
+	Datum		a[2];
+	char		nl[2] = {' ', ' '};
+	SPITupleTable *tt;
+	bool		isnull;
+	Datum		bands;
+
+	a[0] = TimestampTzGetDatum(c->at);
+	a[1] = PointerGetDatum(c->amts);
+	if (c->amts == NULL)
+		nl[1] = 'n';
+	if (SPI_execute_plan(plan_state, a, nl, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "medfraud check: reading the newest runs failed");
+	tt = SPI_tuptable;
+	st->run = DatumGetInt64(SPI_getbinval(tt->vals[0], tt->tupdesc, 1, &st->run_null));
+	st->min_ring = DatumGetFloat8(SPI_getbinval(tt->vals[0], tt->tupdesc, 2, &st->minr_null));
+	st->arun = DatumGetInt64(SPI_getbinval(tt->vals[0], tt->tupdesc, 3, &st->arun_null));
+	st->thr = DatumGetFloat8(SPI_getbinval(tt->vals[0], tt->tupdesc, 4, &st->thr_null));
+	st->has_items_tbl = DatumGetBool(SPI_getbinval(tt->vals[0], tt->tupdesc, 5, &isnull)) && !isnull;
+	st->rules_fp = SPI_getvalue(tt->vals[0], tt->tupdesc, 6);
+	st->hkey = SPI_getvalue(tt->vals[0], tt->tupdesc, 7);
+	st->hour_band = SPI_getvalue(tt->vals[0], tt->tupdesc, 8);
+	bands = SPI_getbinval(tt->vals[0], tt->tupdesc, 9, &isnull);
+	st->bands = NULL;
+	if (!isnull && c->n > 0)
+	{
+		Datum	   *bv;
+		bool	   *bn;
+		int			nb,
+					i;
+
+		deconstruct_array(DatumGetArrayTypeP(bands), TEXTOID, -1, false, TYPALIGN_INT, &bv, &bn, &nb);
+		if (nb == c->n)
+		{
+			st->bands = palloc(sizeof(char *) * nb);
+			for (i = 0; i < nb; i++)
+				st->bands[i] = bn[i] ? NULL : TextDatumGetCString(bv[i]);
+		}
+	}
+	if (st->arun_null)
+		st->has_items_tbl = false;
+}
+
+/* ---------------------------------------------------------------- sources */
+
+static void
+person_sources(const claim *c, const check_state *st, mf_out *out)
+{
+	Datum		a[7];
+	char		nl[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+	a[0] = PointerGetDatum(c->psn);
+	a[1] = PointerGetDatum(c->prov);
+	a[2] = c->amount;
+	if (c->amount_null)
+		nl[2] = 'n';
+	a[3] = Int64GetDatum(st->run);
+	if (st->run_null)
+		nl[3] = 'n';
+	a[4] = Float8GetDatum(st->min_ring);
+	if (st->minr_null)
+		nl[4] = 'n';
+	a[5] = Int64GetDatum(st->arun);
+	if (st->arun_null)
+		nl[5] = 'n';
+	a[6] = Float8GetDatum(st->thr);
+	if (st->thr_null)
+		nl[6] = 'n';
+	if (SPI_execute_plan(plan_person, a, nl, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "medfraud check: person-level sources failed");
+	/* column 1 is the claim's number in the batch (always 1 here) */
+	out_take(out, 2);
+}
 
 static bool
 text_eq_cstr(text *t, const char *s)
@@ -412,393 +569,251 @@ text_eq_cstr(text *t, const char *s)
 	return t != NULL && VARSIZE_ANY_EXHDR(t) == l && memcmp(VARDATA_ANY(t), s, l) == 0;
 }
 
-/* medfraud.amount_band(amt), or NULL for NULL */
-static const char *
-amount_band(Datum amt, bool isnull)
+/* Does rule r hold for the claim?  (_rule_answers says when a rule holds.) */
+static bool
+rule_holds(const mf_rule *r, const claim *c, const check_state *st)
 {
-	static Datum lim[4];
-	static bool init = false;
-	static const char *band[5] = {"0-10", "10-100", "100-1000", "1000-10000", "10000-"};
-	int			i;
+	int			j;
 
-	if (isnull)
-		return NULL;
-	if (!init)
-	{
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-
-		lim[0] = DirectFunctionCall1(int4_numeric, Int32GetDatum(10));
-		lim[1] = DirectFunctionCall1(int4_numeric, Int32GetDatum(100));
-		lim[2] = DirectFunctionCall1(int4_numeric, Int32GetDatum(1000));
-		lim[3] = DirectFunctionCall1(int4_numeric, Int32GetDatum(10000));
-		MemoryContextSwitchTo(old);
-		init = true;
-	}
-	for (i = 0; i < 4; i++)
-		if (DatumGetBool(DirectFunctionCall2(numeric_lt, amt, lim[i])))
-			return band[i];
-	return band[4];
+	if (r->k[K_MT] && !text_eq_cstr(c->med_type, r->k[K_MT]))
+		return false;
+	if (r->k[K_HB] && (st->hour_band == NULL || strcmp(r->k[K_HB], st->hour_band) != 0))
+		return false;
+	if (r->k[K_PROV] && !text_eq_cstr(c->prov, r->k[K_PROV]))
+		return false;
+	if (r->k[K_DX] && !text_eq_cstr(c->dx, r->k[K_DX]))
+		return false;
+	if (r->k[K_ITEM] == NULL)
+		/* every template has an item, a provider or a diagnosis; a band needs an item */
+		return r->k[K_AB] == NULL && (r->k[K_PROV] != NULL || r->k[K_DX] != NULL);
+	for (j = 0; j < c->n; j++)
+		if (text_eq_cstr(DatumGetTextPP(c->item_v[j]), r->k[K_ITEM]) &&
+			(r->k[K_AB] == NULL ||
+			 (st->bands && st->bands[j] && strcmp(st->bands[j], r->k[K_AB]) == 0)))
+			return true;
+	return false;
 }
 
+/* The newest run's distilled rules, matched in memory against the claim. */
 static void
-numeric_elems(ArrayType *a, Datum **vals, bool **nulls, int *n)
+rule_sources(const claim *c, const check_state *st, mf_out *out)
 {
-	deconstruct_array(a, NUMERICOID, -1, false, TYPALIGN_INT, vals, nulls, n);
+	rule_set	local;
+	const rule_set *rs;
+	int			i;
+
+	if (st->run_null)
+		return;
+	rs = rules_for(st->run, st->rules_fp ? st->rules_fp : "", &local);
+	for (i = 0; i < rs->n; i++)
+	{
+		const mf_rule *r = &rs->rules[i];
+		mf_row	   *o;
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!rule_holds(r, c, st))
+			continue;
+
+		/*
+		 * in the caller's memory: SPI's is freed by SPI_finish before the
+		 * rows reach the tuplestore, and the rules cache may be reloaded by
+		 * a later call
+		 */
+		o = out_add(out);
+		old = MemoryContextSwitchTo(out->cxt);
+		memset(o->n, 0, sizeof(o->n));
+		o->v[0] = datumCopy(r->out_id, false, -1);
+		o->v[1] = datumCopy(r->out_name, false, -1);
+		o->v[2] = datumCopy(r->out_cont, false, -1);
+		o->v[3] = c->amount;
+		o->n[3] = c->amount_null;
+		o->v[4] = Int32GetDatum(r->sev);
+		o->v[5] = datumCopy(r->out_type, false, -1);
+		o->v[6] = datumCopy(r->evid, false, -1);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/*
+ * The 30-day statement of the newest anomaly run's tables and options: the
+ * cached plan when its key matches; otherwise built — kept by the outermost
+ * call, private (and freed by the caller) in a nested one.  NULL when the
+ * anomaly run has gone since this call's first statement (then, as
+ * _check_batch would, no 30-day limit is checked).
+ */
+static SPIPlanPtr
+history_plan(const check_state *st, bool *is_private)
+{
+	Datum		ra[1];
+	Oid			ht[7] = {INT4ARRAYOID, TEXTARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID,
+	TEXTARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID};
+	char	   *key,
+			   *qtext;
+	SPIPlanPtr	p;
+
+	*is_private = false;
+	if (plan_hist != NULL && hist_key != NULL && st->hkey != NULL && strcmp(hist_key, st->hkey) == 0)
+		return plan_hist;
+	ra[0] = Int64GetDatum(st->arun);
+	if (SPI_execute_plan(plan_histsql, ra, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "medfraud check: building the 30-day statement failed");
+	if (SPI_processed != 1)
+		return NULL;
+	key = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	qtext = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	if (calls_active > 1)
+	{
+		*is_private = true;
+		return make_plan(qtext, 7, ht, false);
+	}
+	p = make_plan(qtext, 7, ht, true);
+	if (plan_hist)
+		SPI_freeplan(plan_hist);
+	if (hist_key)
+		pfree(hist_key);
+	plan_hist = p;
+	hist_key = MemoryContextStrdup(cache_cxt, key ? key : "");
+	return plan_hist;
+}
+
+/* Per-visit, gender, age and 30-day item limits. */
+static void
+limit_sources(const claim *c, const check_state *st, mf_out *out)
+{
+	Datum		a[7];
+	char		nl[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	bool		has_qty,
+				has_30d,
+				has_ga,
+				n1,
+				n2,
+				n3;
+	SPITupleTable *tt;
+	Datum	   *ones,
+			   *qdef;
+	Datum		one_num,
+				psn_d,
+				at_d;
+	int			i;
+
+	if (c->n == 0)
+		return;
+	a[0] = PointerGetDatum(c->items);
+	if (SPI_execute_plan(plan_haslim, a, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "medfraud check: reading item limits failed");
+	tt = SPI_tuptable;
+	has_qty = DatumGetBool(SPI_getbinval(tt->vals[0], tt->tupdesc, 1, &n1)) && !n1;
+	has_30d = DatumGetBool(SPI_getbinval(tt->vals[0], tt->tupdesc, 2, &n2)) && !n2;
+	has_ga = DatumGetBool(SPI_getbinval(tt->vals[0], tt->tupdesc, 3, &n3)) && !n3;
+	SPI_freetuptable(tt);
+	if (!(has_qty || has_ga || (st->has_items_tbl && has_30d)))
+		return;
+
+	/* the claim as a batch of one: line numbers 1, quantities 1 when not given */
+	ones = palloc(sizeof(Datum) * c->n);
+	qdef = palloc(sizeof(Datum) * c->n);
+	one_num = DirectFunctionCall1(int4_numeric, Int32GetDatum(1));
+	for (i = 0; i < c->n; i++)
+	{
+		ones[i] = Int32GetDatum(1);
+		qdef[i] = one_num;
+	}
+	a[0] = PointerGetDatum(construct_array(ones, c->n, INT4OID, 4, true, TYPALIGN_INT));
+	a[1] = PointerGetDatum(c->items);
+	a[2] = c->qtys ? PointerGetDatum(c->qtys)
+		: PointerGetDatum(construct_array(qdef, c->n, NUMERICOID, -1, false, TYPALIGN_INT));
+	if (c->amts)
+		a[3] = PointerGetDatum(c->amts);
+	else
+	{
+		int			dims[1] = {c->n};
+		int			lbs[1] = {1};
+		bool	   *nulls = palloc(sizeof(bool) * c->n);
+
+		for (i = 0; i < c->n; i++)
+			nulls[i] = true;
+		a[3] = PointerGetDatum(construct_md_array(qdef, nulls, 1, dims, lbs, NUMERICOID, -1, false,
+												  TYPALIGN_INT));
+	}
+	psn_d = PointerGetDatum(c->psn);
+	a[4] = PointerGetDatum(construct_array(&psn_d, 1, TEXTOID, -1, false, TYPALIGN_INT));
+	at_d = TimestampTzGetDatum(c->at);
+	a[5] = PointerGetDatum(construct_array(&at_d, 1, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	a[6] = Int64GetDatum(st->arun);
+	if (st->arun_null)
+		nl[6] = 'n';
+	if (has_qty || has_ga)
+	{
+		if (SPI_execute_plan(plan_limits, a, nl, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "medfraud check: item limits failed");
+		out_take(out, 2);
+	}
+	if (st->has_items_tbl && has_30d)
+	{
+		bool		is_private;
+		SPIPlanPtr	hp = history_plan(st, &is_private);
+
+		if (hp != NULL)
+		{
+			bool		idnull[1] = {c->setl_null};
+			int			dims[1] = {1};
+			int			lbs[1] = {1};
+			Datum		ha[7];
+			Datum		sid = c->setl_id;
+
+			memcpy(ha, a, sizeof(Datum) * 6);
+			ha[6] = PointerGetDatum(construct_md_array(&sid, idnull, 1, dims, lbs, TEXTOID, -1, false,
+													   TYPALIGN_INT));
+			if (SPI_execute_plan(hp, ha, NULL, false, 0) != SPI_OK_SELECT)
+				elog(ERROR, "medfraud check: 30-day limits failed");
+			/* its first column is the claim's number in the batch */
+			out_take(out, 2);
+			if (is_private)
+				SPI_freeplan(hp);
+		}
+	}
 }
 
 /* ---------------------------------------------------------------- entry */
 
-Datum
-medfraud_check_claim(PG_FUNCTION_ARGS)
+static void
+check(const claim *c, mf_out *out)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	text	   *psn = PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0);
-	text	   *prov = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
-	bool		at_null = PG_ARGISNULL(2);
-	TimestampTz at = at_null ? 0 : PG_GETARG_TIMESTAMPTZ(2);
-	ArrayType  *items = PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3);
-	bool		amount_null = PG_ARGISNULL(4);
-	Datum		amount = amount_null ? (Datum) 0 : NumericGetDatum(PG_GETARG_NUMERIC(4));	/* detoasted */
-	ArrayType  *qtys = PG_ARGISNULL(5) ? NULL : PG_GETARG_ARRAYTYPE_P(5);
-	ArrayType  *amts = PG_ARGISNULL(6) ? NULL : PG_GETARG_ARRAYTYPE_P(6);
-	text	   *med_type = PG_ARGISNULL(7) ? NULL : PG_GETARG_TEXT_PP(7);
-	text	   *dx = PG_ARGISNULL(8) ? NULL : PG_GETARG_TEXT_PP(8);
-	bool		setl_null = PG_ARGISNULL(9);
-	Datum		setl_id = setl_null ? (Datum) 0 : PG_GETARG_DATUM(9);
-	Datum	   *item_v = NULL,
-			   *qty_v = NULL,
-			   *amt_v = NULL;
-	bool	   *item_n = NULL,
-			   *qty_n = NULL,
-			   *amt_n = NULL;
-	int			n = 0,
-				nq = 0,
-				na = 0;
-	int			i;
-	mf_out		out = {0};
-	int64		run = 0,
-				arun = 0;
-	bool		run_null,
-				arun_null,
-				minr_null,
-				thr_null,
-				has_items_tbl = false,
-				isnull;
-	double		min_ring = 0,
-				thr = 0;
-	char	   *rules_fp_now = NULL;
-	char	   *hkey = NULL;
-	SPITupleTable *tt;
-
-	/* the same checks, in the same order, as the PL/pgSQL version had */
-	if (psn == NULL || prov == NULL || at_null)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("psn_no, fixmedins_code and at must not be NULL"),
-				 errhint("A claim is checked for a person at a provider at a time; pass all three.")));
-	if (items != NULL && ARR_NDIM(items) > 0)
-	{
-		if (ARR_NDIM(items) > 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("searching for elements in multidimensional arrays is not supported")));
-		deconstruct_array(items, TEXTOID, -1, false, TYPALIGN_INT, &item_v, &item_n, &n);
-		for (i = 0; i < n; i++)
-			if (item_n[i])
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("items must not contain NULL")));
-	}
-	if (qtys != NULL)
-	{
-		nq = ArrayGetNItems(ARR_NDIM(qtys), ARR_DIMS(qtys));
-		if (nq != n)
-			ereport(ERROR,
-					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-					 errmsg("quantities has %d elements, items has %d", nq, n),
-					 errhint("Give one quantity per item, or none (each item then counts 1).")));
-	}
-	if (amts != NULL)
-	{
-		na = ArrayGetNItems(ARR_NDIM(amts), ARR_DIMS(amts));
-		if (na != n)
-			ereport(ERROR,
-					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-					 errmsg("item_amounts has %d elements, items has %d", na, n),
-					 errhint("Give one line amount per item, or none.")));
-	}
-	if (qtys != NULL)
-		numeric_elems(qtys, &qty_v, &qty_n, &nq);
-	if (amts != NULL)
-		numeric_elems(amts, &amt_v, &amt_n, &na);
-	{
-		bool		bad = false;
-		Datum		zero = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
-
-		for (i = 0; i < nq && !bad; i++)
-			bad = qty_n[i] || numeric_is_nan(DatumGetNumeric(qty_v[i])) ||
-				DatumGetBool(DirectFunctionCall2(numeric_lt, qty_v[i], zero));
-		for (i = 0; i < na && !bad; i++)
-			bad = !amt_n[i] && numeric_is_nan(DatumGetNumeric(amt_v[i]));
-		if (bad)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("quantities must be non-negative numbers and amounts must not be NaN"),
-					 errhint("Pass one quantity (0 or more) and one amount per item, or NULL arrays.")));
-	}
-	if (!amount_null && numeric_is_nan(DatumGetNumeric(amount)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("amount must not be NaN"),
-				 errhint("Pass the claim's fee, or NULL.")));
-
-	InitMaterializedSRF(fcinfo, 0);
-	out.cxt = CurrentMemoryContext;
+	check_state st;
 
 	SPI_connect();
 	prepare_plans();
-
-	/* what has been learned, under this call's snapshot */
-	if (SPI_execute_plan(plan_state, NULL, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "medfraud check: reading the newest runs failed");
-	tt = SPI_tuptable;
-	run = DatumGetInt64(SPI_getbinval(tt->vals[0], tt->tupdesc, 1, &run_null));
-	min_ring = DatumGetFloat8(SPI_getbinval(tt->vals[0], tt->tupdesc, 2, &minr_null));
-	arun = DatumGetInt64(SPI_getbinval(tt->vals[0], tt->tupdesc, 3, &arun_null));
-	thr = DatumGetFloat8(SPI_getbinval(tt->vals[0], tt->tupdesc, 4, &thr_null));
-	has_items_tbl = DatumGetBool(SPI_getbinval(tt->vals[0], tt->tupdesc, 5, &isnull)) && !isnull;
-	rules_fp_now = SPI_getvalue(tt->vals[0], tt->tupdesc, 6);
-	hkey = SPI_getvalue(tt->vals[0], tt->tupdesc, 7);
-	if (arun_null)
-		has_items_tbl = false;
-
-	/* person-level sources: one statement */
-	{
-		Datum		a[7];
-		char		nl[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
-
-		a[0] = PointerGetDatum(psn);
-		a[1] = PointerGetDatum(prov);
-		a[2] = amount;
-		if (amount_null)
-			nl[2] = 'n';
-		a[3] = Int64GetDatum(run);
-		if (run_null)
-			nl[3] = 'n';
-		a[4] = Float8GetDatum(min_ring);
-		if (minr_null)
-			nl[4] = 'n';
-		a[5] = Int64GetDatum(arun);
-		if (arun_null)
-			nl[5] = 'n';
-		a[6] = Float8GetDatum(thr);
-		if (thr_null)
-			nl[6] = 'n';
-		if (SPI_execute_plan(plan_person, a, nl, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "medfraud check: person-level sources failed");
-		out_take(&out, 1);
-	}
-
-	/* distilled rules: every condition must hold; a missing attribute does not */
-	if (!run_null)
-	{
-		char		hb[16];
-		struct pg_tm tm;
-		fsec_t		fsec;
-		int			tz;
-		const char **bands = NULL;
-
-		/*
-		 * hour band as _check_batch computes it (extract(hour ...) in the
-		 * session's time zone); of an infinite time it is NULL there, so a
-		 * rule that needs an hour band cannot match
-		 */
-		bool		no_hour = TIMESTAMP_NOT_FINITE(at);
-
-		if (!no_hour && timestamp2tm(at, &tz, &tm, &fsec, NULL, NULL) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-					 errmsg("timestamp out of range"),
-					 errhint("Pass the claim's settlement time.")));
-		if (!no_hour)
-			snprintf(hb, sizeof(hb), "%02d", tm.tm_hour / 4 * 4);
-		load_rules(run, rules_fp_now ? rules_fp_now : "");
-		if (n > 0)
-		{
-			bands = palloc(sizeof(char *) * n);
-			for (i = 0; i < n; i++)
-				bands[i] = amount_band(amt_v ? amt_v[i] : (Datum) 0, amt_v == NULL || amt_n[i]);
-		}
-		for (i = 0; i < nrules; i++)
-		{
-			mf_rule    *r = &rules[i];
-			bool		hit = false;
-
-			if (r->k[K_MT] && !text_eq_cstr(med_type, r->k[K_MT]))
-				continue;
-			CHECK_FOR_INTERRUPTS();
-			if (r->k[K_HB] && (no_hour || strcmp(r->k[K_HB], hb) != 0))
-				continue;
-			if (r->k[K_ITEM])
-			{
-				int			j;
-
-				if (r->k[K_PROV] && !text_eq_cstr(prov, r->k[K_PROV]))
-					continue;
-				if (r->k[K_DX] && !text_eq_cstr(dx, r->k[K_DX]))
-					continue;
-				for (j = 0; j < n && !hit; j++)
-					hit = text_eq_cstr(DatumGetTextPP(item_v[j]), r->k[K_ITEM]) &&
-						(r->k[K_AB] == NULL || (bands[j] && strcmp(bands[j], r->k[K_AB]) == 0));
-			}
-			else if (r->k[K_AB])
-				hit = false;
-			else if (r->k[K_PROV])
-				hit = text_eq_cstr(prov, r->k[K_PROV]) && (r->k[K_DX] == NULL || text_eq_cstr(dx, r->k[K_DX]));
-			else if (r->k[K_DX])
-				hit = text_eq_cstr(dx, r->k[K_DX]);
-			if (hit)
-			{
-				mf_row	   *o = out_add(&out);
-
-				/*
-				 * in the caller's memory: SPI's is freed by SPI_finish before
-				 * the rows reach the tuplestore, and the rules cache may be
-				 * reloaded by a later statement of this call
-				 */
-				MemoryContext old = MemoryContextSwitchTo(out.cxt);
-
-				memset(o->n, 0, sizeof(o->n));
-				o->v[0] = datumCopy(r->out_id, false, -1);
-				o->v[1] = CStringGetTextDatum("Claim matches a rule distilled from fraud rings");
-				o->v[2] = datumCopy(r->out_cont, false, -1);
-				o->v[3] = amount;
-				o->n[3] = amount_null;
-				o->v[4] = Int32GetDatum(r->sev);
-				o->v[5] = CStringGetTextDatum("ring_rule");
-				o->v[6] = datumCopy(r->evid, false, -1);
-				MemoryContextSwitchTo(old);
-			}
-		}
-	}
-
-	/* item limits */
-	if (n > 0)
-	{
-		Datum		a[7];
-		char		nl[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
-		bool		has_qty,
-					has_30d,
-					has_ga,
-					n1,
-					n2,
-					n3;
-		Datum	   *ones = palloc(sizeof(Datum) * n);
-		Datum	   *qdef = palloc(sizeof(Datum) * n);
-		Datum		one_num = DirectFunctionCall1(int4_numeric, Int32GetDatum(1));
-		Datum		psn_d,
-					psn_a,
-					at_d,
-					at_a;
-
-		a[0] = PointerGetDatum(items);
-		if (SPI_execute_plan(plan_haslim, a, NULL, false, 1) != SPI_OK_SELECT)
-			elog(ERROR, "medfraud check: reading item limits failed");
-		tt = SPI_tuptable;
-		has_qty = DatumGetBool(SPI_getbinval(tt->vals[0], tt->tupdesc, 1, &n1)) && !n1;
-		has_30d = DatumGetBool(SPI_getbinval(tt->vals[0], tt->tupdesc, 2, &n2)) && !n2;
-		has_ga = DatumGetBool(SPI_getbinval(tt->vals[0], tt->tupdesc, 3, &n3)) && !n3;
-		SPI_freetuptable(tt);
-
-		for (i = 0; i < n; i++)
-		{
-			ones[i] = Int32GetDatum(1);
-			qdef[i] = one_num;
-		}
-		a[0] = PointerGetDatum(construct_array(ones, n, INT4OID, 4, true, TYPALIGN_INT));
-		a[1] = PointerGetDatum(items);
-		a[2] = qtys ? PointerGetDatum(qtys)
-			: PointerGetDatum(construct_array(qdef, n, NUMERICOID, -1, false, TYPALIGN_INT));
-		if (amts)
-			a[3] = PointerGetDatum(amts);
-		else
-		{
-			int			dims[1] = {n};
-			int			lbs[1] = {1};
-			bool	   *nulls = palloc(sizeof(bool) * n);
-
-			for (i = 0; i < n; i++)
-				nulls[i] = true;
-			a[3] = PointerGetDatum(construct_md_array(qdef, nulls, 1, dims, lbs, NUMERICOID, -1, false,
-													  TYPALIGN_INT));
-		}
-		psn_d = PointerGetDatum(psn);
-		psn_a = PointerGetDatum(construct_array(&psn_d, 1, TEXTOID, -1, false, TYPALIGN_INT));
-		at_d = TimestampTzGetDatum(at);
-		at_a = PointerGetDatum(construct_array(&at_d, 1, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		a[4] = psn_a;
-		a[5] = at_a;
-		a[6] = Int64GetDatum(arun);
-		if (arun_null)
-			nl[6] = 'n';
-		if (has_qty || has_ga)
-		{
-			if (SPI_execute_plan(plan_limits, a, nl, false, 0) != SPI_OK_SELECT)
-				elog(ERROR, "medfraud check: item limits failed");
-			out_take(&out, 1);
-		}
-		if (has_items_tbl && has_30d)
-		{
-			/* the statement of the newest anomaly run's tables and options */
-			if (plan_hist == NULL || hist_key == NULL || hkey == NULL || strcmp(hist_key, hkey) != 0)
-			{
-				Datum		ra[1];
-				char	   *qtext;
-				Oid			ht[7] = {INT4ARRAYOID, TEXTARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID,
-				TEXTARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID};
-
-				if (plan_hist)
-					SPI_freeplan(plan_hist);
-				plan_hist = NULL;
-				if (hist_key)
-					pfree(hist_key);
-				hist_key = NULL;
-				ra[0] = Int64GetDatum(arun);
-				if (SPI_execute_plan(plan_histsql, ra, NULL, false, 1) != SPI_OK_SELECT)
-					elog(ERROR, "medfraud check: building the 30-day statement failed");
-				/*
-				 * no row: the anomaly run was deleted since this call's first
-				 * statement; as _check_batch would, check no 30-day limit
-				 */
-				if (SPI_processed == 1)
-				{
-					hkey = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-					qtext = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-					plan_hist = keep_plan(qtext, 7, ht);
-					hist_key = MemoryContextStrdup(cache_cxt, hkey ? hkey : "");
-				}
-			}
-			if (plan_hist != NULL)
-			{
-				Datum		id_a;
-				bool		idnull[1] = {setl_null};
-				int			dims[1] = {1};
-				int			lbs[1] = {1};
-				Datum		ha[7];
-
-				id_a = PointerGetDatum(construct_md_array(&setl_id, idnull, 1, dims, lbs, TEXTOID, -1, false,
-														  TYPALIGN_INT));
-				memcpy(ha, a, sizeof(Datum) * 6);
-				ha[6] = id_a;
-				if (SPI_execute_plan(plan_hist, ha, NULL, false, 0) != SPI_OK_SELECT)
-					elog(ERROR, "medfraud check: 30-day limits failed");
-				/* its first column is the claim's number in the batch */
-				out_take(&out, 2);
-			}
-		}
-	}
-
+	read_state(c, &st);
+	person_sources(c, &st, out);
+	rule_sources(c, &st, out);
+	limit_sources(c, &st, out);
 	SPI_finish();
+}
+
+Datum
+medfraud_check_claim(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo;
+	claim		c;
+	mf_out		out = {0};
+	int			i;
+
+	read_claim(fcinfo, &c);
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	out.cxt = CurrentMemoryContext;
+
+	calls_active++;
+	PG_TRY();
+	{
+		check(&c, &out);
+	}
+	PG_FINALLY();
+	{
+		calls_active--;
+	}
+	PG_END_TRY();
 
 	qsort(out.rows, out.n, sizeof(mf_row), row_cmp);
 	for (i = 0; i < out.n; i++)
