@@ -3,7 +3,8 @@
 #   make test   install what is missing, build, run every test suite
 # Both work on a machine with no PostgreSQL at all: the PGXS include below is
 # skipped until tools/install-deps.sh has installed the server dev packages,
-# and those targets re-enter make once it has.
+# and those targets re-enter make once it has.  Plain make and make install
+# never install packages (they stop and say to run make deps).
 
 EXTENSION   = medfraud
 EXTVERSION  = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" medfraud.control)
@@ -17,16 +18,18 @@ REGRESS     = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/$(EXTENSION)--%,$(w
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 PG_CPPFLAGS = -I$(srcdir)/src/core -I$(srcdir)/src/pg
 PG_CFLAGS   = -std=gnu11 -Wno-declaration-after-statement
-EXTRA_CLEAN = test/unit/build test/unit/build-san
+EXTRA_CLEAN = test/unit/build test/unit/build-san sql/$(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_CURRENT)
 
 PG_CONFIG  ?= pg_config
 PGXS       := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
 else
-all:
-	@bash tools/install-deps.sh
-	@$(MAKE) --no-print-directory all
+# plain make / make install never install packages: only deps, demo and test do
+all install installcheck:
+	@echo "medfraud: PostgreSQL 15 server development files not found (pg_config --pgxs)." >&2
+	@echo "  Run 'make deps' to install the Debian packages, or set PG_CONFIG=/path/to/pg_config." >&2
+	@exit 1
 endif
 
 all: sql/$(EXTENSION)--$(EXTVERSION).sql
@@ -46,12 +49,15 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql))
 #                                 CREATE FUNCTION/PROCEDURE/VIEW made OR REPLACE
 #   UPGRADE_NEW                  install files new in this version, whole
 # tools/check-upgrade.sh proves an upgraded database equals a fresh install.
-# At release, the generated file is committed as it is and frozen (like
-# 0.1.0--0.2.0 and 0.2.0--0.3.0), and these variables start over.
+# The version in development's generated scripts are not committed (they are
+# build products, .gitignore); at release, both are committed as they are
+# and frozen (like 0.1.0--0.2.0 and 0.2.0--0.3.0), and these variables
+# start over.
 UPGRADE_FROM     = 0.3.0
 UPGRADE_CURRENT  = sql/$(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql
 UPGRADE_HEAD     = $(wildcard sql/upgrade/$(UPGRADE_FROM)--$(EXTVERSION).sql)
-UPGRADE_REPLACED = sql/install/80_rules_expand.sql sql/install/94_check_claim.sql
+UPGRADE_REPLACED = $(addprefix sql/install/,55_options.sql 56_work_tables.sql 60_detect_rings.sql \
+                     70_ring_stages.sql 80_rules_expand.sql 92_person_anomalies.sql 94_check_claim.sql)
 UPGRADE_NEW      = $(sort $(wildcard sql/install/96_*.sql sql/install/97_*.sql sql/install/98_*.sql sql/install/99_*.sql))
 all: $(UPGRADE_CURRENT)
 $(UPGRADE_CURRENT): $(UPGRADE_HEAD) $(UPGRADE_REPLACED) $(UPGRADE_NEW) Makefile

@@ -1,6 +1,204 @@
--- Ring detection, later stages: item lines, consistency against random
--- groups, scoring and publishing, rules.  Each works on the run's temp
--- tables (_mf_*) made by _ring_pipeline.
+-- The stages of detect_rings, in pipeline order (stage 8, rules, is in
+-- 80_rules_expand.sql with the rest of rule mining).  Each works on the
+-- run's temp tables; docs/design.md explains every step and default.
+
+-- detect_rings stage 1, visits: valid settlements, refunds and the claims they reverse left out,
+-- one row per visit.  Fills _mf_v; returns its rows.
+CREATE FUNCTION medfraud._ring_visits(run pg_catalog.int8, claims pg_catalog.regclass, o pg_catalog.jsonb)
+RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $fn$
+DECLARE
+    c jsonb := o -> 'columns';
+    where_sql text := 'true';
+    n bigint;
+BEGIN
+    IF (o ->> 'valid_only')::bool THEN
+        where_sql := where_sql || format(' AND s.%I::text = ''1''', c ->> 'vali_flag');
+    END IF;
+    IF (o ->> 'exclude_refunds')::bool THEN
+        -- the visits refunded, first, as a table with real statistics: a
+        -- correlated anti-join against the claims table can be planned as
+        -- a nested loop over it
+        EXECUTE format('CREATE TEMP TABLE _mf_refunded ON COMMIT DROP AS
+                        SELECT DISTINCT r.%1$I::text AS visit_id FROM %2$s r
+                        WHERE r.%3$I::text = ''1'' AND r.%1$I IS NOT NULL',
+                       c ->> 'mdtrt_id', claims, c ->> 'refd_setl_flag');
+        ANALYZE _mf_refunded;
+        where_sql := where_sql || format(' AND s.%1$I::text = ''0'' AND NOT EXISTS (SELECT 1 FROM _mf_refunded r WHERE r.visit_id = s.%2$I::text)',
+                                         c ->> 'refd_setl_flag', c ->> 'mdtrt_id');
+    END IF;
+    IF o ->> 'from' IS NOT NULL THEN
+        where_sql := where_sql || format(' AND s.%I >= %L::timestamptz', c ->> 'setl_time', o ->> 'from');
+    END IF;
+    IF o ->> 'to' IS NOT NULL THEN
+        where_sql := where_sql || format(' AND s.%I < %L::timestamptz', c ->> 'setl_time', o ->> 'to');
+    END IF;
+    EXECUTE format($q$
+        CREATE TEMP TABLE _mf_v ON COMMIT DROP AS
+        SELECT DISTINCT ON (s.%1$I) s.%2$I::text AS claim_id, s.%1$I::text AS visit_id, s.%3$I::text AS psn_no,
+               s.%4$I::text AS fixmedins_code, s.%5$I::timestamptz AS setl_time,
+               s.%6$I::text AS med_type, s.%7$I::text AS dx,
+               coalesce(s.%8$I, 0)::numeric AS medfee, coalesce(s.%9$I, 0)::numeric AS fund
+        FROM %10$s s
+        WHERE s.%3$I IS NOT NULL AND s.%4$I IS NOT NULL AND s.%5$I IS NOT NULL AND %11$s
+        ORDER BY s.%1$I, s.%5$I, s.%2$I$q$,
+        c ->> 'mdtrt_id', c ->> 'setl_id', c ->> 'psn_no', c ->> 'fixmedins_code', c ->> 'setl_time',
+        c ->> 'med_type', c ->> 'dise_codg', c ->> 'medfee_sumamt', c ->> 'hifp_pay', claims, where_sql);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF n = 0 THEN
+        RAISE NOTICE 'medfraud.detect_rings run %: no valid settlements in %', run, claims;
+    END IF;
+    CREATE INDEX ON _mf_v (claim_id);
+    CREATE INDEX ON _mf_v (fixmedins_code, setl_time);
+    ANALYZE _mf_v;
+    RETURN n;
+END
+$fn$;
+
+-- detect_rings stage 2, the co-visit graph: pairs together on min_days or more
+-- (covisit_edges over _mf_v); fills _mf_e and the run's covisit_graph rows.
+CREATE FUNCTION medfraud._ring_covisit_graph(run pg_catalog.int8, o pg_catalog.jsonb, win pg_catalog.interval)
+RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $fn$
+DECLARE
+    n bigint;
+BEGIN
+    CREATE TEMP TABLE _mf_e ON COMMIT DROP AS
+    SELECT e.src, e.dst, e.weight, e.covisits, e.days, e.first_at, e.last_at
+    FROM medfraud.covisit_edges('pg_temp._mf_v'::regclass, 'psn_no', 'fixmedins_code', 'setl_time',
+                                win, (o ->> 'min_days')::int, (o ->> 'max_crowd')::int) e;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    INSERT INTO medfraud.covisit_graph(run_id, src, dst, weight, covisits, days)
+    SELECT run, src, dst, weight, covisits, days FROM _mf_e;
+    RETURN n;
+END
+$fn$;
+
+-- detect_rings stage 3, candidate groups: clusters of the graph
+-- Fills _mf_cl, _mf_ue and _mf_cm; returns the members placed.
+CREATE FUNCTION medfraud._ring_clusters(o pg_catalog.jsonb)
+RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $fn$
+DECLARE
+    n bigint;
+BEGIN
+    CREATE TEMP TABLE _mf_cl(node text, cluster bigint, role text) ON COMMIT DROP;
+    IF o ->> 'algorithm' = 'scan' THEN
+        INSERT INTO _mf_cl
+        SELECT node, cluster, role FROM medfraud.scan_clusters('SELECT src, dst, weight FROM pg_temp._mf_e',
+                                                                (o ->> 'epsilon')::float8, (o ->> 'mu')::int)
+        WHERE role IN ('core', 'border', 'hub');
+    ELSIF o ->> 'algorithm' = 'louvain' THEN
+        INSERT INTO _mf_cl
+        SELECT node, community, 'core' FROM medfraud.louvain('SELECT src, dst, weight FROM pg_temp._mf_e') l
+        WHERE level = (SELECT max(level) FROM medfraud.louvain('SELECT src, dst, weight FROM pg_temp._mf_e'));
+    ELSE
+        INSERT INTO _mf_cl
+        SELECT node, label, 'core' FROM medfraud.label_propagation('SELECT src, dst, weight FROM pg_temp._mf_e', 20, (o ->> 'seed')::int);
+    END IF;
+    -- both directions of every edge, for joins by one endpoint
+    CREATE TEMP TABLE _mf_ue ON COMMIT DROP AS
+    SELECT src AS a, dst AS b, weight, days FROM _mf_e UNION ALL SELECT dst, src, weight, days FROM _mf_e;
+    CREATE INDEX ON _mf_ue (a);
+    ANALYZE _mf_ue;
+    -- a hub belongs to no cluster: it joins the cluster it is most strongly tied to, as a hub
+    CREATE TEMP TABLE _mf_cm ON COMMIT DROP AS
+    SELECT cluster, node AS psn_no, role FROM _mf_cl WHERE cluster IS NOT NULL AND role <> 'hub'
+    UNION ALL
+    (SELECT DISTINCT ON (node) cluster, node, 'hub' FROM (
+        SELECT h.node, m.cluster, sum(e.weight) AS w
+        FROM _mf_cl h JOIN _mf_ue e ON e.a = h.node
+        JOIN _mf_cl m ON m.node = e.b AND m.cluster IS NOT NULL AND m.role = 'core'
+        WHERE h.role = 'hub' GROUP BY 1, 2) q
+     ORDER BY node, w DESC, cluster);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    CREATE INDEX ON _mf_cm (psn_no);
+    ANALYZE _mf_cm;
+    RETURN n;
+END
+$fn$;
+
+-- detect_rings stage 4, joint trips of each cluster: members' visits at one provider, chained while gaps <= window
+-- Fills _mf_tv, _mf_trip, _mf_lines, _mf_def and _mf_sig (distinctive items).
+CREATE FUNCTION medfraud._ring_cluster_trips(items pg_catalog.regclass, o pg_catalog.jsonb, win pg_catalog.interval)
+RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $fn$
+DECLARE
+    ic jsonb := o -> 'item_columns';
+    n bigint;
+BEGIN
+    PERFORM medfraud._ring_trips('_mf_cm', 'cluster', win, (o ->> 'min_trips')::int);
+    -- the trips' fee lines; a group's defining items at a provider are those
+    -- on 3 or more and on 30% or more of its trip claims there
+    PERFORM medfraud._ring_load_lines(items, ic, '_mf_tv');
+    PERFORM medfraud._ring_defining_items();
+    -- every line of the defining items, at any provider
+    PERFORM medfraud._ring_load_lines(items, ic, NULL, ARRAY(SELECT DISTINCT item FROM _mf_def));
+    -- distinctive items: defining items whose claims at the provider are
+    -- mostly on clusters' trips (all clusters: the cells of one ring share them)
+    CREATE TEMP TABLE _mf_sig ON COMMIT DROP AS
+    WITH trip_item AS (
+        SELECT tv.fixmedins_code, l.item, count(DISTINCT tv.claim_id) AS k
+        FROM (SELECT DISTINCT fixmedins_code, claim_id FROM _mf_tv) tv JOIN _mf_lines l USING (claim_id)
+        WHERE l.item IN (SELECT item FROM _mf_def)
+        GROUP BY 1, 2),
+    prov_item AS (
+        SELECT v.fixmedins_code, l.item, count(DISTINCT v.claim_id) AS k
+        FROM _mf_ilines l JOIN _mf_v v USING (claim_id)
+        WHERE v.fixmedins_code IN (SELECT fixmedins_code FROM _mf_def) GROUP BY 1, 2)
+    SELECT d.grp, d.fixmedins_code, d.item, d.k, ti.k::float8 / pi.k AS exclusivity
+    FROM _mf_def d JOIN trip_item ti USING (fixmedins_code, item) JOIN prov_item pi USING (fixmedins_code, item)
+    WHERE ti.k::float8 / pi.k >= (o ->> 'min_item_exclusivity')::float8;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    ANALYZE _mf_sig;
+    RETURN n;
+END
+$fn$;
+
+-- Joint trips of the groups in table grp_table (columns <grp_col>, psn_no):
+-- members' visits at one provider chained while consecutive visits are at
+-- most win apart; a trip needs two or more distinct members, and a provider
+-- counts for a group only where it has min_trips trips (chance meetings at
+-- a busy hospital are not a pattern).  Fills _mf_tv (one row per claim on a
+-- trip) and _mf_trip (one row per trip).
+CREATE FUNCTION medfraud._ring_trips(grp_table pg_catalog.text, grp_col pg_catalog.text, win pg_catalog.interval,
+                                     min_trips pg_catalog.int4)
+RETURNS void LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF to_regclass('pg_temp._mf_tv') IS NOT NULL THEN
+        DROP TABLE pg_temp._mf_tv, pg_temp._mf_trip;
+    END IF;
+    EXECUTE format($q$
+        CREATE TEMP TABLE _mf_tv ON COMMIT DROP AS
+        WITH mv AS (
+            SELECT g.%2$I AS grp, v.*,
+                   CASE WHEN v.setl_time - lag(v.setl_time) OVER w <= %3$L::interval THEN 0 ELSE 1 END AS brk
+            FROM pg_temp.%1$I g JOIN pg_temp._mf_v v USING (psn_no)
+            WINDOW w AS (PARTITION BY g.%2$I, v.fixmedins_code ORDER BY v.setl_time, v.claim_id)),
+        tn AS (SELECT mv.*, sum(brk) OVER (PARTITION BY grp, fixmedins_code ORDER BY setl_time, claim_id) AS seq FROM mv),
+        tk AS (SELECT grp, fixmedins_code, seq FROM tn GROUP BY 1, 2, 3 HAVING count(DISTINCT psn_no) >= 2),
+        tp AS (SELECT grp, fixmedins_code FROM tk GROUP BY 1, 2 HAVING count(*) >= %4$s)
+        SELECT grp, fixmedins_code, seq, claim_id, psn_no, setl_time, medfee, fund, dx
+        FROM tn JOIN tk USING (grp, fixmedins_code, seq) JOIN tp USING (grp, fixmedins_code)$q$,
+        grp_table, grp_col, win, min_trips);
+    CREATE TEMP TABLE _mf_trip ON COMMIT DROP AS
+    SELECT grp, fixmedins_code, seq, min(setl_time) AS started_at, max(setl_time) AS ended_at,
+           array_agg(DISTINCT psn_no ORDER BY psn_no) AS members
+    FROM _mf_tv GROUP BY 1, 2, 3;
+    ANALYZE _mf_tv;
+    ANALYZE _mf_trip;
+END
+$fn$;
 
 -- Fee lines, read only where a stage needs them.  _mf_lines holds every
 -- line of the claims listed in the temp table claims_table (column
@@ -62,6 +260,97 @@ BEGIN
         END IF;
         DROP TABLE _mf_newitem;
     END IF;
+    RETURN n;
+END
+$fn$;
+
+-- The defining items of each group of _mf_tv at each provider: on 3 or
+-- more and on 30% or more of its trip claims there.  Fills _mf_def.
+CREATE FUNCTION medfraud._ring_defining_items()
+RETURNS void LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF to_regclass('pg_temp._mf_def') IS NOT NULL THEN
+        DROP TABLE pg_temp._mf_def;
+    END IF;
+    CREATE TEMP TABLE _mf_def ON COMMIT DROP AS
+    WITH tv AS (SELECT DISTINCT grp, fixmedins_code, claim_id FROM _mf_tv),
+    n AS (SELECT grp, fixmedins_code, count(*) AS nc FROM tv GROUP BY 1, 2)
+    SELECT tv.grp, tv.fixmedins_code, l.item, count(DISTINCT tv.claim_id) AS k,
+           count(DISTINCT tv.claim_id)::float8 / n.nc AS share
+    FROM tv JOIN _mf_lines l USING (claim_id) JOIN n USING (grp, fixmedins_code)
+    GROUP BY tv.grp, tv.fixmedins_code, l.item, n.nc
+    HAVING count(DISTINCT tv.claim_id) >= 3 AND count(DISTINCT tv.claim_id) >= 0.3 * n.nc;
+    ANALYZE _mf_def;
+END
+$fn$;
+
+-- 5. rings: clusters with (nearly) the same distinctive items at one provider are one ring, the
+-- cells of one scheme; two rings that happen to share a pharmacy and an item stay apart
+-- Fills _mf_ring_of, _mf_rm (members) and _mf_ring (signatures).
+CREATE FUNCTION medfraud._ring_assemble(items pg_catalog.regclass, o pg_catalog.jsonb, win pg_catalog.interval)
+RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $fn$
+DECLARE
+    ic jsonb := o -> 'item_columns';
+    n bigint;
+BEGIN
+    CREATE TEMP TABLE _mf_ring_of ON COMMIT DROP AS
+    SELECT DISTINCT cluster AS grp, cluster AS ring FROM _mf_cm;
+    UPDATE _mf_ring_of r SET ring = cc.component
+    FROM medfraud.connected_components($q$
+        SELECT a.grp AS src, b.grp AS dst
+        FROM (SELECT grp, fixmedins_code, count(*) AS n FROM pg_temp._mf_sig GROUP BY 1, 2) a
+        JOIN (SELECT grp, fixmedins_code, count(*) AS n FROM pg_temp._mf_sig GROUP BY 1, 2) b
+          ON a.fixmedins_code = b.fixmedins_code AND a.grp < b.grp
+        JOIN LATERAL (SELECT count(*) AS k FROM pg_temp._mf_sig x JOIN pg_temp._mf_sig y USING (fixmedins_code, item)
+                      WHERE x.grp = a.grp AND y.grp = b.grp AND x.fixmedins_code = a.fixmedins_code) i ON true
+        WHERE i.k::float8 / (a.n + b.n - i.k) >= 0.6
+        UNION
+        SELECT grp, grp FROM pg_temp._mf_ring_of$q$) cc
+    WHERE cc.node::bigint = r.grp;
+    -- ring members from the graph: best role over the ring's clusters
+    CREATE TEMP TABLE _mf_rm ON COMMIT DROP AS
+    SELECT r.ring, m.psn_no,
+           (array_agg(m.role ORDER BY CASE m.role WHEN 'hub' THEN 0 WHEN 'core' THEN 1 ELSE 2 END))[1] AS role,
+           'graph'::text AS joined_by
+    FROM _mf_cm m JOIN _mf_ring_of r ON r.grp = m.cluster
+    GROUP BY r.ring, m.psn_no;
+    -- ring signature: the clusters' distinctive items
+    CREATE TEMP TABLE _mf_ring ON COMMIT DROP AS
+    SELECT r.ring, s.fixmedins_code, s.item FROM _mf_sig s JOIN _mf_ring_of r USING (grp) GROUP BY 1, 2, 3;
+    ANALYZE _mf_ring;
+    ANALYZE _mf_rm;
+    PERFORM medfraud._ring_trips('_mf_rm', 'ring', win, (o ->> 'min_trips')::int);
+    -- persons on a ring's trips who claimed one of its distinctive items there join it ("trips")
+    INSERT INTO _mf_rm(ring, psn_no, role, joined_by)
+    SELECT DISTINCT ON (v.psn_no) tr.grp, v.psn_no, 'border', 'trips'
+    FROM _mf_ring sg
+    JOIN _mf_ilines l ON l.item = sg.item
+    JOIN _mf_v v ON v.claim_id = l.claim_id AND v.fixmedins_code = sg.fixmedins_code
+    JOIN _mf_trip tr ON tr.grp = sg.ring AND tr.fixmedins_code = v.fixmedins_code
+                    AND v.setl_time BETWEEN tr.started_at - win AND tr.ended_at + win
+    WHERE NOT EXISTS (SELECT 1 FROM _mf_rm x WHERE x.psn_no = v.psn_no)
+    ORDER BY v.psn_no, tr.grp;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    PERFORM medfraud._ring_trips('_mf_rm', 'ring', win, (o ->> 'min_trips')::int);
+    PERFORM medfraud._ring_load_lines(items, ic, '_mf_tv');
+    -- in a ring with distinctive items, a member has claimed one on a trip:
+    -- at a busy hospital the graph also ties in bystanders who only shared
+    -- the waiting room
+    DELETE FROM _mf_rm m
+    WHERE EXISTS (SELECT 1 FROM _mf_ring sg WHERE sg.ring = m.ring)
+      AND NOT EXISTS (SELECT 1 FROM _mf_tv tv JOIN _mf_lines l USING (claim_id)
+                      JOIN _mf_ring sg ON sg.ring = tv.grp AND sg.fixmedins_code = tv.fixmedins_code AND sg.item = l.item
+                      WHERE tv.grp = m.ring AND tv.psn_no = m.psn_no);
+    PERFORM medfraud._ring_trips('_mf_rm', 'ring', win, (o ->> 'min_trips')::int);
+    -- lines of the final trips, and of the rings' defining items anywhere (for dx_fit)
+    PERFORM medfraud._ring_load_lines(items, ic, '_mf_tv');
+    PERFORM medfraud._ring_defining_items();
+    PERFORM medfraud._ring_load_lines(items, ic, NULL, ARRAY(SELECT DISTINCT item FROM _mf_def));
     RETURN n;
 END
 $fn$;
@@ -305,6 +594,58 @@ BEGIN
            round((f.score * coalesce(mt.trips, 0) / greatest(mx.mtrips, 1))::numeric, 2)::float8
     FROM _mf_rm m JOIN _mf_final f USING (ring) JOIN rt USING (ring) JOIN mx USING (ring)
     LEFT JOIN mt USING (ring, psn_no) LEFT JOIN vis USING (ring, psn_no) LEFT JOIN deg USING (ring, psn_no);
+    RETURN n;
+END
+$fn$;
+
+-- detect_rings stage 9: propagation from the members of every scored ring,
+-- each ring its own label, over the members' neighbourhood in the run's
+-- graph (every edge of a member or of someone a member co-visits with, so
+-- each candidate's score is divided by its whole degree): a candidate
+-- co-visits with two or more members of its ring, so nothing further away
+-- is needed and the label matrix stays small.
+CREATE FUNCTION medfraud._ring_candidates(run pg_catalog.int8, o pg_catalog.jsonb)
+RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    n bigint;
+BEGIN
+    CREATE TEMP TABLE _mf_seed ON COMMIT DROP AS
+    SELECT m.psn_no, m.ring_id FROM medfraud.ring_members m
+    JOIN medfraud.rings r ON r.run_id = m.run_id AND r.ring_id = m.ring_id
+    WHERE m.run_id = run AND r.score >= (o ->> 'rule_min_score')::float8;
+    -- a person in two rings seeds the better-ranked one
+    DELETE FROM _mf_seed s USING _mf_seed t WHERE t.psn_no = s.psn_no AND t.ring_id < s.ring_id;
+    IF NOT EXISTS (SELECT 1 FROM _mf_seed) THEN
+        RETURN 0;
+    END IF;
+    CREATE TEMP TABLE _mf_ball ON COMMIT DROP AS
+    SELECT psn_no FROM _mf_seed
+    UNION SELECT g.dst FROM medfraud.covisit_graph g JOIN _mf_seed s ON s.psn_no = g.src WHERE g.run_id = run
+    UNION SELECT g.src FROM medfraud.covisit_graph g JOIN _mf_seed s ON s.psn_no = g.dst WHERE g.run_id = run;
+    CREATE TEMP TABLE _mf_ball_edges ON COMMIT DROP AS
+    SELECT g.src, g.dst, g.weight, g.days FROM medfraud.covisit_graph g
+    WHERE g.run_id = run AND g.src IN (SELECT psn_no FROM _mf_ball)
+    UNION ALL
+    SELECT g.src, g.dst, g.weight, g.days FROM medfraud.covisit_graph g
+    WHERE g.run_id = run AND g.dst IN (SELECT psn_no FROM _mf_ball) AND g.src NOT IN (SELECT psn_no FROM _mf_ball);
+    INSERT INTO medfraud.ring_candidates(run_id, psn_no, ring_id, score, members_linked, covisit_days)
+    SELECT run, p.node, p.label::int, round(p.score::numeric, 6)::float8, lk.members, lk.days
+    FROM medfraud.seeded_propagation('SELECT src, dst, weight FROM pg_temp._mf_ball_edges',
+                                     'SELECT psn_no AS node, ring_id::text AS label FROM pg_temp._mf_seed') p
+    -- the person's edges to members of that ring: how many, and their days
+    CROSS JOIN LATERAL (
+        SELECT count(*)::int AS members, coalesce(sum(e.days), 0)::int AS days
+        FROM _mf_ball_edges e JOIN _mf_seed s ON s.ring_id = p.label::int
+         AND s.psn_no = CASE WHEN e.src = p.node THEN e.dst ELSE e.src END
+        WHERE e.src = p.node OR e.dst = p.node) lk
+    WHERE p.label IS NOT NULL AND p.score >= (o ->> 'candidate_min_score')::float8
+      AND p.node IN (SELECT psn_no FROM _mf_ball)
+      AND NOT EXISTS (SELECT 1 FROM medfraud.ring_members m WHERE m.run_id = run AND m.psn_no = p.node)
+      AND lk.members >= 2;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    DROP TABLE _mf_seed, _mf_ball, _mf_ball_edges;
     RETURN n;
 END
 $fn$;

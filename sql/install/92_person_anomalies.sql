@@ -1,58 +1,5 @@
--- Two inputs of the pre-payment check, computed ahead of time:
---   ring candidates: a detect_rings stage (seeded propagation from members)
---   person anomalies: robust per-person scores within peer groups
-
--- detect_rings stage 9: propagation from the members of every scored ring,
--- each ring its own label, over the members' neighbourhood in the run's
--- graph (every edge of a member or of someone a member co-visits with, so
--- each candidate's score is divided by its whole degree): a candidate
--- co-visits with two or more members of its ring, so nothing further away
--- is needed and the label matrix stays small.
-CREATE FUNCTION medfraud._ring_candidates(run pg_catalog.int8, o pg_catalog.jsonb)
-RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    n bigint;
-BEGIN
-    CREATE TEMP TABLE _mf_seed ON COMMIT DROP AS
-    SELECT m.psn_no, m.ring_id FROM medfraud.ring_members m
-    JOIN medfraud.rings r ON r.run_id = m.run_id AND r.ring_id = m.ring_id
-    WHERE m.run_id = run AND r.score >= (o ->> 'rule_min_score')::float8;
-    -- a person in two rings seeds the better-ranked one
-    DELETE FROM _mf_seed s USING _mf_seed t WHERE t.psn_no = s.psn_no AND t.ring_id < s.ring_id;
-    IF NOT EXISTS (SELECT 1 FROM _mf_seed) THEN
-        RETURN 0;
-    END IF;
-    CREATE TEMP TABLE _mf_ball ON COMMIT DROP AS
-    SELECT psn_no FROM _mf_seed
-    UNION SELECT g.dst FROM medfraud.covisit_graph g JOIN _mf_seed s ON s.psn_no = g.src WHERE g.run_id = run
-    UNION SELECT g.src FROM medfraud.covisit_graph g JOIN _mf_seed s ON s.psn_no = g.dst WHERE g.run_id = run;
-    CREATE TEMP TABLE _mf_ball_edges ON COMMIT DROP AS
-    SELECT g.src, g.dst, g.weight, g.days FROM medfraud.covisit_graph g
-    WHERE g.run_id = run AND g.src IN (SELECT psn_no FROM _mf_ball)
-    UNION ALL
-    SELECT g.src, g.dst, g.weight, g.days FROM medfraud.covisit_graph g
-    WHERE g.run_id = run AND g.dst IN (SELECT psn_no FROM _mf_ball) AND g.src NOT IN (SELECT psn_no FROM _mf_ball);
-    INSERT INTO medfraud.ring_candidates(run_id, psn_no, ring_id, score, members_linked, covisit_days)
-    SELECT run, p.node, p.label::int, round(p.score::numeric, 6)::float8, lk.members, lk.days
-    FROM medfraud.seeded_propagation('SELECT src, dst, weight FROM pg_temp._mf_ball_edges',
-                                     'SELECT psn_no AS node, ring_id::text AS label FROM pg_temp._mf_seed') p
-    -- the person's edges to members of that ring: how many, and their days
-    CROSS JOIN LATERAL (
-        SELECT count(*)::int AS members, coalesce(sum(e.days), 0)::int AS days
-        FROM _mf_ball_edges e JOIN _mf_seed s ON s.ring_id = p.label::int
-         AND s.psn_no = CASE WHEN e.src = p.node THEN e.dst ELSE e.src END
-        WHERE e.src = p.node OR e.dst = p.node) lk
-    WHERE p.label IS NOT NULL AND p.score >= (o ->> 'candidate_min_score')::float8
-      AND p.node IN (SELECT psn_no FROM _mf_ball)
-      AND NOT EXISTS (SELECT 1 FROM medfraud.ring_members m WHERE m.run_id = run AND m.psn_no = p.node)
-      AND lk.members >= 2;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    DROP TABLE _mf_seed, _mf_ball, _mf_ball_edges;
-    RETURN n;
-END
-$fn$;
+-- Person anomalies, an input of the pre-payment check computed ahead of
+-- time: robust per-person scores within peer groups.
 
 -- Options of person_anomalies.
 CREATE FUNCTION medfraud.anomaly_options_default()
@@ -150,6 +97,7 @@ BEGIN
         PERFORM medfraud._check_columns(persons, pc, 'persons');
     END IF;
 
+    PERFORM medfraud._work_begin('medfraud.person_anomalies');
     IF (o ->> 'exclude_refunds')::bool THEN
         flt := flt || format(' AND %I::text IS DISTINCT FROM %L', c ->> 'refd_setl_flag', '1');
     END IF;
@@ -278,6 +226,7 @@ BEGIN
     WHERE anomaly_run_id = arun;
     DROP TABLE _mf_pv, _mf_pf, _mf_pmad, _mf_pg, _mf_pz;
     DROP TABLE IF EXISTS _mf_pl;
+    PERFORM medfraud._work_end();
     -- retention
     DELETE FROM medfraud.anomaly_runs WHERE anomaly_run_id IN (
         SELECT anomaly_run_id FROM medfraud.anomaly_runs ORDER BY anomaly_run_id DESC OFFSET (o ->> 'keep_runs')::int);
