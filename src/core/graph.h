@@ -9,8 +9,10 @@
  * Build rules (documented in docs/reference.md, tested in test/unit):
  *  - duplicate edges, in either direction, are merged by summing weights;
  *  - self-loops are dropped;
- *  - weights must be finite and >= 0 (the glue rejects others before this);
- *    a missing weight column means 1.0 per input row.
+ *  - weights must be finite, >= 0 and at most MF_MAX_WEIGHT: the glue
+ *    rejects others with the row number, and mf_graph_build checks again
+ *    (MF_ERR_INVALID) so that no caller can hand it NaN; a missing weight
+ *    column means 1.0 per input row.
  */
 #ifndef MF_GRAPH_H
 #define MF_GRAPH_H
@@ -26,10 +28,10 @@ typedef struct mf_graph
 	double	   *wt;				/* 2m weights parallel to adj */
 } mf_graph;
 
-/* Bytes mf_graph_build needs at its peak for n nodes and ne input edges. */
 /* largest edge weight mf_graph_build accepts (sums of squares stay finite) */
 #define MF_MAX_WEIGHT 1e100
 
+/* Bytes mf_graph_build needs at its peak for n nodes and ne input edges. */
 extern size_t mf_graph_build_estimate(mf_env *env, int32_t n, int64_t ne);
 
 /* Bytes the finished graph keeps (an upper bound: before merging). */

@@ -5,7 +5,7 @@
 -- reject mode (its alerts equal check_claim's answers), idempotent
 -- enable/disable, the CSV loader, anomaly scores and roles.
 BEGIN;
-SELECT plan(52);
+SELECT plan(53);
 SET client_min_messages = warning;
 
 -- nothing learned yet: only item limits can speak (the transaction starts
@@ -105,6 +105,14 @@ SELECT is_empty($$SELECT k.psn_no FROM medfraud.ring_candidates k WHERE k.run_id
                   AND NOT EXISTS (SELECT 1 FROM medfraud.check_claim(k.psn_no, 'H0', now()) c
                                   WHERE c.rule_id = 'MF-CAND' AND (c.vola_evid ->> 'ring_id')::int = k.ring_id)$$,
                 'every candidate gets MF-CAND naming its ring');
+-- MF-CAND severity: 2 for a strong candidate (score 0.6+), 1 for a lead
+INSERT INTO medfraud.ring_candidates(run_id, psn_no, ring_id, score, members_linked, covisit_days)
+SELECT (SELECT id FROM run1), p, (SELECT min(ring_id) FROM medfraud.rings WHERE run_id = (SELECT id FROM run1)), s, 2, 3
+FROM (VALUES ('CAND-LO', 0.35::float8), ('CAND-EDGE', 0.6), ('CAND-HI', 0.9)) v(p, s);
+SELECT results_eq($$SELECT k.psn_no, c.sev_deg FROM (VALUES ('CAND-LO'), ('CAND-EDGE'), ('CAND-HI')) k(psn_no),
+                      medfraud.check_claim(k.psn_no, 'H0', now()) c WHERE c.rule_id = 'MF-CAND' ORDER BY 1$$,
+                  $$VALUES ('CAND-EDGE', 2), ('CAND-HI', 2), ('CAND-LO', 1)$$,
+                  'MF-CAND has severity 2 at score 0.6 and above, 1 below');
 
 -- anomaly scores: z of ln(1 + visits) recomputed from the claims in one peer group
 CREATE TEMP TABLE grp AS
