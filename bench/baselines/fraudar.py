@@ -20,9 +20,12 @@ What the paper defines, and how it is used here
 * Greedy peeling (the paper's Algorithm 1): start from all nodes, repeatedly delete the node
   whose deletion lowers f the least (its priority: the summed weight of its remaining edges),
   and return the node set with the largest g seen along the way.  Priorities live in a heap
-  with lazy deletion (the paper uses a priority tree; same bound): O(|E| log |V|).
-* Several blocks: the paper detects one block; more are found by removing the found block and
-  running again.  Here the found block's persons leave the matrix with all their edges
+  with lazy deletion (the paper uses a priority tree; same bound): O(|E| log |V|).  Before the
+  heap, prune() removes, vectorized, what the greedy would delete first while its density only
+  rises (exact, argued in prune()); on the demo city that leaves ~40% of the edges, and one
+  peeling of its ~1M edges takes ~5 s instead of ~25 s.
+* Several blocks: the greedy finds one block; to find several, the found block is removed and
+  the peeling rerun.  Here the found block's persons leave the matrix with all their edges
   (remove="persons"; remove="edges" deletes only the edges inside the block, which lets a
   cohort come back through its other hour column as a second, duplicate block), and the
   peeling reruns, up to `blocks` times or until a block's density falls below
