@@ -104,6 +104,20 @@ BEGIN
       (9002, '250304002000000-250304002', '肾功能检测', 38.00, 'dialysis', 11, 2);
     EXECUTE format('CREATE TABLE %s.demo_items AS SELECT code AS med_list_codg, name AS item_name, price, kind, '
                    '(SELECT code FROM pg_temp._dx d WHERE d.dx = i.dx) AS dise_codg FROM pg_temp._item i ORDER BY item', s);
+    -- the catalogue's clinical knowledge, shaped as medfraud.item_indications:
+    -- an ordinary item treats its diagnosis' category; the costly items are
+    -- specialist drugs, each for one of four chronic conditions; dialysis
+    -- is three sessions a week, erythropoietin two injections, a renal test
+    -- about monthly, all for chronic kidney disease (N18), indefinitely
+    EXECUTE format($q$
+        CREATE TABLE %s.demo_item_indications (LIKE medfraud.item_indications);
+        INSERT INTO %1$s.demo_item_indications(med_list_codg, dise_codg, per_week, course_days, note)
+        SELECT i.code, split_part(d.code, '.', 1),
+               CASE i.item WHEN 9000 THEN 3 WHEN 9001 THEN 2 WHEN 9002 THEN 0.25 END, NULL, i.kind
+        FROM pg_temp._item i JOIN pg_temp._dx d ON d.dx = i.dx
+        UNION ALL
+        SELECT i.code, (ARRAY['M81', 'E11', 'I25', 'J44'])[1 + i.idx %% 4], 1, 90, i.kind
+        FROM pg_temp._item i WHERE i.kind = 'costly'$q$, s);
 
     RAISE DEBUG 'demo city: step 0 at %', clock_timestamp() - t0;
     -- persons and their habits
@@ -395,4 +409,4 @@ END
 $fn$;
 
 COMMENT ON FUNCTION medfraud.generate_demo_city(pg_catalog.name, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4) IS
-'Generate a deterministic NHSA-format demo city in target_schema: psn_info_b, fixmedins_b, setl_d, fee_list_d, demo_items, and the ground truth demo_truth_groups / demo_truth_members (planted rings, families, dialysis cohorts). About 10 settlements per person over the default 180 days.';
+'Generate a deterministic NHSA-format demo city in target_schema: psn_info_b, fixmedins_b, setl_d, fee_list_d, demo_items, demo_item_indications (its catalogue''s clinical knowledge, to load into medfraud.item_indications), and the ground truth demo_truth_groups / demo_truth_members (planted rings, families, dialysis cohorts). About 10 settlements per person over the default 180 days.';

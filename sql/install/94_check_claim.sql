@@ -11,6 +11,7 @@
 --   MF-ANOM      person's robust anomaly score at or over the threshold
 --   MF-AMT       this claim's fee far above the person's usual fee
 --   MF-LIM-QTY / MF-LIM-30D / MF-LIM-GEND / MF-LIM-AGE   item_limits
+--   MF-DX        an item outside its indications (item_indications)
 
 -- The 30-day item quantity statement over anomaly run arun's tables (the
 -- person's history, read as the caller): $1..$4 fee lines (claim number,
@@ -191,17 +192,67 @@ END;
 COMMENT ON FUNCTION medfraud._rule_answers(pg_catalog.int8) IS
 'Internal: the rules of a run as conditions and the MF-RULE answer each gives (used by _check_batch and check_claim).';
 
--- Which kinds of limit the items have (most claims: none).
+-- Which kinds of limit the items have (most claims: none), and whether any
+-- has clinical indications.
 CREATE FUNCTION medfraud._limit_kinds(items pg_catalog.text[])
-RETURNS TABLE(has_qty pg_catalog.bool, has_30d pg_catalog.bool, has_ga pg_catalog.bool)
+RETURNS TABLE(has_qty pg_catalog.bool, has_30d pg_catalog.bool, has_ga pg_catalog.bool, has_ind pg_catalog.bool)
 LANGUAGE sql STABLE
 BEGIN ATOMIC
     SELECT bool_or(il.max_qty_per_visit IS NOT NULL), bool_or(il.max_qty_30d IS NOT NULL),
-           bool_or(il.gender IS NOT NULL OR il.min_age IS NOT NULL OR il.max_age IS NOT NULL)
+           bool_or(il.gender IS NOT NULL OR il.min_age IS NOT NULL OR il.max_age IS NOT NULL),
+           EXISTS (SELECT 1 FROM medfraud.item_indications ii WHERE ii.med_list_codg = ANY (items))
     FROM medfraud.item_limits il WHERE il.med_list_codg = ANY (items);
 END;
 COMMENT ON FUNCTION medfraud._limit_kinds(pg_catalog.text[]) IS
-'Internal: whether any of the items has a per-visit, a 30-day, or a gender/age limit.';
+'Internal: whether any of the items has a per-visit, a 30-day, or a gender/age limit, and whether any has indications.';
+
+-- Items claimed outside their indications (item_indications): under a
+-- diagnosis none of them covers, or for a sex or age they exclude (gender
+-- and birth date as the newest anomaly run read them).  A claim without a
+-- diagnosis cannot be checked against them: a notice (severity 1).
+CREATE FUNCTION medfraud._indication_sources(line_no pg_catalog.int4[], line_item pg_catalog.text[],
+    line_amt pg_catalog.numeric[], dxs pg_catalog.text[], psns pg_catalog.text[], ats pg_catalog.timestamptz[],
+    arun pg_catalog.int8)
+RETURNS TABLE(claim_no pg_catalog.int4, rule_id pg_catalog.text, rule_name pg_catalog.text, vola_cont pg_catalog.text,
+              vola_amt pg_catalog.numeric, sev_deg pg_catalog.int4, vola_bhvr_type pg_catalog.text,
+              vola_evid pg_catalog.jsonb)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    WITH l AS (
+        SELECT x.no, x.item, sum(x.amt) AS amt
+        FROM unnest(line_no, line_item, line_amt) AS x(no, item, amt)
+        WHERE x.item IN (SELECT ii.med_list_codg FROM medfraud.item_indications ii)
+        GROUP BY 1, 2),
+    p AS (
+        SELECT l.no, l.item, l.amt, c.dx, c.psn, s.gend, extract(year FROM age(c.at::date, s.brdy))::int AS age
+        FROM l JOIN unnest(dxs, psns, ats) WITH ORDINALITY AS c(dx, psn, at, no) ON c.no = l.no
+        LEFT JOIN medfraud.anomaly_scores s ON s.anomaly_run_id = arun AND s.psn_no = c.psn),
+    m AS (
+        SELECT p.no, p.item, p.amt, p.dx, p.gend, p.age,
+               bool_or(medfraud.dx_matches(p.dx, ii.dise_codg)) AS dx_ok,
+               bool_or(medfraud.dx_matches(p.dx, ii.dise_codg)
+                       AND (ii.gender IS NULL OR p.gend IS NULL OR ii.gender = p.gend)
+                       AND (p.age IS NULL OR ((ii.min_age IS NULL OR p.age >= ii.min_age)
+                                              AND (ii.max_age IS NULL OR p.age <= ii.max_age)))) AS ok,
+               string_agg(ii.dise_codg, ', ' ORDER BY ii.dise_codg) AS indicated
+        FROM p JOIN medfraud.item_indications ii ON ii.med_list_codg = p.item
+        GROUP BY 1, 2, 3, 4, 5, 6)
+    SELECT m.no::int, 'MF-DX'::text,
+           CASE WHEN m.dx IS NULL THEN 'Item needs a diagnosis to be checked'
+                WHEN NOT coalesce(m.dx_ok, false) THEN 'Item not indicated for the diagnosis'
+                ELSE 'Item not indicated for the person''s sex or age' END,
+           CASE WHEN m.dx IS NULL THEN format('Item %s is indicated for %s; the claim gives no diagnosis', m.item, m.indicated)
+                WHEN NOT coalesce(m.dx_ok, false) THEN format('Item %s is indicated for %s, not for diagnosis %s', m.item, m.indicated, m.dx)
+                ELSE format('Item %s under diagnosis %s is not indicated for a person of sex %s, age %s', m.item, m.dx,
+                            coalesce(m.gend, '?'), coalesce(m.age::text, '?')) END,
+           m.amt, CASE WHEN m.dx IS NULL THEN 1 ELSE 2 END, 'item_indication'::text,
+           jsonb_build_object('item', m.item, 'dise_codg', m.dx, 'indicated_for', string_to_array(m.indicated, ', '),
+                              'gender', m.gend, 'age', m.age)
+    FROM m WHERE NOT coalesce(m.ok, false);
+END;
+COMMENT ON FUNCTION medfraud._indication_sources(pg_catalog.int4[], pg_catalog.text[], pg_catalog.numeric[], pg_catalog.text[],
+    pg_catalog.text[], pg_catalog.timestamptz[], pg_catalog.int8) IS
+'Internal: the MF-DX answers (item outside its indications) for fee lines of claims numbered 1..n.';
 
 -- Quantity per claim, gender and age (gender and birth date as the newest
 -- anomaly run read them from its person table), for fee lines (claim
@@ -269,6 +320,7 @@ DECLARE
     has_qty bool;
     has_30d bool;
     has_ga bool;
+    has_ind bool;
     qtext text;
     pname text;
     prev_mode text;
@@ -310,10 +362,14 @@ BEGIN
     END IF;
 
     IF line_no IS NOT NULL AND cardinality(line_no) > 0 THEN
-        SELECT * INTO has_qty, has_30d, has_ga FROM medfraud._limit_kinds(line_item);
+        SELECT * INTO has_qty, has_30d, has_ga, has_ind FROM medfraud._limit_kinds(line_item);
         IF has_qty OR has_ga THEN
             RETURN QUERY SELECT * FROM medfraud._limit_sources(line_no, line_item, line_qty, line_amt, psns, ats,
                                                                st.anomaly_run_id);
+        END IF;
+        IF has_ind THEN
+            RETURN QUERY SELECT * FROM medfraud._indication_sources(line_no, line_item, line_amt, dxs, psns, ats,
+                                                                    st.anomaly_run_id);
         END IF;
         -- quantity over the 30 days ending with the claim: the person's
         -- history in the newest anomaly run's tables (read as the caller)
@@ -536,54 +592,25 @@ RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    hdr text[];
-    cols text;
     n bigint;
     bad text;
 BEGIN
-    IF path IS NULL THEN
-        RAISE EXCEPTION 'path must not be NULL' USING ERRCODE = '22004';
-    END IF;
-    DROP TABLE IF EXISTS _mf_csv_raw, _mf_limits_in;
-    CREATE TEMP TABLE _mf_csv_raw (line text) ON COMMIT DROP;
-    -- the header first, to learn which columns the file has
-    EXECUTE format('COPY _mf_csv_raw FROM %L WITH (FORMAT text, DELIMITER E''\x01'')', path);
-    SELECT string_to_array(btrim(line, E' \r'), ',') INTO hdr FROM _mf_csv_raw LIMIT 1;
-    IF hdr IS NULL THEN
-        RAISE EXCEPTION 'file % is empty', path USING ERRCODE = '22P04',
-            HINT = 'The first line names the columns, e.g. med_list_codg,max_qty_per_visit,max_qty_30d,gender,min_age,max_age.';
-    END IF;
-    SELECT string_agg(h, ', ') INTO bad FROM unnest(hdr) h
-    WHERE btrim(h) NOT IN ('med_list_codg', 'item_name', 'max_qty_per_visit', 'max_qty_30d', 'gender', 'min_age',
-                           'max_age', 'sev_deg', 'note');
-    IF bad IS NOT NULL THEN
-        RAISE EXCEPTION 'unknown column(s) in % header: %', path, bad USING ERRCODE = '42703',
-            HINT = 'Valid columns: med_list_codg, item_name, max_qty_per_visit, max_qty_30d, gender, min_age, max_age, sev_deg, note.';
-    END IF;
-    IF NOT 'med_list_codg' = ANY (SELECT btrim(h) FROM unnest(hdr) h) THEN
-        RAISE EXCEPTION 'the header of % has no med_list_codg column', path USING ERRCODE = '42703';
-    END IF;
-    SELECT string_agg(quote_ident(btrim(h)), ', ') INTO cols FROM unnest(hdr) h;
-    CREATE TEMP TABLE _mf_limits_in (LIKE medfraud.item_limits INCLUDING DEFAULTS) ON COMMIT DROP;
-    EXECUTE format('COPY _mf_limits_in (%s) FROM %L WITH (FORMAT csv, HEADER true)', cols, path);
-    IF EXISTS (SELECT 1 FROM _mf_limits_in WHERE med_list_codg IS NULL) THEN
-        RAISE EXCEPTION 'a row of % has no med_list_codg', path USING ERRCODE = '23502';
-    END IF;
+    PERFORM medfraud._csv_stage(path, 'medfraud.item_limits', '{med_list_codg}');
     SELECT string_agg(DISTINCT med_list_codg, ', ') INTO bad
-    FROM (SELECT med_list_codg FROM _mf_limits_in GROUP BY 1 HAVING count(*) > 1) d;
+    FROM (SELECT med_list_codg FROM pg_temp._mf_csv_in GROUP BY 1 HAVING count(*) > 1) d;
     IF bad IS NOT NULL THEN
         RAISE EXCEPTION 'item(s) listed twice in %: %', path, bad USING ERRCODE = '23505';
     END IF;
     IF replace_all THEN
         DELETE FROM medfraud.item_limits;
     END IF;
-    INSERT INTO medfraud.item_limits SELECT * FROM _mf_limits_in
+    INSERT INTO medfraud.item_limits SELECT * FROM pg_temp._mf_csv_in
     ON CONFLICT (med_list_codg) DO UPDATE SET item_name = EXCLUDED.item_name,
         max_qty_per_visit = EXCLUDED.max_qty_per_visit, max_qty_30d = EXCLUDED.max_qty_30d,
         gender = EXCLUDED.gender, min_age = EXCLUDED.min_age, max_age = EXCLUDED.max_age,
         sev_deg = EXCLUDED.sev_deg, note = EXCLUDED.note;
     GET DIAGNOSTICS n = ROW_COUNT;
-    DROP TABLE _mf_csv_raw, _mf_limits_in;
+    DROP TABLE pg_temp._mf_csv_in;
     RETURN n;
 END
 $fn$;

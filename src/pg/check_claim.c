@@ -103,6 +103,10 @@ static const char *haslim_sql = "SELECT * FROM medfraud._limit_kinds($1)";
 /* $1..$4 fee lines, $5 persons, $6 times, $7 anomaly run */
 static const char *limits_sql = "SELECT * FROM medfraud._limit_sources($1, $2, $3, $4, $5, $6, $7)";
 
+/* $1 line numbers, $2 items, $3 amounts, $4 diagnosis, $5 persons, $6 times, $7 anomaly run */
+static const char *indic_sql =
+"SELECT * FROM medfraud._indication_sources($1, $2, $3, ARRAY[$4], $5, $6, $7)";
+
 /* $1 anomaly run: the 30-day statement and its cache key, in one statement */
 static const char *histsql_sql =
 "SELECT " HIST_KEY("a") ", medfraud._history_sql($1) "
@@ -145,7 +149,7 @@ typedef struct rule_set
  */
 static int	calls_active = 0;
 static MemoryContext cache_cxt = NULL;
-static SPIPlanPtr plan_state, plan_person, plan_rules, plan_haslim, plan_limits, plan_histsql;
+static SPIPlanPtr plan_state, plan_person, plan_rules, plan_haslim, plan_limits, plan_indic, plan_histsql;
 static rule_set cached_rules = {NULL, -1, NULL, NULL, 0};
 
 /* the 30-day statement, valid for one anomaly run's tables and options */
@@ -173,15 +177,17 @@ prepare_plans(void)
 	Oid			items_t[1] = {TEXTARRAYOID};
 	Oid			limits_t[7] = {INT4ARRAYOID, TEXTARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, TEXTARRAYOID,
 	TIMESTAMPTZARRAYOID, INT8OID};
+	Oid			indic_t[7] = {INT4ARRAYOID, TEXTARRAYOID, NUMERICARRAYOID, TEXTOID, TEXTARRAYOID,
+	TIMESTAMPTZARRAYOID, INT8OID};
 
-	SPIPlanPtr volatile p[6] = {NULL};	/* read in PG_CATCH */
+	SPIPlanPtr volatile p[7] = {NULL};	/* read in PG_CATCH */
 	int			i;
 
 	if (plan_histsql != NULL)
 		return;
 	if (cache_cxt == NULL)
 		cache_cxt = AllocSetContextCreate(TopMemoryContext, "medfraud check cache", ALLOCSET_SMALL_SIZES);
-	/* all six or none: a failure half-way frees what was kept, and the next call starts over */
+	/* all or none: a failure half-way frees what was kept, and the next call starts over */
 	PG_TRY();
 	{
 		p[0] = make_plan(state_sql, 2, state_t, true);
@@ -189,11 +195,12 @@ prepare_plans(void)
 		p[2] = make_plan(rules_sql, 1, run_t, true);
 		p[3] = make_plan(haslim_sql, 1, items_t, true);
 		p[4] = make_plan(limits_sql, 7, limits_t, true);
-		p[5] = make_plan(histsql_sql, 1, run_t, true);
+		p[5] = make_plan(indic_sql, 7, indic_t, true);
+		p[6] = make_plan(histsql_sql, 1, run_t, true);
 	}
 	PG_CATCH();
 	{
-		for (i = 0; i < 6; i++)
+		for (i = 0; i < 7; i++)
 			if (p[i] != NULL)
 				SPI_freeplan(p[i]);
 		PG_RE_THROW();
@@ -204,7 +211,8 @@ prepare_plans(void)
 	plan_rules = p[2];
 	plan_haslim = p[3];
 	plan_limits = p[4];
-	plan_histsql = p[5];
+	plan_indic = p[5];
+	plan_histsql = p[6];
 }
 
 /* Read the rules of run into a new set in a child of parent. */
@@ -677,7 +685,7 @@ history_plan(const check_state *st, bool *is_private)
 	return plan_hist;
 }
 
-/* Per-visit, gender, age and 30-day item limits. */
+/* Per-visit, gender, age and 30-day item limits, and item indications. */
 static void
 limit_sources(const claim *c, const check_state *st, mf_out *out)
 {
@@ -686,9 +694,11 @@ limit_sources(const claim *c, const check_state *st, mf_out *out)
 	bool		has_qty,
 				has_30d,
 				has_ga,
+				has_ind,
 				n1,
 				n2,
-				n3;
+				n3,
+				n4;
 	SPITupleTable *tt;
 	Datum	   *ones,
 			   *qdef;
@@ -706,8 +716,9 @@ limit_sources(const claim *c, const check_state *st, mf_out *out)
 	has_qty = DatumGetBool(SPI_getbinval(tt->vals[0], tt->tupdesc, 1, &n1)) && !n1;
 	has_30d = DatumGetBool(SPI_getbinval(tt->vals[0], tt->tupdesc, 2, &n2)) && !n2;
 	has_ga = DatumGetBool(SPI_getbinval(tt->vals[0], tt->tupdesc, 3, &n3)) && !n3;
+	has_ind = DatumGetBool(SPI_getbinval(tt->vals[0], tt->tupdesc, 4, &n4)) && !n4;
 	SPI_freetuptable(tt);
-	if (!(has_qty || has_ga || (st->has_items_tbl && has_30d)))
+	if (!(has_qty || has_ga || has_ind || (st->has_items_tbl && has_30d)))
 		return;
 
 	/* the claim as a batch of one: line numbers 1, quantities 1 when not given */
@@ -747,6 +758,24 @@ limit_sources(const claim *c, const check_state *st, mf_out *out)
 	{
 		if (SPI_execute_plan(plan_limits, a, nl, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "medfraud check: item limits failed");
+		out_take(out, 2);
+	}
+	if (has_ind)
+	{
+		Datum		ia[7];
+		char		inl[7] = {' ', ' ', ' ', ' ', ' ', ' ', nl[6]};
+
+		ia[0] = a[0];
+		ia[1] = a[1];
+		ia[2] = a[3];
+		ia[3] = PointerGetDatum(c->dx);
+		if (c->dx == NULL)
+			inl[3] = 'n';
+		ia[4] = a[4];
+		ia[5] = a[5];
+		ia[6] = a[6];
+		if (SPI_execute_plan(plan_indic, ia, inl, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "medfraud check: item indications failed");
 		out_take(out, 2);
 	}
 	if (st->has_items_tbl && has_30d)
