@@ -168,9 +168,14 @@ release() {
   recovered=0
   echo "# KILL9_NO_KILL=$no_kill: the guard was ended, no kill; the work finished with status $work_rc"
 }
-locks_of() {
-  q -c "SELECT string_agg(DISTINCT relation::regclass::text, ',' ORDER BY relation::regclass::text) FROM pg_locks
-        WHERE pid = $1 AND granted AND relation::regclass::text ~ '^(medfraud|k)\.' AND relation::regclass::text !~ '_(pkey|idx)'"
+# what backend $1 is doing: seconds active, wait, the tables it has locked (written or read)
+state_of() {
+  q -c "SELECT 'active ' || round(extract(epoch FROM now() - a.query_start)::numeric, 1) || ' s, '
+               || coalesce(a.wait_event_type || '/' || a.wait_event, 'on CPU') || '; holding '
+               || (SELECT string_agg(DISTINCT l.relation::regclass::text, ',' ORDER BY l.relation::regclass::text)
+                   FROM pg_locks l WHERE l.pid = a.pid AND l.granted AND l.relation::regclass::text ~ '^(medfraud|k)\.'
+                     AND l.relation::regclass::text !~ '_(pkey|idx)')
+        FROM pg_stat_activity a WHERE a.pid = $1"
 }
 
 # --- the state before: a run, anomaly scores, a claims table with the check ---
@@ -210,9 +215,7 @@ start mf_kill9_work; work_client=$bg
 pid=$(backend_when mf_kill9_work "a.state = 'active' AND a.query LIKE 'INSERT INTO k.setl_new%'
         AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.granted AND l.relation = 'medfraud.claim_alerts'::regclass)") \
   || fail "the INSERT's trigger never started writing alerts"
-where=$(q -c "SELECT 'active ' || round(extract(epoch FROM now() - query_start)::numeric, 1) || ' s in the INSERT, '
-                     || coalesce(wait_event_type || '/' || wait_event, 'on CPU') FROM pg_stat_activity WHERE pid = $pid")
-held=$(locks_of "$pid")
+state=$(state_of "$pid")
 rm "$tmp/mf_kill9_work.sql"
 if [ "$no_kill" = insert ]; then release; else kill_backend "$pid"; fi
 [ "$no_kill" = insert ] || [ "$work_rc" != 0 ] || fail "the killed INSERT's client exited with status 0"
@@ -221,7 +224,7 @@ after=$(fingerprint)
 [ "$before" = "$after" ] || { diff <(echo "$before") <(echo "$after") || true; fail "the killed INSERT changed tables"; }
 [ "$views_before" = "$(views)" ] || fail "the killed INSERT changed the views: $views_before -> $(views)"
 check_relations
-echo "ok - INSERT of $bulk_rows claims killed ($where; holding $held): after recovery (${recovered} ms) k.setl_new, claim_alerts and every extension table are as before"
+echo "ok - INSERT of $bulk_rows claims killed in its trigger ($state): after recovery (${recovered} ms) k.setl_new, claim_alerts and every extension table are as before"
 q -c "INSERT INTO k.setl_new $bulk"
 got=$(alerts k.setl_new)
 [ "$got" = "$ref_alerts" ] || fail "alerts after the repeated INSERT: $got, a normal INSERT writes $ref_alerts"
@@ -233,19 +236,19 @@ before=$(fingerprint); views_before=$(views)
 runs_before=$(q -c "SELECT string_agg(run_id || ':' || status, ' ' ORDER BY run_id) FROM medfraud.runs")
 guard "LOCK TABLE medfraud.ring_candidates IN SHARE MODE"
 start mf_kill9_work -c "SELECT medfraud.detect_rings('k.setl_d', 'k.fee_list_d', '$ropts')"; work_client=$bg
+pid=$(backend_when mf_kill9_work "a.query LIKE 'SELECT medfraud.detect_rings%'") || fail "no detect_rings backend"
 for _ in $(seq 1 1200); do
   grep -q ": $stage done" "$tmp/mf_kill9_work.err" && break
   kill -0 "$work_client" 2>/dev/null || break
   sleep 0.025
 done
 grep -q ": $stage done" "$tmp/mf_kill9_work.err" || fail "detect_rings never reported stage $stage: $(cat "$tmp/mf_kill9_work.err")"
-pid=$(backend_when mf_kill9_work "a.state = 'active'" 5) || fail "no active detect_rings backend"
-where=$(q -c "SELECT 'active ' || round(extract(epoch FROM now() - query_start)::numeric, 1) || ' s, '
-                     || coalesce(wait_event_type || '/' || wait_event, 'on CPU') FROM pg_stat_activity WHERE pid = $pid")
-held=$(locks_of "$pid")
-killed_run=$(sed -n 's/.*detect_rings run \([0-9]*\):.*/\1/p' "$tmp/mf_kill9_work.err" | head -1)
+state=$(state_of "$pid")
 if [ "$no_kill" = rings ]; then release; else kill_backend "$pid"; fi
+killed_run=$(sed -n 's/.*detect_rings run \([0-9]*\):.*/\1/p' "$tmp/mf_kill9_work.err" | head -1)
 last=$(sed -n 's/.*detect_rings run [0-9]*: \([a-z_]*\) done.*/\1/p' "$tmp/mf_kill9_work.err" | tail -1)
+stages=" visits covisit_graph clusters cluster_trips rings consistency publish rules candidates "
+during=$(echo "${stages#* $last }" | cut -d' ' -f1)
 [ "$no_kill" = rings ] || [ "$work_rc" != 0 ] || fail "the killed detect_rings call's client exited with status 0"
 [ -z "$(cat "$tmp/mf_kill9_work.out")" ] || [ "$no_kill" = rings ] || fail "the killed detect_rings call returned $(cat "$tmp/mf_kill9_work.out")"
 after=$(fingerprint)
@@ -256,7 +259,7 @@ runs_after=$(q -c "SELECT string_agg(run_id || ':' || status, ' ' ORDER BY run_i
   || fail "the killed run $killed_run left a runs row"
 [ "$views_before" = "$(views)" ] || fail "the killed run changed the views: $views_before -> $(views)"
 check_relations
-echo "ok - detect_rings run $killed_run killed after stage $stage ($where; last stage done: $last; holding $held): after recovery (${recovered} ms) every extension table is as before, no runs row for it (running, done or failed), views still on run $run1"
+echo "ok - detect_rings run $killed_run killed in stage ${during:-?} (after \"$last done\"; $state): after recovery (${recovered} ms) every extension table is as before, no runs row for it (running, done or failed), views still on run $run1"
 run2=$(q -c "SET client_min_messages = warning" -c "SELECT medfraud.detect_rings('k.setl_d', 'k.fee_list_d', '$ropts')")
 [ "$(q -c "SELECT status FROM medfraud.runs WHERE run_id = $run2")" = done ] || fail "the next run $run2 did not finish"
 [ "$(q -c "SELECT run_id FROM medfraud.latest_run")" = "$run2" ] || fail "latest_run is not the new run $run2"
@@ -271,16 +274,14 @@ start mf_kill9_work -c "SET client_min_messages = warning" -c "SELECT medfraud.p
 pid=$(backend_when mf_kill9_work "a.wait_event_type = 'Lock' AND a.query LIKE 'SELECT medfraud.person_anomalies%'
         AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.granted AND l.relation = 'medfraud.anomaly_runs'::regclass)" 60) \
   || fail "person_anomalies never reached its scores"
-where=$(q -c "SELECT 'active ' || round(extract(epoch FROM now() - query_start)::numeric, 1) || ' s, '
-                     || coalesce(wait_event_type || '/' || wait_event, 'on CPU') FROM pg_stat_activity WHERE pid = $pid")
-held=$(locks_of "$pid")
+state=$(state_of "$pid")
 if [ "$no_kill" = anomalies ]; then release; else kill_backend "$pid"; fi
 [ "$no_kill" = anomalies ] || [ "$work_rc" != 0 ] || fail "the killed person_anomalies call's client exited with status 0"
 after=$(fingerprint)
 [ "$before" = "$after" ] || { diff <(echo "$before") <(echo "$after") || true; fail "the killed person_anomalies changed tables"; }
 [ "$views_before" = "$(views)" ] || fail "the killed person_anomalies changed the views: $views_before -> $(views)"
 check_relations
-echo "ok - person_anomalies killed with its anomaly_runs row written and its scores not ($where; holding $held): after recovery (${recovered} ms) every extension table is as before, latest_anomaly_run still $arun1"
+echo "ok - person_anomalies killed with its anomaly_runs row written and its scores not ($state): after recovery (${recovered} ms) every extension table is as before, latest_anomaly_run still $arun1"
 arun2=$(q -c "SET client_min_messages = warning" -c "SELECT medfraud.person_anomalies('k.setl_d', '$aopts')")
 [ "$(q -c "SELECT anomaly_run_id FROM medfraud.latest_anomaly_run")" = "$arun2" ] || fail "latest_anomaly_run is not the new computation $arun2"
 a1=$(anomaly_results "$arun1"); a2=$(anomaly_results "$arun2")
