@@ -169,7 +169,8 @@ $fn$;
 
 -- Expansion: the people most likely in the same ring as the given members.
 CREATE FUNCTION medfraud.expand_ring(seeds pg_catalog.text[], run_id pg_catalog.int8 DEFAULT NULL,
-                                     max_candidates pg_catalog.int4 DEFAULT 100)
+                                     max_candidates pg_catalog.int4 DEFAULT 100,
+                                     same_ring_bonus pg_catalog.bool DEFAULT true)
 RETURNS TABLE(psn_no pg_catalog.text, score pg_catalog.float8, evidence pg_catalog.jsonb)
 LANGUAGE plpgsql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
@@ -179,6 +180,9 @@ DECLARE
 BEGIN
     IF seeds IS NULL OR cardinality(seeds) = 0 OR array_position(seeds, NULL) IS NOT NULL THEN
         RAISE EXCEPTION 'seeds must be a non-empty array of psn_no without NULLs' USING ERRCODE = '22004';
+    END IF;
+    IF same_ring_bonus IS NULL THEN
+        RAISE EXCEPTION 'same_ring_bonus must not be NULL' USING ERRCODE = '22004';
     END IF;
     IF max_candidates IS NULL OR max_candidates < 1 THEN
         RAISE EXCEPTION 'max_candidates must be at least 1' USING ERRCODE = '22023';
@@ -207,22 +211,35 @@ BEGIN
         SELECT h.psn_no, array_agg(DISTINCT h.rule_id ORDER BY h.rule_id) AS rules, count(*) AS claims
         FROM medfraud.rule_hits h WHERE h.run_id = run AND h.rule_id IN (SELECT rule_id FROM seed_rules)
         GROUP BY 1),
-    -- members of the seeds' rings are candidates too
+    -- members of the seeds' rings are candidates too (unless the bonus is
+    -- off: then expansion stands on the graph and the rules alone, which is
+    -- how it is measured apart from detection)
     ringmates AS (
         SELECT m2.psn_no, max(m2.member_score) AS ms, array_agg(DISTINCT m2.ring_id) AS rings
         FROM medfraud.ring_members m1 JOIN medfraud.ring_members m2
           ON m2.run_id = m1.run_id AND m2.ring_id = m1.ring_id AND NOT m2.psn_no = ANY (seeds)
-        WHERE m1.run_id = run AND m1.psn_no = ANY (seeds) GROUP BY 1),
+        WHERE same_ring_bonus AND m1.run_id = run AND m1.psn_no = ANY (seeds) GROUP BY 1),
+    -- without the bonus, the half of the score membership gave goes to
+    -- direct ties: how many of the seeds the candidate co-visits with
+    -- (a ring member is tied to many members, a bystander to one)
+    ties AS (
+        SELECT CASE WHEN g.src = ANY (seeds) THEN g.dst ELSE g.src END AS psn_no,
+               count(DISTINCT CASE WHEN g.src = ANY (seeds) THEN g.src ELSE g.dst END) AS n
+        FROM medfraud.covisit_graph g
+        WHERE NOT same_ring_bonus AND g.run_id = run AND (g.src = ANY (seeds) OR g.dst = ANY (seeds))
+          AND NOT (g.src = ANY (seeds) AND g.dst = ANY (seeds))
+        GROUP BY 1),
     cand AS (
         SELECT x.node AS psn_no FROM prop x UNION SELECT hits.psn_no FROM hits UNION SELECT ringmates.psn_no FROM ringmates),
     scored AS (
         SELECT c.psn_no,
                0.5 * (rm.psn_no IS NOT NULL)::int
+             + 0.5 * coalesce(t.n::float8 / nullif((SELECT max(ties.n) FROM ties), 0), 0)
              + 0.35 * coalesce(pr.score / nullif((SELECT max(prop.score) FROM prop), 0), 0)
              + 0.15 * least(coalesce(h.claims, 0), 3) / 3.0 AS s,
                pr.score AS prop_score, rm.rings, h.rules, h.claims
         FROM cand c LEFT JOIN prop pr ON pr.node = c.psn_no LEFT JOIN ringmates rm ON rm.psn_no = c.psn_no
-        LEFT JOIN hits h ON h.psn_no = c.psn_no)
+        LEFT JOIN hits h ON h.psn_no = c.psn_no LEFT JOIN ties t ON t.psn_no = c.psn_no)
     SELECT sc.psn_no, round(sc.s::numeric, 4)::float8,
            jsonb_strip_nulls(jsonb_build_object(
                'propagation_score', sc.prop_score,
@@ -237,7 +254,7 @@ BEGIN
     LIMIT max_candidates;
 END
 $fn$;
-COMMENT ON FUNCTION medfraud.expand_ring(pg_catalog.text[], pg_catalog.int8, pg_catalog.int4) IS
+COMMENT ON FUNCTION medfraud.expand_ring(pg_catalog.text[], pg_catalog.int8, pg_catalog.int4, pg_catalog.bool) IS
 'From confirmed members (psn_no), the people most likely in the same ring, ranked: seeded propagation over the run''s co-visit graph, membership of the seeds'' rings, and claims matching the rules those rings produced; evidence says which.';
 
 -- For schedulers: a run, committed, then nothing left open.

@@ -4,7 +4,7 @@
 -- retention and privileges.  (Concurrency, termination and pg_cron need a
 -- second session: test/shell/rings_sessions.sh.)
 BEGIN;
-SELECT plan(34);
+SELECT plan(37);
 SET client_min_messages = warning;
 
 SELECT lives_ok($$SELECT medfraud.generate_demo_city('rt', persons => 20000, days => 120, rings => 8, seed => 3)$$,
@@ -81,6 +81,15 @@ SELECT ok((SELECT bool_and(evidence <> '{}'::jsonb) FROM exp8),
 SELECT throws_ok($$SELECT * FROM medfraud.expand_ring(NULL)$$, '22004', NULL, 'expand_ring: NULL seeds');
 SELECT throws_ok($$SELECT * FROM medfraud.expand_ring('{}')$$, '22004', NULL, 'expand_ring: no seeds');
 SELECT throws_ok($$SELECT * FROM medfraud.expand_ring(ARRAY['x'], run_id => -1)$$, '22023', NULL, 'expand_ring: unknown run');
+SELECT throws_ok($$SELECT * FROM medfraud.expand_ring(ARRAY['x'], same_ring_bonus => NULL)$$, '22004', NULL, 'expand_ring: NULL same_ring_bonus');
+-- without the same-ring bonus: no candidate is there by membership alone, and the graph still finds the ring
+CREATE TEMP TABLE exp8_off AS
+  SELECT e.*, row_number() OVER (ORDER BY e.score DESC, e.psn_no) AS rk
+  FROM medfraud.expand_ring(ARRAY(SELECT psn_no FROM ring8 WHERE k <= 9), same_ring_bonus => false) e;
+SELECT ok((SELECT count(*) > 0 AND bool_and(NOT evidence ? 'same_ring' AND score <= 0.5) FROM exp8_off),
+          'expand_ring without the same-ring bonus: no same_ring evidence, scores from graph and rules only');
+SELECT ok((SELECT count(*) FILTER (WHERE psn_no IN (SELECT psn_no FROM ring8))::float8 / 21 FROM exp8_off WHERE rk <= 21) >= 0.9,
+          'expand_ring without the bonus: R-precision >= 0.9 from 9 of 30 members');
 
 -- options
 SELECT throws_ok($$SELECT medfraud.detect_rings('rt.setl_d', NULL, '{"min_dayz": 2}')$$, '22023', 'unknown option "min_dayz"',
