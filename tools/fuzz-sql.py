@@ -40,6 +40,7 @@ runs it in a throwaway pg_virtualenv cluster.
 """
 
 import argparse
+import csv
 import glob
 import json
 import os
@@ -224,6 +225,20 @@ def setup_statements():
            WHERE s.fixmedins_code NOT IN (
                SELECT p.src FROM (SELECT medfraud.covisit_agg(psn_no, setl_time, '30 minutes') cv
                                   FROM fz.c_text GROUP BY fixmedins_code) g, medfraud.covisit_pairs(g.cv) p)""")
+    # fee lines whose reading calls check_claim (the pre-payment trigger and
+    # the 30-day history read items tables) or a graph function; claims whose
+    # reading starts another run (the work-table guard must refuse it)
+    add("""CREATE VIEW fz.v_items_check AS
+           SELECT l.* FROM f.fee_list_d l
+           WHERE hashtext(l.setl_id) % 40 <> 0 OR EXISTS (
+               SELECT 1 FROM medfraud.check_claim(l.psn_no, l.fixmedins_code, l.fee_ocur_time, ARRAY[l.med_list_codg]::text[]) x
+               WHERE x.sev_deg > 3)""")
+    add("""CREATE VIEW fz.v_items_graph AS
+           SELECT l.* FROM f.fee_list_d l
+           WHERE (SELECT count(*) FROM medfraud.louvain('SELECT src, dst FROM fz.e_dup')) > 0""")
+    add("""CREATE VIEW fz.v_setl_reenter AS
+           SELECT s.* FROM f.setl_d s
+           WHERE s.setl_id IS DISTINCT FROM (SELECT medfraud.person_anomalies('fz.v_valid')::text)""")
     # a row-level-security policy that calls medfraud
     add("CREATE TABLE fz.c_rls AS SELECT * FROM fz.c_text")
     add("ALTER TABLE fz.c_rls ENABLE ROW LEVEL SECURITY")
@@ -259,6 +274,13 @@ def setup_statements():
                  FROM (SELECT DISTINCT unnest(items) AS code FROM f.demo_truth_groups WHERE items IS NOT NULL
                        UNION SELECT med_list_codg FROM f.demo_items) i) q
            WHERE n <= 40""")
+
+    # clinical knowledge (versions with medfraud.item_indications): the city's own
+    add("""DO $f$ BEGIN
+             IF to_regclass('medfraud.item_indications') IS NOT NULL AND to_regclass('f.demo_item_indications') IS NOT NULL THEN
+               EXECUTE 'INSERT INTO medfraud.item_indications SELECT * FROM f.demo_item_indications';
+             END IF;
+           END $f$""")
 
     # ---- pre-payment: one table flagging, one rejecting (the fuzzer rolls its inserts back)
     add("CREATE TABLE fz.setl_flag (LIKE f.setl_d INCLUDING DEFAULTS)")
@@ -435,7 +457,13 @@ NEAR_EDGES = [
 
 
 def pipeline_stages(src):
-    """[(function, argument text)] of the medfraud._ring_* calls in _ring_pipeline's body, in order."""
+    """[(function, argument text)] of the medfraud._ring_* calls in
+    _ring_pipeline's body, in order; calls whose arguments use a local
+    variable other than the pipeline's parameters and its run/time/count
+    variables are left out (they cannot be replayed by hand)."""
+    decl = re.search(r'DECLARE(.*?)\bBEGIN\b', src, re.S | re.I)
+    local = set(re.findall(r'^\s*(\w+)\s+\w', decl.group(1), re.M)) if decl else set()
+    known = {'run', 'claims', 'items', 'o', 'win', 't', 'n', 'nrings'}
     out = []
     for m in re.finditer(r'medfraud\.(_ring_\w+)\(', src):
         i, depth, j = m.end(), 0, m.end()
@@ -450,7 +478,11 @@ def pipeline_stages(src):
                     break
                 depth -= 1
             j += 1
-        out.append((m.group(1), src[i:j]))
+        args = src[i:j]
+        words = set(re.findall(r"\b[a-z_]\w*\b", re.sub(r"'[^']*'", '', args)))
+        if (words & local) - known:
+            continue
+        out.append((m.group(1), args))
     return out
 
 
@@ -468,7 +500,8 @@ class Gen:
     """Seeded builder of cases.  mode: 'valid' (a call that should return),
     'near' (one thing wrong) or 'hostile' (anything)."""
 
-    def __init__(self, seed, facts):
+    def __init__(self, seed, facts, csv_dir=''):
+        self.csv_dir = csv_dir
         self.r = random.Random(seed)
         self.F = facts
         self.tagn = 0
@@ -958,7 +991,7 @@ class Gen:
         'item_columns': ['{"cnt": "med_list_codg"}', '{"setl_id": "cnt"}'],
     }
     PREPAY_VALID = {
-        'items': ['"f.fee_list_d"', 'null'], 'min_severity': ['1', '2', '3'],
+        'items': ['"f.fee_list_d"', 'null', '"fz.v_items_check"', '"fz.v_items_graph"'], 'min_severity': ['1', '2', '3'],
         'columns': ['{"med_type": "med_type"}', '{}'], 'item_columns': ['{"cnt": "cnt"}', '{}'],
     }
     PREPAY_NEAR = {
@@ -1133,9 +1166,9 @@ class Gen:
                  % (call, self.ri(1, 4)))
         return Case(target, shape, s)
 
-    def wrap_scalar(self, target, expr, depth=0):
-        shapes = [('plain', 30), ('rows', 5), ('cte', 4), ('do_exc', 4), ('trigger', 3), ('try', 4), ('lateral', 4),
-                  ('prepare', 2), ('savepoint', 2), ('view', 1)]
+    def wrap_scalar(self, target, expr, depth=0, void=False):
+        shapes = [('plain', 30), ('rows', 5), ('do_exc', 4), ('trigger', 3), ('try', 4), ('lateral', 4),
+                  ('prepare', 2), ('savepoint', 2)] + ([] if void else [('cte', 4), ('view', 1)])
         shape = self.weighted(shapes)
         if shape == 'plain':
             s = 'SELECT %s' % expr
@@ -1348,9 +1381,9 @@ class Gen:
 
     def t_detect_rings(self, mode, proc=False):
         claims = self.regclass(mode, ['f.setl_d', 'fz.v_valid', 'fz.setl_odd', 'fz.v_setl_nested', 'fz.v_setl_check',
-                                      'fz.v_setl_agg'])
-        items = self.ch(["'f.fee_list_d'", "'f.fee_list_d'", 'NULL']) if mode == 'valid' else \
-            self.regclass(mode, ['f.fee_list_d'])
+                                      'fz.v_setl_agg'] + (['fz.v_setl_reenter'] if mode != 'valid' else []))
+        items = self.ch(["'f.fee_list_d'", "'f.fee_list_d'", 'NULL', "'fz.v_items_graph'"]) if mode == 'valid' else \
+            self.regclass(mode, ['f.fee_list_d', 'fz.v_items_check'])
         opts = self.ring_opts(mode)
         if mode == 'valid' and self.p(0.9):
             # a few days of claims: the whole pipeline, in a fraction of the time
@@ -1406,7 +1439,7 @@ class Gen:
         key = self.ch(["'k'", "'min_days'", "'mu'", 'NULL', "''"])
         lo = self.fval(mode, [0, 1, -1e308])
         hi = self.fval(mode, [10, 1e308, 100])
-        return self.wrap_scalar('_check_option', 'medfraud._check_option(%s, %s, %s, %s)' % (doc, key, lo, hi))
+        return self.wrap_scalar('_check_option', 'medfraud._check_option(%s, %s, %s, %s)' % (doc, key, lo, hi), void=True)
 
     def t_option_window(self, mode):
         w = self.ch(['"30 minutes"', '"1 day"', '"1 second"']) if mode == 'valid' else \
@@ -1457,7 +1490,7 @@ class Gen:
                         "'{}'", "'{\"a\": \"psn_no\"}'"] + (["'{\"a\": \"nope\"}'", 'NULL', "'[]'", "'{\"a\": 1}'",
                                                             "'{\"a\": null}'", "'{\"a\": \"ctid\"}'"] if mode != 'valid' else []))
         what = self.ch(["'claims'", "'items'", 'NULL'])
-        return self.wrap_scalar('_check_columns', 'medfraud._check_columns(%s, %s, %s)' % (rel, cols, what))
+        return self.wrap_scalar('_check_columns', 'medfraud._check_columns(%s, %s, %s)' % (rel, cols, what), void=True)
 
     def t_expand_ring(self, mode):
         if mode == 'valid':
@@ -1600,7 +1633,8 @@ class Gen:
                  "'{\"exclude_refunds\": \"maybe\"}'"]),
             "UPDATE medfraud.anomaly_runs SET claims = %s" % lit(self.ch(['fz.v_setl_check', 'fz.v_setl_nested', 'nope',
                                                                        'fz.setl_odd', 'pg_class', 'fz.e'])),
-            "UPDATE medfraud.anomaly_runs SET items = %s" % self.ch(["'fz.e'", 'NULL', "'nope'", "'f.setl_d'"]),
+            "UPDATE medfraud.anomaly_runs SET items = %s" % self.ch(["'fz.e'", 'NULL', "'nope'", "'f.setl_d'",
+                                                                    "'fz.v_items_check'", "'fz.v_items_graph'"]),
             "UPDATE medfraud.anomaly_scores SET score = %s, fee_median = %s" % (self.ch(["'NaN'", '100', "'Infinity'"]),
                                                                               self.ch(['0', '-1', "'NaN'", '1e-30'])),
             "DELETE FROM medfraud.anomaly_runs",
@@ -1787,6 +1821,19 @@ class Gen:
             return self.fval(mode, [0.5, 3.5, 100])
         elif name == 'hour':
             return self.ival(mode, [0, 3, 4, 11, 12, 23], ['24', '-1', '2147483647'])
+        elif name == 'path':
+            files = sorted(os.listdir(self.csv_dir)) if os.path.isdir(self.csv_dir) else []
+            if mode == 'valid' or (files and self.p(0.7)):
+                return lit(os.path.join(self.csv_dir, self.ch(files or ['limits_ok.csv'])))
+            return self.ch(["'/nonexistent/x.csv'", "''", "'/etc/hostname'", "'/dev/null'", "'x.csv'", "'/tmp'"])
+        elif name == 'target':
+            return self.regclass(mode, ['medfraud.item_limits', 'medfraud.item_indications'])
+        elif name == 'required':
+            return self.ch(["'{med_list_codg}'", "'{med_list_codg,dise_codg}'", "'{}'"] +
+                           (["'{nope}'", "'{NULL}'", 'NULL'] if mode != 'valid' else []))
+        elif name in ('dxs', 'dise_codg', 'indication'):
+            v = [lit(self.ch(self.F.get('dx') or ['N18.5']) if mode == 'valid' or self.p(0.5) else self.text())
+                 for _ in range(n)]
         else:
             base = typ[:-2] if arr else typ
             one = {
@@ -1827,7 +1874,7 @@ class Gen:
             return self.wrap_srf(f['name'], call, f['outcols'] or ['1'])
         if f['kind'] == 'p':
             return Case(f['name'], 'call', ['BEGIN', 'CALL %s' % call, 'ROLLBACK'])
-        return self.wrap_scalar(f['name'], call)
+        return self.wrap_scalar(f['name'], call, void=f.get('rettype') == 'void')
 
 
 GRAPH_FNS = set(GRAPH_COLS)
@@ -2164,11 +2211,30 @@ class Runner:
             c.execute('ANALYZE')
         conn.close()
         write_csvs(self.csv_dir, facts)
+        self.write_table_csv(conn_args=None)
         with open(os.path.join(self.out, 'fixtures.sql'), 'w', encoding='utf-8') as f:
             f.write('-- fixtures of tools/fuzz-sql.py, run as role fuzz in database fuzz (see --setup)\n')
             for s in setup_statements():
                 f.write(s + ';\n')
         print('fuzz-sql: fixtures ready in %.1f s' % (time.time() - t0), flush=True)
+
+    def write_table_csv(self, conn_args=None):
+        """indications_ok.csv from the city's demo_item_indications, when this version has them."""
+        conn = self.fuzzconn('fuzz-sql setup')
+        with conn.cursor() as c:
+            c.execute("SELECT to_regclass('f.demo_item_indications') IS NOT NULL")
+            if c.fetchone()[0]:
+                c.execute('SELECT * FROM f.demo_item_indications ORDER BY 1, 2')
+                cols = [d[0] for d in c.description]
+                rows = c.fetchall()
+                path = os.path.join(self.csv_dir, 'indications_ok.csv')
+                with open(path, 'w', encoding='utf-8', newline='') as f:
+                    w = csv.writer(f)
+                    w.writerow(cols)
+                    for r in rows:
+                        w.writerow(['' if v is None else v for v in r])
+                os.chmod(path, 0o644)
+        conn.close()
 
     def load_catalog(self):
         """Every function of the extension (pg_proc), how each is measured,
@@ -2188,7 +2254,7 @@ class Runner:
                                 coalesce((SELECT array_agg(n ORDER BY o)
                                           FROM unnest(p.proargnames, p.proargmodes) WITH ORDINALITY u(n, m, o)
                                           WHERE m IN ('o', 't', 'b')), '{}'),
-                                p.prosrc
+                                p.prosrc, format_type(p.prorettype, NULL)
                          FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
                          LEFT JOIN pg_aggregate a ON a.aggfnoid = p.oid
                          WHERE p.pronamespace = 'medfraud'::regnamespace ORDER BY p.oid""")
@@ -2200,7 +2266,7 @@ class Runner:
             argnames = list(r[9]) + [''] * (len(argtypes) - len(r[9]))
             self.funcs.append(dict(oid=r[0], sig=r[1], name=r[2], kind=r[3], lang=r[4], transfn=r[5], retset=r[6],
                                    inlinable=r[7], argtypes=argtypes, argnames=argnames[:len(argtypes)],
-                                   outcols=list(r[10]), args=','.join(argtypes)))
+                                   outcols=list(r[10]), args=','.join(argtypes), rettype=r[12]))
             if r[2] == '_ring_pipeline':
                 self.facts['_stages'] = pipeline_stages(r[11] or '')
         self.oids = [f['oid'] for f in self.funcs]
@@ -2255,11 +2321,11 @@ class Runner:
         return False
 
     # ---- running one case
-    def exec1(self, sql, explain=False):
+    def exec1(self, sql, explain=False, quiet=False):
         """Run one statement on the fuzz connection.  Returns (status, info):
         ('ok', plan|None), ('error', sqlstate), ('lost', message)."""
         token = object()
-        if not self.a.no_cancel and self.rng.random() < self.a.cancel_rate:
+        if not quiet and not self.a.no_cancel and self.rng.random() < self.a.cancel_rate:
             delay = self.rng.random() * (0.04 if self.rng.random() < 0.8 else 0.5)
             self.cancels_armed += 1
             self.canceller.arm(self.pid, delay, token)
@@ -2270,7 +2336,14 @@ class Runner:
                 res = None
                 self.last_rows = 0
                 if c.description is not None:
-                    rows = c.fetchmany(50)
+                    try:
+                        rows = c.fetchmany(50)
+                    except (UnicodeDecodeError, ValueError) as e:
+                        # text that is not valid UTF-8 (or a value the client cannot
+                        # take): the server let an invalid datum out
+                        rows = [None]
+                        if len(self.findings) < 200:
+                            self.findings.append(('invalid value in a result', repr(e)[:300], sql[:1500]))
                     self.last_rows = len(rows)
                     if explain and rows:
                         res = rows[0][0]
@@ -2312,10 +2385,11 @@ class Runner:
                 self.findings.append(('notice', n.strip()[:500], self.session[-1][:500] if self.session else ''))
         del self.conn.notices[:]
 
-    def run_case(self, case, case_no):
+    def run_case(self, case, case_no, quiet=False):
+        """quiet: no cancel and no short statement_timeout (the scheduled valid cases)."""
         in_failed = False
         tmo = None
-        if self.rng.random() < self.a.timeout_rate:
+        if not quiet and self.rng.random() < self.a.timeout_rate:
             tmo = self.rng.choice([1, 2, 5, 10, 20, 50, 100, 300])
             self.timeouts_set += 1
             st, _ = self.exec1("SET statement_timeout = '%dms'" % tmo)
@@ -2331,7 +2405,7 @@ class Runner:
             self.session.append(sql)
             if len(self.session) > 400:
                 del self.session[2:len(self.session) - 300]
-            st, info = self.exec1(sql, explain)
+            st, info = self.exec1(sql, explain, quiet)
             if CONTROL.match(sql):
                 self.control += 1
             else:
@@ -2521,7 +2595,12 @@ class Runner:
             try:
                 r = subprocess.run(['gdb', '-q', '-batch', '-ex', 'bt 40', binary, fresh[-1]], capture_output=True,
                                    text=True, timeout=120)
-                bt = '\n'.join(l for l in r.stdout.splitlines() if l.startswith('#') or 'signal' in l.lower())[:6000]
+                seen, keep = set(), []
+                for l in r.stdout.splitlines():
+                    if (l.startswith('#') or 'signal' in l.lower()) and l not in seen:
+                        seen.add(l)
+                        keep.append(l)
+                bt = '\n'.join(keep)[:6000]
             except (subprocess.TimeoutExpired, OSError):
                 bt = None
         for p in cores:
@@ -2584,9 +2663,10 @@ class Runner:
 
     def record_crash(self, case, case_no, stmt_idx, session, text, crash, failed, panic, t_lost):
         n = len(self.crashes) + 1
-        sig = '%s/%s' % (case.target, case.shape)
-        self.crash_sigs[sig] = self.crash_sigs.get(sig, 0) + 1
         bt = self.take_core(t_lost)
+        frames = re.findall(r'^#\d+\s+(?:0x[0-9a-f]+ in )?(\w+) \(', bt or '', re.M)
+        sig = ' < '.join(frames[:3]) if frames else '%s/%s' % (case.target, case.shape)
+        self.crash_sigs[sig] = self.crash_sigs.get(sig, 0) + 1
         stmt = case.stmts[stmt_idx] if stmt_idx < len(case.stmts) else session[-1]
         prelude = self.prelude()
         sets = [s for s in case.stmts[:stmt_idx] if s.upper().startswith('SET ') and 'LOCAL' not in s.upper()]
@@ -2624,6 +2704,7 @@ class Runner:
             for i, s in enumerate(stmts):
                 f.write('-- stmt %d\n%s\n;\n' % (i + 1, s))
         self.crashes.append({'n': n, 'file': path, 'case': case_no, 'target': case.target, 'shape': case.shape,
+                             'signature': sig,
                              'statement': stmt[:4000], 'log': crash + (panic or []), 'minimal': minimal[0] if minimal else None,
                              'backtrace': bt})
         print('fuzz-sql: CRASH %d in case %d (%s/%s): %s -> %s' % (n, case_no, case.target, case.shape,
@@ -2638,20 +2719,27 @@ class Runner:
         self.take_core(0)
         self.canceller = Canceller(lambda: self.fuzzconn('fuzz-sql canceller'))
         self.canceller.start()
-        g = Gen(self.a.seed, self.facts)
+        g = Gen(self.a.seed, self.facts, self.csv_dir)
         targets = [(f['oid'], f['name'], f['args']) for f in self.funcs]
         weights = [WEIGHTS.get(name, 0.02 if name in g.stage_names else 1.0) for _, name, _ in targets]
         total_w = sum(weights)
         self.connect()
+        with self.conn.cursor() as c:
+            c.execute('SHOW track_functions')
+            if c.fetchone()[0] != 'all':
+                raise SystemExit('fuzz-sql: the server needs track_functions = all (it counts what each case ran)')
         self.read_log()
         t0 = time.time()
         case_no = 0
-        warm = 16 * 2 * len(targets)
+        # the scheduled valid calls: one round over every function, done within
+        # the first half of the run (about 0.7 cases per statement), then rarer
+        first = max(4, min(16, int(0.7 * self.a.statements / (2 * len(targets)))))
+        warm = first * len(targets)
         last_report = t0
         while self.statements < self.a.statements and time.time() - t0 < self.a.seconds \
                 and len(self.crashes) < self.a.max_crashes:
             case_no += 1
-            period = 16 if case_no <= warm else 256
+            period = first if case_no <= warm else 128
             if case_no % period == 0:
                 # round robin over every function with a valid call, so each is tried
                 idx = (case_no // period) % len(targets)
@@ -2668,7 +2756,7 @@ class Runner:
             mode = g.mode(forced)
             pre = g.gucs()
             case = build_case(g, self.funcs[idx], mode, self.csv_dir, forced=bool(forced))
-            if pre:
+            if pre and not forced:
                 case.stmts = pre + case.stmts
                 if case.explain is not None:
                     case.explain += len(pre)
@@ -2677,7 +2765,7 @@ class Runner:
             self.targeted[oid] += 1
             t_case = time.time()
             self.overhead['generate'] += t_case - t_gen
-            status, idx_stmt = self.run_case(case, case_no)
+            status, idx_stmt = self.run_case(case, case_no, quiet=bool(forced))
             dt = time.time() - t_case
             self.target_seconds[oid] = self.target_seconds.get(oid, 0) + dt
             k = '%s/%s' % (case.target, case.shape)
@@ -2764,9 +2852,9 @@ class Runner:
         lines.append('cancels sent: %d (armed %d); short statement_timeouts: %d; aggregate statements measured: %d'
                      % (self.canceller.sent, self.cancels_armed, self.timeouts_set, self.explained))
         for c in self.crashes:
-            lines.append('CRASH %d: case %d %s/%s: %s; reproducer %s%s' % (c['n'], c['case'], c['target'], c['shape'],
-                                                                           '; '.join(c['log'])[:300], c['file'],
-                                                                           ' (%s)' % c['minimal'] if c['minimal'] else ''))
+            lines.append('CRASH %d: case %d %s/%s: %s; reproducer %s%s; at %s' % (
+                c['n'], c['case'], c['target'], c['shape'], '; '.join(c['log'])[:300], c['file'],
+                ' (%s)' % c['minimal'] if c['minimal'] else '', c.get('signature') or '?'))
         for l in self.lost:
             lines.append('lost connection without a crash: case %d %s/%s %s' % (l['case'], l['target'], l['shape'],
                                                                                   ' | '.join(l['log'])[:300]))
@@ -2850,7 +2938,7 @@ def main():
         return 1 if crashed else 0
     if a.print_case:
         r.load_catalog()
-        g = Gen(a.seed, r.facts)
+        g = Gen(a.seed, r.facts, r.csv_dir)
         for i in range(a.print_case):
             f = r.funcs[g.r.randrange(len(r.funcs))]
             c = build_case(g, f, g.mode(), r.csv_dir)
