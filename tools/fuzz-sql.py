@@ -1224,7 +1224,7 @@ class Gen:
         if k < 0.18:
             # the edge query built per row
             call, cols = self.graph_call(fn, 1, mode, edges_expr=(
-                "format('SELECT src, dst FROM fz.e WHERE src >= %%L LIMIT %%s', 'v' || g, g * 7)", 'text'))
+                "format('SELECT src, dst FROM fz.e WHERE src >= %L LIMIT %s', 'v' || g, g * 7)", 'text'))
             return Case(fn, 'lateral_format', 'SELECT g, (SELECT count(*) FROM %s c) FROM generate_series(1, %d) g'
                         % (call, self.ri(1, 5)))
         call, cols = self.graph_call(fn, 0, mode)
@@ -2572,14 +2572,34 @@ class Runner:
 
     # ---- crashes
     def find_data_dir(self):
+        """The data directory (core files) and medfraud.so of the server."""
+        self.lib = None
         try:
             su = self.superconn()
             with su.cursor() as c:
                 c.execute('SHOW data_directory')
                 self.data_dir = c.fetchone()[0]
+                c.execute("SELECT setting FROM pg_config WHERE name = 'PKGLIBDIR'")
+                self.lib = os.path.join(c.fetchone()[0], 'medfraud.so')
             su.close()
         except psycopg2.Error:
             self.data_dir = None
+        self.lib_stat = self.stat_lib()
+        self.lib_changed_at = None
+
+    def stat_lib(self):
+        try:
+            st = os.stat(self.lib)
+            return (st.st_mtime, st.st_size)
+        except (OSError, TypeError):
+            return None
+
+    def check_lib(self, case_no):
+        """A medfraud.so replaced under a running server: new backends load it
+        against the catalogue made by the old one (a mismatch, not a bug)."""
+        if self.lib_changed_at is None and self.lib_stat is not None and self.stat_lib() != self.lib_stat:
+            self.lib_changed_at = case_no
+            print('fuzz-sql: %s changed at case %d; later results mix two builds' % (self.lib, case_no), flush=True)
 
     def take_core(self, since):
         """Backtrace of the newest core file written since `since` (then remove every core)."""
@@ -2688,6 +2708,9 @@ class Runner:
                     % (n, self.a.seed, case_no, case.target, case.shape, stmt_idx + 1))
             f.write('-- replay (builds the fixtures in a throwaway cluster): tools/run-fuzz-sql.sh --replay %s\n' % path)
             f.write('-- or, on a database set up by tools/fuzz-sql.py --setup: psql -U fuzz -d fuzz -f %s\n' % path)
+            if self.lib_changed_at is not None:
+                f.write('-- NOTE: medfraud.so was replaced during the run (case %d): check it against a fresh cluster\n'
+                        % self.lib_changed_at)
             for l in crash + (panic or []):
                 f.write('-- server log: %s\n' % l)
             for l in failed[:2]:
@@ -2704,7 +2727,7 @@ class Runner:
             for i, s in enumerate(stmts):
                 f.write('-- stmt %d\n%s\n;\n' % (i + 1, s))
         self.crashes.append({'n': n, 'file': path, 'case': case_no, 'target': case.target, 'shape': case.shape,
-                             'signature': sig,
+                             'signature': sig, 'after_library_change': self.lib_changed_at is not None,
                              'statement': stmt[:4000], 'log': crash + (panic or []), 'minimal': minimal[0] if minimal else None,
                              'backtrace': bt})
         print('fuzz-sql: CRASH %d in case %d (%s/%s): %s -> %s' % (n, case_no, case.target, case.shape,
@@ -2791,6 +2814,7 @@ class Runner:
                 self.disconnect()
                 self.connect()
             if case_no % 200 == 0:
+                self.check_lib(case_no)
                 text = self.read_log()
                 crash, failed, recovery, panic = self.scan_log(text)
                 if crash or recovery or panic:
@@ -2836,6 +2860,8 @@ class Runner:
     def report(self):
         lines = []
         w = max(len(f['sig']) for f in self.funcs)
+        lines.append('reached: cases (one statement, or a short transaction of them) in which a call of the function '
+                     'returned; calls: returned calls counted by PostgreSQL; targeted: cases built for it; secs: their time')
         lines.append('%-*s  %8s  %10s  %8s  %6s  %s' % (w, 'function', 'reached', 'calls', 'targeted', 'secs',
                                                         'measured by'))
         for f in sorted(self.funcs, key=lambda f: f['sig']):
@@ -2862,6 +2888,9 @@ class Runner:
             lines.append('finding (%s): %s -- in: %s' % (kind, a[:300], b[:300].replace('\n', ' ')))
         if unreached:
             lines.append('never reached: ' + ', '.join(unreached))
+        if self.lib_changed_at is not None:
+            lines.append('NOTE: %s was replaced during the run (case %d): backends started after it ran the new '
+                         'library against the old catalogue' % (self.lib, self.lib_changed_at))
         ok = not self.crashes and not unreached
         lines.append('fuzz-sql: %s -- %d statements (+%d transaction/SET), %d cases, seed %d, %.0f s (%.0f statements/s); '
                      '%d ok, %d errors; %d crashes; %d lost connections; %d/%d functions reached'
