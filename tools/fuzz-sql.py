@@ -2684,7 +2684,9 @@ class Runner:
     def record_crash(self, case, case_no, stmt_idx, session, text, crash, failed, panic, t_lost):
         n = len(self.crashes) + 1
         bt = self.take_core(t_lost)
-        frames = re.findall(r'^#\d+\s+(?:0x[0-9a-f]+ in )?(\w+) \(', bt or '', re.M)
+        # the signature: the first frames in medfraud's own sources (libc's abort path says little)
+        frames = re.findall(r'^#\d+\s+(?:0x[0-9a-f]+ in )?(\w+) \(.* at src/', bt or '', re.M) or \
+            re.findall(r'^#\d+\s+(?:0x[0-9a-f]+ in )?(\w+) \(', bt or '', re.M)
         sig = ' < '.join(frames[:3]) if frames else '%s/%s' % (case.target, case.shape)
         self.crash_sigs[sig] = self.crash_sigs.get(sig, 0) + 1
         stmt = case.stmts[stmt_idx] if stmt_idx < len(case.stmts) else session[-1]
@@ -2817,7 +2819,7 @@ class Runner:
                 self.check_lib(case_no)
                 text = self.read_log()
                 crash, failed, recovery, panic = self.scan_log(text)
-                if crash or recovery or panic:
+                if crash or panic:
                     # a crash the fuzz connection did not see (a parallel worker, say)
                     self.record_crash(case, case_no, len(case.stmts) - 1, list(self.session), text, crash, failed,
                                       panic, t_case)
@@ -2898,7 +2900,11 @@ class Runner:
                         self.statements / max(self.seconds, 1e-9), self.ok, nerr, len(self.crashes), len(self.lost),
                         self.reached_count(), len(self.funcs)))
         text = '\n'.join(lines)
-        print(text, flush=True)
+        if self.a.brief and ok:
+            # the table only when something is wrong
+            print('\n'.join(l for l in lines[len(self.funcs) + 2:]), flush=True)
+        else:
+            print(text, flush=True)
         with open(os.path.join(self.out, 'report.txt'), 'w', encoding='utf-8') as f:
             f.write(text + '\n')
         with open(os.path.join(self.out, 'report.json'), 'w', encoding='utf-8') as f:
@@ -2951,6 +2957,7 @@ def main():
     ap.add_argument('--reconnect-every', type=int, default=300, help='cases per backend')
     ap.add_argument('--progress-every', type=float, default=60)
     ap.add_argument('--no-gdb', action='store_true')
+    ap.add_argument('--brief', action='store_true', help='print the per-function table only when the run fails')
     ap.add_argument('--replay', metavar='FILE', help='run a saved reproducer; exit 1 if a backend crashes')
     ap.add_argument('--print-case', type=int, metavar='N', help='print the first N generated cases and exit (needs fixtures)')
     a = ap.parse_args()

@@ -7,14 +7,14 @@
 # statements and prints the per-function table and a summary line.  Fails
 # on a backend killed by a signal (reproducers in $FUZZ_OUT/crash-*.sql)
 # and on any medfraud function never reached.
-#   tools/run-fuzz-sql.sh                              3,000 statements (make test)
+#   tools/run-fuzz-sql.sh                              2,000 statements (make test)
 #   FUZZ_STATEMENTS=100000 tools/run-fuzz-sql.sh       make fuzz-sql
 #   FUZZ_SEED=7 FUZZ_SECONDS=600 tools/run-fuzz-sql.sh
 #   tools/run-fuzz-sql.sh --replay /tmp/medfraud-fuzz-sql/crash-0001.sql
 # Extra arguments go to tools/fuzz-sql.py (--help lists them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export FUZZ_STATEMENTS=${FUZZ_STATEMENTS:-3000}
+export FUZZ_STATEMENTS=${FUZZ_STATEMENTS:-2000}
 export FUZZ_SEED=${FUZZ_SEED:-1}
 export FUZZ_SECONDS=${FUZZ_SECONDS:-}
 export FUZZ_OUT=${FUZZ_OUT:-/tmp/medfraud-fuzz-sql}
@@ -29,6 +29,7 @@ trap 'rm -f "$inner"' EXIT
   echo 'set -euo pipefail'
   echo 'log=$(dirname "$PG_CLUSTER_CONF_ROOT")/log/postgresql-15-regress.log'
   echo '[ -f "$log" ] || { echo "server log not found at $log"; exit 1; }'
+  echo 'trap '"'"'cp "$log" "$FUZZ_OUT/server.log" 2>/dev/null || true'"'"' EXIT'
   echo 'args=(--setup --server-log "$log" --out "$FUZZ_OUT" --seed "$FUZZ_SEED" --statements "$FUZZ_STATEMENTS")'
   echo '[ -n "$FUZZ_SECONDS" ] && args+=(--seconds "$FUZZ_SECONDS")'
   printf '/usr/bin/python3 "$FUZZ_TOOL" "${args[@]}"'
