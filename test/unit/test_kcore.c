@@ -31,9 +31,15 @@ test_small(void)
 {
 	{
 		mf_graph   *g = mf_test_graph(0, 0, NULL, NULL);
+		size_t		held = env->used;
+		int32_t		guard[1] = {-7};
 
-		mf_core_numbers(env, g, NULL);
-		MF_CHECK(1, "empty graph");
+		mf_core_numbers(env, g, guard);	/* n = 0 entries: nothing written */
+		MF_CHECK(g->n == 0 && guard[0] == -7 && env->used == held,
+				 "empty graph: nothing written, nothing left allocated (%zu bytes before, %zu after)",
+				 held, env->used);
+		mf_core_numbers(env, g, NULL);	/* NULL arrays: never touched */
+		MF_CHECK(env->used == held, "empty graph, NULL arrays: nothing left allocated");
 		mf_graph_free(env, g);
 	}
 	{
