@@ -4,7 +4,7 @@
 -- a hostile search_path change nothing; the three roles grant exactly what
 -- docs/security.md says.
 BEGIN;
-SELECT plan(34);
+SELECT plan(39);
 SET client_min_messages = warning;
 
 -- a small city, owned by the test's superuser
@@ -43,7 +43,8 @@ CREATE POLICY one_region ON sec.setl_d TO mf_region USING (fixmedins_code IN (SE
 CREATE TEMP TABLE visible AS SELECT DISTINCT psn_no FROM sec.setl_d WHERE fixmedins_code IN (SELECT fixmedins_code FROM sec.region);
 GRANT SELECT ON visible TO mf_region;
 SET ROLE mf_region;
-SELECT is_empty($$SELECT 1 FROM medfraud.covisit_edges('sec.setl_d') e WHERE e.src NOT IN (SELECT psn_no FROM visible)$$,
+CREATE TEMP TABLE rls_edges AS SELECT * FROM medfraud.covisit_edges('sec.setl_d');
+SELECT is_empty($$SELECT 1 FROM rls_edges e WHERE e.src NOT IN (SELECT psn_no FROM visible) OR e.dst NOT IN (SELECT psn_no FROM visible)$$,
                 'covisit_edges under RLS: only people the policy shows');
 CREATE TEMP TABLE rls_run AS SELECT medfraud.detect_rings('sec.setl_d', 'sec.fee_list_d', '{"progress": false}') AS id;
 SELECT is((SELECT status FROM medfraud.runs WHERE run_id = (SELECT id FROM rls_run)), 'done', 'detect_rings runs under RLS');
@@ -54,9 +55,13 @@ SELECT is_empty($$SELECT psn_no FROM medfraud.ring_members WHERE run_id = (SELEC
 SELECT is_empty($$SELECT unnest(providers) FROM medfraud.rings WHERE run_id = (SELECT id FROM rls_run)
                   EXCEPT SELECT fixmedins_code FROM sec.setl_d$$, 'no provider the policy hides');
 CREATE TEMP TABLE rls_anom AS SELECT medfraud.person_anomalies('sec.setl_d') AS id;
+SELECT ok((SELECT count(*) FROM medfraud.anomaly_scores WHERE anomaly_run_id = (SELECT id FROM rls_anom)) > 0,
+          'person_anomalies under RLS scores the visible persons');
 SELECT is_empty($$SELECT psn_no FROM medfraud.anomaly_scores WHERE anomaly_run_id = (SELECT id FROM rls_anom)
                   AND psn_no NOT IN (SELECT psn_no FROM visible)$$, 'person_anomalies under RLS: only visible persons scored');
 RESET ROLE;
+SELECT ok((SELECT count(*) FROM rls_edges) > 0 AND (SELECT count(*) FROM rls_edges) < (SELECT count(*) FROM sec.edges),
+          '... and it had edges to check: some, fewer than without the policy');
 ALTER TABLE sec.setl_d DISABLE ROW LEVEL SECURITY;
 
 -- hostile identifiers: table and columns with quotes, spaces, unicode and SQL in their names
@@ -85,7 +90,10 @@ SELECT ok(to_regclass('sec.setl_d') IS NOT NULL AND to_regclass('sec.edges') IS 
 -- a hostile search_path: shadowing operators and functions changes nothing
 CREATE TEMP TABLE ref_edges AS SELECT * FROM medfraud.covisit_edges('sec.setl_d');
 CREATE TEMP TABLE ref_cc AS SELECT * FROM medfraud.connected_components('SELECT src, dst FROM sec.edges');
-CREATE TEMP TABLE someone AS SELECT psn_no FROM sec.setl_d ORDER BY psn_no LIMIT 1;
+-- a member of a scored ring: check_claim has an answer (MF-RING) to compare
+CREATE TEMP TABLE someone AS
+SELECT m.psn_no FROM medfraud.ring_members m JOIN medfraud.rings r USING (run_id, ring_id)
+WHERE m.run_id = (SELECT id FROM plain_run) AND r.score >= 20 ORDER BY m.psn_no LIMIT 1;
 CREATE TEMP TABLE ref_check AS SELECT * FROM medfraud.check_claim((SELECT psn_no FROM someone), 'H0', '2025-06-01', amount => 1e6);
 CREATE SCHEMA evil;
 CREATE FUNCTION evil.texteq(text, text) RETURNS bool LANGUAGE sql AS 'SELECT true';
@@ -101,6 +109,10 @@ CREATE TEMP TABLE evil_cc AS SELECT * FROM medfraud.connected_components('SELECT
 CREATE TEMP TABLE evil_check AS SELECT * FROM medfraud.check_claim((SELECT psn_no FROM someone), 'H0', '2025-06-01', amount => 1e6);
 CREATE TEMP TABLE evil_run AS SELECT medfraud.detect_rings('sec.setl_d', NULL, '{"progress": false}') AS id;
 RESET search_path;
+-- (set_eq of two empty sets passes: each reference must have rows)
+SELECT ok((SELECT count(*) FROM ref_edges) > 0, 'reference co-visit edges to compare');
+SELECT ok((SELECT count(*) FROM ref_cc) > 0, 'reference components to compare');
+SELECT ok((SELECT count(*) FROM ref_check WHERE rule_id = 'MF-RING') > 0, 'reference check_claim answer (MF-RING) to compare');
 SELECT set_eq($$SELECT * FROM evil_edges$$, $$SELECT * FROM ref_edges$$,
               'covisit_edges under a search_path that shadows = and lower()');
 SELECT set_eq($$SELECT * FROM evil_cc$$, $$SELECT * FROM ref_cc$$, 'connected_components under the same search_path');
