@@ -5,7 +5,7 @@
 -- And check_claim answers exactly what the batch core (_check_batch, which
 -- the trigger runs) answers, row for row, text and evidence included.
 BEGIN;
-SELECT plan(28);
+SELECT plan(29);
 SET client_min_messages = warning;
 
 DELETE FROM medfraud.runs;
@@ -174,6 +174,13 @@ SELECT set_eq(
           LATERAL medfraud._check_batch(ARRAY['x'], ARRAY['nobody'], ARRAY['HY'], ARRAY[t], ARRAY[NULL::text],
                                         ARRAY[NULL::text], ARRAY[NULL::numeric], NULL, NULL, NULL, NULL) b$$,
     'infinite times: the same answer as the batch core (no hour-band rule), finite: one');
+-- (set_eq above also passes when both sides are empty: the counts themselves)
+SELECT results_eq(
+    $$SELECT u.t::text, count(c.rule_id) FROM unnest(ARRAY['infinity', '-infinity', '2025-03-01 09:30+00']::timestamptz[])
+          WITH ORDINALITY AS u(t, o) LEFT JOIN LATERAL medfraud.check_claim('nobody', 'HY', u.t) c ON true
+      GROUP BY u.t, u.o ORDER BY u.o$$,
+    $$VALUES ('infinity', 0::bigint), ('-infinity', 0), ('2025-03-01 09:30+00'::timestamptz::text, 1)$$,
+    'infinite times: no hour-band rule matches; a finite time: exactly one of the six 4-hour bands');
 
 -- a table name edited into anomaly_runs is refused, never run
 UPDATE medfraud.anomaly_runs SET claims = '(SELECT s.*, set_config(''mf.pwn'', current_user, false) AS x FROM pc.setl_d s)'
