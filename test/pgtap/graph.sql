@@ -1,7 +1,7 @@
 -- The graph engine's SQL functions: shapes, known answers and every bad input.
 -- Differential checks against networkx/igraph are in test/ref/check_sql_graph.py.
 BEGIN;
-SELECT plan(44);
+SELECT plan(46);
 
 CREATE TABLE e(src text, dst text, weight float8);
 -- two triangles joined by a bridge, a duplicate edge (reversed), a self-loop
@@ -81,9 +81,29 @@ SET LOCAL parallel_setup_cost = 0;
 SET LOCAL parallel_tuple_cost = 0;
 SET LOCAL min_parallel_table_scan_size = 0;
 SET LOCAL force_parallel_mode = on;
+-- only workers scan (the leader would too, and may finish a small table before they start)
+SET LOCAL parallel_leader_participation = off;
 SELECT ok((SELECT count(*) > 0 FROM cc_serial), 'serial core numbers computed');
+-- the plan is parallel (force_parallel_mode alone puts a single-copy Gather over a serial scan)
+CREATE FUNCTION pg_temp.plan_text(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r text; acc text := '';
+BEGIN
+  FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP acc := acc || r || E'\n'; END LOOP;
+  RETURN acc;
+END $$;
+SELECT matches(pg_temp.plan_text('SELECT src, dst, weight FROM epar'), 'Gather\s+Workers Planned: [1-9].*Parallel Seq Scan on epar',
+               'edges_sql plans as a Parallel Seq Scan under a Gather');
+-- and medfraud executes it that way: an edge whose src says whether a parallel worker made the row
+SELECT set_config('mftest.leader_pid', pg_backend_pid()::text, true);
+CREATE FUNCTION pg_temp.in_worker() RETURNS bigint LANGUAGE plpgsql PARALLEL SAFE AS $$
+BEGIN
+  RETURN (pg_backend_pid() <> current_setting('mftest.leader_pid')::int)::int;
+END $$;
+SELECT is((SELECT count(*) FROM medfraud.connected_components('SELECT pg_temp.in_worker() AS src, 2::bigint AS dst FROM epar') WHERE node = '1'),
+          1::bigint, 'edges_sql rows really come from parallel workers');
 SELECT results_eq($$SELECT node, core FROM medfraud.core_numbers('SELECT src, dst, weight FROM epar') ORDER BY node$$,
                   $$SELECT node, core FROM cc_serial ORDER BY node$$, 'a parallel edges_sql plan gives the serial answer');
+RESET parallel_leader_participation;
 RESET force_parallel_mode;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
