@@ -1,7 +1,7 @@
 -- covisit_edges and covisit_agg: behaviour, bad inputs, and a differential
 -- check against a brute-force SQL self-join on random claims.
 BEGIN;
-SELECT plan(38);
+SELECT plan(41);
 SET LOCAL client_min_messages = warning;
 
 -- random claims, deterministic for a seed; dense enough for ties, crowds and
@@ -70,6 +70,14 @@ SELECT results_eq($$SELECT * FROM pg_temp.ours('rc2', 'psn_no', '1 hour', 1, 6) 
 SELECT results_eq($$SELECT * FROM pg_temp.ours('rc2', 'psn_id', '45 minutes', 2, 100) ORDER BY 1::bigint, 2::bigint$$,
                   $$SELECT * FROM pg_temp.brute('rc2', 'psn_id', '45 minutes', 2, 100) ORDER BY 1::bigint, 2::bigint$$,
                   'differential: bigint person ids (negative too)');
+-- (results_eq of two empty results passes: each comparison must have had pairs, and the cap must have bitten)
+SELECT ok((SELECT count(*) FROM pg_temp.ours('rc1', 'psn_no', '30 minutes', 2, 100)) > 0
+          AND (SELECT count(*) FROM pg_temp.ours('rc1', 'psn_no', '10 minutes', 1, 100)) > 0
+          AND (SELECT count(*) FROM pg_temp.ours('rc2', 'psn_no', '1 hour', 1, 6)) > 0
+          AND (SELECT count(*) FROM pg_temp.ours('rc2', 'psn_id', '45 minutes', 2, 100)) > 0
+          AND (SELECT sum(covisits) FROM pg_temp.ours('rc2', 'psn_no', '1 hour', 1, 6))
+              < (SELECT sum(covisits) FROM pg_temp.ours('rc2', 'psn_no', '1 hour', 1, 100)),
+          'each differential above compared pairs; crowd cap 6 did skip co-visits');
 SELECT ok(NOT EXISTS (SELECT 1 FROM medfraud.covisit_edges('rc2', 'psn_id', min_days => 1) WHERE src::bigint >= dst::bigint),
           'bigint ids: src < dst numerically');
 SELECT ok(NOT EXISTS (SELECT 1 FROM medfraud.covisit_edges('rc1', min_days => 1) WHERE src COLLATE "C" >= dst COLLATE "C"),
@@ -96,15 +104,19 @@ BEGIN
   FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP acc := acc || r || E'\n'; END LOOP;
   RETURN acc;
 END $$;
-SELECT matches(pg_temp.plan_text($$SELECT fixmedins_code, medfraud.covisit_agg(psn_no, setl_time, '30 minutes') FROM rc2 WHERE refd_setl_flag = '0' GROUP BY 1$$),
-               'Partial (Hash|Group)Aggregate', 'covisit_agg runs as a partial aggregate in parallel workers');
-CREATE TEMP TABLE agg_edges AS
+CREATE FUNCTION pg_temp.agg_edges_sql() RETURNS text LANGUAGE sql AS $f$SELECT $q$
   SELECT d.src, d.dst, round(sum(d.weight)::numeric, 9) AS weight, sum(d.covisits)::bigint AS covisits,
          count(DISTINCT d.day)::bigint AS days, min(d.first_at) AS first_at, max(d.last_at) AS last_at
   FROM (SELECT medfraud.covisit_agg(psn_no, setl_time, '30 minutes') AS cv
         FROM rc2 WHERE refd_setl_flag = '0' GROUP BY fixmedins_code) g,
        medfraud.covisit_days(g.cv) d
-  GROUP BY 1, 2 HAVING count(DISTINCT d.day) >= 2;
+  GROUP BY 1, 2 HAVING count(DISTINCT d.day) >= 2$q$$f$;
+-- the very statement compared below, not a look-alike
+SELECT matches(pg_temp.plan_text(pg_temp.agg_edges_sql()),
+               'Gather.*Partial (Hash|Group)Aggregate.*Parallel Seq Scan on rc2', 'covisit_agg runs as a partial aggregate in parallel workers');
+DO $$ BEGIN EXECUTE 'CREATE TEMP TABLE agg_edges AS ' || pg_temp.agg_edges_sql(); END $$;
+SELECT ok((SELECT count(*) FROM agg_edges) > 0 AND (SELECT count(*) FROM pg_temp.ours('rc2_h1', 'psn_id', '30 minutes', 1, 100)) > 0,
+          'the aggregate comparisons below have pairs to compare');
 SELECT results_eq($$SELECT * FROM agg_edges ORDER BY 1, 2$$,
                   $$SELECT * FROM pg_temp.ours('rc2_valid', 'psn_no', '30 minutes', 2, 100) ORDER BY 1, 2$$,
                   'parallel aggregate + covisit_days, combined in SQL, equals covisit_edges on the same WHERE');
@@ -174,6 +186,8 @@ CREATE POLICY only_h1 ON rc1 TO mf_region_a USING (fixmedins_code = 'H1');
 SET LOCAL ROLE mf_region_a;
 CREATE TEMP TABLE rls_edges AS SELECT * FROM medfraud.covisit_edges('rc1', min_days => 1);
 RESET ROLE;
+SELECT ok((SELECT count(*) FROM rls_edges) > 0 AND (SELECT count(*) FROM rls_edges) < (SELECT count(*) FROM medfraud.covisit_edges('rc1', min_days => 1)),
+          'under row-level security: some co-visits, fewer than without the policy');
 SELECT results_eq($$SELECT * FROM rls_edges ORDER BY 1, 2$$,
                   $$SELECT * FROM medfraud.covisit_edges('rc1_h1_view', min_days => 1) ORDER BY 1, 2$$,
                   'row-level security hides the co-visits of hidden rows');
