@@ -42,6 +42,14 @@ SELECT medfraud.person_anomalies('pp.setl_d', '{"items": "pp.fee_list_d", "perso
 SELECT ok((SELECT persons_scored FROM medfraud.anomaly_runs WHERE anomaly_run_id = (SELECT id FROM arun)) > 5000,
           'anomaly scores for the persons with claims');
 
+-- (is_empty over an empty set passes: the persons the checks below try must exist)
+SELECT ok((SELECT count(*) FROM medfraud.ring_members m JOIN medfraud.rings r USING (run_id, ring_id)
+           WHERE m.run_id = (SELECT id FROM run1) AND r.score >= 20) > 0
+          AND (SELECT count(*) FROM pp.psn_info_b WHERE psn_no LIKE '%7') > 0
+          AND (SELECT count(*) FILTER (WHERE score >= 3.5) > 0 AND count(*) FILTER (WHERE score < 3.5) > 0
+               FROM medfraud.anomaly_scores WHERE anomaly_run_id = (SELECT id FROM arun) AND psn_no LIKE '%3'),
+          'persons to check: members of scored rings, every tenth person, anomaly scores on both sides of 3.5');
+
 -- ring membership: every member of a scored ring, nobody else
 SELECT is_empty($$SELECT m.psn_no FROM medfraud.ring_members m JOIN medfraud.rings r USING (run_id, ring_id)
                   WHERE m.run_id = (SELECT id FROM run1) AND r.score >= 20
