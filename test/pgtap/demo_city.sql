@@ -1,7 +1,7 @@
 -- generate_demo_city: determinism, NHSA shape, consistency, the planted
 -- structure a ring detector is judged on, and bad arguments.
 BEGIN;
-SELECT plan(28);
+SELECT plan(29);
 
 SELECT lives_ok($$SELECT medfraud.generate_demo_city('dc_a', persons => 3000, days => 40, rings => 6, seed => 7)$$, 'generates a small city');
 SELECT lives_ok($$SELECT medfraud.generate_demo_city('dc_b', persons => 3000, days => 40, rings => 6, seed => 7)$$, 'and again with the same seed');
@@ -13,6 +13,12 @@ BEGIN
   EXECUTE format('SELECT md5(string_agg(x::text, %L ORDER BY %s)) FROM %I.%I x', ',', k, s, t) INTO r;
   RETURN r;
 END $$;
+-- (the digest of an empty table is NULL, and is(NULL, NULL) passes: the tables must have rows)
+SELECT ok((SELECT count(*) FROM dc_a.setl_d) > 0 AND (SELECT count(*) FROM dc_a.fee_list_d) > 0
+          AND (SELECT count(*) FROM dc_a.demo_truth_members) > 0 AND (SELECT count(*) FROM dc_a.psn_info_b) = 3000
+          AND (SELECT count(*) FROM dc_a.setl_d s WHERE s.refd_setl_flag = '0' AND s.setl_id LIKE 'S%'
+                 AND EXISTS (SELECT 1 FROM dc_a.fee_list_d f WHERE f.setl_id = s.setl_id)) > 0,
+          'the city has claims, fee lines (under its settlements), planted members and 3000 persons');
 SELECT is(pg_temp.digest('dc_a', 'setl_d', 'setl_id'), pg_temp.digest('dc_b', 'setl_d', 'setl_id'), 'same seed: identical setl_d');
 SELECT is(pg_temp.digest('dc_a', 'fee_list_d', 'mdtrt_id, feedetl_sn'), pg_temp.digest('dc_b', 'fee_list_d', 'mdtrt_id, feedetl_sn'), 'same seed: identical fee_list_d');
 SELECT is(pg_temp.digest('dc_a', 'demo_truth_members', 'group_id, psn_no'), pg_temp.digest('dc_b', 'demo_truth_members', 'group_id, psn_no'), 'same seed: identical truth');
