@@ -5,7 +5,7 @@
 -- Rendering with Graphviz, parsing with networkx and the HTML report in
 -- Chromium are test/shell/report.sh.
 BEGIN;
-SELECT plan(39);
+SELECT plan(40);
 SET client_min_messages = warning;
 
 SELECT lives_ok($$SELECT medfraud.generate_demo_city('inv', persons => 8000, days => 90, rings => 4, seed => 11)$$,
@@ -149,6 +149,9 @@ SELECT is((SELECT (ring_members, rules, candidates, rings_found, is_latest)::tex
            FROM medfraud.runs r WHERE r.run_id = (SELECT id FROM run1)),
           'run_history: counts of the run; not the latest (the hand-made run is)');
 SELECT is((SELECT run_id FROM medfraud.run_history WHERE is_latest), (SELECT run_id FROM fx), 'run_history marks the latest run');
+-- (the hand-made run: ring 1 at one provider with 2 joint trips, 4 members on them; ring 2 none)
+SELECT is((SELECT array_agg((ring_id, joint_trips, members)::text) FROM medfraud.latest_ring_providers), ARRAY['(1,2,4)'],
+          'latest_ring_providers: the hand-made run''s one ring at one provider');
 SELECT is((SELECT count(*) FROM medfraud.latest_ring_providers p JOIN medfraud.latest_rings g USING (run_id, ring_id)
            WHERE p.members <= g.size),
           (SELECT count(*) FROM medfraud.latest_ring_providers), 'latest_ring_providers: members at a provider never exceed the ring');
