@@ -9,6 +9,26 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3          # Debian's, with python3-networkx / python3-igraph
+# A glob that matches nothing expands to nothing (nullglob), and a suite set
+# that comes out empty, or a suite file this script does not run (renamed,
+# moved, added without a line here), is a failure: never a silent skip.
+shopt -s nullglob
+missing() { echo "not ok - $*" >&2; exit 1; }
+core_checks=(test/ref/check_core_*.py)
+[ ${#core_checks[@]} -gt 0 ] || missing "no test/ref/check_core_*.py"
+sql_checks=(test/ref/check_sql_*.py)     # run inside the cluster below
+[ ${#sql_checks[@]} -gt 0 ] || missing "no test/ref/check_sql_*.py"
+for f in test/ref/*.py; do           # a check renamed out of these patterns is not run: fail
+  case ${f#test/ref/} in
+    check_core_*.py|check_sql_*.py|refcheck.py|scan_reference.py) ;;
+    *) missing "$f is not run: checks are check_core_*.py or check_sql_*.py (helpers: refcheck.py, scan_reference.py)" ;;
+  esac
+done
+pgtap=(test/pgtap/*.sql)
+[ ${#pgtap[@]} -gt 0 ] || missing "no pgTAP suite in test/pgtap"
+for f in test/pgtap/*; do
+  case $f in *.sql) ;; *) missing "$f: pg_prove --ext .sql does not run it" ;; esac
+done
 
 echo "== unit tests (pure C core)"
 make --no-print-directory -s -C test/unit run
@@ -21,14 +41,16 @@ make --no-print-directory -s -C test/fuzz run FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 
 echo "== core differential checks (no server)"
 make --no-print-directory -s -C test/unit drivers >/dev/null
-for f in test/ref/check_core_*.py; do
-  [ -e "$f" ] || continue
+for f in "${core_checks[@]}"; do
   echo "-- $f"
   $PY "$f"
 done
 
-cat > /tmp/medfraud-tests-inner.sh <<'INNER'
+inner=$(mktemp /tmp/medfraud-tests-inner.XXXXXX)
+trap 'rm -f "$inner"' EXIT
+cat > "$inner" <<'INNER'
 set -euo pipefail
+shopt -s nullglob
 echo "== pg_regress"
 if ! make --no-print-directory installcheck; then
   [ -f regression.diffs ] && head -100 regression.diffs
@@ -57,13 +79,20 @@ BASELINES_REQUIRE_DB=1 PGDATABASE=medfraud_test /usr/bin/python3 bench/baselines
 echo "== kill -9: a backend killed mid-INSERT (pre-payment trigger), mid-detect_rings and mid-person_anomalies leaves earlier results whole; the same work then succeeds"
 bash test/shell/kill9.sh
 echo "== SQL-level differential checks"
-for f in test/ref/check_sql_*.py; do
-  [ -e "$f" ] || continue
+sql_checks=(test/ref/check_sql_*.py)
+[ ${#sql_checks[@]} -gt 0 ] || { echo "not ok - no test/ref/check_sql_*.py"; exit 1; }
+for f in "${sql_checks[@]}"; do
   echo "-- $f"
   PGDATABASE=medfraud_test /usr/bin/python3 "$f"
 done
 INNER
+# every multi-session suite in test/shell is one this script runs, and the other way round
+called=$(grep -o 'bash test/shell/[a-z_]*\.sh' "$inner" | sed 's/^bash //' | sort)
+present=$(printf '%s\n' test/shell/*.sh | sort)
+[ "$called" = "$present" ] || { diff <(echo "$called") <(echo "$present") >&2 || true
+  missing "the shell suites run (<) and those in test/shell (>) differ"; }
+chmod a+r "$inner"
 pg_virtualenv -v 15 -o 'shared_preload_libraries=pg_cron' -o 'cron.database_name=medfraud_test' \
   -o 'cron.use_background_workers=on' \
-  bash /tmp/medfraud-tests-inner.sh
+  bash "$inner"
 echo "== all suites passed"
