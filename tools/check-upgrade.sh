@@ -7,8 +7,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 current=$(sed -n "s/^default_version = '\(.*\)'/\1/p" medfraud.control)
+fail() { echo "$*"; exit 1; }
+[ -n "$current" ] || fail "no default_version in medfraud.control"
+tmp=$(mktemp -d /tmp/medfraud-upgrade.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
 describe() {
-  psql -X -At -d "$1" <<'SQL'
+  psql -X -At -v ON_ERROR_STOP=1 -d "$1" <<'SQL'
 SELECT 'member ' || pg_describe_object(classid, objid, objsubid)
 FROM pg_depend WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'medfraud')
@@ -39,7 +43,9 @@ SELECT 'dump ' || x::regclass FROM pg_extension e, unnest(e.extconfig) x WHERE e
 ORDER BY 1
 SQL
 }
-olds=$(ls sql/medfraud--*.sql | sed -n 's|sql/medfraud--\([0-9.]*\)\.sql|\1|p' | grep -vx "$current")
+olds=$(ls sql/medfraud--*.sql | sed -n 's|sql/medfraud--\([0-9.]*\)\.sql|\1|p' | grep -vx "$current" || true)
+# a loop over no release would pass having checked nothing
+[ -n "$olds" ] || fail "no earlier release script in sql/ to upgrade from"
 for old in $olds; do
   echo "-- upgrade $old -> $current"
   dropdb --if-exists mf_up 2>/dev/null; dropdb --if-exists mf_fresh 2>/dev/null
@@ -67,7 +73,7 @@ for old in $olds; do
     fi
   fi
   # row count and md5 of the sorted rows of every table of the extension
-  fingerprint() { psql -X -At -d mf_up -f test/fixtures/extension_fingerprint.sql; }
+  fingerprint() { psql -X -At -v ON_ERROR_STOP=1 -d mf_up -f test/fixtures/extension_fingerprint.sql; }
   data_before=$(fingerprint)
   psql -X -q -v ON_ERROR_STOP=1 -d mf_up -c "ALTER EXTENSION medfraud UPDATE"
   data_after=$(fingerprint)
@@ -75,26 +81,38 @@ for old in $olds; do
   changed=$(comm -23 <(echo "$data_before" | sed '/^$/d' | sort) <(echo "$data_after" | sort))
   [ -z "$changed" ] || { echo "result tables changed in the upgrade (before):"; echo "$changed"; exit 1; }
   kept=$(echo "$data_before" | awk '{split($2, a, ":"); n += a[1]} END {print n + 0}')
+  # (0.1.0 has no result tables; from 0.2.0 the old version's run must have been there to keep)
+  [ "$has_rings" != t ] || [ "$kept" -gt 0 ] || fail "the old version's result tables were empty before the upgrade"
   if [ "$has_rings" = t ]; then
     # the new version draws a ring the old version found
     nodes=$(psql -X -At -d mf_up -c "SELECT jsonb_array_length(medfraud.ring_graph(1, (SELECT run_id FROM medfraud.latest_run), 'json')::jsonb -> 'elements' -> 'nodes')")
     [ "$nodes" -ge 2 ] || { echo "ring_graph on the pre-upgrade run gave $nodes nodes"; exit 1; }
   fi
   psql -X -q -v ON_ERROR_STOP=1 -d mf_fresh -c "CREATE EXTENSION medfraud"
-  describe mf_up > /tmp/mf_up.txt
-  describe mf_fresh > /tmp/mf_fresh.txt
-  if ! diff /tmp/mf_up.txt /tmp/mf_fresh.txt; then
+  describe mf_up > "$tmp/up.txt"
+  describe mf_fresh > "$tmp/fresh.txt"
+  if ! diff "$tmp/up.txt" "$tmp/fresh.txt"; then
     echo "upgrade $old -> $current differs from a fresh install (< upgraded, > fresh)"; exit 1
   fi
-  n=$(wc -l < /tmp/mf_fresh.txt)
-  same=$(psql -X -At -d mf_up -c "SELECT count(*) FROM (SELECT * FROM before EXCEPT SELECT * FROM medfraud.covisit_edges('v')) x")
-  [ "$same" = 0 ] || { echo "covisit_edges gives other rows after the upgrade"; exit 1; }
+  # two empty descriptions are equal too: every kind of fact must be there
+  for kind in member function column constraint index view acl dump; do
+    grep -q "^$kind " "$tmp/fresh.txt" || fail "no '$kind' fact in the catalog description of $current"
+  done
+  n=$(wc -l < "$tmp/fresh.txt")
+  # both ways: rows lost and rows gained; as multisets
+  before_n=$(psql -X -At -v ON_ERROR_STOP=1 -d mf_up -c "SELECT count(*) FROM before")
+  [ "$before_n" -gt 0 ] || fail "covisit_edges gave no rows before the upgrade: nothing to compare"
+  differ=$(psql -X -At -v ON_ERROR_STOP=1 -d mf_up -c "SELECT count(*) FROM (
+             (SELECT * FROM before EXCEPT ALL SELECT * FROM medfraud.covisit_edges('v'))
+             UNION ALL
+             (SELECT * FROM medfraud.covisit_edges('v') EXCEPT ALL SELECT * FROM before)) x")
+  [ "$differ" = 0 ] || fail "covisit_edges gives other rows after the upgrade ($differ rows differ of $before_n)"
   # the new version's functions work in the upgraded database
   psql -X -q -v ON_ERROR_STOP=1 -d mf_up -c "SET client_min_messages = warning" \
        -c "SELECT medfraud.generate_demo_city('up', persons => 5000, days => 60, rings => 3)" \
        -c "SELECT medfraud.detect_rings('up.setl_d', 'up.fee_list_d', '{\"progress\": false}')" >/dev/null
   rings=$(psql -X -At -d mf_up -c "SELECT count(*) FROM medfraud.latest_rings WHERE score >= 20")
   [ "$rings" -ge 1 ] || { echo "no ring found after the upgrade"; exit 1; }
-  echo "ok: $n catalog facts equal to a fresh install; $kept result rows of the old version unchanged; covisit_edges unchanged; detect_rings found $rings rings"
+  echo "ok: $n catalog facts equal to a fresh install; $kept result rows of the old version unchanged; covisit_edges unchanged ($before_n rows); detect_rings found $rings rings"
   dropdb mf_up; dropdb mf_fresh
 done
