@@ -19,11 +19,16 @@ q $src -c "CREATE EXTENSION medfraud" -c "SET client_min_messages = warning" \
   -c "INSERT INTO medfraud.item_limits(med_list_codg, max_qty_per_visit, note) VALUES ('X1', 2, 'dump test')" \
   -c "CREATE TABLE d.new_claims (LIKE d.setl_d)" \
   -c "SELECT medfraud.enable_prepayment_check('d.new_claims', 'flag', '{\"items\": \"d.fee_list_d\"}')" \
-  -c "INSERT INTO d.new_claims SELECT * FROM d.setl_d WHERE psn_no IN (SELECT psn_no FROM medfraud.ring_members) LIMIT 20" >/dev/null
+  -c "INSERT INTO d.new_claims SELECT * FROM d.setl_d WHERE psn_no IN (SELECT m.psn_no FROM medfraud.ring_members m
+        JOIN medfraud.rings r USING (run_id, ring_id) WHERE r.score >= 20) LIMIT 20" >/dev/null
 
 # a fingerprint of every table of the extension: row count and an md5 of the sorted rows
 fingerprint() { q "$1" -f test/fixtures/extension_fingerprint.sql; }
 before=$(fingerprint $src)
+# equal fingerprints of empty tables prove nothing: every table of the extension must have rows
+# (but rule_hits: this small city has no outsider whose claims match a rule)
+empty=$(echo "$before" | awk '$2 ~ /^0:/ && $1 != "rule_hits" { print $1 }')
+[ -n "$before" ] && [ -z "$empty" ] || { echo "extension tables without rows before the dump (fill them above):" ${empty:-all}; exit 1; }
 pg_dump -Fc -f "$dump" $src
 createdb $dst
 pg_restore -d $dst --exit-on-error "$dump"
