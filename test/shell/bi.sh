@@ -44,7 +44,7 @@ db = collections.OrderedDict()
 for line in open(sys.argv[2]):
     v, _, col, typ = line.rstrip('\n').split('|')
     db.setdefault(v, []).append((col, typ))
-bad = []
+bad = [] if doc and db else ['nothing to compare: %d documented, %d in the database' % (len(doc), len(db))]
 for v in db:
     if v not in doc:
         bad.append('view %s is not documented' % v)
@@ -70,6 +70,7 @@ conn.autocommit = True
 cur = conn.cursor()
 cur.execute("SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'medfraud'::regnamespace AND c.relkind = 'v' ORDER BY 1")
 views = [r[0] for r in cur.fetchall()]
+assert views, 'medfraud_analyst sees no view of the extension'
 empty = []
 for v in views:
     cur.execute('SELECT * FROM medfraud.%s LIMIT 50' % v)

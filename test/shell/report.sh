@@ -85,6 +85,8 @@ rules=$(q -c "SELECT count(*) FROM medfraud.rules WHERE run_id = $run")
 cands=$(q -c "SELECT least(count(*), 200) FROM medfraud.ring_candidates WHERE run_id = $run")
 name=$(q -c "SELECT f.fixmedins_name FROM medfraud.rings g JOIN rep.fixmedins_b f ON f.fixmedins_code = g.providers[1]
              WHERE g.run_id = $run AND g.ring_id = 1")
+# (--contains '' and grep -q '' match anything)
+[ -n "$name" ] || fail "ring 1's first provider has no name in rep.fixmedins_b: nothing to look for in the report"
 PGDATABASE=$db tools/medfraud-report --run $run --top 3 --providers rep.fixmedins_b -o $tmp/city.html >/dev/null
 ! grep -Eq '(src|href)="(https?:)?//' $tmp/city.html || fail "the report links outside itself"
 ! grep -Eiq '<(script|link|iframe)' $tmp/city.html || fail "the report has scripts or external resources"

@@ -16,6 +16,9 @@ count() { q -c "SELECT (SELECT count(*) FROM medfraud.ring_members WHERE run_id 
                        (SELECT count(*) FROM medfraud.ring_events WHERE run_id = $first) || '/' ||
                        (SELECT count(*) FROM medfraud.rules WHERE run_id = $first)"; }
 before=$(count)
+# the run whose results must survive has results: members, events and rules
+echo "$before" | awk -F/ '$1 > 0 && $2 > 0 && $3 > 0 { ok = 1 } END { exit !ok }' ||
+  { echo "the first run has nothing to protect (members/events/rules $before)"; exit 1; }
 
 wait_active() {   # until a detect_rings call has been running for $1 seconds
   for _ in $(seq 1 300); do
