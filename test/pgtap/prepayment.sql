@@ -5,7 +5,7 @@
 -- reject mode (its alerts equal check_claim's answers), idempotent
 -- enable/disable, the CSV loader, anomaly scores and roles.
 BEGIN;
-SELECT plan(53);
+SELECT plan(54);
 SET client_min_messages = warning;
 
 -- nothing learned yet: only item limits can speak (the transaction starts
