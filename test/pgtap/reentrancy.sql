@@ -6,7 +6,7 @@
 -- call that disturbs another (the crash of issue 13, a wrong answer, a
 -- leaked budget) fails here.
 BEGIN;
-SELECT plan(45);
+SELECT plan(46);
 SET client_min_messages = warning;
 
 -- a graph: 5000 nodes, 20000 edges (the issue's reproducer), text ids
@@ -142,6 +142,10 @@ SELECT results_eq($$SELECT * FROM medfraud.covisit_edges('re_claims_v') ORDER BY
 CREATE TEMP TABLE agg_e AS
 SELECT p.src, p.dst FROM (SELECT medfraud.covisit_agg(psn_no, setl_time, '30 minutes') AS cv FROM re.setl_d GROUP BY fixmedins_code) x,
      medfraud.covisit_pairs(x.cv) p;
+-- (results_eq of two empty results passes: the inputs compared in 2, 7 and 10 must have rows)
+SELECT ok((SELECT count(*) FROM inner_e) > 0 AND (SELECT count(*) FROM medfraud.covisit_edges('re.setl_d')) > 0
+          AND (SELECT count(*) FROM agg_e) > 0 AND (SELECT count(*) FROM medfraud.ring_members WHERE run_id = (SELECT id FROM run1)) > 0,
+          'the nested-call comparisons have rows: inner_e, co-visits, the aggregate''s pairs, run 1''s members');
 SELECT results_eq(
   $$SELECT node, component FROM medfraud.connected_components('SELECT p.src, p.dst FROM (SELECT medfraud.covisit_agg(psn_no, setl_time, ''30 minutes'') AS cv FROM re.setl_d GROUP BY fixmedins_code) x, medfraud.covisit_pairs(x.cv) p') ORDER BY 1$$,
   $$SELECT node, component FROM medfraud.connected_components('SELECT src, dst FROM agg_e') ORDER BY 1$$,
