@@ -17,6 +17,7 @@ q $src -c "CREATE EXTENSION medfraud" -c "SET client_min_messages = warning" \
   -c "SELECT medfraud.detect_rings('d.setl_d', 'd.fee_list_d')" \
   -c "SELECT medfraud.person_anomalies('d.setl_d', '{\"items\": \"d.fee_list_d\", \"persons\": \"d.psn_info_b\"}')" \
   -c "INSERT INTO medfraud.item_limits(med_list_codg, max_qty_per_visit, note) VALUES ('X1', 2, 'dump test')" \
+  -c "INSERT INTO medfraud.item_indications SELECT * FROM d.demo_item_indications" \
   -c "CREATE TABLE d.new_claims (LIKE d.setl_d)" \
   -c "SELECT medfraud.enable_prepayment_check('d.new_claims', 'flag', '{\"items\": \"d.fee_list_d\"}')" \
   -c "INSERT INTO d.new_claims SELECT * FROM d.setl_d WHERE psn_no IN (SELECT m.psn_no FROM medfraud.ring_members m
@@ -49,7 +50,8 @@ new=$(q $dst -c "SET client_min_messages = warning" -c "SELECT medfraud.detect_r
 [ "$new" -gt "$old" ] || { echo "run ids restart after restore: $new after $old"; exit 1; }
 rings=$(q $dst -c "SELECT count(*) FROM medfraud.latest_rings WHERE score >= 20")
 before_alerts=$(q $dst -c "SELECT count(*) FROM medfraud.claim_alerts")
-alerts=$(q $dst -c "INSERT INTO d.new_claims SELECT * FROM d.setl_d WHERE psn_no IN (SELECT psn_no FROM medfraud.latest_ring_members) LIMIT 5" \
+alerts=$(q $dst -c "INSERT INTO d.new_claims SELECT * FROM d.setl_d WHERE psn_no IN (SELECT m.psn_no FROM medfraud.latest_ring_members m
+                     JOIN medfraud.latest_rings r USING (run_id, ring_id) WHERE r.score >= 20) LIMIT 5" \
               -c "SELECT count(*) FROM medfraud.claim_alerts")
 [ "$alerts" -gt "$before_alerts" ] || { echo "the restored trigger flagged nothing"; exit 1; }
 echo "ok - the restored database works: run $new after $old found $rings rings; the trigger flags again ($alerts alerts in all)"
