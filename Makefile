@@ -73,7 +73,7 @@ $(UPGRADE_CURRENT): $(UPGRADE_HEAD) $(UPGRADE_REPLACED) $(UPGRADE_NEW) Makefile
 	              -e 's/^CREATE VIEW/CREATE OR REPLACE VIEW/' $$f ;; \
 	     esac; done; } > $@
 
-.PHONY: deps build-install demo test unit bench bench-quality installcheck-all fuzz installcheck-san sqlsmith report
+.PHONY: deps build-install demo test unit bench bench-quality installcheck-all fuzz installcheck-san sqlsmith fuzz-sql report
 deps:
 	@bash tools/install-deps.sh
 
@@ -101,6 +101,11 @@ installcheck-san: deps
 # random SQL against a cluster with medfraud and a demo city; fails on a crash
 sqlsmith: build-install
 	@bash tools/run-sqlsmith.sh
+
+# generated calls of every medfraud function (nested, hostile, cancelled);
+# fails on a crash or a function never reached
+fuzz-sql: build-install
+	@FUZZ_STATEMENTS=$${FUZZ_STATEMENTS:-100000} bash tools/run-fuzz-sql.sh
 
 # libFuzzer harnesses of the core (ASan + UBSan), FUZZ_SECONDS each (60)
 fuzz: deps

@@ -21,7 +21,7 @@ CREATE TABLE medfraud.item_indications (
 COMMENT ON TABLE medfraud.item_indications IS 'Clinical knowledge per catalogue item: the diagnoses it treats, its usual frequency and course, sex and age limits. Read by detect_rings (legitimacy) and check_claim (MF-DX). Load with medfraud.load_item_indications(csv path).';
 COMMENT ON COLUMN medfraud.item_indications.med_list_codg IS 'National catalogue code (med_list_codg).';
 COMMENT ON COLUMN medfraud.item_indications.dise_codg IS 'A diagnosis the item treats: an ICD-10 code or category prefix (N18 covers N18.500); a claim''s dise_codg matches when it starts with it.';
-COMMENT ON COLUMN medfraud.item_indications.per_week IS 'Usual number of claims of the item per week during a course (dialysis 2-3); NULL = as needed.';
+COMMENT ON COLUMN medfraud.item_indications.per_week IS 'Usual quantity (cnt) of the item per week during a course: for an item claimed one unit at a time, claims a week (dialysis 3); for a drug, boxes a week (one box a month: 0.23); NULL = as needed.';
 COMMENT ON COLUMN medfraud.item_indications.course_days IS 'Usual length of a course in days; NULL = chronic (indefinite).';
 COMMENT ON COLUMN medfraud.item_indications.gender IS 'The only gender it is indicated for (''1'' male, ''2'' female); NULL = both.';
 COMMENT ON COLUMN medfraud.item_indications.min_age IS 'Youngest age in years it is indicated for; NULL = none.';
@@ -56,6 +56,10 @@ DECLARE
 BEGIN
     IF path IS NULL THEN
         RAISE EXCEPTION 'path must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF octet_length(path) >= 1024 THEN
+        RAISE EXCEPTION 'path is too long (% bytes)', octet_length(path) USING ERRCODE = '22023',
+            HINT = 'A file path is at most 1023 bytes (MAXPGPATH).';
     END IF;
     SELECT array_agg(a.attname::text ORDER BY a.attnum) INTO valid
     FROM pg_attribute a WHERE a.attrelid = target AND a.attnum > 0 AND NOT a.attisdropped;

@@ -16,7 +16,7 @@ SELECT '{
               "medfee_sumamt": "medfee_sumamt", "hifp_pay": "hifp_pay",
               "refd_setl_flag": "refd_setl_flag", "vali_flag": "vali_flag"},
   "item_columns": {"setl_id": "setl_id", "med_list_codg": "med_list_codg",
-                   "det_item_fee_sumamt": "det_item_fee_sumamt"},
+                   "det_item_fee_sumamt": "det_item_fee_sumamt", "cnt": "cnt"},
   "from": null, "to": null,
   "exclude_refunds": true, "valid_only": true,
   "window": "30 minutes", "min_days": 2, "max_crowd": 100,

@@ -218,8 +218,8 @@ BEGIN
     IF to_regclass('pg_temp._mf_lclaim') IS NULL THEN
         CREATE TEMP TABLE _mf_lclaim(claim_id text PRIMARY KEY) ON COMMIT DROP;
         CREATE TEMP TABLE _mf_litem(item text PRIMARY KEY) ON COMMIT DROP;
-        CREATE TEMP TABLE _mf_lines(claim_id text, item text, amount numeric) ON COMMIT DROP;
-        CREATE TEMP TABLE _mf_ilines(claim_id text, item text, amount numeric) ON COMMIT DROP;
+        CREATE TEMP TABLE _mf_lines(claim_id text, item text, amount numeric, qty numeric) ON COMMIT DROP;
+        CREATE TEMP TABLE _mf_ilines(claim_id text, item text, amount numeric, qty numeric) ON COMMIT DROP;
         CREATE INDEX ON _mf_lines (claim_id);
         CREATE INDEX ON _mf_ilines (item);
         CREATE INDEX ON _mf_ilines (claim_id);
@@ -233,9 +233,9 @@ BEGIN
         ANALYZE _mf_newclaim;
         EXECUTE format($q$
             INSERT INTO _mf_lines
-            SELECT i.%1$I::text, i.%2$I::text, coalesce(i.%3$I, 0)::numeric
+            SELECT i.%1$I::text, i.%2$I::text, coalesce(i.%3$I, 0)::numeric, coalesce(i.%5$I, 1)::numeric
             FROM %4$s i WHERE i.%1$I::text IN (SELECT claim_id FROM _mf_newclaim) AND i.%2$I IS NOT NULL$q$,
-            ic ->> 'setl_id', ic ->> 'med_list_codg', ic ->> 'det_item_fee_sumamt', items);
+            ic ->> 'setl_id', ic ->> 'med_list_codg', ic ->> 'det_item_fee_sumamt', items, ic ->> 'cnt');
         GET DIAGNOSTICS m = ROW_COUNT;
         n := n + m;
         INSERT INTO _mf_lclaim SELECT claim_id FROM _mf_newclaim;
@@ -249,10 +249,10 @@ BEGIN
             -- only lines of valid, kept claims (those in _mf_v)
             EXECUTE format($q$
                 INSERT INTO _mf_ilines
-                SELECT i.%1$I::text, i.%2$I::text, coalesce(i.%3$I, 0)::numeric
+                SELECT i.%1$I::text, i.%2$I::text, coalesce(i.%3$I, 0)::numeric, coalesce(i.%5$I, 1)::numeric
                 FROM %4$s i JOIN _mf_v v ON v.claim_id = i.%1$I::text
                 WHERE i.%2$I::text IN (SELECT item FROM _mf_newitem)$q$,
-                ic ->> 'setl_id', ic ->> 'med_list_codg', ic ->> 'det_item_fee_sumamt', items);
+                ic ->> 'setl_id', ic ->> 'med_list_codg', ic ->> 'det_item_fee_sumamt', items, ic ->> 'cnt');
             GET DIAGNOSTICS m = ROW_COUNT;
             n := n + m;
             INSERT INTO _mf_litem SELECT item FROM _mf_newitem;
@@ -465,6 +465,34 @@ BEGIN
     JOIN _mf_iuse u ON u.item = p.item AND u.dx IS NOT DISTINCT FROM p.dx
     WHERE NOT EXISTS (SELECT 1 FROM _mf_rprov rp WHERE rp.ring = p.ring AND rp.fixmedins_code = u.fixmedins_code)
     GROUP BY 1, 2, 3 HAVING count(*) >= 3;
+    -- clinical fit, where the bureau's clinical knowledge (item_indications)
+    -- covers the rings' defining items: per member and item, every claim of
+    -- the item anywhere, and whether the member's use of it is what it is
+    -- indicated for — claimed under a diagnosis it treats (80% of the
+    -- claims or more) and in no more than 1.5 times its usual quantity a
+    -- week (over the member's span of use, a week at least)
+    CREATE TEMP TABLE _mf_cfit ON COMMIT DROP AS
+    WITH di AS (
+        SELECT DISTINCT d.grp AS ring, d.item, ii.per_week
+        FROM _mf_def d
+        JOIN (SELECT med_list_codg, CASE WHEN bool_and(per_week IS NOT NULL) THEN max(per_week) END AS per_week
+              FROM medfraud.item_indications GROUP BY 1) ii ON ii.med_list_codg = d.item
+        WHERE d.grp IN (SELECT ring FROM _mf_tl)),
+    mc AS (
+        SELECT di.ring, m.psn_no, di.item, di.per_week, v.claim_id, v.setl_time, l.amount, l.qty,
+               EXISTS (SELECT 1 FROM medfraud.item_indications ii
+                       WHERE ii.med_list_codg = di.item AND medfraud.dx_matches(v.dx, ii.dise_codg)) AS dx_ok
+        FROM di JOIN _mf_rm m ON m.ring = di.ring
+        JOIN _mf_v v ON v.psn_no = m.psn_no
+        JOIN _mf_ilines l ON l.claim_id = v.claim_id AND l.item = di.item),
+    pair AS (
+        SELECT ring, psn_no, item, per_week, sum(qty) AS n, sum(amount) AS amount,
+               avg(dx_ok::int) AS dx_share,
+               greatest(extract(epoch FROM max(setl_time) - min(setl_time)) / 86400.0, 7) AS span_days
+        FROM mc GROUP BY 1, 2, 3, 4)
+    SELECT ring, sum(amount) FILTER (WHERE dx_share >= 0.8 AND (per_week IS NULL OR n * 7.0 / span_days <= 1.5 * per_week))
+                 / nullif(sum(amount), 0) AS clinical_fit
+    FROM pair GROUP BY ring;
 
     -- z-scores; the baseline's spread is floored at 0.05 so a near-constant
     -- baseline cannot turn a small difference into a huge z
@@ -481,8 +509,14 @@ BEGIN
            FROM (SELECT grp AS ring, extract(isodow FROM started_at) AS d, count(*) AS n,
                         row_number() OVER (PARTITION BY grp ORDER BY count(*) DESC, extract(isodow FROM started_at)) AS rk
                  FROM _mf_trip GROUP BY 1, 2) q GROUP BY 1),
-    fit AS (SELECT tl.ring, sum(tl.amount) FILTER (WHERE std.item IS NOT NULL) / nullif(sum(tl.amount), 0) AS dx_fit
+    -- the diagnosis fit: clinical where item_indications covers the ring's
+    -- items, else whether the items are claimed under that diagnosis at
+    -- three or more other providers (a weaker proxy: it fails where
+    -- treatment is concentrated in a few centres)
+    fit AS (SELECT tl.ring, coalesce(max(cf.clinical_fit),
+                                     sum(tl.amount) FILTER (WHERE std.item IS NOT NULL) / nullif(sum(tl.amount), 0)) AS dx_fit
             FROM _mf_tl tl LEFT JOIN _mf_std std ON std.ring = tl.ring AND std.item = tl.item AND std.dx IS NOT DISTINCT FROM tl.dx
+            LEFT JOIN _mf_cfit cf ON cf.ring = tl.ring
             GROUP BY 1)
     SELECT r.ring, r.k AS size, r.jaccard, r.lockstep, r.cv,
            (r.jaccard - b.mj) / greatest(coalesce(b.sj, 0), 0.05) AS z_items,
@@ -499,8 +533,7 @@ $fn$;
 
 -- The score, from its documented parts (docs/design.md, "Scoring").
 CREATE FUNCTION medfraud.ring_score(z_items pg_catalog.float8, z_lockstep pg_catalog.float8, z_amount pg_catalog.float8,
-                                    fund_ratio pg_catalog.float8, weekly_regularity pg_catalog.float8,
-                                    dx_fit pg_catalog.float8)
+                                    fund_ratio pg_catalog.float8, dx_fit pg_catalog.float8)
 RETURNS pg_catalog.float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -511,12 +544,14 @@ SELECT round((100
     + 0.2 * (1 - exp(-greatest(coalesce(z_amount, 0), 0) / 3)))
    -- gain: pooled fund per claim against everyone at the same providers, in doublings
    * (1 - exp(-greatest(ln(greatest(coalesce(fund_ratio, 1), 1e-9)) / ln(2), 0) / 2))
-   -- legitimacy: a fixed weekly slot, and items standard for the diagnosis elsewhere
-   * (1 - 0.5 * greatest(0, least(1, (coalesce(weekly_regularity, 0) - 0.6) / 0.4))
-        - 0.5 * greatest(0, least(1, coalesce(dx_fit, 0)))))::numeric, 2)::float8
+   -- legitimacy: the items are what the members' own diagnoses call for, at
+   -- their usual rate (clinical fit; without clinical knowledge, standard
+   -- for the diagnosis at other providers).  A fixed weekday is not: on the
+   -- scenario zoo rings keep one as often as treatment cohorts do.
+   * (1 - greatest(0, least(1, coalesce(dx_fit, 0)))))::numeric, 2)::float8
 $$;
-COMMENT ON FUNCTION medfraud.ring_score(pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) IS
-'Ring suspicion score 0-100 = 100 x collusion x gain x (1 - legitimacy), from the consistency z-scores, the pooled-fund ratio, the weekly regularity of trips and the diagnosis fit of items (docs/design.md).';
+COMMENT ON FUNCTION medfraud.ring_score(pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) IS
+'Ring suspicion score 0-100 = 100 x collusion x gain x (1 - legitimacy), from the consistency z-scores, the pooled-fund ratio and the diagnosis fit of the items (clinical where item_indications covers them; docs/design.md).';
 
 -- Publish rings, members and events; ring_id 1 is the highest score.
 CREATE FUNCTION medfraud._ring_publish(run pg_catalog.int8, o pg_catalog.jsonb, with_items pg_catalog.bool)
@@ -527,7 +562,7 @@ DECLARE
     n int;
 BEGIN
     CREATE TEMP TABLE _mf_final ON COMMIT DROP AS
-    SELECT f.*, medfraud.ring_score(f.z_items, f.z_lockstep, f.z_amount, f.fund_ratio, f.weekly_regularity, f.dx_fit) AS score
+    SELECT f.*, medfraud.ring_score(f.z_items, f.z_lockstep, f.z_amount, f.fund_ratio, f.dx_fit) AS score
     FROM _mf_feat f;
     ALTER TABLE _mf_final ADD COLUMN ring_id int;
     UPDATE _mf_final x SET ring_id = q.rid
@@ -552,8 +587,8 @@ BEGIN
                   format('lockstep %sσ above random groups there', round(f.z_lockstep::numeric, 1)),
                   CASE WHEN f.baseline_groups IS NULL THEN ' (no baseline: too few other visitors)' ELSE '' END,
                   round(coalesce(f.fund_ratio, 0)::numeric, 1),
-                  CASE WHEN f.weekly_regularity >= 0.8 THEN '; keeps a fixed weekly slot' ELSE '' END,
-                  CASE WHEN f.dx_fit >= 0.5 THEN '; items standard for the diagnosis elsewhere' ELSE '' END)
+                  CASE WHEN f.weekly_regularity >= 0.8 THEN '; trips on fixed weekdays' ELSE '' END,
+                  CASE WHEN f.dx_fit >= 0.5 THEN '; items fit the members'' diagnoses' ELSE '' END)
     FROM _mf_final f
     JOIN (SELECT grp AS ring, count(*) AS trips, count(DISTINCT started_at::date) AS days,
                  min(started_at) AS first_at, max(started_at) AS last_at

@@ -17,6 +17,7 @@
 
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -574,6 +575,9 @@ medfraud_covisit_pairs(PG_FUNCTION_ARGS)
 		p += sizeof(uint32);
 		if (klen[i] > (Size) (end - p) || (h.kind == MF_KEY_INT && klen[i] != 8))
 			bad_set("bad id length");
+		/* ids come back as text: never hand out bytes that are not text */
+		if (h.kind == MF_KEY_TEXT && !pg_verifymbstr(p, (int) klen[i], true))
+			bad_set("an id is not valid in the database encoding");
 		kptr[i] = p;
 		p += klen[i];
 	}

@@ -1,7 +1,7 @@
 -- covisit_edges and covisit_agg: behaviour, bad inputs, and a differential
 -- check against a brute-force SQL self-join on random claims.
 BEGIN;
-SELECT plan(41);
+SELECT plan(43);
 SET LOCAL client_min_messages = warning;
 
 -- random claims, deterministic for a seed; dense enough for ties, crowds and
@@ -149,6 +149,11 @@ SELECT throws_ok($$SELECT medfraud.covisit_agg(psn_no, setl_time, (setl_id % 2 +
 SELECT throws_ok($$SELECT * FROM medfraud.covisit_pairs('\x00'::bytea)$$, '22P03', NULL, 'garbage co-visit set');
 SELECT throws_ok($$SELECT p.* FROM (SELECT medfraud.covisit_agg(psn_no, setl_time, '30 minutes') cv FROM rc1 WHERE fixmedins_code = 'H1') s, medfraud.covisit_pairs(set_byte(s.cv, 11, 127)) p$$, '22P03', NULL, 'corrupted co-visit set');
 SELECT throws_ok($$SELECT p.* FROM (SELECT medfraud.covisit_agg(psn_no, setl_time, '30 minutes') cv FROM rc1 WHERE fixmedins_code = 'H1') s, medfraud.covisit_pairs(substr(s.cv, 1, length(s.cv) - 3)) p$$, '22P03', NULL, 'truncated co-visit set');
+-- a forged set whose text id is not valid UTF-8 (bytes 0x87 0x00; found by make fuzz-sql)
+SELECT throws_ok($$SELECT src FROM medfraud.covisit_pairs('\x4d4643560101000002000000000000000100000000000000020000008700010000006200000000010000002823000001000000000000000000e03f00000000000000000000000000000000'::bytea)$$,
+                 '22P03', 'invalid co-visit set: an id is not valid in the database encoding', 'covisit_pairs: an id that is not text');
+SELECT throws_ok($$SELECT src FROM medfraud.covisit_days('\x4d4643560101000002000000000000000100000000000000020000008700010000006200000000010000002823000001000000000000000000e03f00000000000000000000000000000000'::bytea)$$,
+                 '22P03', 'invalid co-visit set: an id is not valid in the database encoding', 'covisit_days: an id that is not text');
 
 -- empty input: no rows, not an error
 CREATE TABLE empty_claims(psn_no text, fixmedins_code text, setl_time timestamp);

@@ -2,7 +2,7 @@
 -- inputs, the demo catalogue's set, and check_claim's MF-DX source (an item
 -- outside its indications), equal to what the trigger's batch answers.
 BEGIN;
-SELECT plan(27);
+SELECT plan(28);
 SET client_min_messages = warning;
 
 -- the loader
@@ -39,6 +39,8 @@ SELECT throws_ok($$SELECT medfraud.load_item_indications('/tmp/medfraud_ind_noit
 SELECT throws_ok($$SELECT medfraud.load_item_indications('/tmp/medfraud_ind_empty.csv')$$, '22P04', NULL, 'an empty file: 22P04');
 SELECT throws_ok($$SELECT medfraud.load_item_indications('/tmp/medfraud_no_such_file.csv')$$, '58P01', NULL, 'a missing file: 58P01');
 SELECT throws_ok($$SELECT medfraud.load_item_indications(NULL)$$, '22004', NULL, 'NULL path: 22004');
+SELECT throws_ok($$SELECT medfraud.load_item_limits('/tmp/' || repeat('x', 2000))$$, '22023', 'path is too long (2005 bytes)',
+                 'a path longer than the server takes: 22023 (found by make fuzz-sql)');
 SELECT is((SELECT count(*) FROM medfraud.item_indications), 3::bigint, 'failed loads changed nothing');
 
 -- dx_matches: code or category prefix
