@@ -1452,7 +1452,7 @@ class Gen:
         return self.wrap_scalar('_option_window', e)
 
     def t_ring_score(self, mode):
-        vals = [self.fval(mode, [0, 1.5, 3, 10, -2, 0.2, 1]) for _ in range(5)]
+        vals = [self.fval(mode, [0, 1.5, 3, 10, -2, 0.2, 1]) for _ in range(6)]
         return self.wrap_scalar('ring_score', 'medfraud.ring_score(%s)' % ', '.join(vals))
 
     def t_amount_band(self, mode):

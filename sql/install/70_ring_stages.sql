@@ -533,7 +533,8 @@ $fn$;
 
 -- The score, from its documented parts (docs/design.md, "Scoring").
 CREATE FUNCTION medfraud.ring_score(z_items pg_catalog.float8, z_lockstep pg_catalog.float8, z_amount pg_catalog.float8,
-                                    fund_ratio pg_catalog.float8, dx_fit pg_catalog.float8)
+                                    fund_ratio pg_catalog.float8, weekly_regularity pg_catalog.float8,
+                                    dx_fit pg_catalog.float8)
 RETURNS pg_catalog.float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -544,14 +545,13 @@ SELECT round((100
     + 0.2 * (1 - exp(-greatest(coalesce(z_amount, 0), 0) / 3)))
    -- gain: pooled fund per claim against everyone at the same providers, in doublings
    * (1 - exp(-greatest(ln(greatest(coalesce(fund_ratio, 1), 1e-9)) / ln(2), 0) / 2))
-   -- legitimacy: the items are what the members' own diagnoses call for, at
-   -- their usual rate (clinical fit; without clinical knowledge, standard
-   -- for the diagnosis at other providers).  A fixed weekday is not: on the
-   -- scenario zoo rings keep one as often as treatment cohorts do.
-   * (1 - greatest(0, least(1, coalesce(dx_fit, 0)))))::numeric, 2)::float8
+   -- legitimacy: a fixed weekly slot, and the items' fit to the members'
+   -- diagnoses (clinical where item_indications covers them)
+   * (1 - 0.5 * greatest(0, least(1, (coalesce(weekly_regularity, 0) - 0.6) / 0.4))
+        - 0.5 * greatest(0, least(1, coalesce(dx_fit, 0)))))::numeric, 2)::float8
 $$;
-COMMENT ON FUNCTION medfraud.ring_score(pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) IS
-'Ring suspicion score 0-100 = 100 x collusion x gain x (1 - legitimacy), from the consistency z-scores, the pooled-fund ratio and the diagnosis fit of the items (clinical where item_indications covers them; docs/design.md).';
+COMMENT ON FUNCTION medfraud.ring_score(pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) IS
+'Ring suspicion score 0-100 = 100 x collusion x gain x (1 - legitimacy), from the consistency z-scores, the pooled-fund ratio, the weekly regularity of trips and the diagnosis fit of items (clinical where item_indications covers them; docs/design.md).';
 
 -- Publish rings, members and events; ring_id 1 is the highest score.
 CREATE FUNCTION medfraud._ring_publish(run pg_catalog.int8, o pg_catalog.jsonb, with_items pg_catalog.bool)
@@ -562,7 +562,7 @@ DECLARE
     n int;
 BEGIN
     CREATE TEMP TABLE _mf_final ON COMMIT DROP AS
-    SELECT f.*, medfraud.ring_score(f.z_items, f.z_lockstep, f.z_amount, f.fund_ratio, f.dx_fit) AS score
+    SELECT f.*, medfraud.ring_score(f.z_items, f.z_lockstep, f.z_amount, f.fund_ratio, f.weekly_regularity, f.dx_fit) AS score
     FROM _mf_feat f;
     ALTER TABLE _mf_final ADD COLUMN ring_id int;
     UPDATE _mf_final x SET ring_id = q.rid
@@ -587,7 +587,7 @@ BEGIN
                   format('lockstep %sσ above random groups there', round(f.z_lockstep::numeric, 1)),
                   CASE WHEN f.baseline_groups IS NULL THEN ' (no baseline: too few other visitors)' ELSE '' END,
                   round(coalesce(f.fund_ratio, 0)::numeric, 1),
-                  CASE WHEN f.weekly_regularity >= 0.8 THEN '; trips on fixed weekdays' ELSE '' END,
+                  CASE WHEN f.weekly_regularity >= 0.8 THEN '; keeps a fixed weekly slot' ELSE '' END,
                   CASE WHEN f.dx_fit >= 0.5 THEN '; items fit the members'' diagnoses' ELSE '' END)
     FROM _mf_final f
     JOIN (SELECT grp AS ring, count(*) AS trips, count(DISTINCT started_at::date) AS days,

@@ -5,7 +5,3 @@
 -- form is dropped so that calls are not ambiguous between two overloads
 DROP FUNCTION medfraud.expand_ring(pg_catalog.text[], pg_catalog.int8, pg_catalog.int4);
 
--- ring_score lost its weekly_regularity argument (a fixed weekday is not
--- legitimacy: on the scenario zoo rings keep one as often as cohorts do)
-DROP FUNCTION medfraud.ring_score(pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
-                                  pg_catalog.float8, pg_catalog.float8);
