@@ -87,7 +87,7 @@ for f in "${sql_checks[@]}"; do
 done
 INNER
 # every multi-session suite in test/shell is one this script runs, and the other way round
-called=$(grep -o 'bash test/shell/[a-z_]*\.sh' "$inner" | sed 's/^bash //' | sort)
+called=$(grep -o 'bash test/shell/[a-z0-9_]*\.sh' "$inner" | sed 's/^bash //' | sort)
 present=$(printf '%s\n' test/shell/*.sh | sort)
 [ "$called" = "$present" ] || { diff <(echo "$called") <(echo "$present") >&2 || true
   missing "the shell suites run (<) and those in test/shell (>) differ"; }
