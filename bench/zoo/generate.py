@@ -1379,6 +1379,17 @@ class City:
                 params = getattr(self, "fam_" + fam)(r, gid, spec)
                 self.groups[gid - 1]["params"] = params
             self.mix.append((fam, count))
+        # members who never made a claim of their group (recruited late, absent on every
+        # trip) leave no trace in the data: they are not in the truth
+        claimed = {(g, p) for g, p, tg in zip(self.xv["group"], self.xv["person"], self.xv["tag"]) if tg == 1}
+        keep = []
+        for m in self.members:
+            g = self.groups[m[0] - 1]
+            if g["family"] == "family" or (m[0], m[1]) in claimed:
+                keep.append(m)
+            else:
+                g["params"]["dropped_without_claims"] = g["params"].get("dropped_without_claims", 0) + 1
+        self.members = keep
         ring_members = {}
         for m in self.members:
             if self.groups[m[0] - 1]["kind"] == "ring":
