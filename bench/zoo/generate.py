@@ -753,9 +753,11 @@ class City:
         provs = [(pv0, c0)] * ncell if shared else [self.ring_provider(r, home, (PH, CL), p=[0.6, 0.4]) for _ in range(ncell)]
         doctor = int(r.integers(self.p_ndr[pv0]))
         start, end = self.window(r)
-        interval = max(draw(r, S["interval"]), ncell + 1)
-        base, interval = self.schedule(r, start, end - ncell, interval)
-        gap = max(1, interval // ncell)
+        # cell j goes on base day + j * gap, base days a fixed step apart and j * gap < step:
+        # no two cells ever share a day
+        step = max(ncell, min(draw(r, S["interval"]), (end - start) // MIN_TRIPS))
+        base = list(range(start + int(r.integers(0, step)), end - step + 1, step)) or [start]
+        gap, interval = step // ncell, step
         trips = 0
         for j, cell in enumerate(cells):
             pv, c = provs[j]

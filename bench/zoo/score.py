@@ -101,8 +101,18 @@ def score(groups, members, seeds, found_groups, reported_ids, scores=None, expan
     for i in rep:
         for p in found_groups[i]:
             put_in.setdefault(p, []).append(i)
+    put_all = {}
+    for i, f in found_groups.items():
+        for p in f:
+            put_all.setdefault(p, []).append(i)
     ring_rows = []
     for g, ms in sorted(rings.items()):
+        # diagnostics: the best group of the run whether reported or not, and its score
+        bj_all, bi_all = 0.0, None
+        for i in {i for p in ms for i in put_all.get(p, [])}:
+            j = len(ms & found_groups[i]) / len(ms | found_groups[i])
+            if j > bj_all:
+                bj_all, bi_all = j, i
         cands = {i for p in ms for i in put_in.get(p, [])}
         best_j, best_i = 0.0, None
         for i in cands:
@@ -113,7 +123,9 @@ def score(groups, members, seeds, found_groups, reported_ids, scores=None, expan
         frags = [i for i in cands if len(found_groups[i] & ms) * 2 > len(found_groups[i])]
         ring_rows.append(dict(group_id=g, family=groups[g]["family"], size=len(ms), best_jaccard=round(best_j, 4),
                               best_ring=best_i, found=best_j >= 0.5, fragments=len(frags), split=len(frags) >= 2,
-                              flagged=len(ms & flagged)))
+                              flagged=len(ms & flagged), best_jaccard_all=round(bj_all, 4),
+                              best_all_score=scores.get(bi_all) if scores and bi_all is not None else None,
+                              params=groups[g]["params"]))
     false_rings = [i for i in rep if len(found_groups[i] - planted) * 2 > len(found_groups[i])]
 
     # legitimate persons in reported rings
@@ -166,8 +178,10 @@ def score(groups, members, seeds, found_groups, reported_ids, scores=None, expan
         if cnt:
             attributed.setdefault(max(sorted(cnt), key=lambda k: cnt[k]), []).append(i)
     for row in ring_rows:
-        x = fams.setdefault(row["family"], dict(rings=0, found=0, rings_6plus=0, found_6plus=0, split=0, planted=0))
+        x = fams.setdefault(row["family"], dict(rings=0, found=0, rings_6plus=0, found_6plus=0, split=0, planted=0,
+                                                grouped=0))
         x["rings"] += 1
+        x["grouped"] += row["best_jaccard_all"] >= 0.5
         x["found"] += row["found"]
         x["split"] += row["split"]
         x["planted"] += row["size"]
@@ -263,11 +277,16 @@ def markdown(res):
                      f"({e['all']['hits']}/{e['all']['h']}), found rings {fmt(e['found']['r_precision'])}, "
                      f"not found {fmt(e['not_found']['r_precision'])}; same-ring bonus off: "
                      + (fmt(e['bonus_off']['all']['r_precision']) if isinstance(e.get("bonus_off"), dict) else str(e.get("bonus_off"))) + ".")
-    lines += ["", "| family | rings | found | 6+ found | split | planted | flagged | precision | recall | F1 | expansion |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += ["", "| family | rings | found | grouped, any score | 6+ found | split | planted | flagged | precision | recall | F1 | expansion |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for fam, x in sorted(res["families"].items()):
-        lines.append(f"| {fam} | {x['rings']} | {x['found']} | {x['found_6plus']}/{x['rings_6plus']} | {x['split']} | {x['planted']} | "
+        lines.append(f"| {fam} | {x['rings']} | {x['found']} | {x['grouped']} | {x['found_6plus']}/{x['rings_6plus']} | {x['split']} | {x['planted']} | "
                      f"{x['true_flagged']} | {fmt(x['precision'])} | {fmt(x['recall'])} | {fmt(x['f1'])} | {fmt(x.get('expansion_r_precision'))} |")
+    lines += ["", "Planted rings (best Jaccard among reported rings; among all groups of the run, with that group's score):", "",
+              "| ring | family | size | J reported | J any group | its score | fragments |", "|---:|---|---:|---:|---:|---:|---:|"]
+    for r in res["rings"]["per_ring"]:
+        lines.append(f"| {r['group_id']} | {r['family']} | {r['size']} | {fmt(r['best_jaccard'], 2)} | {fmt(r['best_jaccard_all'], 2)} | "
+                     f"{fmt(r['best_all_score'], 1)} | {r['fragments']} |")
     lines += ["", "| legitimate family | groups | persons | flagged | whole | majority | max share |", "|---|---:|---:|---:|---:|---:|---:|"]
     for fam, x in sorted(lg["by_family"].items()):
         lines.append(f"| {fam} | {x['groups']} | {x['persons']} | {x['flagged']} | {x['whole']} | {x['majority']} | {fmt(x['max_share'], 2)} |")
