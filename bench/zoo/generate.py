@@ -54,9 +54,9 @@ at least four times (the interval shrinks in short cities).
                     every 5-21 days, costly injections billed by one doctor.
   loose_hours       (d) 6-25 people told "Tuesday morning": arrivals spread over 1-3 h.
   loose_days        (d) 6-25 people each going on one of 2-3 consecutive days.
-  rotating          (e) 10-40 people, 3-6 a trip, every 1-4 days, over a pool of 5-15
-                    pharmacies: no pharmacy sees the ring often.
-  camouflaged_1to1  (f) 6-20 people; ring claims mix one costly item with 1-3 ordinary
+  rotating          (e) 10-40 people, 3-6 a trip, each member 0.25-1 trips a week, over a
+                    pool of 5-15 pharmacies: no pharmacy sees the same members often.
+  camouflaged_1to1  (f) 6-20 people every 10-30 days; ring claims mix one costly item with 1-3 ordinary
   camouflaged_3to1      ones under an ordinary diagnosis; each member keeps 1 (or 3)
                     honest visits per ring visit, some at the ring's own provider.
   bulk_items        (g) 6-20 people claiming 1-3 ordinary drugs in 5-20x usual quantity.
@@ -123,11 +123,11 @@ FAMILIES = {
                         participation=[0.6, 0.95], basket=[2, 4], boxes=[2, 5], dx_mismatch=[0.0, 0.4]),
     "loose_days": dict(kind="ring", size=[6, 25], interval=[7, 21], span_days=[2, 3],
                        participation=[0.6, 0.95], basket=[2, 4], boxes=[2, 5], dx_mismatch=[0.0, 0.4]),
-    "rotating": dict(kind="ring", size=[10, 40], pharmacies=[5, 15], interval=[1, 4], per_trip=[3, 6],
-                     basket=[2, 4], boxes=[2, 5], dx_mismatch=[0.0, 0.4]),
-    "camouflaged_1to1": dict(kind="ring", size=[6, 20], interval=[7, 21], participation=[0.6, 0.95],
+    "rotating": dict(kind="ring", size=[10, 40], pharmacies=[5, 15], member_trips_per_week=[0.25, 1.0],
+                     per_trip=[3, 6], basket=[2, 4], boxes=[2, 5], dx_mismatch=[0.0, 0.4]),
+    "camouflaged_1to1": dict(kind="ring", size=[6, 20], interval=[10, 30], participation=[0.6, 0.95],
                              honest_ratio=1, ordinary=[1, 3], vials=[1, 4], at_ring_provider=[0.2, 0.4]),
-    "camouflaged_3to1": dict(kind="ring", size=[6, 20], interval=[7, 21], participation=[0.6, 0.95],
+    "camouflaged_3to1": dict(kind="ring", size=[6, 20], interval=[10, 30], participation=[0.6, 0.95],
                              honest_ratio=3, ordinary=[1, 3], vials=[1, 4], at_ring_provider=[0.2, 0.4]),
     "bulk_items": dict(kind="ring", size=[6, 20], interval=[7, 21], participation=[0.6, 0.95],
                        items=[1, 3], multiple=[5, 20]),
@@ -315,8 +315,8 @@ class City:
                 dn = self.district_names[d[j]]
                 st = streets[int(r.integers(len(streets)))]
                 if c == TE:
-                    nm = [f"{self.city_name}市第{j + 1}人民医院", f"{self.city_name}市中医院", f"{self.city_name}大学附属第{j + 1}医院"][j % 3 if j < 3 else 0]
-                    nm = nm if j < 3 else f"{self.city_name}市第{j + 1}人民医院"
+                    nm = (f"{self.city_name}市第一人民医院", f"{self.city_name}市中医院",
+                          f"{self.city_name}大学附属第一医院")[j] if j < 3 else f"{self.city_name}市第{j + 1}人民医院"
                     lvl, dr = ("2" if r.random() < 0.7 else "3"), int(r.integers(150, 500))
                 elif c == SE:
                     nm = [f"{dn}区人民医院", f"{dn}区中医院", f"{dn}区妇幼保健院", f"{dn}区第二人民医院"][j % 4] + (f"({j})" if j >= nd else "")
@@ -877,14 +877,13 @@ class City:
         pool = list(r.permutation(near)[:npool]) + list(r.permutation(others)[:max(0, npool - len(near))])
         per_trip = S["per_trip"]
         start, end = self.window(r)
-        days, gap = [], draw(r, S["interval"])
-        d = start + int(r.integers(0, gap))
-        while d < end:
-            days.append(d)
-            d += int(r.integers(1, gap + 1))
-        mean_k = (per_trip[0] + per_trip[1]) / 2.0
-        size = min(draw(r, S["size"]), max(6, int(len(days) * mean_k / 3)))
+        size, rate = draw(r, S["size"]), draw(r, S["member_trips_per_week"])
+        rate = max(rate, MIN_TRIPS * 7.0 / (end - start))       # each member repeats too, in short windows
         mem = self.pick(r, size, district=home, weight=self.ring_age_w)
+        # trips a day so that each member goes `rate` times a week on average
+        mean_k = (per_trip[0] + per_trip[1]) / 2.0
+        per_day = len(mem) * rate / 7.0 / mean_k
+        days = [d for d in range(start, end) for _ in range(int(r.poisson(per_day)))]
         basket = list(r.choice(cat.RESALE_ITEMS, size=draw(r, S["basket"]), replace=False))
         boxes = {b: draw(r, S["boxes"]) for b in basket}
         mis = draw(r, S["dx_mismatch"])
@@ -906,7 +905,7 @@ class City:
             self.member(gid, m, "member")
         return dict(size=len(mem), providers=[self.p_code[p] for p in pool], items=[cat.ITEMS[b][5] for b in basket],
                     trips=len(days), max_trips_one_pharmacy=max(visits_at.values()) if visits_at else 0,
-                    per_trip=per_trip, max_gap_days=gap, start=start, end=end, dx_mismatch=round(mis, 2))
+                    per_trip=per_trip, member_trips_per_week=round(rate, 2), start=start, end=end, dx_mismatch=round(mis, 2))
 
     def _camouflaged(self, r, gid, S):
         size = draw(r, S["size"])
