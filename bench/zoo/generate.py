@@ -1293,7 +1293,6 @@ class City:
                 continue
             rate = draw(r, S["joint_per_year"])
             gid = self.new_group("legit", "family", dict(household=kind, size=len(ppl), joint_per_year=rate))
-            home = int(self.dist[ppl[0]])
             nev = r.poisson(rate * self.D / 365.0)
             for _ in range(nev):
                 d = int(r.integers(0, self.D))

@@ -66,6 +66,10 @@ def main(argv=None):
     metric("expansion R-precision, rings found", [c["expansion"]["found"]["r_precision"] if c.get("expansion") else None for c in cities])
     metric("expansion R-precision, rings not found",
            [c["expansion"]["not_found"]["r_precision"] if c.get("expansion") else None for c in cities])
+    boff = lambda c, k: c["expansion"]["bonus_off"][k]["r_precision"] \
+        if c.get("expansion") and isinstance(c["expansion"].get("bonus_off"), dict) else None  # noqa: E731
+    metric("expansion R-precision, same-ring bonus off", [boff(c, "all") for c in cities])
+    metric("expansion R-precision, bonus off, rings not found", [boff(c, "not_found") for c in cities])
     metric("detect_rings seconds", [c.get("run_seconds") for c in cities], 1)
 
     fams = sorted({f for c in cities for f in c["families"]})
@@ -124,7 +128,10 @@ def main(argv=None):
         todo = next((x for x in bo if isinstance(x, str)), "not measured")
         targets.append(dict(target="expansion R-precision with the same-ring bonus off", ok=None, value=todo))
 
-    out = dict(cities=n, metrics=[dict(metric=r[0], min=r[1], median=r[2], n=r[3]) for r in rows],
+    builds = sorted({json.dumps(c.get("extension"), sort_keys=True) for c in cities})
+    if len(builds) > 1:
+        print(f"zoo: WARNING: the cities were measured on {len(builds)} different medfraud builds: {builds}", file=sys.stderr)
+    out = dict(cities=n, builds=[json.loads(b) for b in builds], metrics=[dict(metric=r[0], min=r[1], median=r[2], n=r[3]) for r in rows],
                families=frows, legit=lrows, targets=targets,
                per_city=[dict(schema=c.get("schema"), seed=c.get("city", {}).get("seed"), persons=c.get("city", {}).get("persons"),
                               days=c.get("city", {}).get("days"), settlements=c.get("city", {}).get("settlements"),
@@ -133,7 +140,9 @@ def main(argv=None):
                               cohort_flagged=c["legit"]["cohort_flagged"],
                               expansion=c["expansion"]["all"]["r_precision"] if c.get("expansion") else None,
                               run_seconds=c.get("run_seconds")) for c in cities])
-    md = [f"## Scenario zoo: {n} cities", "", "| metric | min | median | cities |", "|---|---:|---:|---:|"]
+    md = [f"## Scenario zoo: {n} cities", "",
+          "medfraud measured: " + "; ".join(f"{b.get('version')} (SQL md5 {str(b.get('sql_md5'))[:8]}, .so md5 {str(b.get('so_md5'))[:8]})"
+                                            for b in out["builds"] if b) + ("  **(several builds!)**" if len(builds) > 1 else ""), "", "| metric | min | median | cities |", "|---|---:|---:|---:|"]
     for name, lo, med, k, nd in rows:
         md.append(f"| {name} | {fmt(lo, nd)} | {fmt(med, nd)} | {k} |")
     md += ["", "Per ring family (rings, found and grouped pooled over cities; grouped: some group of the run, reported or not, has J >= 0.5; F1, recall and expansion min / median over the cities that have the family):", "",

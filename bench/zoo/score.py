@@ -28,15 +28,19 @@ Definitions (QUALITY.md):
 - expansion R-precision: per planted ring, seeds = truth_members.seed, h = the
   other members; expand_ring(seeds, run, 4h), seeds dropped, top h; hits and h
   pooled (summed) over rings, also split by found / not found.  The same-ring
-  bonus switched off needs an options argument of expand_ring: if the installed
-  expand_ring has one and --bonus-off-options is given, it is called with it;
+  bonus switched off: expand_ring(..., same_ring_bonus => false) when the
+  installed expand_ring has that argument (medfraud after dc48703); else, if it
+  takes a jsonb options argument and --bonus-off-options is given, with those;
   otherwise the output says TODO, never a number.
 - per scenario family: recall over the family's planted members; precision over
   the reported rings attributed to the family (those where its planted members
   are the most numerous planted family): its members in them / their size.
 """
 import argparse
+import hashlib
 import json
+import os
+import subprocess
 import sys
 import time
 
@@ -244,6 +248,23 @@ def expand_signature(cur):
     return list(zip(names or [], [t.strip() for t in types.split(",")]))
 
 
+def extension_fingerprint(cur):
+    """Which medfraud was measured: version, md5 of its SQL function bodies and of
+    the shared library the server loads (the build can change under a long run)."""
+    cur.execute("""SELECT e.extversion, md5(string_agg(pg_catalog.pg_get_functiondef(p.oid), '' ORDER BY p.oid::regprocedure::text))
+                   FROM pg_catalog.pg_extension e, pg_catalog.pg_proc p
+                   WHERE e.extname = 'medfraud' AND p.pronamespace = 'medfraud'::regnamespace AND p.prokind = 'f'
+                   GROUP BY 1""")
+    row = cur.fetchone()
+    so = None
+    try:
+        lib = subprocess.run(["pg_config", "--pkglibdir"], capture_output=True, text=True, check=True).stdout.strip()
+        so = hashlib.md5(open(os.path.join(lib, "medfraud.so"), "rb").read()).hexdigest()
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return dict(version=row[0] if row else None, sql_md5=row[1] if row else None, so_md5=so)
+
+
 def fmt(x, nd=3):
     if x is None:
         return "–"
@@ -324,6 +345,7 @@ def main(argv=None):
             sys.exit(f"run {a.run} missing or not done: {row and row[0]}")
         opts = row[1]
         res.update(run_id=a.run, options=opts, stage_seconds=row[2], run_seconds=row[3].total_seconds() if row[3] else None)
+    res["extension"] = extension_fingerprint(cur)
     min_size = a.min_ring_size or int(opts.get("min_ring_size", 0) or 0) or 6
     expand = None
     if a.groups:
@@ -353,6 +375,9 @@ def main(argv=None):
             t = time.time()
             if extra is None:
                 cur.execute("SELECT psn_no FROM medfraud.expand_ring(%s::text[], %s, %s)", (sd, a.run, k))
+            elif extra == "no_bonus":
+                cur.execute("SELECT psn_no FROM medfraud.expand_ring(%s::text[], %s, %s, same_ring_bonus => false)",
+                            (sd, a.run, k))
             else:
                 cur.execute("SELECT psn_no FROM medfraud.expand_ring(%s::text[], %s, %s, %s::jsonb)", (sd, a.run, k, extra))
             calls[0] += 1
@@ -362,7 +387,11 @@ def main(argv=None):
         out = score(groups, members, seeds, found, reported, scores, expand if a.expand else None)
         if a.expand:
             has_options = len(sig) >= 4 and sig[3][1] == "jsonb"
-            if has_options and a.bonus_off_options:
+            if ("same_ring_bonus", "boolean") in sig:
+                off = score(groups, members, seeds, found, reported, scores, lambda sd, k: expand(sd, k, "no_bonus"))
+                out["expansion"]["bonus_off"] = {k: off["expansion"][k] for k in ("all", "found", "not_found")}
+                out["expansion"]["bonus_off_call"] = "expand_ring(seeds, run, 4h, same_ring_bonus => false)"
+            elif has_options and a.bonus_off_options:
                 off = score(groups, members, seeds, found, reported, scores,
                             lambda sd, k: expand(sd, k, a.bonus_off_options))
                 out["expansion"]["bonus_off"] = {k: off["expansion"][k] for k in ("all", "found", "not_found")}

@@ -10,7 +10,6 @@ keep their honest visits; amounts add up; columns have the NHSA types; the
 same seed gives the same tables and another seed other tables.  Prints one
 line per check and "N passed, N failed"; exits 1 on a failure.
 """
-import datetime as dt
 import json
 import os
 import subprocess
@@ -203,7 +202,7 @@ def main():
                      (SELECT 1 FROM {S}.setl_d o WHERE o.mdtrt_id = r.mdtrt_id AND o.refd_setl_flag = '0' AND o.vali_flag = '1'
                       AND o.medfee_sumamt = -r.medfee_sumamt AND o.setl_time < r.setl_time)""")[0][0]
     check("every refund reverses an earlier settlement of its visit", bad == 0, bad)
-    types = dict(q(cur, f"""SELECT table_name || '.' || column_name, data_type FROM information_schema.columns
+    types = dict(q(cur, """SELECT table_name || '.' || column_name, data_type FROM information_schema.columns
                             WHERE table_schema = %s AND table_name IN ('setl_d', 'fee_list_d', 'psn_info_b', 'fixmedins_b')""", S))
     want = {"setl_d.setl_time": "timestamp without time zone", "setl_d.begndate": "date", "setl_d.hifp_pay": "numeric",
             "setl_d.setl_id": "character varying", "fee_list_d.cnt": "numeric", "fee_list_d.pric": "numeric",
