@@ -362,12 +362,13 @@ PHARMACY_CHAINS = ["老百姓大药房", "益丰大药房", "大参林", "一心
 def indications():
     """item_indications rows: (item key, dx code, usual count per week, course
     days, sex limit, min age, max age), one per (item, diagnosis) the
-    templates above use.  Chronic drugs: boxes a month / 4.3 per week, a
-    course of a year; acute drugs: the template's mean count within a course
-    of a week; cohort treatments as their schedules give them."""
+    templates above use, shaped as medfraud.item_indications (course None =
+    chronic, ages None = no limit).  Chronic drugs: boxes a month / 4.3 per
+    week, no end; acute drugs: the template's mean count within a course of
+    a week; cohort treatments as their schedules give them."""
     rows = {}
 
-    def put(item, dx, per_week, course, sex=None, lo=0, hi=120):
+    def put(item, dx, per_week, course, sex=None, lo=None, hi=None):
         key = (item, dx)
         if key not in rows:
             rows[key] = (item, dx, round(per_week, 3), course, sex, lo, hi)
@@ -380,9 +381,9 @@ def indications():
             put(item, dx, (lo + hi) / 2.0, 7, sex)
     for dx, (_, sex, drugs, _) in CHRONIC.items():
         for item, _w, boxes in drugs:
-            put(item, dx, boxes / 4.3, 365, sex, 18)
+            put(item, dx, boxes / 4.3, None, sex, 18)
         for item in CHRONIC_LABS.get(dx, []):
-            put(item, dx, 0.1, 365, sex, 18)
+            put(item, dx, 0.1, None, sex, 18)
     for dx, (_, _, daily, procs, surgery) in INPATIENT.items():
         sex = DIAGNOSES[dx][3]
         for item in daily:
@@ -390,11 +391,11 @@ def indications():
         for item in procs + surgery:
             put(item, dx, 1.0, 14, sex)
     for item in ["hd", "dialyzer", "heparin_lmw"]:
-        put(item, "N18.5", 3.0, 365, None, 18)
-    put("hdf", "N18.5", 0.5, 365, None, 18)
-    put("epo", "N18.5", 2.0, 365, None, 18)
-    put("iron_sucrose", "N18.5", 0.25, 365, None, 18)
-    put("sevelamer", "N18.5", 0.5, 365, None, 18)
+        put(item, "N18.5", 3.0, None, None, 18)
+    put("hdf", "N18.5", 0.5, None, None, 18)
+    put("epo", "N18.5", 2.0, None, None, 18)
+    put("iron_sucrose", "N18.5", 0.25, None, None, 18)
+    put("sevelamer", "N18.5", 0.5, None, None, 18)
     for dx, drugs in CHEMO_REGIMENS_BY_DX.items():
         for item in drugs:
             put(item, dx, 0.5, 180, DIAGNOSES[dx][3], 18)
@@ -410,7 +411,7 @@ def indications():
         put(item, "Z23", 1.0, 1)
     for item, dx in COSTLY_DX.items():
         put(item, dx, 1.0, 14, None, 18)
-    return sorted(rows.values())
+    return sorted(rows.values(), key=lambda x: (x[0], x[1]))
 
 
 # chemotherapy regimens: name -> (diagnosis, cycle days, drugs with vials per cycle)

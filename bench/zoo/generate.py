@@ -12,7 +12,8 @@ binary COPY into staging tables and set-based SQL:
   psn_info_b, fixmedins_b, setl_d, fee_list_d   NHSA tables, types as generate_demo_city's
   items (catalogue: code, name, price, kind, charge level and category), diagnoses,
   item_indications (item -> diagnoses it treats, usual count a week, course days,
-                    sex and age limits: the clinical knowledge of bench/zoo/catalogue.py)
+                    sex and age limits: the clinical knowledge of bench/zoo/catalogue.py,
+                    shaped as medfraud.item_indications so it loads as is)
   truth_groups(group_id, kind 'ring'|'legit', family, params jsonb)
   truth_members(group_id, psn_no, role, seed, cell)  seed: the ~30% expansion seeds of a ring
   truth_claims(group_id, setl_id, what)  what: 'ring' | 'cohort' | 'honest' (camouflage)
@@ -40,7 +41,8 @@ The city (all drawn from --seed unless given):
 Scenario families (FAMILIES below holds every default range; --scenario
 overrides counts and ranges).  Every ring keeps its members' ordinary care
 (they are ordinary residents), acts over 60-100% of the window, and repeats
-at least four times (the interval shrinks in short cities).
+at least four times (the interval shrinks in short cities).  Members who never
+made a claim of their group (joined late, absent every time) are not in the truth.
  rings
   bus_pharmacy      (a) a recruiter buses 8-40 people to 1-2 pharmacies every 7-30 days
                     (fixed weekday or jittered); members join over time and come with
@@ -56,9 +58,10 @@ at least four times (the interval shrinks in short cities).
   loose_days        (d) 6-25 people each going on one of 2-3 consecutive days.
   rotating          (e) 10-40 people, 3-6 a trip, each member 0.25-1 trips a week, over a
                     pool of 5-15 pharmacies: no pharmacy sees the same members often.
-  camouflaged_1to1  (f) 6-20 people every 10-30 days; ring claims mix one costly item with 1-3 ordinary
-  camouflaged_3to1      ones under an ordinary diagnosis; each member keeps 1 (or 3)
-                    honest visits per ring visit, some at the ring's own provider.
+  camouflaged_1to1  (f) 6-20 people every 10-30 days; ring claims mix one costly item
+  camouflaged_3to1      with 1-3 ordinary ones under an ordinary diagnosis; each member
+                    keeps 1 (or 3) honest visits per ring visit, 20-40% of them at the
+                    ring's own provider.
   bulk_items        (g) 6-20 people claiming 1-3 ordinary drugs in 5-20x usual quantity.
   ring_family       (h) 2-3 related households (3-5 each: grandparents, parents, children)
                     claiming resold drugs on weekend family outings; children's cards too.
@@ -1574,8 +1577,8 @@ CREATE TABLE {s}.items (med_list_codg varchar(50) PRIMARY KEY, item_key text, it
                         kind text, chrgitm_lv varchar(3), med_chrgitm_type varchar(6));
 CREATE TABLE {s}.diagnoses (dise_codg varchar(20) PRIMARY KEY, dise_name varchar(100), chronic boolean,
                             dept_code text, dept_name text);
-CREATE TABLE {s}.item_indications (med_list_codg varchar(50), dise_codg varchar(20), per_week numeric,
-                                   course_days int, gend char(1), min_age int, max_age int,
+CREATE TABLE {s}.item_indications (med_list_codg text, dise_codg text, per_week numeric, course_days int4,
+                                   gender text, min_age int4, max_age int4, note text,
                                    PRIMARY KEY (med_list_codg, dise_codg));
 CREATE TABLE {s}.truth_groups (group_id int PRIMARY KEY, kind text NOT NULL CHECK (kind IN ('ring', 'legit')),
                                family text NOT NULL, params jsonb NOT NULL);
@@ -1605,8 +1608,9 @@ CREATE TEMP TABLE st_dept (dept int2, code text) ON COMMIT DROP;
               ["med_list_codg", "item_key", "item_name", "pric", "kind", "chrgitm_lv", "med_chrgitm_type"])
     copy_text(cur, f"{s}.diagnoses", [(k, v[0], v[1], v[2], cat.DEPARTMENTS[v[2]]) for k, v in cat.DIAGNOSES.items()],
               ["dise_codg", "dise_name", "chronic", "dept_code", "dept_name"])
-    copy_text(cur, f"{s}.item_indications", [(cat.ITEMS[i][5], d, pw, cd, sx, lo, hi) for i, d, pw, cd, sx, lo, hi in INDICATIONS],
-              ["med_list_codg", "dise_codg", "per_week", "course_days", "gend", "min_age", "max_age"])
+    copy_text(cur, f"{s}.item_indications", [(cat.ITEMS[i][5], d, pw, cd, sx, lo, hi, "zoo catalogue " + i)
+                                             for i, d, pw, cd, sx, lo, hi in INDICATIONS],
+              ["med_list_codg", "dise_codg", "per_week", "course_days", "gender", "min_age", "max_age", "note"])
     copy_text(cur, "st_prov", list(enumerate(city.p_code)), ["prov", "code"])
     copy_text(cur, "st_item", [(i, cat.ITEMS[k][5], cat.ITEMS[k][1], cat.ITEMS[k][3], cat.ITEMS[k][4]) for i, k in enumerate(ITEM_KEYS)],
               ["item", "code", "kind", "lv", "typ"])

@@ -128,7 +128,9 @@ def main(argv=None):
         todo = next((x for x in bo if isinstance(x, str)), "not measured")
         targets.append(dict(target="expansion R-precision with the same-ring bonus off", ok=None, value=todo))
 
-    builds = sorted({json.dumps(c.get("extension"), sort_keys=True) for c in cities})
+    builds = sorted({json.dumps({k: v for k, v in (c.get("extension") or {}).items() if k != "item_indications"}, sort_keys=True)
+                     for c in cities})
+    ind = [((c.get("extension") or {}).get("item_indications") or {}).get("rows") for c in cities]
     if len(builds) > 1:
         print(f"zoo: WARNING: the cities were measured on {len(builds)} different medfraud builds: {builds}", file=sys.stderr)
     out = dict(cities=n, builds=[json.loads(b) for b in builds], metrics=[dict(metric=r[0], min=r[1], median=r[2], n=r[3]) for r in rows],
@@ -142,7 +144,8 @@ def main(argv=None):
                               run_seconds=c.get("run_seconds")) for c in cities])
     md = [f"## Scenario zoo: {n} cities", "",
           "medfraud measured: " + "; ".join(f"{b.get('version')} (SQL md5 {str(b.get('sql_md5'))[:8]}, .so md5 {str(b.get('so_md5'))[:8]})"
-                                            for b in out["builds"] if b) + ("  **(several builds!)**" if len(builds) > 1 else ""), "", "| metric | min | median | cities |", "|---|---:|---:|---:|"]
+                                            for b in out["builds"] if b) + ("  **(several builds!)**" if len(builds) > 1 else "")
+          + "; medfraud.item_indications rows at scoring: " + ", ".join(str(x) for x in ind), "", "| metric | min | median | cities |", "|---|---:|---:|---:|"]
     for name, lo, med, k, nd in rows:
         md.append(f"| {name} | {fmt(lo, nd)} | {fmt(med, nd)} | {k} |")
     md += ["", "Per ring family (rings, found and grouped pooled over cities; grouped: some group of the run, reported or not, has J >= 0.5; F1, recall and expansion min / median over the cities that have the family):", "",

@@ -262,7 +262,12 @@ def extension_fingerprint(cur):
         so = hashlib.md5(open(os.path.join(lib, "medfraud.so"), "rb").read()).hexdigest()
     except (OSError, subprocess.CalledProcessError):
         pass
-    return dict(version=row[0] if row else None, sql_md5=row[1] if row else None, so_md5=so)
+    ind = None
+    cur.execute("SELECT to_regclass('medfraud.item_indications') IS NOT NULL")
+    if cur.fetchone()[0]:
+        cur.execute("SELECT count(*), md5(string_agg(t::text, '|' ORDER BY med_list_codg, dise_codg)) FROM medfraud.item_indications t")
+        ind = dict(zip(("rows", "md5"), cur.fetchone()))
+    return dict(version=row[0] if row else None, sql_md5=row[1] if row else None, so_md5=so, item_indications=ind)
 
 
 def fmt(x, nd=3):

@@ -15,12 +15,16 @@
 #             throwaway one (pg_virtualenv -t, settings as bench/quality.sh plus
 #             wal_level=minimal for fast loads)
 # --keep      keep each city's schema and run
+# --no-indications  do not load the city's clinical knowledge (its item_indications,
+#             from the zoo catalogue) into medfraud.item_indications before each
+#             run; by default it is loaded when that table exists, and the
+#             table's previous rows are put back at the end
 # City i uses seed seed0 + i and schema z<i>; each is dropped after scoring.
 # Output: DIR (default bench/out/zoo)/city_NN.{json,md}, zoo.md, zoo.json.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
-cities=20 seed0=1000 persons= days= scenario= bonus= quick=0 check=0 here=0 keep=0 out=bench/out/zoo
+cities=20 seed0=1000 persons= days= scenario= bonus= quick=0 check=0 here=0 keep=0 ind=1 out=bench/out/zoo
 args=("$@")
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -35,6 +39,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --here) here=1; shift ;;
     --keep) keep=1; shift ;;
+    --no-indications) ind=0; shift ;;
     *) echo "zoo.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -49,12 +54,32 @@ fi
 mkdir -p "$out"
 rm -f "$out"/city_*.json "$out"/city_*.md
 psql -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS medfraud"
+IND_COLS="med_list_codg, dise_codg, per_week, course_days, gender, min_age, max_age, note"
+if [ "$ind" = 1 ] && [ "$(psql -X -At -c "SELECT to_regclass('medfraud.item_indications') IS NOT NULL")" = t ]; then
+  psql -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
+       -c "DROP TABLE IF EXISTS public.zoo_saved_item_indications" \
+       -c "CREATE TABLE public.zoo_saved_item_indications AS SELECT * FROM medfraud.item_indications"
+  restore_indications() {
+    rc=$?
+    psql -X -q -v ON_ERROR_STOP=1 -c "BEGIN" -c "DELETE FROM medfraud.item_indications" \
+         -c "INSERT INTO medfraud.item_indications SELECT * FROM public.zoo_saved_item_indications" \
+         -c "DROP TABLE public.zoo_saved_item_indications" -c "COMMIT"
+    exit $rc
+  }
+  trap restore_indications EXIT
+else
+  ind=0
+fi
 for i in $(seq 1 "$cities"); do
   n=$(printf '%02d' "$i")
   s=z$i seed=$((seed0 + i))
   t0=$(date +%s)
   $PY bench/zoo/generate.py --schema "$s" --seed "$seed" --replace -q ${persons:+--persons "$persons"} \
       ${days:+--days "$days"} ${scenario:+--scenario "$scenario"} > "$out/city_$n.gen.json"
+  if [ "$ind" = 1 ]; then    # the bureau's clinical knowledge: this city's catalogue
+    psql -X -q -v ON_ERROR_STOP=1 -c "BEGIN" -c "DELETE FROM medfraud.item_indications" \
+         -c "INSERT INTO medfraud.item_indications ($IND_COLS) SELECT $IND_COLS FROM $s.item_indications" -c "COMMIT"
+  fi
   t1=$(date +%s)
   run=$(psql -X -At -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
           -c "SELECT medfraud.detect_rings('$s.setl_d', '$s.fee_list_d', '{\"progress\": false}')" | tail -1)
