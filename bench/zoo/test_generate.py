@@ -32,7 +32,9 @@ def check(name, ok, detail=""):
 def run_gen(schema, seed, persons, days, scenario):
     cmd = [sys.executable, os.path.join(HERE, "generate.py"), "--schema", schema, "--seed", str(seed), "--persons",
            str(persons), "--days", str(days), "--replace", "-q", "--scenario", scenario]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(f"generate.py failed ({out.returncode}):\n{out.stderr}")
     return json.loads(out.stdout)
 
 
@@ -186,6 +188,21 @@ def main():
                     FROM {S}.truth_claims c JOIN {S}.truth_groups g USING (group_id) JOIN {S}.setl_d s USING (setl_id)
                     WHERE g.family = 'rehab'""")[0]
     check("rehab sessions on weekdays only", rh[0] == 0 and rh[1] > 0, rh)
+
+    # clinical knowledge: well formed, and honest claims' drugs fit it
+    bad = q(cur, f"""SELECT count(*) FILTER (WHERE i.med_list_codg IS NULL), count(*) FILTER (WHERE d.dise_codg IS NULL),
+                            count(*) FILTER (WHERE NOT (ii.per_week > 0 AND ii.per_week <= 21)), count(*)
+                     FROM {S}.item_indications ii LEFT JOIN {S}.items i USING (med_list_codg)
+                     LEFT JOIN {S}.diagnoses d USING (dise_codg)""")[0]
+    check("item_indications name known items and diagnoses, 0 < per_week <= 21", bad[:3] == (0, 0, 0) and bad[3] > 100, bad)
+    fit = q(cur, f"""SELECT count(*) FILTER (WHERE EXISTS (SELECT 1 FROM {S}.item_indications ii
+                                                        WHERE ii.med_list_codg = f.med_list_codg AND ii.dise_codg = s.dise_codg)),
+                            count(*)
+                     FROM {S}.fee_list_d f JOIN {S}.setl_d s USING (setl_id) JOIN {S}.items i USING (med_list_codg)
+                     WHERE i.kind IN ('drug', 'tcm') AND s.refd_setl_flag = '0' AND s.vali_flag = '1'
+                       AND NOT EXISTS (SELECT 1 FROM {S}.truth_claims c JOIN {S}.truth_groups g USING (group_id)
+                                       WHERE c.setl_id = s.setl_id AND g.kind = 'ring')""")[0]
+    check("drug lines of claims outside rings fit item_indications (>= 99%)", fit[1] > 0 and fit[0] >= 0.99 * fit[1], fit)
 
     # amounts and rows
     bad = q(cur, f"""SELECT count(*) FILTER (WHERE medfee_sumamt <> fund_pay_sumamt + acct_pay + psn_cash_pay),
