@@ -6,8 +6,11 @@
 #
 #   bash bench/zoo/zoo.sh [--cities 20] [--seed0 1000] [--persons N] [--days D]
 #                         [--scenario JSON|all] [--bonus-off-options JSON]
-#                         [--quick] [--assert] [--out DIR] [--here] [--keep]
+#                         [--quick] [--assert] [--out DIR] [--here] [--keep] [--no-indications]
 #
+# Expansion R-precision is measured with and without the same-ring bonus
+# (expand_ring's same_ring_bonus argument, when the installed medfraud has it;
+# --bonus-off-options for a jsonb-options variant; otherwise a TODO).
 # --quick     3 cities of 25,000 persons over 120 days with every family once
 #             (the quality floor for make test)
 # --assert    exit 1 when an issue-14 target is missed (bench/zoo/report.py)
