@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Scenario zoo (issue 14): independently generated cities with planted rings
+# and legitimate groups, detect_rings with DEFAULT options on each, scored as
+# /work/shared/QUALITY.md says; min and median over cities per metric and per
+# scenario family.
+#
+#   bash bench/zoo/zoo.sh [--cities 20] [--seed0 1000] [--persons N] [--days D]
+#                         [--scenario JSON|all] [--bonus-off-options JSON]
+#                         [--quick] [--assert] [--out DIR] [--here] [--keep] [--no-indications]
+#
+# Expansion R-precision is measured with and without the same-ring bonus
+# (expand_ring's same_ring_bonus argument, when the installed medfraud has it;
+# --bonus-off-options for a jsonb-options variant; otherwise a TODO).
+# --quick     3 cities of 25,000 persons over 120 days with every family once
+#             (the quality floor for make test)
+# --assert    exit 1 when an issue-14 target is missed (bench/zoo/report.py)
+# --here      use the cluster of the PG* environment instead of starting a
+#             throwaway one (pg_virtualenv -t, settings as bench/quality.sh plus
+#             wal_level=minimal for fast loads)
+# --keep      keep each city's schema and run
+# --no-indications  do not load the city's clinical knowledge (its item_indications,
+#             from the zoo catalogue) into medfraud.item_indications before each
+#             run; by default it is loaded when that table exists, and the
+#             table's previous rows are put back at the end
+# City i uses seed seed0 + i and schema z<i>; each is dropped after scoring.
+# Output: DIR (default bench/out/zoo)/city_NN.{json,md}, zoo.md, zoo.json.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PY=/usr/bin/python3
+cities=20 seed0=1000 persons= days= scenario= bonus= quick=0 check=0 here=0 keep=0 ind=1 out=bench/out/zoo
+args=("$@")
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --cities) cities=$2; shift 2 ;;
+    --seed0) seed0=$2; shift 2 ;;
+    --persons) persons=$2; shift 2 ;;
+    --days) days=$2; shift 2 ;;
+    --scenario) scenario=$2; shift 2 ;;
+    --bonus-off-options) bonus=$2; shift 2 ;;
+    --quick) quick=1; shift ;;
+    --assert) check=1; shift ;;
+    --out) out=$2; shift 2 ;;
+    --here) here=1; shift ;;
+    --keep) keep=1; shift ;;
+    --no-indications) ind=0; shift ;;
+    *) echo "zoo.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+if [ "$quick" = 1 ]; then
+  cities=3 persons=${persons:-25000} days=${days:-120} scenario=${scenario:-all}
+fi
+if [ "$here" = 0 ]; then
+  exec pg_virtualenv -t -v 15 -o shared_buffers=1GB -o work_mem=256MB -o jit=off \
+    -o wal_level=minimal -o max_wal_senders=0 -o fsync=off \
+    bash "$0" "${args[@]}" --here
+fi
+mkdir -p "$out"
+rm -f "$out"/city_*.json "$out"/city_*.md
+psql -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS medfraud"
+IND_COLS="med_list_codg, dise_codg, per_week, course_days, gender, min_age, max_age, note"
+if [ "$ind" = 1 ] && [ "$(psql -X -At -c "SELECT to_regclass('medfraud.item_indications') IS NOT NULL")" = t ]; then
+  psql -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
+       -c "DROP TABLE IF EXISTS public.zoo_saved_item_indications" \
+       -c "CREATE TABLE public.zoo_saved_item_indications AS SELECT * FROM medfraud.item_indications"
+  restore_indications() {
+    rc=$?
+    psql -X -q -v ON_ERROR_STOP=1 -c "BEGIN" -c "DELETE FROM medfraud.item_indications" \
+         -c "INSERT INTO medfraud.item_indications SELECT * FROM public.zoo_saved_item_indications" \
+         -c "DROP TABLE public.zoo_saved_item_indications" -c "COMMIT"
+    exit $rc
+  }
+  trap restore_indications EXIT
+else
+  ind=0
+fi
+for i in $(seq 1 "$cities"); do
+  n=$(printf '%02d' "$i")
+  s=z$i seed=$((seed0 + i))
+  t0=$(date +%s)
+  $PY bench/zoo/generate.py --schema "$s" --seed "$seed" --replace -q ${persons:+--persons "$persons"} \
+      ${days:+--days "$days"} ${scenario:+--scenario "$scenario"} > "$out/city_$n.gen.json"
+  if [ "$ind" = 1 ]; then    # the bureau's clinical knowledge: this city's catalogue
+    psql -X -q -v ON_ERROR_STOP=1 -c "BEGIN" -c "DELETE FROM medfraud.item_indications" \
+         -c "INSERT INTO medfraud.item_indications ($IND_COLS) SELECT $IND_COLS FROM $s.item_indications" -c "COMMIT"
+  fi
+  t1=$(date +%s)
+  run=$(psql -X -At -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
+          -c "SELECT medfraud.detect_rings('$s.setl_d', '$s.fee_list_d', '{\"progress\": false}')" | tail -1)
+  t2=$(date +%s)
+  $PY bench/zoo/score.py --schema "$s" --run "$run" --expand ${bonus:+--bonus-off-options "$bonus"} \
+      --json "$out/city_$n.json" --md "$out/city_$n.md"
+  t3=$(date +%s)
+  echo "city $n (seed $seed): generated $((t1 - t0)) s, detect_rings $((t2 - t1)) s, scored $((t3 - t2)) s;" \
+       "$($PY -c "import json,sys; c=json.load(open(sys.argv[1])); o=c['overall']; r=c['rings']; print(f\"F1 {o['f1']:.3f} (P {o['precision'] or 0:.3f}, R {o['recall'] or 0:.3f}), found {r['found']}/{r['planted']}, cohort persons flagged {c['legit']['cohort_flagged']}\")" "$out/city_$n.json")"
+  if [ "$keep" = 0 ]; then
+    psql -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "DROP SCHEMA $s CASCADE" \
+         -c "DELETE FROM medfraud.runs WHERE run_id = $run"
+  fi
+done
+$PY bench/zoo/report.py "$out"/city_[0-9]*[0-9].json --md "$out/zoo.md" --json "$out/zoo.json" $([ "$check" = 1 ] && echo --assert)
