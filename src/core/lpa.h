@@ -9,14 +9,18 @@
 #include "graph.h"
 
 /*
- * Every node starts with its own label.  Each sweep visits the nodes in a
- * fresh random order (seeded, identical on every platform) and updates them
- * asynchronously: a node takes the label with the largest total incident
- * edge weight among its neighbours, keeping its current label when that is
- * among the largest (so no flip-flopping and no oscillation on bipartite
- * graphs); other ties are broken by the seeded generator.  Zero-weight edges
- * carry no evidence; a node with no positive-weight edge (e.g. an isolated
- * node) keeps its own label.
+ * Every node starts with the label of the highest-priority node among
+ * itself and its heaviest positive-weight neighbours, priorities being a
+ * seeded hash of the node index (one synchronous round in which every node
+ * breaks ties the same way, instead of singleton labels, whose first sweep
+ * lets labels run through several communities).  Each sweep then visits
+ * the nodes in a fresh random order (seeded, identical on every platform)
+ * and updates them asynchronously: a node takes the label with the largest
+ * total incident edge weight among its neighbours, keeping its current
+ * label when that is among the largest (so no flip-flopping and no
+ * oscillation on bipartite graphs); other ties are broken by the seeded
+ * generator.  Zero-weight edges carry no evidence; a node with no
+ * positive-weight edge (e.g. an isolated node) keeps its own label.
  *
  * Stops after the first sweep that changes nothing — every node then holds
  * a maximal label, Raghavan's criterion — or after max_iterations sweeps
