@@ -73,7 +73,7 @@ $(UPGRADE_CURRENT): $(UPGRADE_HEAD) $(UPGRADE_REPLACED) $(UPGRADE_NEW) Makefile
 	              -e 's/^CREATE VIEW/CREATE OR REPLACE VIEW/' $$f ;; \
 	     esac; done; } > $@
 
-.PHONY: deps build-install demo test unit bench bench-quality installcheck-all fuzz installcheck-san sqlsmith fuzz-sql report
+.PHONY: deps build-install demo test unit bench bench-quality bench-zoo installcheck-all fuzz installcheck-san sqlsmith fuzz-sql report
 deps:
 	@bash tools/install-deps.sh
 
@@ -114,5 +114,11 @@ fuzz: deps
 bench: build-install
 	@bash bench/run.sh
 
+# ring-detection quality: the demo city, then the scenario zoo (20 independently
+# generated cities; fails when an issue-14 target is missed)
 bench-quality: build-install
 	@bash bench/quality.sh
+	@bash bench/zoo/zoo.sh --cities $${ZOO_CITIES:-20} --assert
+
+bench-zoo: build-install
+	@bash bench/zoo/zoo.sh --cities $${ZOO_CITIES:-20} --assert

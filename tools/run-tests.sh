@@ -74,6 +74,9 @@ echo "== BI contract: docs/bi.md equals the views; a medfraud_analyst login over
 bash test/shell/bi.sh
 echo "== pg_dump / pg_restore of a database using medfraud"
 bash test/shell/dump_restore.sh
+echo "== scenario zoo: the scorer on a case worked by hand, the generator's cities against their own truth"
+/usr/bin/python3 bench/zoo/test_score.py
+PGDATABASE=medfraud_test /usr/bin/python3 bench/zoo/test_generate.py
 echo "== baselines of the scenario zoo (FRAUDAR, lockstep, Louvain) on planted cases"
 BASELINES_REQUIRE_DB=1 PGDATABASE=medfraud_test /usr/bin/python3 bench/baselines/test_baselines.py
 echo "== kill -9: a backend killed mid-INSERT (pre-payment trigger), mid-detect_rings and mid-person_anomalies leaves earlier results whole; the same work then succeeds"
