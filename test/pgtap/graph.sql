@@ -80,6 +80,8 @@ CREATE TEMP TABLE cc_serial AS SELECT * FROM medfraud.core_numbers('SELECT src, 
 SET LOCAL parallel_setup_cost = 0;
 SET LOCAL parallel_tuple_cost = 0;
 SET LOCAL min_parallel_table_scan_size = 0;
+-- set here, not inherited: a server may run with it at 0 (make installcheck-san does)
+SET LOCAL max_parallel_workers_per_gather = 2;
 SET LOCAL force_parallel_mode = on;
 -- only workers scan (the leader would too, and may finish a small table before they start)
 SET LOCAL parallel_leader_participation = off;
@@ -108,6 +110,7 @@ RESET force_parallel_mode;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
 
 -- the memory limit is checked before allocating
 CREATE TABLE big AS SELECT g::bigint AS src, (g + 1)::bigint AS dst FROM generate_series(1, 200000) g;
