@@ -396,9 +396,15 @@ def indications():
     put("epo", "N18.5", 2.0, None, None, 18)
     put("iron_sucrose", "N18.5", 0.25, None, None, 18)
     put("sevelamer", "N18.5", 0.5, None, None, 18)
+    # chemotherapy drugs: vials a cycle over the cycle's weeks (quantity a
+    # week, as the column means), the most any regimen gives
+    vials_week = {}
+    for _dx, cycle, drugs in CHEMO_REGIMENS.values():
+        for item, vials in drugs:
+            vials_week[item] = max(vials_week.get(item, 0.0), vials * 7.0 / cycle)
     for dx, drugs in CHEMO_REGIMENS_BY_DX.items():
-        for item in drugs:
-            put(item, dx, 0.5, 180, DIAGNOSES[dx][3], 18)
+        for item in sorted(drugs):
+            put(item, dx, vials_week[item], 180, DIAGNOSES[dx][3], 18)
     for item in ["chemo_infusion", "picc_care", "ondansetron", "dexamethasone", "blood_routine", "liver_fn"]:
         for dx in CHEMO_REGIMENS_BY_DX:
             put(item, dx, 0.5, 180, DIAGNOSES[dx][3], 18)

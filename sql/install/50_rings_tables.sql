@@ -69,6 +69,7 @@ CREATE TABLE medfraud.rings (
     dx_fit          pg_catalog.float8,
     score           pg_catalog.float8 NOT NULL,
     reason          pg_catalog.text NOT NULL,
+    dx_basis        pg_catalog.text,
     PRIMARY KEY (run_id, ring_id)
 );
 COMMENT ON TABLE medfraud.rings IS 'Rings found by a run, one row each, ranked by score (0-100, higher = more suspect). Scoring: docs/design.md.';
@@ -91,9 +92,10 @@ COMMENT ON COLUMN medfraud.rings.z_lockstep IS 'lockstep_rate as a z-score again
 COMMENT ON COLUMN medfraud.rings.z_amount IS 'Uniformity of amounts (lower amount_cv) as a z-score against the same random groups.';
 COMMENT ON COLUMN medfraud.rings.fund_ratio IS 'Pooled fund per joint-trip claim / pooled fund per claim of everyone at the same providers.';
 COMMENT ON COLUMN medfraud.rings.weekly_regularity IS 'Share of joint trips on the ring''s three most frequent weekdays (1 = a fixed weekly slot, as treatment cohorts keep).';
-COMMENT ON COLUMN medfraud.rings.dx_fit IS 'Share of joint-trip item spend whose (item, diagnosis) pair is also claimed at other providers by non-members: standard treatment rather than a local habit.';
+COMMENT ON COLUMN medfraud.rings.dx_fit IS 'Legitimacy of the ring''s defining items, 0-1. Clinical (dx_basis): share of spend by members who use the item as indicated (diagnosis, weekly quantity, course length; item_indications). Proxy: share of joint-trip item spend whose (item, diagnosis) pair is also claimed at other providers by non-members.';
 COMMENT ON COLUMN medfraud.rings.score IS 'Suspicion score 0-100 = 100 x collusion x gain x (1 - legitimacy); see docs/design.md.';
 COMMENT ON COLUMN medfraud.rings.reason IS 'Short text: why the ring scores as it does.';
+COMMENT ON COLUMN medfraud.rings.dx_basis IS 'What dx_fit measured: clinical (item_indications covers the ring''s defining items) or proxy (the item and diagnosis claimed at three or more other providers); NULL without fee lines.';
 
 CREATE TABLE medfraud.ring_members (
     run_id          pg_catalog.int8 NOT NULL,

@@ -19,7 +19,7 @@ SELECT '{
                    "det_item_fee_sumamt": "det_item_fee_sumamt", "cnt": "cnt"},
   "from": null, "to": null,
   "exclude_refunds": true, "valid_only": true,
-  "window": "30 minutes", "min_days": 2, "max_crowd": 100,
+  "window": "30 minutes", "item_window": "1 day", "min_days": 2, "max_crowd": 100,
   "algorithm": "scan", "epsilon": 0.5, "mu": 4,
   "min_ring_size": 6, "min_trips": 3, "min_item_exclusivity": 0.5,
   "baseline_groups": 30, "seed": 1,
@@ -62,13 +62,14 @@ BEGIN
             DETAIL = format('Got %s.', d -> 'algorithm');
     END IF;
     PERFORM medfraud._option_window(d);
+    PERFORM medfraud._option_window(d, 'item_window');
     RETURN d;
 END
 $$;
 COMMENT ON FUNCTION medfraud.ring_options(pg_catalog.jsonb) IS
 'Validate detect_rings options and merge them over ring_options_default(); unknown keys, wrong types and out-of-range values raise 22023 naming the valid choices.';
 
-CREATE FUNCTION medfraud._option_window(o pg_catalog.jsonb)
+CREATE FUNCTION medfraud._option_window(o pg_catalog.jsonb, k pg_catalog.text DEFAULT 'window')
 RETURNS pg_catalog.interval LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -76,14 +77,14 @@ DECLARE
     w interval;
 BEGIN
     BEGIN
-        w := (o ->> 'window')::interval;
+        w := (o ->> k)::interval;
     EXCEPTION WHEN OTHERS THEN
-        RAISE EXCEPTION 'option "window" is not an interval' USING ERRCODE = '22023',
-            DETAIL = format('Got %s.', o -> 'window'), HINT = 'For example "30 minutes".';
+        RAISE EXCEPTION 'option "%" is not an interval', k USING ERRCODE = '22023',
+            DETAIL = format('Got %s.', o -> k), HINT = 'For example "30 minutes".';
     END;
     IF w <= interval '0' OR w > interval '1 day' THEN
-        RAISE EXCEPTION 'option "window" must be positive and at most a day' USING ERRCODE = '22023',
-            DETAIL = format('Got %s.', o -> 'window');
+        RAISE EXCEPTION 'option "%" must be positive and at most a day', k USING ERRCODE = '22023',
+            DETAIL = format('Got %s.', o -> k);
     END IF;
     RETURN w;
 END
@@ -212,6 +213,10 @@ SET jit = off
 AS $fn$
 DECLARE
     win interval := medfraud._option_window(o);
+    -- joint trips: the members' visits chained within item_window (a ring
+    -- arriving over a day or two is one trip) when fee lines show what they
+    -- claimed, within window otherwise
+    twin interval := win;
     t timestamptz := clock_timestamp();
     n bigint;
     nrings int;
@@ -219,17 +224,17 @@ BEGIN
     PERFORM medfraud._ring_drop_temp();
     n := medfraud._ring_visits(run, claims, o);
     t := medfraud._ring_stage(run, 'visits', t, n, o);
-    n := medfraud._ring_covisit_graph(run, o, win);
+    n := medfraud._ring_covisit_graph(run, items, o, win);
     t := medfraud._ring_stage(run, 'covisit_graph', t, n, o);
     n := medfraud._ring_clusters(o);
     t := medfraud._ring_stage(run, 'clusters', t, n, o);
-    n := medfraud._ring_cluster_trips(items, o, win);
+    n := medfraud._ring_cluster_trips(items, o, twin);
     t := medfraud._ring_stage(run, 'cluster_trips', t, n, o);
-    n := medfraud._ring_assemble(items, o, win);
+    n := medfraud._ring_assemble(items, o, twin);
     t := medfraud._ring_stage(run, 'rings', t, n, o);
 
     -- 6. features of each ring and of random groups of its size at its providers
-    PERFORM medfraud._ring_features(run, items, o, win);
+    PERFORM medfraud._ring_features(run, items, o, twin);
     t := medfraud._ring_stage(run, 'consistency', t, (SELECT count(*) FROM _mf_feat), o);
 
     -- 7. publish rings, members, events

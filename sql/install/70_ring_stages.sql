@@ -57,21 +57,65 @@ BEGIN
 END
 $fn$;
 
--- detect_rings stage 2, the co-visit graph: pairs together on min_days or more
--- (covisit_edges over _mf_v); fills _mf_e and the run's covisit_graph rows.
-CREATE FUNCTION medfraud._ring_covisit_graph(run pg_catalog.int8, o pg_catalog.jsonb, win pg_catalog.interval)
+-- detect_rings stage 2, the co-visit graph, in two layers: pairs together
+-- at a provider within window (covisit_edges over _mf_v), and, with fee
+-- lines, pairs claiming the same item at the same provider within
+-- item_window of each other (covisit_edges over provider|item): a ring at a
+-- hospital's peak, where a 30-minute window holds hundreds of visits, is a
+-- handful among the few who got that injection that morning; a ring whose
+-- members come over two or three days meets only there.  Each layer keeps
+-- pairs on min_days or more; a pair in both has the larger day count and
+-- the summed weight.  Fills _mf_e and the run's covisit_graph rows.
+CREATE FUNCTION medfraud._ring_covisit_graph(run pg_catalog.int8, claims_items pg_catalog.regclass,
+                                             o pg_catalog.jsonb, win pg_catalog.interval)
 RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $fn$
 DECLARE
+    ic jsonb := o -> 'item_columns';
     n bigint;
 BEGIN
+    -- tie: the strength clustering reads, days together; a day on which a
+    -- pair only claimed the same item counts a tenth of a day together
+    -- within window (two rings of one pharmacy sharing an item, there on
+    -- the same days, stay two; a ring that never meets is still one)
     CREATE TEMP TABLE _mf_e ON COMMIT DROP AS
-    SELECT e.src, e.dst, e.weight, e.covisits, e.days, e.first_at, e.last_at
+    SELECT e.src, e.dst, e.weight, e.covisits, e.days, e.first_at, e.last_at, e.days::float8 AS tie
     FROM medfraud.covisit_edges('pg_temp._mf_v'::regclass, 'psn_no', 'fixmedins_code', 'setl_time',
                                 win, (o ->> 'min_days')::int, (o ->> 'max_crowd')::int) e;
-    GET DIAGNOSTICS n = ROW_COUNT;
+    IF claims_items IS NOT NULL THEN
+        -- only lines worth money (the costliest quarter of lines): a
+        -- ring's gain is there, and every ward's common drugs are not
+        EXECUTE format($q$
+            CREATE TEMP TABLE _mf_il ON COMMIT DROP AS
+            SELECT v.psn_no, v.fixmedins_code, i.%1$I::text AS item, v.setl_time,
+                   coalesce(i.%4$I, 0)::numeric AS amount
+            FROM %3$s i JOIN _mf_v v ON v.claim_id = i.%2$I::text
+            WHERE i.%1$I IS NOT NULL$q$,
+            ic ->> 'med_list_codg', ic ->> 'setl_id', claims_items, ic ->> 'det_item_fee_sumamt');
+        CREATE TEMP TABLE _mf_iv ON COMMIT DROP AS
+        SELECT DISTINCT psn_no, fixmedins_code || '|' || item AS place, setl_time
+        FROM _mf_il WHERE amount >= (SELECT percentile_cont(0.75) WITHIN GROUP (ORDER BY amount) FROM _mf_il);
+        DROP TABLE _mf_il;
+        CREATE TEMP TABLE _mf_ie ON COMMIT DROP AS
+        SELECT e.src, e.dst, e.weight, e.covisits, e.days, e.first_at, e.last_at
+        FROM medfraud.covisit_edges('pg_temp._mf_iv'::regclass, 'psn_no', 'place', 'setl_time',
+                                    medfraud._option_window(o, 'item_window'), (o ->> 'min_days')::int,
+                                    (o ->> 'max_crowd')::int) e;
+        DROP TABLE _mf_iv;
+        CREATE TEMP TABLE _mf_e2 ON COMMIT DROP AS
+        SELECT coalesce(a.src, b.src) AS src, coalesce(a.dst, b.dst) AS dst,
+               coalesce(a.weight, 0) + coalesce(b.weight, 0) AS weight,
+               coalesce(a.covisits, 0) + coalesce(b.covisits, 0) AS covisits,
+               greatest(a.days, b.days) AS days,
+               least(a.first_at, b.first_at) AS first_at, greatest(a.last_at, b.last_at) AS last_at,
+               coalesce(a.days, 0) + 0.1 * coalesce(b.days, 0) AS tie
+        FROM _mf_e a FULL JOIN _mf_ie b ON a.src = b.src AND a.dst = b.dst;
+        DROP TABLE _mf_e, _mf_ie;
+        ALTER TABLE _mf_e2 RENAME TO _mf_e;
+    END IF;
+    SELECT count(*) INTO n FROM _mf_e;
     INSERT INTO medfraud.covisit_graph(run_id, src, dst, weight, covisits, days)
     SELECT run, src, dst, weight, covisits, days FROM _mf_e;
     RETURN n;
@@ -91,7 +135,7 @@ BEGIN
     CREATE TEMP TABLE _mf_cl(node text, cluster bigint, role text) ON COMMIT DROP;
     IF o ->> 'algorithm' = 'scan' THEN
         INSERT INTO _mf_cl
-        SELECT node, cluster, role FROM medfraud.scan_clusters('SELECT src, dst, weight FROM pg_temp._mf_e',
+        SELECT node, cluster, role FROM medfraud.scan_clusters('SELECT src, dst, tie AS weight FROM pg_temp._mf_e',
                                                                 (o ->> 'epsilon')::float8, (o ->> 'mu')::int)
         WHERE role IN ('core', 'border', 'hub');
     ELSIF o ->> 'algorithm' = 'louvain' THEN
@@ -468,29 +512,44 @@ BEGIN
     -- clinical fit, where the bureau's clinical knowledge (item_indications)
     -- covers the rings' defining items: per member and item, every claim of
     -- the item anywhere, and whether the member's use of it is what it is
-    -- indicated for — claimed under a diagnosis it treats (80% of the
-    -- claims or more) and in no more than 1.5 times its usual quantity a
-    -- week (over the member's span of use, a week at least)
+    -- indicated for, judged by the indication rows its diagnoses match:
+    --  * diagnosis: 80% of the claims or more carry a diagnosis it treats;
+    --  * quantity: at most twice the usual quantity a week over the span of
+    --    use plus what the last claim covers (a refill every month of a
+    --    month's supply is 1; in the zoo's cities 95% of chronic patients
+    --    stay under 1.8 and 99% under 2.1, while rings reselling drugs claim
+    --    4-18 times their use);
+    --  * course: a span no longer than 1.5 courses and a week (a 14-day
+    --    injection course claimed for four months is not one).
     CREATE TEMP TABLE _mf_cfit ON COMMIT DROP AS
     WITH di AS (
-        SELECT DISTINCT d.grp AS ring, d.item, ii.per_week
+        SELECT DISTINCT d.grp AS ring, d.item
         FROM _mf_def d
-        JOIN (SELECT med_list_codg, CASE WHEN bool_and(per_week IS NOT NULL) THEN max(per_week) END AS per_week
-              FROM medfraud.item_indications GROUP BY 1) ii ON ii.med_list_codg = d.item
-        WHERE d.grp IN (SELECT ring FROM _mf_tl)),
+        WHERE d.grp IN (SELECT ring FROM _mf_tl)
+          AND d.item IN (SELECT med_list_codg FROM medfraud.item_indications)),
     mc AS (
-        SELECT di.ring, m.psn_no, di.item, di.per_week, v.claim_id, v.setl_time, l.amount, l.qty,
-               EXISTS (SELECT 1 FROM medfraud.item_indications ii
-                       WHERE ii.med_list_codg = di.item AND medfraud.dx_matches(v.dx, ii.dise_codg)) AS dx_ok
+        SELECT di.ring, m.psn_no, di.item, v.setl_time, l.amount, l.qty, ind.*
         FROM di JOIN _mf_rm m ON m.ring = di.ring
         JOIN _mf_v v ON v.psn_no = m.psn_no
-        JOIN _mf_ilines l ON l.claim_id = v.claim_id AND l.item = di.item),
+        JOIN _mf_ilines l ON l.claim_id = v.claim_id AND l.item = di.item
+        -- the indication rows this claim's diagnosis matches (NULL limits: as needed, chronic)
+        CROSS JOIN LATERAL (
+            SELECT count(*) > 0 AS dx_ok,
+                   CASE WHEN bool_and(ii.per_week IS NOT NULL) THEN max(ii.per_week) END AS per_week,
+                   CASE WHEN bool_and(ii.course_days IS NOT NULL) THEN max(ii.course_days) END AS course_days
+            FROM medfraud.item_indications ii
+            WHERE ii.med_list_codg = di.item AND medfraud.dx_matches(v.dx, ii.dise_codg)) ind),
     pair AS (
-        SELECT ring, psn_no, item, per_week, sum(qty) AS n, sum(amount) AS amount,
-               avg(dx_ok::int) AS dx_share,
-               greatest(extract(epoch FROM max(setl_time) - min(setl_time)) / 86400.0, 7) AS span_days
-        FROM mc GROUP BY 1, 2, 3, 4)
-    SELECT ring, sum(amount) FILTER (WHERE dx_share >= 0.8 AND (per_week IS NULL OR n * 7.0 / span_days <= 1.5 * per_week))
+        SELECT ring, psn_no, item, sum(qty) AS n, sum(amount) AS amount, avg(dx_ok::int) AS dx_share,
+               CASE WHEN bool_and(per_week IS NOT NULL OR NOT dx_ok) THEN max(per_week) END AS per_week,
+               CASE WHEN bool_and(course_days IS NOT NULL OR NOT dx_ok) THEN max(course_days) END AS course_days,
+               (array_agg(qty ORDER BY setl_time DESC))[1] AS last_qty,
+               extract(epoch FROM max(setl_time) - min(setl_time)) / 86400.0 AS span_days
+        FROM mc GROUP BY 1, 2, 3)
+    -- (a ring none of whose pairs fits has fit 0, not "unknown")
+    SELECT ring, coalesce(sum(amount) FILTER (WHERE dx_share >= 0.8
+                                                AND (per_week IS NULL OR n <= 2 * (per_week * span_days / 7.0 + last_qty))
+                                                AND (course_days IS NULL OR span_days <= 1.5 * course_days + 7)), 0)
                  / nullif(sum(amount), 0) AS clinical_fit
     FROM pair GROUP BY ring;
 
@@ -514,18 +573,21 @@ BEGIN
     -- three or more other providers (a weaker proxy: it fails where
     -- treatment is concentrated in a few centres)
     fit AS (SELECT tl.ring, coalesce(max(cf.clinical_fit),
-                                     sum(tl.amount) FILTER (WHERE std.item IS NOT NULL) / nullif(sum(tl.amount), 0)) AS dx_fit
+                                     sum(tl.amount) FILTER (WHERE std.item IS NOT NULL) / nullif(sum(tl.amount), 0)) AS dx_fit,
+                   bool_or(cf.clinical_fit IS NOT NULL) AS clinical
             FROM _mf_tl tl LEFT JOIN _mf_std std ON std.ring = tl.ring AND std.item = tl.item AND std.dx IS NOT DISTINCT FROM tl.dx
             LEFT JOIN _mf_cfit cf ON cf.ring = tl.ring
             GROUP BY 1)
     SELECT r.ring, r.k AS size, r.jaccard, r.lockstep, r.cv,
-           (r.jaccard - b.mj) / greatest(coalesce(b.sj, 0), 0.05) AS z_items,
+           -- (no fee lines: items not measured)
+           CASE WHEN items IS NOT NULL THEN (r.jaccard - b.mj) / greatest(coalesce(b.sj, 0), 0.05) END AS z_items,
            (r.lockstep - b.ml) / greatest(coalesce(b.sl, 0), 0.05) AS z_lockstep,
            (b.mc - r.cv) / greatest(coalesce(b.sc, 0), 0.05) AS z_amount,
            b.groups AS baseline_groups,
            money.medfee, money.fund, money.fund_per_claim / nullif(norm.fund_per_claim, 0) AS fund_ratio,
            CASE WHEN wd.trips >= 7 THEN wd.top3 END AS weekly_regularity,
-           coalesce(fit.dx_fit, 0) AS dx_fit
+           coalesce(fit.dx_fit, 0) AS dx_fit,
+           CASE WHEN fit.clinical THEN 'clinical' WHEN fit.ring IS NOT NULL THEN 'proxy' END AS dx_basis
     FROM r LEFT JOIN b USING (ring) LEFT JOIN money USING (ring) LEFT JOIN norm USING (ring)
     LEFT JOIN wd USING (ring) LEFT JOIN fit USING (ring);
 END
@@ -534,24 +596,36 @@ $fn$;
 -- The score, from its documented parts (docs/design.md, "Scoring").
 CREATE FUNCTION medfraud.ring_score(z_items pg_catalog.float8, z_lockstep pg_catalog.float8, z_amount pg_catalog.float8,
                                     fund_ratio pg_catalog.float8, weekly_regularity pg_catalog.float8,
-                                    dx_fit pg_catalog.float8)
+                                    dx_fit pg_catalog.float8, clinical pg_catalog.bool DEFAULT false)
 RETURNS pg_catalog.float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 SELECT round((100
-   -- collusion: behaving as one beyond chance (each z squashed into [0, 1))
-   * (0.4 * (1 - exp(-greatest(coalesce(z_items, 0), 0) / 3))
-    + 0.4 * (1 - exp(-greatest(coalesce(z_lockstep, 0), 0) / 3))
-    + 0.2 * (1 - exp(-greatest(coalesce(z_amount, 0), 0) / 3)))
-   -- gain: pooled fund per claim against everyone at the same providers, in doublings
-   * (1 - exp(-greatest(ln(greatest(coalesce(fund_ratio, 1), 1e-9)) / ln(2), 0) / 2))
-   -- legitimacy: a fixed weekly slot, and the items' fit to the members'
-   -- diagnoses (clinical where item_indications covers them)
-   * (1 - 0.5 * greatest(0, least(1, (coalesce(weekly_regularity, 0) - 0.6) / 0.4))
-        - 0.5 * greatest(0, least(1, coalesce(dx_fit, 0)))))::numeric, 2)::float8
+   -- collusion: behaving as one beyond chance (each z squashed into
+   -- [0, 1)): claiming the same items (without fee lines: not measured)
+   -- and, given that, going together and claiming alike amounts.  A
+   -- product, since a group that goes together but shares no items is a
+   -- bus of patients (a nursing home, a family), not a ring
+   * CASE WHEN z_items IS NULL THEN 1 ELSE 1 - exp(-greatest(z_items, 0) / 3) END
+   * (0.7 * (1 - exp(-greatest(coalesce(z_lockstep, 0), 0) / 3))
+    + 0.3 * (1 - exp(-greatest(coalesce(z_amount, 0), 0) / 3)))
+   -- gain: pooled fund per claim against everyone at the same providers, in
+   -- doublings.  With clinical knowledge it is half the factor: claims of
+   -- items outside their indications are a loss at the usual price too,
+   -- and legitimacy below already weighs that evidence; without it, a
+   -- price above the providers' norm is the only sign of a loss
+   * CASE WHEN coalesce(clinical, false)
+          THEN 0.5 + 0.5 * (1 - exp(-greatest(ln(greatest(coalesce(fund_ratio, 1), 1e-9)) / ln(2), 0) / 2))
+          ELSE 1 - exp(-greatest(ln(greatest(coalesce(fund_ratio, 1), 1e-9)) / ln(2), 0) / 2) END
+   -- legitimacy: with clinical knowledge for the items, the members' use
+   -- of them as indicated (diagnosis, rhythm, course) is the whole of it;
+   -- without, half a fixed weekly slot and half the proxy fit
+   * (1 - CASE WHEN coalesce(clinical, false) THEN greatest(0, least(1, coalesce(dx_fit, 0)))
+               ELSE 0.5 * greatest(0, least(1, (coalesce(weekly_regularity, 0) - 0.6) / 0.4))
+                  + 0.5 * greatest(0, least(1, coalesce(dx_fit, 0))) END))::numeric, 2)::float8
 $$;
-COMMENT ON FUNCTION medfraud.ring_score(pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) IS
-'Ring suspicion score 0-100 = 100 x collusion x gain x (1 - legitimacy), from the consistency z-scores, the pooled-fund ratio, the weekly regularity of trips and the diagnosis fit of items (clinical where item_indications covers them; docs/design.md).';
+COMMENT ON FUNCTION medfraud.ring_score(pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.bool) IS
+'Ring suspicion score 0-100 = 100 x collusion x gain x (1 - legitimacy) (gain counts half when clinical): collusion = shared items x (lockstep and uniform amounts) from the consistency z-scores, the pooled-fund ratio, and legitimacy: the clinical fit of the items when clinical is true (item_indications covers them), else the weekly regularity of trips and the proxy diagnosis fit (docs/design.md).';
 
 -- Publish rings, members and events; ring_id 1 is the highest score.
 CREATE FUNCTION medfraud._ring_publish(run pg_catalog.int8, o pg_catalog.jsonb, with_items pg_catalog.bool)
@@ -562,7 +636,8 @@ DECLARE
     n int;
 BEGIN
     CREATE TEMP TABLE _mf_final ON COMMIT DROP AS
-    SELECT f.*, medfraud.ring_score(f.z_items, f.z_lockstep, f.z_amount, f.fund_ratio, f.weekly_regularity, f.dx_fit) AS score
+    SELECT f.*, medfraud.ring_score(f.z_items, f.z_lockstep, f.z_amount, f.fund_ratio, f.weekly_regularity, f.dx_fit,
+                               f.dx_basis = 'clinical') AS score
     FROM _mf_feat f;
     ALTER TABLE _mf_final ADD COLUMN ring_id int;
     UPDATE _mf_final x SET ring_id = q.rid
@@ -572,7 +647,7 @@ BEGIN
     INSERT INTO medfraud.rings(run_id, ring_id, size, density, providers, first_covisit, last_covisit,
                                joint_trips, trip_days, medfee_total, hifp_total, item_jaccard, lockstep_rate,
                                amount_cv, z_items, z_lockstep, z_amount, fund_ratio, weekly_regularity, dx_fit,
-                               score, reason)
+                               score, reason, dx_basis)
     SELECT run, f.ring_id, f.size,
            coalesce(dens.edges, 0)::float8 / greatest(f.size * (f.size - 1) / 2, 1),
            (SELECT array_agg(fixmedins_code ORDER BY trips DESC, fixmedins_code) FROM _mf_rprov rp WHERE rp.ring = f.ring),
@@ -588,7 +663,10 @@ BEGIN
                   CASE WHEN f.baseline_groups IS NULL THEN ' (no baseline: too few other visitors)' ELSE '' END,
                   round(coalesce(f.fund_ratio, 0)::numeric, 1),
                   CASE WHEN f.weekly_regularity >= 0.8 THEN '; keeps a fixed weekly slot' ELSE '' END,
-                  CASE WHEN f.dx_fit >= 0.5 THEN '; items fit the members'' diagnoses' ELSE '' END)
+                  CASE WHEN f.dx_basis = 'clinical' AND f.dx_fit >= 0.5 THEN '; members use the items as indicated'
+                       WHEN f.dx_basis = 'clinical' THEN format('; %s%% of item spend outside its indications', round((100 * (1 - f.dx_fit))::numeric))
+                       WHEN f.dx_fit >= 0.5 THEN '; items fit the members'' diagnoses' ELSE '' END),
+           f.dx_basis
     FROM _mf_final f
     JOIN (SELECT grp AS ring, count(*) AS trips, count(DISTINCT started_at::date) AS days,
                  min(started_at) AS first_at, max(started_at) AS last_at

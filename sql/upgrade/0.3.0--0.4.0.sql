@@ -5,3 +5,18 @@
 -- form is dropped so that calls are not ambiguous between two overloads
 DROP FUNCTION medfraud.expand_ring(pg_catalog.text[], pg_catalog.int8, pg_catalog.int4);
 
+
+-- ring_score gained a parameter (clinical): the six-argument form goes
+DROP FUNCTION medfraud.ring_score(pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8,
+                                  pg_catalog.float8, pg_catalog.float8);
+
+-- rings: what dx_fit measured
+ALTER TABLE medfraud.rings ADD COLUMN dx_basis pg_catalog.text;
+COMMENT ON COLUMN medfraud.rings.dx_basis IS 'What dx_fit measured: clinical (item_indications covers the ring''s defining items) or proxy (the item and diagnosis claimed at three or more other providers); NULL without fee lines.';
+COMMENT ON COLUMN medfraud.rings.dx_fit IS 'Legitimacy of the ring''s defining items, 0-1. Clinical (dx_basis): share of spend by members who use the item as indicated (diagnosis, weekly quantity, course length; item_indications). Proxy: share of joint-trip item spend whose (item, diagnosis) pair is also claimed at other providers by non-members.';
+-- the view lists the table's columns as they were when it was made
+CREATE OR REPLACE VIEW medfraud.latest_rings AS
+    SELECT r.* FROM medfraud.rings r JOIN medfraud.latest_run l USING (run_id);
+
+-- _option_window names the option it reads (window, item_window)
+DROP FUNCTION medfraud._option_window(pg_catalog.jsonb);
