@@ -213,10 +213,10 @@ SET jit = off
 AS $fn$
 DECLARE
     win interval := medfraud._option_window(o);
-    -- joint trips: the members' visits chained within item_window (a ring
-    -- arriving over a day or two is one trip) when fee lines show what they
-    -- claimed, within window otherwise
-    twin interval := win;
+    -- joint trips: the members' visits chained within window, or, for a
+    -- group that never travels together that closely, within item_window
+    -- (a ring arriving over a day or two) when fee lines show what they claimed
+    wide interval := CASE WHEN items IS NOT NULL THEN medfraud._option_window(o, 'item_window') END;
     t timestamptz := clock_timestamp();
     n bigint;
     nrings int;
@@ -228,13 +228,13 @@ BEGIN
     t := medfraud._ring_stage(run, 'covisit_graph', t, n, o);
     n := medfraud._ring_clusters(o);
     t := medfraud._ring_stage(run, 'clusters', t, n, o);
-    n := medfraud._ring_cluster_trips(items, o, twin);
+    n := medfraud._ring_cluster_trips(items, o, win, wide);
     t := medfraud._ring_stage(run, 'cluster_trips', t, n, o);
-    n := medfraud._ring_assemble(items, o, twin);
+    n := medfraud._ring_assemble(items, o, win, wide);
     t := medfraud._ring_stage(run, 'rings', t, n, o);
 
     -- 6. features of each ring and of random groups of its size at its providers
-    PERFORM medfraud._ring_features(run, items, o, twin);
+    PERFORM medfraud._ring_features(run, items, o);
     t := medfraud._ring_stage(run, 'consistency', t, (SELECT count(*) FROM _mf_feat), o);
 
     -- 7. publish rings, members, events

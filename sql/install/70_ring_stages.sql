@@ -89,15 +89,21 @@ BEGIN
         -- ring's gain is there, and every ward's common drugs are not
         EXECUTE format($q$
             CREATE TEMP TABLE _mf_il ON COMMIT DROP AS
-            SELECT v.psn_no, v.fixmedins_code, i.%1$I::text AS item, v.setl_time,
-                   coalesce(i.%4$I, 0)::numeric AS amount
+            SELECT v.claim_id, i.%1$I::text AS item, coalesce(i.%4$I, 0)::numeric AS amount
             FROM %3$s i JOIN _mf_v v ON v.claim_id = i.%2$I::text
             WHERE i.%1$I IS NOT NULL$q$,
             ic ->> 'med_list_codg', ic ->> 'setl_id', claims_items, ic ->> 'det_item_fee_sumamt');
-        CREATE TEMP TABLE _mf_iv ON COMMIT DROP AS
-        SELECT DISTINCT psn_no, fixmedins_code || '|' || item AS place, setl_time
-        FROM _mf_il WHERE amount >= (SELECT percentile_cont(0.75) WITHIN GROUP (ORDER BY amount) FROM _mf_il);
+        -- (kept for the run: which claims carry a costly item, for joint
+        -- trips of rings that rotate over many providers)
+        CREATE TEMP TABLE _mf_costly ON COMMIT DROP AS
+        SELECT DISTINCT claim_id, item FROM _mf_il
+        WHERE amount >= (SELECT percentile_cont(0.75) WITHIN GROUP (ORDER BY amount) FROM _mf_il);
+        CREATE INDEX ON _mf_costly (claim_id);
+        ANALYZE _mf_costly;
         DROP TABLE _mf_il;
+        CREATE TEMP TABLE _mf_iv ON COMMIT DROP AS
+        SELECT DISTINCT v.psn_no, v.fixmedins_code || '|' || c.item AS place, v.setl_time
+        FROM _mf_costly c JOIN _mf_v v USING (claim_id);
         CREATE TEMP TABLE _mf_ie ON COMMIT DROP AS
         SELECT e.src, e.dst, e.weight, e.covisits, e.days, e.first_at, e.last_at
         FROM medfraud.covisit_edges('pg_temp._mf_iv'::regclass, 'psn_no', 'place', 'setl_time',
@@ -170,7 +176,8 @@ $fn$;
 
 -- detect_rings stage 4, joint trips of each cluster: members' visits at one provider, chained while gaps <= window
 -- Fills _mf_tv, _mf_trip, _mf_lines, _mf_def and _mf_sig (distinctive items).
-CREATE FUNCTION medfraud._ring_cluster_trips(items pg_catalog.regclass, o pg_catalog.jsonb, win pg_catalog.interval)
+CREATE FUNCTION medfraud._ring_cluster_trips(items pg_catalog.regclass, o pg_catalog.jsonb, win pg_catalog.interval,
+                                             wide pg_catalog.interval)
 RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
@@ -179,7 +186,7 @@ DECLARE
     ic jsonb := o -> 'item_columns';
     n bigint;
 BEGIN
-    PERFORM medfraud._ring_trips('_mf_cm', 'cluster', win, (o ->> 'min_trips')::int);
+    PERFORM medfraud._ring_trips('_mf_cm', 'cluster', win, (o ->> 'min_trips')::int, wide);
     -- the trips' fee lines; a group's defining items at a provider are those
     -- on 3 or more and on 30% or more of its trip claims there
     PERFORM medfraud._ring_load_lines(items, ic, '_mf_tv');
@@ -211,36 +218,64 @@ $fn$;
 -- members' visits at one provider chained while consecutive visits are at
 -- most win apart; a trip needs two or more distinct members, and a provider
 -- counts for a group only where it has min_trips trips (chance meetings at
--- a busy hospital are not a pattern).  Fills _mf_tv (one row per claim on a
--- trip) and _mf_trip (one row per trip).
+-- a busy hospital are not a pattern).  A group with no such provider gets
+-- its trips at the wide scale instead, when one is given (item_window: a
+-- ring whose members come over a day or two): each group is seen at the
+-- finest scale at which it travels together, so a bus ring's trips do not
+-- swallow the honest visits of the day around them.  Fills _mf_tv (one row
+-- per claim on a trip), _mf_trip (one row per trip) and _mf_gwin (each
+-- group's window).
 CREATE FUNCTION medfraud._ring_trips(grp_table pg_catalog.text, grp_col pg_catalog.text, win pg_catalog.interval,
-                                     min_trips pg_catalog.int4)
+                                     min_trips pg_catalog.int4, wide pg_catalog.interval DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-BEGIN
-    IF to_regclass('pg_temp._mf_tv') IS NOT NULL THEN
-        DROP TABLE pg_temp._mf_tv, pg_temp._mf_trip;
-    END IF;
-    EXECUTE format($q$
-        CREATE TEMP TABLE _mf_tv ON COMMIT DROP AS
+DECLARE
+    -- %1$s the window, %2$s which groups, %3$s more providers (below)
+    q text := format($q$
         WITH mv AS (
             SELECT g.%2$I AS grp, v.*,
-                   CASE WHEN v.setl_time - lag(v.setl_time) OVER w <= %3$L::interval THEN 0 ELSE 1 END AS brk
+                   CASE WHEN v.setl_time - lag(v.setl_time) OVER w <= %%1$L::interval THEN 0 ELSE 1 END AS brk
             FROM pg_temp.%1$I g JOIN pg_temp._mf_v v USING (psn_no)
+            WHERE %%2$s
             WINDOW w AS (PARTITION BY g.%2$I, v.fixmedins_code ORDER BY v.setl_time, v.claim_id)),
         tn AS (SELECT mv.*, sum(brk) OVER (PARTITION BY grp, fixmedins_code ORDER BY setl_time, claim_id) AS seq FROM mv),
         tk AS (SELECT grp, fixmedins_code, seq FROM tn GROUP BY 1, 2, 3 HAVING count(DISTINCT psn_no) >= 2),
-        tp AS (SELECT grp, fixmedins_code FROM tk GROUP BY 1, 2 HAVING count(*) >= %4$s)
+        tp AS (SELECT grp, fixmedins_code FROM tk GROUP BY 1, 2 HAVING count(*) >= %3$s
+               %%3$s)
         SELECT grp, fixmedins_code, seq, claim_id, psn_no, setl_time, medfee, fund, dx
         FROM tn JOIN tk USING (grp, fixmedins_code, seq) JOIN tp USING (grp, fixmedins_code)$q$,
-        grp_table, grp_col, win, min_trips);
+        grp_table, grp_col, min_trips);
+    -- a ring rotating over many pharmacies has few trips at each: with fee
+    -- lines, a provider also counts where two or more members claimed the
+    -- same costly item on a trip, when the group has min_trips such trips
+    -- over all its providers (a family's one visit to a hospital is not one)
+    rotating text := CASE WHEN to_regclass('pg_temp._mf_costly') IS NOT NULL THEN format($q$
+               UNION
+               SELECT grp, fixmedins_code FROM (
+                   SELECT grp, fixmedins_code, count(*) OVER (PARTITION BY grp) AS n
+                   FROM (SELECT DISTINCT tn.grp, tn.fixmedins_code, tn.seq
+                         FROM tn JOIN tk USING (grp, fixmedins_code, seq) JOIN pg_temp._mf_costly c USING (claim_id)
+                         GROUP BY tn.grp, tn.fixmedins_code, tn.seq, c.item HAVING count(DISTINCT tn.psn_no) >= 2) t) ck
+               WHERE n >= %1$s$q$, min_trips) ELSE '' END;
+BEGIN
+    IF to_regclass('pg_temp._mf_tv') IS NOT NULL THEN
+        DROP TABLE pg_temp._mf_tv, pg_temp._mf_trip, pg_temp._mf_gwin;
+    END IF;
+    EXECUTE 'CREATE TEMP TABLE _mf_tv ON COMMIT DROP AS ' || format(q, win, 'true', rotating);
+    CREATE TEMP TABLE _mf_gwin ON COMMIT DROP AS SELECT DISTINCT grp, win AS win FROM _mf_tv;
+    IF wide IS NOT NULL AND wide > win THEN
+        EXECUTE 'INSERT INTO _mf_tv ' || format(q, wide, format('g.%I NOT IN (SELECT grp FROM pg_temp._mf_gwin)', grp_col),
+                                                rotating);
+        INSERT INTO _mf_gwin SELECT DISTINCT grp, wide FROM _mf_tv WHERE grp NOT IN (SELECT grp FROM _mf_gwin);
+    END IF;
     CREATE TEMP TABLE _mf_trip ON COMMIT DROP AS
     SELECT grp, fixmedins_code, seq, min(setl_time) AS started_at, max(setl_time) AS ended_at,
            array_agg(DISTINCT psn_no ORDER BY psn_no) AS members
     FROM _mf_tv GROUP BY 1, 2, 3;
     ANALYZE _mf_tv;
     ANALYZE _mf_trip;
+    ANALYZE _mf_gwin;
 END
 $fn$;
 
@@ -333,7 +368,8 @@ $fn$;
 -- 5. rings: clusters with (nearly) the same distinctive items at one provider are one ring, the
 -- cells of one scheme; two rings that happen to share a pharmacy and an item stay apart
 -- Fills _mf_ring_of, _mf_rm (members) and _mf_ring (signatures).
-CREATE FUNCTION medfraud._ring_assemble(items pg_catalog.regclass, o pg_catalog.jsonb, win pg_catalog.interval)
+CREATE FUNCTION medfraud._ring_assemble(items pg_catalog.regclass, o pg_catalog.jsonb, win pg_catalog.interval,
+                                        wide pg_catalog.interval)
 RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
@@ -368,19 +404,20 @@ BEGIN
     SELECT r.ring, s.fixmedins_code, s.item FROM _mf_sig s JOIN _mf_ring_of r USING (grp) GROUP BY 1, 2, 3;
     ANALYZE _mf_ring;
     ANALYZE _mf_rm;
-    PERFORM medfraud._ring_trips('_mf_rm', 'ring', win, (o ->> 'min_trips')::int);
+    PERFORM medfraud._ring_trips('_mf_rm', 'ring', win, (o ->> 'min_trips')::int, wide);
     -- persons on a ring's trips who claimed one of its distinctive items there join it ("trips")
     INSERT INTO _mf_rm(ring, psn_no, role, joined_by)
     SELECT DISTINCT ON (v.psn_no) tr.grp, v.psn_no, 'border', 'trips'
     FROM _mf_ring sg
     JOIN _mf_ilines l ON l.item = sg.item
     JOIN _mf_v v ON v.claim_id = l.claim_id AND v.fixmedins_code = sg.fixmedins_code
+    JOIN _mf_gwin gw ON gw.grp = sg.ring
     JOIN _mf_trip tr ON tr.grp = sg.ring AND tr.fixmedins_code = v.fixmedins_code
-                    AND v.setl_time BETWEEN tr.started_at - win AND tr.ended_at + win
+                    AND v.setl_time BETWEEN tr.started_at - gw.win AND tr.ended_at + gw.win
     WHERE NOT EXISTS (SELECT 1 FROM _mf_rm x WHERE x.psn_no = v.psn_no)
     ORDER BY v.psn_no, tr.grp;
     GET DIAGNOSTICS n = ROW_COUNT;
-    PERFORM medfraud._ring_trips('_mf_rm', 'ring', win, (o ->> 'min_trips')::int);
+    PERFORM medfraud._ring_trips('_mf_rm', 'ring', win, (o ->> 'min_trips')::int, wide);
     PERFORM medfraud._ring_load_lines(items, ic, '_mf_tv');
     -- in a ring with distinctive items, a member has claimed one on a trip:
     -- at a busy hospital the graph also ties in bystanders who only shared
@@ -390,7 +427,7 @@ BEGIN
       AND NOT EXISTS (SELECT 1 FROM _mf_tv tv JOIN _mf_lines l USING (claim_id)
                       JOIN _mf_ring sg ON sg.ring = tv.grp AND sg.fixmedins_code = tv.fixmedins_code AND sg.item = l.item
                       WHERE tv.grp = m.ring AND tv.psn_no = m.psn_no);
-    PERFORM medfraud._ring_trips('_mf_rm', 'ring', win, (o ->> 'min_trips')::int);
+    PERFORM medfraud._ring_trips('_mf_rm', 'ring', win, (o ->> 'min_trips')::int, wide);
     -- lines of the final trips, and of the rings' defining items anywhere (for dx_fit)
     PERFORM medfraud._ring_load_lines(items, ic, '_mf_tv');
     PERFORM medfraud._ring_defining_items();
@@ -401,12 +438,12 @@ $fn$;
 
 -- Consistency of each candidate ring against random groups of its size at
 -- its providers; fills _mf_feat (one row per ring).
-CREATE FUNCTION medfraud._ring_features(run pg_catalog.int8, items pg_catalog.regclass, o pg_catalog.jsonb,
-                                        win pg_catalog.interval)
+CREATE FUNCTION medfraud._ring_features(run pg_catalog.int8, items pg_catalog.regclass, o pg_catalog.jsonb)
 RETURNS void LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
+    w interval;
     k int := (o ->> 'baseline_groups')::int;
     seed int := (o ->> 'seed')::int;
 BEGIN
@@ -452,14 +489,20 @@ BEGIN
     WHERE rn <= least(sz * k, cnt / sz * sz);
     DROP TABLE _mf_pvis;
     ANALYZE _mf_grp;
-    -- every group's visits at the ring's providers
-    EXECUTE format($q$
-        CREATE TEMP TABLE _mf_gv ON COMMIT DROP AS
-        SELECT gr.ring, gr.g, v.psn_no, v.claim_id, v.fixmedins_code, v.setl_time, v.fund,
-               count(*) OVER (PARTITION BY gr.ring, gr.g, v.fixmedins_code ORDER BY v.setl_time
-                              RANGE BETWEEN %1$L::interval PRECEDING AND %1$L::interval FOLLOWING) AS near
-        FROM _mf_grp gr JOIN _mf_v v USING (psn_no)
-        JOIN _mf_rprov rp ON rp.ring = gr.ring AND rp.fixmedins_code = v.fixmedins_code$q$, win);
+    -- every group's visits at the ring's providers, and how many of the
+    -- group's visits there lie within the ring's trip window of each
+    CREATE TEMP TABLE _mf_gv(ring bigint, g int, psn_no text, claim_id text, fixmedins_code text,
+                             setl_time timestamptz, fund numeric, near bigint) ON COMMIT DROP;
+    FOR w IN SELECT DISTINCT gw.win FROM _mf_gwin gw WHERE gw.grp IN (SELECT ring FROM _mf_rsz) LOOP
+        EXECUTE format($q$
+            INSERT INTO _mf_gv
+            SELECT gr.ring, gr.g, v.psn_no, v.claim_id, v.fixmedins_code, v.setl_time, v.fund,
+                   count(*) OVER (PARTITION BY gr.ring, gr.g, v.fixmedins_code ORDER BY v.setl_time
+                                  RANGE BETWEEN %1$L::interval PRECEDING AND %1$L::interval FOLLOWING) AS near
+            FROM _mf_grp gr JOIN _mf_v v USING (psn_no)
+            JOIN _mf_rprov rp ON rp.ring = gr.ring AND rp.fixmedins_code = v.fixmedins_code
+            WHERE gr.ring IN (SELECT grp FROM pg_temp._mf_gwin WHERE win = %1$L::interval)$q$, w);
+    END LOOP;
     PERFORM medfraud._ring_load_lines(items, o -> 'item_columns', '_mf_gv');
     ANALYZE _mf_gv;
     -- item sets, their sizes, and the items each pair of a group shares

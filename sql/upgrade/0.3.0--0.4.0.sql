@@ -20,3 +20,8 @@ CREATE OR REPLACE VIEW medfraud.latest_rings AS
 
 -- _option_window names the option it reads (window, item_window)
 DROP FUNCTION medfraud._option_window(pg_catalog.jsonb);
+
+-- joint trips at two scales (window, item_window): _ring_trips takes the
+-- wide one, _ring_features reads each ring's window from _ring_trips
+DROP FUNCTION medfraud._ring_trips(pg_catalog.text, pg_catalog.text, pg_catalog.interval, pg_catalog.int4);
+DROP FUNCTION medfraud._ring_features(pg_catalog.int8, pg_catalog.regclass, pg_catalog.jsonb, pg_catalog.interval);

@@ -1,0 +1,130 @@
+-- Ring families the first detector missed, planted by hand into a small
+-- generated city (issue 14): a ring whose members come on consecutive
+-- days and never meet, a ring of six inside a hospital's morning crowd of
+-- 140, and a dialysis shift that clinical knowledge must clear.  Each
+-- ring is checked found with fee lines and, as the control that the
+-- item co-claim layer is what finds it, not found without them.  Then the
+-- score's documented parts and the item_window option.  (Quality over
+-- many independently generated cities: bench/zoo, make bench-quality.)
+BEGIN;
+SELECT plan(17);
+SET client_min_messages = warning;
+
+SELECT lives_ok($$SELECT medfraud.generate_demo_city('rf', persons => 5000, days => 70, rings => 1, seed => 11)$$,
+                'a city of 5,000 persons');
+
+CREATE TEMP TABLE base AS
+SELECT date_trunc('day', min(setl_time)) + interval '7 days' AS d0 FROM rf.setl_d;
+-- the busiest pharmacy and the busiest hospital; a hospital for the dialysis shift
+CREATE TEMP TABLE place AS
+SELECT (SELECT fixmedins_code FROM rf.setl_d WHERE fixmedins_code LIKE 'P%' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1) AS pharmacy,
+       (SELECT fixmedins_code FROM rf.setl_d WHERE fixmedins_code LIKE 'H%' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1) AS hospital,
+       (SELECT fixmedins_code FROM rf.setl_d WHERE fixmedins_code LIKE 'H%' GROUP BY 1 ORDER BY count(*) DESC, 1 OFFSET 2 LIMIT 1) AS centre;
+
+-- planted settlements: one fee line each
+CREATE TEMP TABLE planted(psn_no text, fixmedins_code text, setl_time timestamp, dx text, item text, cnt numeric, amount numeric);
+-- (1) loose days: 8 members, a trip a week for 8 weeks, each member on one of
+-- three consecutive days (varying) at his own hour (8:00, 9:00, ... 15:00): never two
+-- within 30 minutes; 4 boxes of a drug at 120 each
+INSERT INTO planted
+SELECT 'LD0' || m, p.pharmacy, b.d0 + k * interval '7 days' + (((m + 1) * (k + 2)) % 3) * interval '1 day'
+       + (8 + m) * interval '1 hour' + ((m * 13 + k * 7) % 20) * interval '1 minute',
+       'E11.9', 'XLOOSE1', 4, 480
+FROM generate_series(0, 7) m, generate_series(0, 7) k, base b, place p
+WHERE (m + k) % 5 <> 0;
+-- (2) a ring of six at the busiest hospital, 9:00-9:25, on six days, among
+-- 140 other patients settling in the same half hour (a crowd over max_crowd)
+INSERT INTO planted
+SELECT 'PK0' || m, p.hospital, b.d0 + k * interval '9 days' + interval '9 hours' + m * interval '4 minutes',
+       'I63.9', 'XPEAK1', 2, 900
+FROM generate_series(0, 5) m, generate_series(0, 5) k, base b, place p;
+INSERT INTO planted
+SELECT x.psn_no, p.hospital, b.d0 + k * interval '9 days' + interval '9 hours' + (j % 30) * interval '1 minute',
+       'J06.9', 'XCOMMON', 1, 15
+FROM generate_series(0, 5) k, generate_series(0, 139) j, base b, place p,
+     LATERAL (SELECT psn_no FROM rf.psn_info_b ORDER BY psn_no OFFSET k * 140 + j LIMIT 1) x;
+-- (3) a dialysis shift: 10 patients, Monday/Wednesday/Friday for 8 weeks,
+-- settling at 11:00 after four hours on the machine, N18.5 every time
+INSERT INTO planted
+SELECT 'DY' || lpad(m::text, 2, '0'), p.centre, d + interval '11 hours' + m * interval '2 minutes', 'N18.500', 'XDIAL1', 1, 400
+FROM generate_series(0, 9) m, base b, place p,
+     generate_series(b.d0, b.d0 + interval '55 days', interval '1 day') d
+WHERE extract(isodow FROM d) IN (1, 3, 5);
+
+INSERT INTO rf.setl_d(setl_id, mdtrt_id, psn_no, fixmedins_code, setl_time, med_type, dise_codg, medfee_sumamt, hifp_pay,
+                      refd_setl_flag, vali_flag)
+SELECT 'PL' || row_number() OVER w, 'PLM' || row_number() OVER w, psn_no, fixmedins_code, setl_time, '11', dx,
+       amount, round(amount * 0.8, 2), '0', '1'
+FROM planted WINDOW w AS (ORDER BY psn_no, setl_time, item);
+INSERT INTO rf.fee_list_d(mdtrt_id, feedetl_sn, psn_no, fixmedins_code, setl_id, fee_ocur_time, med_list_codg, cnt, pric,
+                          det_item_fee_sumamt)
+SELECT 'PLM' || row_number() OVER w, '1', psn_no, fixmedins_code, 'PL' || row_number() OVER w, setl_time, item, cnt,
+       amount / cnt, amount
+FROM planted WINDOW w AS (ORDER BY psn_no, setl_time, item);
+
+-- the bureau's clinical knowledge of the planted items: a dialysis session
+-- three times a week, a diabetes drug at a box a month, a 14-day injection
+-- course
+DELETE FROM medfraud.item_indications;
+INSERT INTO medfraud.item_indications(med_list_codg, dise_codg, per_week, course_days, note)
+VALUES ('XDIAL1', 'N18', 3, NULL, 'haemodialysis session'),
+       ('XLOOSE1', 'E11', 0.23, NULL, 'a box a month'),
+       ('XPEAK1', 'I63', 1, 14, 'a vial a week for two weeks');
+
+CREATE TEMP TABLE runs AS
+SELECT medfraud.detect_rings('rf.setl_d', 'rf.fee_list_d', '{"progress": false}') AS with_items,
+       medfraud.detect_rings('rf.setl_d', NULL, '{"progress": false}') AS without_items;
+SELECT is((SELECT count(*) FROM medfraud.runs WHERE run_id IN (SELECT with_items FROM runs UNION SELECT without_items FROM runs)
+           AND status = 'done'), 2::bigint, 'both runs finished');
+
+-- best Jaccard of a planted group with a reported ring (score >= rule_min_score) of a run
+CREATE FUNCTION pg_temp.best(run bigint, prefix text) RETURNS float8 LANGUAGE sql AS $$
+    SELECT coalesce(max(ov.k::float8 / (g.n + r.size - ov.k)), 0)
+    FROM (SELECT count(DISTINCT psn_no) AS n FROM pg_temp.planted WHERE psn_no LIKE prefix || '%') g,
+         (SELECT m.ring_id, count(*) AS k FROM medfraud.ring_members m
+          WHERE m.run_id = run AND m.psn_no LIKE prefix || '%' GROUP BY 1) ov
+    JOIN medfraud.rings r ON r.run_id = run AND r.ring_id = ov.ring_id
+    WHERE r.score >= (SELECT (options ->> 'rule_min_score')::float8 FROM medfraud.runs WHERE run_id = run)
+$$;
+
+SELECT cmp_ok(pg_temp.best((SELECT with_items FROM runs), 'LD'), '>=', 0.5::float8,
+              'members who come on consecutive days and never within 30 minutes: found (co-claim layer)');
+SELECT is(pg_temp.best((SELECT without_items FROM runs), 'LD'), 0::float8,
+          'the same ring without fee lines: not found (the co-visit layer cannot see it)');
+SELECT cmp_ok(pg_temp.best((SELECT with_items FROM runs), 'PK'), '>=', 0.5::float8,
+              'a ring of six among 140 patients in the same half hour: found');
+SELECT is(pg_temp.best((SELECT without_items FROM runs), 'PK'), 0::float8,
+          'the same ring without fee lines: not found (its half hour is over max_crowd)');
+SELECT is((SELECT count(*) FROM medfraud.covisit_graph g WHERE g.run_id = (SELECT without_items FROM runs)
+           AND g.src LIKE 'PK%' AND g.dst LIKE 'PK%'), 0::bigint,
+          'without fee lines the crowd cap leaves the peak ring no edge at all');
+SELECT is(pg_temp.best((SELECT with_items FROM runs), 'DY'), 0::float8,
+          'a dialysis shift (three sessions a week, N18 every time) is not reported');
+SELECT results_eq($$SELECT DISTINCT r.dx_basis, r.dx_fit >= 0.9 FROM medfraud.rings r JOIN medfraud.ring_members m USING (run_id, ring_id)
+                    WHERE r.run_id = (SELECT with_items FROM runs) AND m.psn_no LIKE 'DY%'$$,
+                  $$VALUES ('clinical'::text, true)$$,
+                  'it is grouped, and cleared by its clinical fit (the indications cover its item)');
+SELECT ok((SELECT bool_and(r.reason LIKE '%use the items as indicated%') FROM medfraud.rings r
+           JOIN medfraud.ring_members m USING (run_id, ring_id)
+           WHERE r.run_id = (SELECT with_items FROM runs) AND m.psn_no LIKE 'DY%'),
+          'the reason says why');
+SELECT is((SELECT count(DISTINCT r.ring_id) FROM medfraud.rings r JOIN medfraud.ring_members m USING (run_id, ring_id)
+           WHERE r.run_id = (SELECT with_items FROM runs) AND (m.psn_no LIKE 'LD%' OR m.psn_no LIKE 'PK%')
+           AND r.score >= 20), 2::bigint, 'the two rings are two rings, not one');
+
+-- the score's parts (docs/design.md, "Scoring")
+SELECT is(medfraud.ring_score(9, 9, 9, 8, NULL, 1, true), 0::float8,
+          'clinical fit 1: legitimate, whatever the collusion');
+SELECT cmp_ok(medfraud.ring_score(9, 9, 9, 1, NULL, 0, true), '>', 20::float8,
+              'clinical fit 0 at the usual price: still scored (gain counts half)');
+SELECT is(medfraud.ring_score(9, 9, 9, 1, NULL, 0, false), 0::float8,
+          'without clinical knowledge the usual price gains nothing');
+SELECT is(medfraud.ring_score(0, 9, 9, 8, NULL, 0, true), 0::float8,
+          'a group that shares no items is not colluding (a bus of patients)');
+SELECT ok(medfraud.ring_score(NULL, 9, 9, 8, NULL, 0) > 0,
+          'without fee lines (z_items NULL) collusion is the going together');
+
+-- item_window
+SELECT throws_ok($$SELECT medfraud.ring_options('{"item_window": "2 days"}')$$, '22023',
+                 'option "item_window" must be positive and at most a day', 'item_window over a day');
+ROLLBACK;
