@@ -81,7 +81,7 @@ BEGIN
     -- within window (two rings of one pharmacy sharing an item, there on
     -- the same days, stay two; a ring that never meets is still one)
     CREATE TEMP TABLE _mf_e ON COMMIT DROP AS
-    SELECT e.src, e.dst, e.weight, e.covisits, e.days, e.first_at, e.last_at, e.days::float8 AS tie
+    SELECT e.src, e.dst, e.weight, e.covisits, e.days, e.first_at, e.last_at, e.days::float8 AS tie, 0 AS idays
     FROM medfraud.covisit_edges('pg_temp._mf_v'::regclass, 'psn_no', 'fixmedins_code', 'setl_time',
                                 win, (o ->> 'min_days')::int, (o ->> 'max_crowd')::int) e;
     IF claims_items IS NOT NULL THEN
@@ -116,7 +116,7 @@ BEGIN
                coalesce(a.covisits, 0) + coalesce(b.covisits, 0) AS covisits,
                greatest(a.days, b.days) AS days,
                least(a.first_at, b.first_at) AS first_at, greatest(a.last_at, b.last_at) AS last_at,
-               coalesce(a.days, 0) + 0.1 * coalesce(b.days, 0) AS tie
+               coalesce(a.days, 0) + 0.1 * coalesce(b.days, 0) AS tie, coalesce(b.days, 0) AS idays
         FROM _mf_e a FULL JOIN _mf_ie b ON a.src = b.src AND a.dst = b.dst;
         DROP TABLE _mf_e, _mf_ie;
         ALTER TABLE _mf_e2 RENAME TO _mf_e;
@@ -151,6 +151,24 @@ BEGIN
     ELSE
         INSERT INTO _mf_cl
         SELECT node, label, 'core' FROM medfraud.label_propagation('SELECT src, dst, weight FROM pg_temp._mf_e', 20, (o ->> 'seed')::int);
+    END IF;
+    -- a second lens, with fee lines: communities (label propagation) of the co-claim
+    -- layer alone, among people SCAN left out.  A ring rotating over many
+    -- pharmacies, a few members a trip, ties each member to a few others a
+    -- day or two each: too sparse for SCAN's cores (31 members, 52 edges in
+    -- a zoo city), plain as a community of people claiming the same costly
+    -- drugs where few others do.  Communities under min_ring_size are left.
+    IF EXISTS (SELECT 1 FROM _mf_e WHERE idays > 0) THEN
+        CREATE TEMP TABLE _mf_lv ON COMMIT DROP AS
+        SELECT node, label::bigint AS community
+        FROM medfraud.label_propagation('SELECT src, dst, idays AS weight FROM pg_temp._mf_e WHERE idays > 0', 20,
+                                        (o ->> 'seed')::int);
+        DELETE FROM _mf_lv WHERE node IN (SELECT node FROM _mf_cl);
+        INSERT INTO _mf_cl
+        SELECT l.node, l.community + (SELECT coalesce(max(cluster), 0) + 1 FROM _mf_cl), 'core'
+        FROM _mf_lv l
+        WHERE l.community IN (SELECT community FROM _mf_lv GROUP BY 1 HAVING count(*) >= (o ->> 'min_ring_size')::int);
+        DROP TABLE _mf_lv;
     END IF;
     -- both directions of every edge, for joins by one endpoint
     CREATE TEMP TABLE _mf_ue ON COMMIT DROP AS
@@ -366,7 +384,8 @@ END
 $fn$;
 
 -- 5. rings: clusters with (nearly) the same distinctive items at one provider are one ring, the
--- cells of one scheme; two rings that happen to share a pharmacy and an item stay apart
+-- cells of one scheme; so are clusters with the same distinctive items anywhere that one recruiter
+-- (a SCAN hub) is tied into; two rings that happen to share a pharmacy and an item stay apart
 -- Fills _mf_ring_of, _mf_rm (members) and _mf_ring (signatures).
 CREATE FUNCTION medfraud._ring_assemble(items pg_catalog.regclass, o pg_catalog.jsonb, win pg_catalog.interval,
                                         wide pg_catalog.interval)
@@ -390,6 +409,20 @@ BEGIN
                       WHERE x.grp = a.grp AND y.grp = b.grp AND x.fixmedins_code = a.fixmedins_code) i ON true
         WHERE i.k::float8 / (a.n + b.n - i.k) >= 0.6
         UNION
+        -- cells of one recruiter at different providers: a hub tied to two or
+        -- more cores of each, and the same distinctive items (wherever claimed)
+        SELECT a.cluster, b.cluster
+        FROM (SELECT h.node AS hub, m.cluster FROM pg_temp._mf_cl h
+              JOIN pg_temp._mf_ue e ON e.a = h.node JOIN pg_temp._mf_cl m ON m.node = e.b AND m.role = 'core'
+              WHERE h.role = 'hub' GROUP BY 1, 2 HAVING count(*) >= 2) a
+        JOIN (SELECT h.node AS hub, m.cluster FROM pg_temp._mf_cl h
+              JOIN pg_temp._mf_ue e ON e.a = h.node JOIN pg_temp._mf_cl m ON m.node = e.b AND m.role = 'core'
+              WHERE h.role = 'hub' GROUP BY 1, 2 HAVING count(*) >= 2) b ON b.hub = a.hub AND a.cluster < b.cluster
+        JOIN (SELECT grp, array_agg(DISTINCT item) AS items FROM pg_temp._mf_sig GROUP BY 1) ia ON ia.grp = a.cluster
+        JOIN (SELECT grp, array_agg(DISTINCT item) AS items FROM pg_temp._mf_sig GROUP BY 1) ib ON ib.grp = b.cluster
+        WHERE cardinality(ARRAY(SELECT unnest(ia.items) INTERSECT SELECT unnest(ib.items)))::float8
+              / cardinality(ARRAY(SELECT unnest(ia.items) UNION SELECT unnest(ib.items))) >= 0.6
+        UNION
         SELECT grp, grp FROM pg_temp._mf_ring_of$q$) cc
     WHERE cc.node::bigint = r.grp;
     -- ring members from the graph: best role over the ring's clusters
@@ -411,7 +444,9 @@ BEGIN
     FROM _mf_ring sg
     JOIN _mf_ilines l ON l.item = sg.item
     JOIN _mf_v v ON v.claim_id = l.claim_id AND v.fixmedins_code = sg.fixmedins_code
-    JOIN _mf_gwin gw ON gw.grp = sg.ring
+    -- (only rings that travel together within window: within a day of a
+    -- loose ring's trips, everyone who bought the drug there would join)
+    JOIN _mf_gwin gw ON gw.grp = sg.ring AND gw.win = _ring_assemble.win
     JOIN _mf_trip tr ON tr.grp = sg.ring AND tr.fixmedins_code = v.fixmedins_code
                     AND v.setl_time BETWEEN tr.started_at - gw.win AND tr.ended_at + gw.win
     WHERE NOT EXISTS (SELECT 1 FROM _mf_rm x WHERE x.psn_no = v.psn_no)
