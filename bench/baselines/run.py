@@ -2,13 +2,16 @@
 """Run a baseline group detector on a schema's claims and store its groups.
 
     /usr/bin/python3 bench/baselines/run.py --schema S --method fraudar|lockstep|louvain|all
-        [--min-size 6] [--table setl_d] [--param name=value ...] [--no-write]
+        [--min-size 6] [--table setl_d] [--param name=value ...] [--no-write] [--json FILE]
 
 Reads S.setl_d (valid, non-refunded visits, one per mdtrt_id: visits.py), runs the method, and
 replaces that method's rows of S.baseline_groups(method, group_id, psn_no) with its groups of
-min-size persons or more (group_id 1, 2, ... in the method's order).  Prints a summary; when
-S.demo_truth_groups / demo_truth_members exist (generate_demo_city), also member precision,
-recall and F1 against the planted rings, rings found (Jaccard >= 0.5) and false groups.
+min-size persons or more (group_id 1, 2, ... in the method's order).  --json FILE (one method)
+writes {"method", "schema", "min_size", "params", "seconds", "groups": [[psn_no, ...], ...]},
+the groups file bench/zoo/score.py --groups reads.  Prints a summary; when S has a ground truth
+(a zoo city's truth_* tables or the demo city's demo_truth_*), also the scores of
+bench/zoo/score.py (score_groups: the one scorer, QUALITY.md's definitions): member precision,
+recall and F1, rings found (Jaccard >= 0.5), false rings, legitimate persons in groups.
 Connection: libpq's PG* environment variables.
 
 From Python (a scorer):  sys.path.insert(0, "bench/baselines"); import run;
@@ -16,6 +19,7 @@ From Python (a scorer):  sys.path.insert(0, "bench/baselines"); import run;
 Each method module also has detect(conn, schema, table="setl_d", **params) and DEFAULTS.
 """
 import argparse
+import json
 import os
 import sys
 import time
@@ -24,11 +28,13 @@ import psycopg2
 from psycopg2 import sql
 from psycopg2.extras import execute_values
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "zoo"))
 import fraudar  # noqa: E402
 import lockstep  # noqa: E402
 import louvain  # noqa: E402
-import score  # noqa: E402
+import score as zoo_score  # noqa: E402  (bench/zoo/score.py)
 
 METHODS = {"fraudar": fraudar.detect, "lockstep": lockstep.detect, "louvain": louvain.detect}
 MODULES = {"fraudar": fraudar, "lockstep": lockstep, "louvain": louvain}
@@ -65,14 +71,22 @@ def main():
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                     help="a method parameter (see the method's DEFAULTS), e.g. bucket=1800")
     ap.add_argument("--no-write", action="store_true", help="do not write S.baseline_groups")
+    ap.add_argument("--json", dest="json_out", metavar="FILE",
+                    help="write the groups as JSON (bench/zoo/score.py --groups); one method only")
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args()
+    if a.json_out and a.method == "all":
+        ap.error("--json takes one method, not all")
     params = {}
     for p in a.param:
         k, _, v = p.partition("=")
         params[k] = value(v)
     conn = psycopg2.connect("")
-    truth = score.truth(conn, a.schema) if score.has_truth(conn, a.schema) else None
+    with conn.cursor() as cur:
+        try:
+            truth = zoo_score.load_truth(cur, a.schema)
+        except LookupError:
+            truth = None
     conn.commit()
     for m in (sorted(METHODS) if a.method == "all" else [a.method]):
         ps = {k: v for k, v in params.items() if k in MODULES[m].DEFAULTS}
@@ -86,14 +100,20 @@ def main():
         conn.commit()
         if not a.no_write:
             write_groups(conn, a.schema, m, groups)
+        if a.json_out:
+            with open(a.json_out, "w") as f:
+                json.dump(dict(method=m, schema=a.schema, min_size=a.min_size, params={**MODULES[m].DEFAULTS, **ps, "min_size": a.min_size},
+                               seconds=round(secs, 2), groups=[sorted(g) for g in groups]), f)
         sizes = sorted((len(g) for g in groups), reverse=True)
         print(f"{m}: {len(groups)} groups of {a.min_size}+ persons, {len(set().union(*groups)) if groups else 0} persons, "
               f"sizes {sizes[:12]}{' ...' if len(sizes) > 12 else ''}, {secs:.1f} s")
         if truth:
-            s = score.score(groups, *truth, min_size=a.min_size)
-            print(f"  vs truth: member P {s['precision']:.3f} R {s['recall']:.3f} F1 {s['f1']:.3f}; "
-                  f"rings found (J >= 0.5) {s['rings_found']}/{s['rings']}; false groups {s['false_groups']}; "
-                  f"legitimate persons in groups {s['legit_in_groups']}")
+            s = zoo_score.score_groups(*truth[:3], groups, a.min_size)
+            o, r, lg = s["overall"], s["rings"], s["legit"]
+            print(f"  vs truth: member P {o['precision'] or 0:.3f} R {o['recall'] or 0:.3f} F1 {o['f1']:.3f}; "
+                  f"rings found (J >= 0.5) {r['found']}/{r['planted']}; false rings {r['false_rings']}; "
+                  f"cohort persons in groups {lg['cohort_flagged']} (whole cohorts {lg['cohorts_whole']}), "
+                  f"family members {lg['family_flagged']}")
     conn.close()
 
 

@@ -4,6 +4,11 @@ targets of issue 14.
 
     python3 bench/zoo/report.py out/city_*.json [--md zoo.md] [--json zoo.json] [--assert]
 
+Baselines: beside each city file DIR/city_NN.json, the files DIR/city_NN.<method>.json
+(bench/zoo/score.py --groups, written by zoo.sh) are read as that method's scores
+on the same city, and compared with medfraud's per scenario family.  A method must
+be there for every city or for none (else exit 2).
+
 Targets (every city, not the mean):
   member F1 on reported rings: median >= 0.95 and min >= 0.90
   camouflaged rings at 3:1: family F1 >= 0.90 in every city that has them
@@ -13,10 +18,14 @@ Targets (every city, not the mean):
   expansion R-precision >= 0.90 in every city, and >= 0.90 pooled over the rings
   detection missed; with the same-ring bonus off when score.py could measure it
   (otherwise reported as TODO and not asserted).
+  medfraud F1 >= every baseline's on every ring family, median over cities (when
+  baselines were run; otherwise not measured and not asserted).
 With --assert the exit status is 1 when a target is missed.
 """
 import argparse
+import glob
 import json
+import os
 import statistics
 import sys
 
@@ -32,6 +41,46 @@ def fmt(x, nd=3):
     return "–" if x is None else (f"{x:.{nd}f}" if isinstance(x, float) else str(x))
 
 
+def load_baselines(files):
+    """{method: [that method's score JSON for each city, in files' order]}, from the
+    city_NN.<method>.json files beside each city_NN.json."""
+    per_city = []
+    for f in files:
+        stem = f[:-len(".json")] if f.endswith(".json") else f
+        found = {}
+        for g in sorted(glob.glob(glob.escape(stem) + ".*.json")):
+            m = os.path.basename(g)[len(os.path.basename(stem)) + 1:-len(".json")]
+            if m in ("gen", "groups") or m.endswith(".groups"):
+                continue
+            found[m] = json.load(open(g))
+        per_city.append(found)
+    methods = sorted({m for x in per_city for m in x})
+    for m in methods:
+        missing = [f for f, x in zip(files, per_city) if m not in x]
+        if missing:
+            print(f"report.py: baseline {m} has no scores for {', '.join(missing)} (run it on every city or none)",
+                  file=sys.stderr)
+            sys.exit(2)
+    return {m: [x[m] for x in per_city] for m in methods}
+
+
+def baseline_table(cities, base):
+    """Rows of "Baselines, same cities": per ring family and overall, medfraud's F1 and each
+    method's, min and median over the cities that have the family."""
+    fams = sorted({f for c in cities for f in c["families"]})
+    rows = []
+    for fam in fams + [None]:
+        idx = [i for i, c in enumerate(cities) if fam is None or fam in c["families"]]
+        get = (lambda c: c["overall"]["f1"]) if fam is None else (lambda c: c["families"][fam]["f1"])  # noqa: E731
+        row = dict(family=fam or "overall (member F1, reported groups)", cities=len(idx))
+        for m, cs in [("medfraud", cities)] + sorted(base.items()):
+            lo, med, _ = mm([get(cs[i]) for i in idx])
+            row[m] = dict(f1_min=lo, f1_median=med)
+        rows.append(row)
+    secs = {m: mm([c.get("run_seconds") for c in cs])[:2] for m, cs in [("medfraud", cities)] + sorted(base.items())}
+    return rows, secs
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("files", nargs="+")
@@ -40,6 +89,8 @@ def main(argv=None):
     ap.add_argument("--assert", dest="check", action="store_true")
     a = ap.parse_args(argv)
     cities = [json.load(open(f)) for f in a.files]
+    base = load_baselines(a.files)
+    methods = sorted(base)
     n = len(cities)
     rows = []
 
@@ -120,6 +171,17 @@ def main(argv=None):
     nf_r = sum(x["hits"] for x in nf) / nf_h if nf_h else None
     target("expansion R-precision >= 0.90 for rings detection missed (pooled)", nf_r is None or nf_r >= 0.90,
            nf_r if nf_h else "no missed ring")
+    brows, bsecs = baseline_table(cities, base)
+    if methods:
+        margins = [(r["medfraud"]["f1_median"] - r[m]["f1_median"], r["family"], m)
+                   for r in brows[:-1] for m in methods]
+        worse = [f"{fam} < {m}" for d, fam, m in margins if d < 0]
+        d, fam, m = min(margins) if margins else (None, None, None)
+        target("medfraud F1 >= every baseline's on every family (median over cities)", not worse,
+               "; ".join(worse) if worse else (f"closest: {fam} vs {m}, +{d:.3f}" if margins else "no family"))
+    else:
+        targets.append(dict(target="medfraud F1 >= every baseline's on every family (median over cities)", ok=None,
+                            value="not measured (no baseline scores: zoo.sh --no-baselines)"))
     bo = [c["expansion"].get("bonus_off") for c in cities if c.get("expansion")]
     if bo and all(isinstance(x, dict) for x in bo):
         v = min(x["all"]["r_precision"] for x in bo if x["all"]["r_precision"] is not None)
@@ -135,6 +197,14 @@ def main(argv=None):
         print(f"zoo: WARNING: the cities were measured on {len(builds)} different medfraud builds: {builds}", file=sys.stderr)
     out = dict(cities=n, builds=[json.loads(b) for b in builds], metrics=[dict(metric=r[0], min=r[1], median=r[2], n=r[3]) for r in rows],
                families=frows, legit=lrows, targets=targets,
+               baselines=dict(methods=methods, families=brows[:-1], overall=brows[-1],
+                              seconds={m: dict(min=v[0], median=v[1]) for m, v in bsecs.items()},
+                              per_city=[dict(schema=cs[i].get("schema"), method=m, f1=cs[i]["overall"]["f1"],
+                                             precision=cs[i]["overall"]["precision"], recall=cs[i]["overall"]["recall"],
+                                             found=cs[i]["rings"]["found"], planted=cs[i]["rings"]["planted"],
+                                             false_rings=cs[i]["rings"]["false_rings"],
+                                             cohort_flagged=cs[i]["legit"]["cohort_flagged"], seconds=cs[i].get("run_seconds"))
+                                        for i in range(n) for m, cs in sorted(base.items())]) if methods else None,
                per_city=[dict(schema=c.get("schema"), seed=c.get("city", {}).get("seed"), persons=c.get("city", {}).get("persons"),
                               days=c.get("city", {}).get("days"), settlements=c.get("city", {}).get("settlements"),
                               f1=c["overall"]["f1"], precision=c["overall"]["precision"], recall=c["overall"]["recall"],
@@ -167,6 +237,25 @@ def main(argv=None):
         md.append(f"| {x['schema']} | {x['seed']} | {x['persons']} | {x['days']} | {x['settlements']} | {fmt(x['f1'])} | {fmt(x['precision'])} | "
                   f"{fmt(x['recall'])} | {x['found']}/{x['planted']} | {x['false_rings']} | {x['cohort_flagged']} | {fmt(x['expansion'])} | "
                   f"{fmt(x['run_seconds'], 1)} |")
+    if methods:
+        ms = ["medfraud"] + methods
+        md += ["", "Baselines, same cities (bench/baselines, default parameters, every group of min_ring_size or more "
+               "reported; scored by bench/zoo/score.py like medfraud's reported rings). Family F1 min / median over the "
+               "cities that have the family:", "",
+               "| family | cities | " + " | ".join(f"{m} F1 min | {m} F1 median" for m in ms) + " |",
+               "|---|---:|" + "---:|---:|" * len(ms)]
+        for r in brows:
+            best = max(r[m]["f1_median"] for m in ms if r[m]["f1_median"] is not None) if any(
+                r[m]["f1_median"] is not None for m in ms) else None
+            md.append(f"| {r['family']} | {r['cities']} | " + " | ".join(
+                f"{fmt(r[m]['f1_min'])} | " + (f"**{fmt(r[m]['f1_median'])}**" if r[m]["f1_median"] == best else fmt(r[m]["f1_median"]))
+                for m in ms) + " |")
+        md.append("| seconds (detection) | " + str(n) + " | " + " | ".join(f"{fmt(bsecs[m][0], 1)} | {fmt(bsecs[m][1], 1)}" for m in ms) + " |")
+        md += ["", "Baselines per city:", "", "| city | method | F1 | P | R | found | false rings | cohort flagged | seconds |",
+               "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for x in out["baselines"]["per_city"]:
+            md.append(f"| {x['schema']} | {x['method']} | {fmt(x['f1'])} | {fmt(x['precision'])} | {fmt(x['recall'])} | "
+                      f"{x['found']}/{x['planted']} | {x['false_rings']} | {x['cohort_flagged']} | {fmt(x['seconds'], 1)} |")
     md += ["", "Targets (issue 14):", "", "| target | value | met |", "|---|---:|---|"]
     for t in targets:
         md.append(f"| {t['target']} | {fmt(t['value'])} | {'yes' if t['ok'] else ('TODO' if t['ok'] is None else '**no**')} |")

@@ -9,8 +9,12 @@ A detect_rings run (medfraud.runs / rings / ring_members): *reported rings* are
 the run's rings whose score is at least the run's own options->>'rule_min_score';
 every ring of the run is scored again as "all groups".  A groups file
 (baselines: {"groups": [[psn_no, ...], ...]} or a bare list) reports every
-group of at least min_ring_size persons (the run's option when --run is given,
-else --min-ring-size); it has no scores, so no ranking check and no expansion.
+group of at least min_ring_size persons (--min-ring-size, default 6); it has
+no scores, so no ranking check and no expansion.  Its optional "method",
+"seconds" and "params" keys are copied to the output (bench/baselines/run.py
+--json writes them).  The truth is a zoo city's truth_* tables or, without them,
+the demo city's demo_truth_* (load_truth); bench/baselines/run.py scores with
+this module's score_groups, so there is one scorer.
 
 Definitions (QUALITY.md):
 - flagged persons = members of reported rings; member precision = flagged and
@@ -55,19 +59,51 @@ def ratio(a, b):
     return a / b if b else None
 
 
+def _q(name):
+    return '"' + name.replace('"', '""') + '"'
+
+
 def load_truth(cur, schema):
-    cur.execute(f"SELECT group_id, kind, family, params FROM {schema}.truth_groups")
-    groups = {g: dict(kind=k, family=f, params=p) for g, k, f, p in cur.fetchall()}
-    cur.execute(f"SELECT group_id, psn_no, role, seed FROM {schema}.truth_members")
+    """(groups, members, seeds, city) of a schema's ground truth: a zoo city's
+    truth_groups / truth_members / city (generate.py), or else the demo city's
+    demo_truth_groups / demo_truth_members (medfraud.generate_demo_city), read as
+    the same facts: a 'ring' is a ring of family = its structure, a 'cohort' a
+    legitimate group of family = its structure (dialysis_slot), a 'family' a
+    household (family 'family'); the demo city has no seeds and no city row."""
+    s = _q(schema)
+    cur.execute("SELECT to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL",
+                (f"{s}.truth_groups", f"{s}.demo_truth_groups"))
+    zoo, demo = cur.fetchone()
     members, seeds = {}, {}
-    for g, p, role, seed in cur.fetchall():
-        members.setdefault(g, set()).add(p)
-        if seed:
-            seeds.setdefault(g, set()).add(p)
-    cur.execute(f"SELECT params FROM {schema}.city")
-    row = cur.fetchone()
-    city = row[0] if row else {}
-    return groups, members, seeds, city
+    if zoo:
+        cur.execute(f"SELECT group_id, kind, family, params FROM {s}.truth_groups")
+        groups = {g: dict(kind=k, family=f, params=p) for g, k, f, p in cur.fetchall()}
+        cur.execute(f"SELECT group_id, psn_no, role, seed FROM {s}.truth_members")
+        for g, p, role, seed in cur.fetchall():
+            members.setdefault(g, set()).add(p)
+            if seed:
+                seeds.setdefault(g, set()).add(p)
+        cur.execute(f"SELECT params FROM {s}.city")
+        row = cur.fetchone()
+        return groups, members, seeds, row[0] if row else {}
+    if demo:
+        cur.execute(f"SELECT group_id, kind, structure, note FROM {s}.demo_truth_groups")
+        groups = {g: dict(kind="ring" if k == "ring" else "legit", family="family" if k == "family" else st,
+                          params=dict(note=note)) for g, k, st, note in cur.fetchall()}
+        cur.execute(f"SELECT group_id, psn_no FROM {s}.demo_truth_members")
+        for g, p in cur.fetchall():
+            members.setdefault(g, set()).add(p)
+        return groups, members, seeds, {}
+    raise LookupError(f"schema {schema} has no ground truth (truth_groups or demo_truth_groups)")
+
+
+def score_groups(groups, members, seeds, group_list, min_size):
+    """Score a detector's groups (an iterable of collections of psn_no, no scores) as
+    QUALITY.md says for baselines: every group of min_size persons or more is a
+    reported ring.  Returns score()'s dict."""
+    found = {i + 1: set(map(str, g)) for i, g in enumerate(group_list)}
+    found = {i: f for i, f in found.items() if len(f) >= min_size}
+    return score(groups, members, seeds, found, list(found))
 
 
 def score(groups, members, seeds, found_groups, reported_ids, scores=None, expand=None):
@@ -281,8 +317,8 @@ def fmt(x, nd=3):
 def markdown(res):
     o, a, rg, lg = res["overall"], res["all_groups"], res["rings"], res["legit"]
     c = res.get("city", {})
-    lines = [f"### City {res.get('schema')} (seed {c.get('seed')}, {c.get('persons')} persons, {c.get('days')} days, "
-             f"{c.get('settlements')} settlements) — {res['method']}"
+    lines = [f"### City {res.get('schema')}" + (f" (seed {c.get('seed')}, {c.get('persons')} persons, {c.get('days')} days, "
+                                                 f"{c.get('settlements')} settlements)" if c else "") + f" — {res['method']}"
              + (f", run {res['run_id']}, reported = score >= {res['rule_min_score']}" if res.get("run_id") else ""), ""]
     lines += ["| | groups | flagged | precision | recall | F1 |", "|---|---:|---:|---:|---:|---:|",
               f"| reported rings | {o['groups']} | {o['flagged']} | {fmt(o['precision'])} | {fmt(o['recall'])} | **{fmt(o['f1'])}** |",
@@ -355,12 +391,10 @@ def main(argv=None):
     expand = None
     if a.groups:
         raw = json.load(open(a.groups))
-        gl = raw["groups"] if isinstance(raw, dict) else raw
-        found = {i + 1: set(map(str, g)) for i, g in enumerate(gl)}
-        reported = [i for i, f in found.items() if len(f) >= min_size]
-        found = {i: found[i] for i in reported}
-        res.update(method=a.method or (raw.get("method") if isinstance(raw, dict) else None) or "groups", min_ring_size=min_size)
-        out = score(groups, members, seeds, found, reported)
+        meta = raw if isinstance(raw, dict) else {}
+        res.update(method=a.method or meta.get("method") or "groups", min_ring_size=min_size,
+                   run_seconds=meta.get("seconds"), params=meta.get("params"))
+        out = score_groups(groups, members, seeds, raw["groups"] if isinstance(raw, dict) else raw, min_size)
     else:
         min_score = float(opts["rule_min_score"])
         cur.execute("SELECT ring_id, score FROM medfraud.rings WHERE run_id = %s", (a.run,))

@@ -12,12 +12,14 @@ than half B); false rings g4, g5; the cohort whole (6 flagged); ranking: the
 cohort group (25) is below every planted group (30, 40, 50), no violation;
 family y precision (3 + 3) / (3 + 4).  Expansion: A seeds 1, 2 (h 4) ranked
 3, 99, 4, 5, 6 -> 3 hits; B seed 7 (h 5) ranked 8-12 -> 5 hits: 8 / 9.
+A baseline's groups (score_groups, min_size 6): 1-6, {7, 8, 9} (too small),
+20-26: 13 flagged, A found, B not; family y F1 0.
 """
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from score import score  # noqa: E402
+from score import score, score_groups  # noqa: E402
 
 FAILED = []
 
@@ -75,5 +77,12 @@ eq("family members flagged when g6 is reported", res2["legit"]["family_flagged"]
 res3 = score(groups, members, seeds, found, [1, 4, 5], scores)
 eq("B not found when g2, g3 are not reported", {x["group_id"]: x["found"] for x in res3["rings"]["per_ring"]}, {1: True, 2: False})
 eq("B grouped at J 0.5 among all groups", [x["best_jaccard_all"] for x in res3["rings"]["per_ring"] if x["group_id"] == 2], [0.5])
+# a baseline's groups (score_groups): every group of min_size or more reported, ids as strings
+rg = score_groups(groups, members, seeds, [list(range(1, 7)), [7, 8, 9], [20, 21, 22, 23, 24, 25, 26]], 6)
+eq("groups: 2 of 6+ reported, 13 flagged", (rg["overall"]["groups"], rg["overall"]["flagged"]), (2, 13))
+eq("groups: A found, B not (its 3 members are in a group under min_size)",
+   {x["group_id"]: x["found"] for x in rg["rings"]["per_ring"]}, {1: True, 2: False})
+eq("groups: family x F1 1, family y F1 0", (rg["families"]["x"]["f1"], rg["families"]["y"]["f1"]), (1.0, 0.0))
+eq("groups: no ranking without scores", rg["ranking"], None)
 print(f"{len(FAILED)} failed" if FAILED else "all passed")
 sys.exit(1 if FAILED else 0)

@@ -2,17 +2,19 @@
 # Scenario zoo (issue 14): independently generated cities with planted rings
 # and legitimate groups, detect_rings with DEFAULT options on each, scored as
 # /work/shared/QUALITY.md says; min and median over cities per metric and per
-# scenario family.
+# scenario family; the baselines of bench/baselines (FRAUDAR, lockstep, Louvain)
+# on the same cities, scored by the same scorer.
 #
 #   bash bench/zoo/zoo.sh [--cities 20] [--seed0 1000] [--persons N] [--days D]
 #                         [--scenario JSON|all] [--bonus-off-options JSON]
 #                         [--quick] [--assert] [--out DIR] [--here] [--keep] [--no-indications]
+#                         [--no-baselines]
 #
 # Expansion R-precision is measured with and without the same-ring bonus
 # (expand_ring's same_ring_bonus argument, when the installed medfraud has it;
 # --bonus-off-options for a jsonb-options variant; otherwise a TODO).
 # --quick     3 cities of 25,000 persons over 120 days with every family once
-#             (the quality floor for make test)
+#             (the quality floor for make test); baselines stay on
 # --assert    exit 1 when an issue-14 target is missed (bench/zoo/report.py)
 # --here      use the cluster of the PG* environment instead of starting a
 #             throwaway one (pg_virtualenv -t, settings as bench/quality.sh plus
@@ -22,12 +24,20 @@
 #             from the zoo catalogue) into medfraud.item_indications before each
 #             run; by default it is loaded when that table exists, and the
 #             table's previous rows are put back at the end
+# --no-baselines  do not run the baselines.  By default, after medfraud's run of a
+#             city, each of fraudar, lockstep, louvain (bench/baselines/run.py, its
+#             default parameters, groups of the run's min_ring_size or more) runs on
+#             the same schema; its groups go to city_NN.<method>.groups.json, its
+#             scores (bench/zoo/score.py --groups) to city_NN.<method>.{json,md}, and
+#             report.py compares them with medfraud per family ("Baselines, same
+#             cities" and a target).  A baseline that fails stops the script.
 # City i uses seed seed0 + i and schema z<i>; each is dropped after scoring.
-# Output: DIR (default bench/out/zoo)/city_NN.{json,md}, zoo.md, zoo.json.
+# Output: DIR (default bench/out/zoo)/city_NN.{json,md}, city_NN.<method>.{groups.json,json,md},
+# zoo.md, zoo.json.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
-cities=20 seed0=1000 persons= days= scenario= bonus= quick=0 check=0 here=0 keep=0 ind=1 out=bench/out/zoo
+cities=20 seed0=1000 persons= days= scenario= bonus= quick=0 check=0 here=0 keep=0 ind=1 baselines=1 out=bench/out/zoo
 args=("$@")
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -43,6 +53,7 @@ while [ $# -gt 0 ]; do
     --here) here=1; shift ;;
     --keep) keep=1; shift ;;
     --no-indications) ind=0; shift ;;
+    --no-baselines) baselines=0; shift ;;
     *) echo "zoo.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -56,6 +67,7 @@ if [ "$here" = 0 ]; then
 fi
 mkdir -p "$out"
 rm -f "$out"/city_*.json "$out"/city_*.md
+BASELINES="fraudar lockstep louvain"
 psql -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS medfraud"
 IND_COLS="med_list_codg, dise_codg, per_week, course_days, gender, min_age, max_age, note"
 if [ "$ind" = 1 ] && [ "$(psql -X -At -c "SELECT to_regclass('medfraud.item_indications') IS NOT NULL")" = t ]; then
@@ -92,6 +104,18 @@ for i in $(seq 1 "$cities"); do
   t3=$(date +%s)
   echo "city $n (seed $seed): generated $((t1 - t0)) s, detect_rings $((t2 - t1)) s, scored $((t3 - t2)) s;" \
        "$($PY -c "import json,sys; c=json.load(open(sys.argv[1])); o=c['overall']; r=c['rings']; print(f\"F1 {o['f1']:.3f} (P {o['precision'] or 0:.3f}, R {o['recall'] or 0:.3f}), found {r['found']}/{r['planted']}, cohort persons flagged {c['legit']['cohort_flagged']}\")" "$out/city_$n.json")"
+  if [ "$baselines" = 1 ]; then
+    # the same schema and the same min_ring_size as medfraud's run
+    minsize=$($PY -c "import json,sys; print(json.load(open(sys.argv[1]))['min_ring_size'])" "$out/city_$n.json")
+    for m in $BASELINES; do
+      $PY bench/baselines/run.py --schema "$s" --method "$m" --min-size "$minsize" --no-write --quiet \
+          --json "$out/city_$n.$m.groups.json" > /dev/null
+      $PY bench/zoo/score.py --schema "$s" --groups "$out/city_$n.$m.groups.json" --method "$m" \
+          --min-ring-size "$minsize" --json "$out/city_$n.$m.json" --md "$out/city_$n.$m.md"
+      line=$($PY -c "import json,sys; c=json.load(open(sys.argv[1])); o=c['overall']; r=c['rings']; print(f\"F1 {o['f1']:.3f} (P {o['precision'] or 0:.3f}, R {o['recall'] or 0:.3f}), found {r['found']}/{r['planted']}, cohort persons flagged {c['legit']['cohort_flagged']}, {c['run_seconds']:.1f} s\")" "$out/city_$n.$m.json")
+      echo "city $n baseline $m: $line"
+    done
+  fi
   if [ "$keep" = 0 ]; then
     psql -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "DROP SCHEMA $s CASCADE" \
          -c "DELETE FROM medfraud.runs WHERE run_id = $run"
