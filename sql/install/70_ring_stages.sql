@@ -75,32 +75,48 @@ AS $fn$
 DECLARE
     ic jsonb := o -> 'item_columns';
     n bigint;
+    pct float8;
+    thr numeric;
 BEGIN
     -- tie: the strength clustering reads, days together; a day on which a
     -- pair only claimed the same item counts a tenth of a day together
     -- within window (two rings of one pharmacy sharing an item, there on
     -- the same days, stay two; a ring that never meets is still one)
     CREATE TEMP TABLE _mf_e ON COMMIT DROP AS
-    SELECT e.src, e.dst, e.weight, e.covisits, e.days, e.first_at, e.last_at, e.days::float8 AS tie, 0 AS idays
+    SELECT e.src, e.dst, e.weight, e.covisits, e.days, e.first_at, e.last_at, e.days::float8 AS tie, 0 AS idays, 0 AS icovisits
     FROM medfraud.covisit_edges('pg_temp._mf_v'::regclass, 'psn_no', 'fixmedins_code', 'setl_time',
                                 win, (o ->> 'min_days')::int, (o ->> 'max_crowd')::int) e;
     IF claims_items IS NOT NULL THEN
         -- only lines worth money (the costliest quarter of lines): a
-        -- ring's gain is there, and every ward's common drugs are not
-        EXECUTE format($q$
-            CREATE TEMP TABLE _mf_il ON COMMIT DROP AS
-            SELECT v.claim_id, i.%1$I::text AS item, coalesce(i.%4$I, 0)::numeric AS amount
-            FROM %3$s i JOIN _mf_v v ON v.claim_id = i.%2$I::text
-            WHERE i.%1$I IS NOT NULL$q$,
-            ic ->> 'med_list_codg', ic ->> 'setl_id', claims_items, ic ->> 'det_item_fee_sumamt');
+        -- ring's gain is there, and every ward's common drugs are not.  The
+        -- quartile is taken on a block sample of about 200,000 lines (the
+        -- whole table when smaller, or when the sample comes out empty), so
+        -- that only a quarter of the lines is joined to the visits: 20M
+        -- lines of a 10M-visit city are not sorted for one number.
+        EXECUTE format('SELECT least(100, greatest(0.01, 100 * 200000 / greatest(reltuples, 1)))::float8
+                        FROM pg_class WHERE oid = %s', claims_items::oid) INTO pct;
+        IF pct < 100 THEN
+            EXECUTE format('SELECT percentile_cont(0.75) WITHIN GROUP (ORDER BY coalesce(%1$I, 0)::numeric)
+                            FROM %2$s TABLESAMPLE SYSTEM (%3$s) REPEATABLE (%4$s) WHERE %5$I IS NOT NULL',
+                           ic ->> 'det_item_fee_sumamt', claims_items, pct, (o ->> 'seed')::int, ic ->> 'med_list_codg')
+            INTO thr;
+        END IF;
+        IF thr IS NULL THEN
+            EXECUTE format('SELECT percentile_cont(0.75) WITHIN GROUP (ORDER BY coalesce(%1$I, 0)::numeric)
+                            FROM %2$s WHERE %3$I IS NOT NULL',
+                           ic ->> 'det_item_fee_sumamt', claims_items, ic ->> 'med_list_codg')
+            INTO thr;
+        END IF;
         -- (kept for the run: which claims carry a costly item, for joint
         -- trips of rings that rotate over many providers)
-        CREATE TEMP TABLE _mf_costly ON COMMIT DROP AS
-        SELECT DISTINCT claim_id, item FROM _mf_il
-        WHERE amount >= (SELECT percentile_cont(0.75) WITHIN GROUP (ORDER BY amount) FROM _mf_il);
+        EXECUTE format($q$
+            CREATE TEMP TABLE _mf_costly ON COMMIT DROP AS
+            SELECT DISTINCT v.claim_id, i.%1$I::text AS item
+            FROM %3$s i JOIN _mf_v v ON v.claim_id = i.%2$I::text
+            WHERE i.%1$I IS NOT NULL AND coalesce(i.%4$I, 0)::numeric >= %5$L::numeric$q$,
+            ic ->> 'med_list_codg', ic ->> 'setl_id', claims_items, ic ->> 'det_item_fee_sumamt', coalesce(thr, 0));
         CREATE INDEX ON _mf_costly (claim_id);
         ANALYZE _mf_costly;
-        DROP TABLE _mf_il;
         CREATE TEMP TABLE _mf_iv ON COMMIT DROP AS
         SELECT DISTINCT v.psn_no, v.fixmedins_code || '|' || c.item AS place, v.setl_time
         FROM _mf_costly c JOIN _mf_v v USING (claim_id);
@@ -116,7 +132,8 @@ BEGIN
                coalesce(a.covisits, 0) + coalesce(b.covisits, 0) AS covisits,
                greatest(a.days, b.days) AS days,
                least(a.first_at, b.first_at) AS first_at, greatest(a.last_at, b.last_at) AS last_at,
-               coalesce(a.days, 0) + 0.1 * coalesce(b.days, 0) AS tie, coalesce(b.days, 0) AS idays
+               coalesce(a.days, 0) + 0.1 * coalesce(b.days, 0) AS tie, coalesce(b.days, 0) AS idays,
+               coalesce(b.covisits, 0) AS icovisits
         FROM _mf_e a FULL JOIN _mf_ie b ON a.src = b.src AND a.dst = b.dst;
         DROP TABLE _mf_e, _mf_ie;
         ALTER TABLE _mf_e2 RENAME TO _mf_e;
@@ -157,12 +174,18 @@ BEGIN
     -- pharmacies, a few members a trip, ties each member to a few others a
     -- day or two each: too sparse for SCAN's cores (31 members, 52 edges in
     -- a zoo city), plain as a community of people claiming the same costly
-    -- drugs where few others do.  Communities under min_ring_size are left.
-    IF EXISTS (SELECT 1 FROM _mf_e WHERE idays > 0) THEN
+    -- drugs where few others do.  Only pairs that claimed a basket together
+    -- (two shared costly items a day on average) take part: two chronic
+    -- patients of one pharmacy who happen to refill the same drug on the
+    -- same days share one item, and there are thousands of such pairs (a
+    -- zoo city of 84,000 persons carried 505 candidate groups through the
+    -- consistency stage without this, 220 s).  Communities under
+    -- min_ring_size are left.
+    IF EXISTS (SELECT 1 FROM _mf_e WHERE icovisits >= 2 * idays AND idays > 0) THEN
         CREATE TEMP TABLE _mf_lv ON COMMIT DROP AS
         SELECT node, label::bigint AS community
-        FROM medfraud.label_propagation('SELECT src, dst, idays AS weight FROM pg_temp._mf_e WHERE idays > 0', 20,
-                                        (o ->> 'seed')::int);
+        FROM medfraud.label_propagation('SELECT src, dst, idays AS weight FROM pg_temp._mf_e
+                                         WHERE idays > 0 AND icovisits >= 2 * idays', 20, (o ->> 'seed')::int);
         DELETE FROM _mf_lv WHERE node IN (SELECT node FROM _mf_cl);
         INSERT INTO _mf_cl
         SELECT l.node, l.community + (SELECT coalesce(max(cluster), 0) + 1 FROM _mf_cl), 'core'
@@ -696,9 +719,13 @@ SELECT round((100
           THEN 0.5 + 0.5 * (1 - exp(-greatest(ln(greatest(coalesce(fund_ratio, 1), 1e-9)) / ln(2), 0) / 2))
           ELSE 1 - exp(-greatest(ln(greatest(coalesce(fund_ratio, 1), 1e-9)) / ln(2), 0) / 2) END
    -- legitimacy: with clinical knowledge for the items, the members' use
-   -- of them as indicated (diagnosis, rhythm, course) is the whole of it;
-   -- without, half a fixed weekly slot and half the proxy fit
-   * (1 - CASE WHEN coalesce(clinical, false) THEN greatest(0, least(1, coalesce(dx_fit, 0)))
+   -- of them as indicated (diagnosis, rhythm, course) is the whole of it,
+   -- on a ramp: a treatment cohort's use fits nearly throughout (0.87-1.00
+   -- in the zoo), a ring's some of the time (0-0.74: resold drugs claimed
+   -- at a plausible rate by some members), so 0.95 or more is legitimate
+   -- and half or less is no sign of it; without, half a fixed weekly slot
+   -- and half the proxy fit
+   * (1 - CASE WHEN coalesce(clinical, false) THEN greatest(0, least(1, (coalesce(dx_fit, 0) - 0.5) / 0.45))
                ELSE 0.5 * greatest(0, least(1, (coalesce(weekly_regularity, 0) - 0.6) / 0.4))
                   + 0.5 * greatest(0, least(1, coalesce(dx_fit, 0))) END))::numeric, 2)::float8
 $$;
