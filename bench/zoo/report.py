@@ -301,7 +301,7 @@ def main(argv=None):
         for m in missed:
             print("zoo floor: " + m, file=sys.stderr)
         if missed:
-            return 1
+            sys.exit(1)
         print(f"zoo floor: met on {n} cities", file=sys.stderr)
     if a.check and any(t["ok"] is False for t in targets):
         print("zoo: targets missed: " + "; ".join(t["target"] for t in targets if t["ok"] is False), file=sys.stderr)
