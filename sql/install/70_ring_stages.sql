@@ -76,6 +76,7 @@ DECLARE
     ic jsonb := o -> 'item_columns';
     n bigint;
     pct float8;
+    sample_from text;
     thr numeric;
 BEGIN
     -- tie: the strength clustering reads, days together; a day on which a
@@ -93,20 +94,16 @@ BEGIN
         -- whole table when smaller, or when the sample comes out empty), so
         -- that only a quarter of the lines is joined to the visits: 20M
         -- lines of a 10M-visit city are not sorted for one number.
-        EXECUTE format('SELECT least(100, greatest(0.01, 100 * 200000 / greatest(reltuples, 1)))::float8
-                        FROM pg_class WHERE oid = %s', claims_items::oid) INTO pct;
-        IF pct < 100 THEN
+        SELECT least(100, greatest(0.01, 100 * 200000 / greatest(c.reltuples, 1)))::float8 INTO pct
+        FROM pg_class c WHERE c.oid = claims_items;
+        FOREACH sample_from IN ARRAY ARRAY[CASE WHEN pct < 100 THEN format('%s TABLESAMPLE SYSTEM (%s) REPEATABLE (%s)',
+                                                                   claims_items, pct, (o ->> 'seed')::int) END,
+                                   claims_items::text] LOOP
+            CONTINUE WHEN sample_from IS NULL OR thr IS NOT NULL;
             EXECUTE format('SELECT percentile_cont(0.75) WITHIN GROUP (ORDER BY coalesce(%1$I, 0)::numeric)
-                            FROM %2$s TABLESAMPLE SYSTEM (%3$s) REPEATABLE (%4$s) WHERE %5$I IS NOT NULL',
-                           ic ->> 'det_item_fee_sumamt', claims_items, pct, (o ->> 'seed')::int, ic ->> 'med_list_codg')
+                            FROM %2$s WHERE %3$I IS NOT NULL', ic ->> 'det_item_fee_sumamt', sample_from, ic ->> 'med_list_codg')
             INTO thr;
-        END IF;
-        IF thr IS NULL THEN
-            EXECUTE format('SELECT percentile_cont(0.75) WITHIN GROUP (ORDER BY coalesce(%1$I, 0)::numeric)
-                            FROM %2$s WHERE %3$I IS NOT NULL',
-                           ic ->> 'det_item_fee_sumamt', claims_items, ic ->> 'med_list_codg')
-            INTO thr;
-        END IF;
+        END LOOP;
         -- (kept for the run: which claims carry a costly item, for joint
         -- trips of rings that rotate over many providers)
         EXECUTE format($q$
@@ -434,17 +431,15 @@ BEGIN
         UNION
         -- cells of one recruiter at different providers: a hub tied to two or
         -- more cores of each, and the same distinctive items (wherever claimed)
-        SELECT a.cluster, b.cluster
-        FROM (SELECT h.node AS hub, m.cluster FROM pg_temp._mf_cl h
-              JOIN pg_temp._mf_ue e ON e.a = h.node JOIN pg_temp._mf_cl m ON m.node = e.b AND m.role = 'core'
-              WHERE h.role = 'hub' GROUP BY 1, 2 HAVING count(*) >= 2) a
-        JOIN (SELECT h.node AS hub, m.cluster FROM pg_temp._mf_cl h
-              JOIN pg_temp._mf_ue e ON e.a = h.node JOIN pg_temp._mf_cl m ON m.node = e.b AND m.role = 'core'
-              WHERE h.role = 'hub' GROUP BY 1, 2 HAVING count(*) >= 2) b ON b.hub = a.hub AND a.cluster < b.cluster
-        JOIN (SELECT grp, array_agg(DISTINCT item) AS items FROM pg_temp._mf_sig GROUP BY 1) ia ON ia.grp = a.cluster
-        JOIN (SELECT grp, array_agg(DISTINCT item) AS items FROM pg_temp._mf_sig GROUP BY 1) ib ON ib.grp = b.cluster
-        WHERE cardinality(ARRAY(SELECT unnest(ia.items) INTERSECT SELECT unnest(ib.items)))::float8
-              / cardinality(ARRAY(SELECT unnest(ia.items) UNION SELECT unnest(ib.items))) >= 0.6
+        (WITH hub AS (SELECT h.node AS hub, m.cluster FROM pg_temp._mf_cl h
+                      JOIN pg_temp._mf_ue e ON e.a = h.node JOIN pg_temp._mf_cl m ON m.node = e.b AND m.role = 'core'
+                      WHERE h.role = 'hub' GROUP BY 1, 2 HAVING count(*) >= 2),
+              sig AS (SELECT grp, array_agg(DISTINCT item) AS items FROM pg_temp._mf_sig GROUP BY 1)
+         SELECT a.cluster, b.cluster
+         FROM hub a JOIN hub b ON b.hub = a.hub AND a.cluster < b.cluster
+         JOIN sig ia ON ia.grp = a.cluster JOIN sig ib ON ib.grp = b.cluster
+         WHERE cardinality(ARRAY(SELECT unnest(ia.items) INTERSECT SELECT unnest(ib.items)))::float8
+              / cardinality(ARRAY(SELECT unnest(ia.items) UNION SELECT unnest(ib.items))) >= 0.6)
         UNION
         SELECT grp, grp FROM pg_temp._mf_ring_of$q$) cc
     WHERE cc.node::bigint = r.grp;
@@ -715,9 +710,7 @@ SELECT round((100
    -- items outside their indications are a loss at the usual price too,
    -- and legitimacy below already weighs that evidence; without it, a
    -- price above the providers' norm is the only sign of a loss
-   * CASE WHEN coalesce(clinical, false)
-          THEN 0.5 + 0.5 * (1 - exp(-greatest(ln(greatest(coalesce(fund_ratio, 1), 1e-9)) / ln(2), 0) / 2))
-          ELSE 1 - exp(-greatest(ln(greatest(coalesce(fund_ratio, 1), 1e-9)) / ln(2), 0) / 2) END
+   * CASE WHEN coalesce(clinical, false) THEN 0.5 + 0.5 * g.gain ELSE g.gain END
    -- legitimacy: with clinical knowledge for the items, the members' use
    -- of them as indicated (diagnosis, rhythm, course) is the whole of it,
    -- on a ramp: a treatment cohort's use fits nearly throughout (0.87-1.00
@@ -728,6 +721,7 @@ SELECT round((100
    * (1 - CASE WHEN coalesce(clinical, false) THEN greatest(0, least(1, (coalesce(dx_fit, 0) - 0.5) / 0.45))
                ELSE 0.5 * greatest(0, least(1, (coalesce(weekly_regularity, 0) - 0.6) / 0.4))
                   + 0.5 * greatest(0, least(1, coalesce(dx_fit, 0))) END))::numeric, 2)::float8
+FROM (SELECT 1 - exp(-greatest(ln(greatest(coalesce(fund_ratio, 1), 1e-9)) / ln(2), 0) / 2) AS gain) g
 $$;
 COMMENT ON FUNCTION medfraud.ring_score(pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.bool) IS
 'Ring suspicion score 0-100 = 100 x collusion x gain x (1 - legitimacy) (gain counts half when clinical): collusion = shared items x (lockstep and uniform amounts) from the consistency z-scores, the pooled-fund ratio, and legitimacy: the clinical fit of the items when clinical is true (item_indications covers them), else the weekly regularity of trips and the proxy diagnosis fit (docs/design.md).';
