@@ -463,7 +463,7 @@ def pipeline_stages(src):
     variables are left out (they cannot be replayed by hand)."""
     decl = re.search(r'DECLARE(.*?)\bBEGIN\b', src, re.S | re.I)
     local = set(re.findall(r'^\s*(\w+)\s+\w', decl.group(1), re.M)) if decl else set()
-    known = {'run', 'claims', 'items', 'o', 'win', 't', 'n', 'nrings'}
+    known = {'run', 'claims', 'items', 'o', 'win', 'wide', 't', 'n', 'nrings'}
     out = []
     for m in re.finditer(r'medfraud\.(_ring_\w+)\(', src):
         i, depth, j = m.end(), 0, m.end()
@@ -1525,10 +1525,11 @@ class Gen:
         claims = self.ch(["'fz.v_valid'::regclass", "'f.setl_d'::regclass", "'fz.setl_odd'::regclass"])
         items = self.ch(["'f.fee_list_d'::regclass", "'f.fee_list_d'::regclass", 'NULL::regclass'])
         env = {'run': '-7', 'claims': claims, 'items': items, 'o': o, 'win': "interval '30 minutes'",
+               'wide': "interval '1 day'" if items != 'NULL::regclass' else 'NULL::interval',
                't': 'clock_timestamp()', 'n': '0', 'nrings': '1'}
         calls = []
         for name, args in stages:
-            a = re.sub(r'\b(run|claims|items|o|win|t|n|nrings)\b', lambda m: env[m.group(1)], args)
+            a = re.sub(r'\b(run|claims|items|o|win|wide|t|n|nrings)\b', lambda m: env[m.group(1)], args)
             calls.append('SELECT medfraud.%s(%s)' % (name, a))
         if mode != 'valid':
             k = self.r.random()
