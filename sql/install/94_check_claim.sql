@@ -430,42 +430,35 @@ SELECT '{
   "items": null,
   "item_columns": {"setl_id": "setl_id", "med_list_codg": "med_list_codg", "cnt": "cnt",
                    "det_item_fee_sumamt": "det_item_fee_sumamt"},
-  "min_severity": 1
+  "min_severity": 1,
+  "max_queue": 10000000
 }'::jsonb
 $$;
 COMMENT ON FUNCTION medfraud.prepayment_options_default() IS
 'The options enable_prepayment_check uses when a key is not given.';
 
--- The trigger: statement level, over the INSERT's transition table, so a
--- bulk load is checked in one set-based pass rather than row by row.
-CREATE FUNCTION medfraud._prepayment_trigger()
-RETURNS trigger LANGUAGE plpgsql SECURITY INVOKER
+-- What the flag and reject triggers and the queue's drain do with a batch of
+-- claims (parallel arrays, one element per claim): read their fee lines,
+-- check them with _check_batch, and record the violations (flag) or refuse
+-- the batch (reject).  Returns the number of alerts written.
+CREATE FUNCTION medfraud._record_checks(tbl pg_catalog.text, mode pg_catalog.text, o pg_catalog.jsonb,
+    ids pg_catalog.text[], psns pg_catalog.text[], provs pg_catalog.text[], ats pg_catalog.timestamptz[],
+    mts pg_catalog.text[], dxs pg_catalog.text[], amts pg_catalog.numeric[])
+RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 -- _check_batch's cached generic plans assume a handful of claims; a bulk
--- INSERT needs plans made for its real array sizes (hash joins, not loops)
+-- batch needs plans made for its real array sizes (hash joins, not loops)
 SET plan_cache_mode = force_custom_plan
 AS $fn$
 DECLARE
-    mode text := TG_ARGV[0];
-    o jsonb := TG_ARGV[1]::jsonb;
     c jsonb := o -> 'columns';
     ic jsonb := o -> 'item_columns';
-    tbl text := format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME);
-    ids text[]; psns text[]; provs text[]; ats timestamptz[]; mts text[]; dxs text[]; amts numeric[];
     lno int[]; litem text[]; lqty numeric[]; lamt numeric[];
     bad text;
-    nbad int;
+    nbad bigint;
 BEGIN
-    EXECUTE format($q$
-        -- one aggregate pass: every array gets the rows in the same order
-        SELECT array_agg(%I::text), array_agg(%I::text), array_agg(%I::text), array_agg(%I::timestamptz),
-               array_agg(%I::text), array_agg(%I::text), array_agg(%I::numeric)
-        FROM mf_new$q$,
-        c ->> 'setl_id', c ->> 'psn_no', c ->> 'fixmedins_code', c ->> 'setl_time', c ->> 'med_type',
-        c ->> 'dise_codg', c ->> 'medfee_sumamt')
-    INTO ids, psns, provs, ats, mts, dxs, amts;
     IF ids IS NULL THEN
-        RETURN NULL;
+        RETURN 0;
     END IF;
     IF array_position(psns, NULL) IS NOT NULL OR array_position(provs, NULL) IS NOT NULL
        OR array_position(ats, NULL) IS NOT NULL THEN
@@ -512,16 +505,67 @@ BEGIN
                 USING ERRCODE = '23514', DETAIL = bad,
                       HINT = 'Review the claim; the check is set up by medfraud.enable_prepayment_check (mode reject).';
         END IF;
-    ELSE
-        INSERT INTO medfraud.claim_alerts(claims_table, claim_id, psn_no, fixmedins_code, at, rule_id, rule_name,
-                                          vola_cont, vola_amt, sev_deg, vola_bhvr_type, vola_evid)
-        SELECT tbl, k.id, k.psn, k.prov, k.at, b.rule_id, b.rule_name,
-               b.vola_cont, b.vola_amt, b.sev_deg, b.vola_bhvr_type, b.vola_evid
-        FROM medfraud._check_batch(ids, psns, provs, ats, mts, dxs, amts, lno, litem, lqty, lamt) b
-        -- a join, not ids[claim_no]: subscripting a text[] walks it from the start
-        JOIN unnest(ids, psns, provs, ats) WITH ORDINALITY AS k(id, psn, prov, at, no) ON k.no = b.claim_no
-        WHERE b.sev_deg >= (o ->> 'min_severity')::int;
+        RETURN 0;
     END IF;
+    INSERT INTO medfraud.claim_alerts(claims_table, claim_id, psn_no, fixmedins_code, at, rule_id, rule_name,
+                                      vola_cont, vola_amt, sev_deg, vola_bhvr_type, vola_evid)
+    SELECT tbl, k.id, k.psn, k.prov, k.at, b.rule_id, b.rule_name,
+           b.vola_cont, b.vola_amt, b.sev_deg, b.vola_bhvr_type, b.vola_evid
+    FROM medfraud._check_batch(ids, psns, provs, ats, mts, dxs, amts, lno, litem, lqty, lamt) b
+    -- a join, not ids[claim_no]: subscripting a text[] walks it from the start
+    JOIN unnest(ids, psns, provs, ats) WITH ORDINALITY AS k(id, psn, prov, at, no) ON k.no = b.claim_no
+    WHERE b.sev_deg >= (o ->> 'min_severity')::int;
+    GET DIAGNOSTICS nbad = ROW_COUNT;
+    RETURN nbad;
+END
+$fn$;
+
+-- The claims of one table as _record_checks' arrays, read by SQL over a
+-- relation (the trigger's transition table, or the claims table itself for
+-- the queue's drain) whose FROM/WHERE text the caller gives: one aggregate
+-- pass, every array in the same row order.
+CREATE FUNCTION medfraud._claim_arrays_sql(c pg_catalog.jsonb, from_where pg_catalog.text)
+RETURNS pg_catalog.text LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT format('SELECT array_agg(%I::text), array_agg(%I::text), array_agg(%I::text), array_agg(%I::timestamptz),
+                      array_agg(%I::text), array_agg(%I::text), array_agg(%I::numeric) FROM %s',
+              c ->> 'setl_id', c ->> 'psn_no', c ->> 'fixmedins_code', c ->> 'setl_time', c ->> 'med_type',
+              c ->> 'dise_codg', c ->> 'medfee_sumamt', from_where)
+$$;
+
+-- The trigger: statement level, over the INSERT's transition table, so a
+-- bulk load is checked in one set-based pass rather than row by row; in
+-- queue mode it only records the statement's claim ids (95_claim_queue.sql).
+CREATE FUNCTION medfraud._prepayment_trigger()
+RETURNS trigger LANGUAGE plpgsql SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    mode text := TG_ARGV[0];
+    o jsonb := TG_ARGV[1]::jsonb;
+    tbl text := format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME);
+    ids text[]; psns text[]; provs text[]; ats timestamptz[]; mts text[]; dxs text[]; amts numeric[];
+    anynull bool;
+BEGIN
+    IF mode = 'queue' THEN
+        -- the transition table is visible here only, so the ids are read here
+        EXECUTE format('SELECT array_agg(%1$I::text), bool_or(%1$I IS NULL OR %2$I IS NULL OR %3$I IS NULL OR %4$I IS NULL)
+                        FROM mf_new', o #>> '{columns,setl_id}', o #>> '{columns,psn_no}',
+                       o #>> '{columns,fixmedins_code}', o #>> '{columns,setl_time}')
+        INTO ids, anynull;
+        IF anynull THEN
+            RAISE EXCEPTION 'claim with NULL %, %, % or % cannot be queued for the pre-payment check',
+                o #>> '{columns,setl_id}', o #>> '{columns,psn_no}', o #>> '{columns,fixmedins_code}',
+                o #>> '{columns,setl_time}' USING ERRCODE = '23502',
+                HINT = 'Every settlement needs an id, a person, a provider and a time; or disable the check with medfraud.disable_prepayment_check.';
+        END IF;
+        PERFORM medfraud._enqueue_claims(TG_RELID, o, ids);
+        RETURN NULL;
+    END IF;
+    EXECUTE medfraud._claim_arrays_sql(o -> 'columns', 'mf_new')
+    INTO ids, psns, provs, ats, mts, dxs, amts;
+    PERFORM medfraud._record_checks(tbl, mode, o, ids, psns, provs, ats, mts, dxs, amts);
     RETURN NULL;
 END
 $fn$;
@@ -537,15 +581,23 @@ BEGIN
     IF claims IS NULL THEN
         RAISE EXCEPTION 'claims must not be NULL' USING ERRCODE = '22004';
     END IF;
-    IF mode IS NULL OR mode NOT IN ('flag', 'reject') THEN
-        RAISE EXCEPTION 'mode must be flag or reject' USING ERRCODE = '22023',
+    IF mode IS NULL OR mode NOT IN ('flag', 'reject', 'queue') THEN
+        RAISE EXCEPTION 'mode must be flag, reject or queue' USING ERRCODE = '22023',
             DETAIL = format('Got %s.', coalesce(quote_literal(mode), 'NULL')),
-            HINT = 'flag records violations in medfraud.claim_alerts and lets the claim in; reject refuses the INSERT.';
+            HINT = 'flag records violations in medfraud.claim_alerts and lets the claim in; reject refuses the INSERT; queue records the claims'' ids for medfraud.drain_claim_queue, which flags them seconds later.';
     END IF;
     d := medfraud._merge_options(medfraud.prepayment_options_default(), options, '{items}', '{}',
                                  '{"min_severity": 2}');
     PERFORM medfraud._check_option(d, 'min_severity', 1, 3);
+    PERFORM medfraud._check_option(d, 'max_queue', 1, 2147483647);
     PERFORM medfraud._check_columns(claims, d -> 'columns', 'claims');
+    IF mode = 'queue' AND NOT EXISTS (
+           SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+           WHERE i.indrelid = claims AND i.indisvalid AND i.indpred IS NULL AND a.attname = d #>> '{columns,setl_id}') THEN
+        RAISE WARNING 'no index on %(%): the queue''s drain reads each claim by its id and will scan the whole table',
+            claims, d #>> '{columns,setl_id}'
+            USING HINT = format('CREATE INDEX ON %s (%I);', claims, d #>> '{columns,setl_id}');
+    END IF;
     IF d ->> 'items' IS NOT NULL THEN
         PERFORM medfraud._check_columns((d ->> 'items')::regclass, d -> 'item_columns', 'items');
     END IF;
@@ -558,7 +610,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION medfraud.enable_prepayment_check(pg_catalog.regclass, pg_catalog.text, pg_catalog.jsonb) IS
-'Install the pre-payment check on a settlement table (idempotent): mode flag records violations in medfraud.claim_alerts and lets the INSERT through; reject makes the INSERT fail with SQLSTATE 23514 listing the violations. Options: medfraud.prepayment_options_default().';
+'Install the pre-payment check on a settlement table (idempotent): mode flag records violations in medfraud.claim_alerts and lets the INSERT through; reject makes the INSERT fail with SQLSTATE 23514 listing the violations; queue only records the inserted claims'' ids in medfraud.claim_queue, and medfraud.drain_claim_queue (a drain worker or a pg_cron job) checks them seconds later into claim_alerts. Options: medfraud.prepayment_options_default().';
 
 CREATE FUNCTION medfraud.disable_prepayment_check(claims pg_catalog.regclass)
 RETURNS pg_catalog.text LANGUAGE plpgsql VOLATILE SECURITY INVOKER

@@ -1,0 +1,223 @@
+/*
+ * drain_worker.c — the claim queue's background drain (docs/design.md,
+ * "Continuous detection").  medfraud.start_drain_worker registers a dynamic
+ * background worker (no shared_preload_libraries) connected to the caller's
+ * database as the caller's role; it calls medfraud.drain_claim_queue, one
+ * transaction per call, and sleeps on its latch for naptime only when a call
+ * found nothing.  An error in one drain is logged and the loop goes on (the
+ * failed claims stay queued: the transaction is rolled back); SIGTERM ends
+ * it (PostgreSQL's own handler: a drain in progress is rolled back).  It is
+ * never restarted by the postmaster: a stopped worker stays stopped.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "mf_pg.h"
+
+PG_FUNCTION_INFO_V1(medfraud_start_drain_worker);
+PGDLLEXPORT void medfraud_drain_worker_main(Datum arg);
+
+/* What the starting backend hands the worker (in bgw_extra). */
+typedef struct drain_args
+{
+	Oid			database;
+	Oid			role;
+	int64		naptime_ms;
+	int32		max_claims;
+} drain_args;
+
+StaticAssertDecl(sizeof(drain_args) <= BGW_EXTRALEN, "drain_args must fit in bgw_extra");
+
+#define DRAIN_TYPE "medfraud drain"
+
+Datum
+medfraud_start_drain_worker(PG_FUNCTION_ARGS)
+{
+	Interval   *nap;
+	int64		ms;
+	int32		max_claims;
+	drain_args	a;
+	BackgroundWorker w;
+	BackgroundWorkerHandle *handle;
+	BgwHandleStatus status;
+	pid_t		pid;
+	char	   *dbname;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						errmsg("naptime and max_claims must not be NULL")));
+	nap = PG_GETARG_INTERVAL_P(0);
+	max_claims = PG_GETARG_INT32(1);
+	/* months and days as 30 and 1 days: an hour is the limit anyway */
+	if (nap->month != 0 || nap->day < 0 || nap->day > 1 || nap->time < 0)
+		ms = -1;
+	else
+		ms = (int64) nap->day * 86400000 + nap->time / 1000;
+	if (ms < 10 || ms > 3600 * 1000)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("naptime must lie between 10 milliseconds and 1 hour"),
+						errdetail("Got %s.", DatumGetCString(DirectFunctionCall1(interval_out,
+																				  IntervalPGetDatum(nap))))));
+	if (max_claims < 1)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("max_claims must be 1 or more"),
+						errdetail("Got %d.", max_claims)));
+
+	memset(&a, 0, sizeof a);
+	a.database = MyDatabaseId;
+	a.role = GetUserId();
+	a.naptime_ms = ms;
+	a.max_claims = max_claims;
+	dbname = get_database_name(MyDatabaseId);
+
+	memset(&w, 0, sizeof w);
+	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	w.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(w.bgw_library_name, BGW_MAXLEN, "medfraud");
+	snprintf(w.bgw_function_name, BGW_MAXLEN, "medfraud_drain_worker_main");
+	snprintf(w.bgw_name, BGW_MAXLEN, "medfraud drain of database %s", dbname ? dbname : "?");
+	snprintf(w.bgw_type, BGW_MAXLEN, DRAIN_TYPE);
+	w.bgw_main_arg = (Datum) 0;
+	w.bgw_notify_pid = MyProcPid;
+	memcpy(w.bgw_extra, &a, sizeof a);
+
+	if (!RegisterDynamicBackgroundWorker(&w, &handle))
+		ereport(ERROR, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+						errmsg("could not start a medfraud drain worker: no background worker slot is free"),
+						errhint("Each worker takes one of max_worker_processes (%d, shared with parallel query and "
+								"other extensions); stop a worker (medfraud.stop_drain_worker) or raise the "
+								"setting and restart the server.  pg_cron can drain instead: "
+								"CALL medfraud.drain_claims_for(55) every minute.",
+								max_worker_processes)));
+	status = WaitForBackgroundWorkerStartup(handle, &pid);
+	if (status == BGWH_POSTMASTER_DIED)
+		ereport(ERROR, (errcode(ERRCODE_ADMIN_SHUTDOWN),
+						errmsg("could not start a medfraud drain worker: the postmaster died")));
+	if (status != BGWH_STARTED)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("could not start a medfraud drain worker"),
+						errhint("See the server log.")));
+	PG_RETURN_INT32((int32) pid);
+}
+
+/*
+ * Run one statement with int8 and interval/int4 arguments in its own
+ * transaction; returns the first column of the first row as int64 (0 when
+ * there is none).  Errors propagate to the caller's PG_TRY.
+ */
+static int64
+drain_once(const char *sql, int nargs, Oid *types, Datum *values)
+{
+	int64		result = 0;
+	int			rc;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, sql);
+	rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed > 0 && SPI_tuptable != NULL && SPI_tuptable->tupdesc->natts > 0)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull && SPI_tuptable->tupdesc->attrs[0].atttypid == INT8OID)
+			result = DatumGetInt64(d);
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return result;
+}
+
+void
+medfraud_drain_worker_main(Datum arg)
+{
+	drain_args	a;
+	MemoryContext loop_ctx;
+	Oid			types[2];
+	Datum		values[2];
+	Interval	nap;
+
+	memcpy(&a, MyBgworkerEntry->bgw_extra, sizeof a);
+	/* PostgreSQL's handler: SIGTERM ends the process at the next interrupt check */
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(a.database, a.role, 0);
+	pgstat_report_appname(DRAIN_TYPE);
+
+	/* say who it is; a failure here (no medfraud in the database) ends it */
+	memset(&nap, 0, sizeof nap);
+	nap.time = a.naptime_ms * 1000;
+	types[0] = INTERVALOID;
+	values[0] = IntervalPGetDatum(&nap);
+	types[1] = INT4OID;
+	values[1] = Int32GetDatum(a.max_claims);
+	drain_once("WITH gone AS (DELETE FROM medfraud.drain_workers w WHERE w.database = pg_catalog.current_database() "
+			   "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity s WHERE s.pid = w.pid)) "
+			   "INSERT INTO medfraud.drain_workers(pid, database, started_by, naptime, max_claims) "
+			   "VALUES (pg_catalog.pg_backend_pid(), pg_catalog.current_database(), CURRENT_USER, $1, $2) "
+			   "ON CONFLICT (pid) DO UPDATE SET started_by = EXCLUDED.started_by, started_at = EXCLUDED.started_at, "
+			   "naptime = EXCLUDED.naptime, max_claims = EXCLUDED.max_claims",
+			   2, types, values);
+	elog(LOG, "medfraud drain worker started (naptime %lld ms, max_claims %d)",
+		 (long long) a.naptime_ms, a.max_claims);
+
+	loop_ctx = AllocSetContextCreate(TopMemoryContext, "medfraud drain loop", ALLOCSET_DEFAULT_SIZES);
+	for (;;)
+	{
+		int64		n = 0;
+		bool		failed = false;
+
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextSwitchTo(loop_ctx);
+		PG_TRY();
+		{
+			n = drain_once("SELECT medfraud.drain_claim_queue($1)", 1, &types[1], &values[1]);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *ed;
+
+			MemoryContextSwitchTo(loop_ctx);
+			ed = CopyErrorData();
+			FlushErrorState();
+			AbortCurrentTransaction();
+			pgstat_report_activity(STATE_IDLE, NULL);
+			ereport(LOG, (errmsg("medfraud drain failed, its claims stay queued: %s", ed->message),
+						  ed->detail ? errdetail_internal("%s", ed->detail) : 0));
+			FreeErrorData(ed);
+			failed = true;
+		}
+		PG_END_TRY();
+		MemoryContextReset(loop_ctx);
+		if (n == 0 || failed)
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 (long) a.naptime_ms, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+		}
+	}
+}
