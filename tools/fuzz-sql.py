@@ -1824,6 +1824,10 @@ class Gen:
             return self.ival(mode, [0, 3, 4, 11, 12, 23], ['24', '-1', '2147483647'])
         elif name == 'path':
             files = sorted(os.listdir(self.csv_dir)) if os.path.isdir(self.csv_dir) else []
+            if mode == 'valid' and 'indications' in (fname or '') and 'indications_ok.csv' in files:
+                return lit(os.path.join(self.csv_dir, 'indications_ok.csv'))
+            if mode == 'valid' and 'limits' in (fname or ''):
+                return lit(os.path.join(self.csv_dir, 'limits_ok.csv'))
             if mode == 'valid' or (files and self.p(0.7)):
                 return lit(os.path.join(self.csv_dir, self.ch(files or ['limits_ok.csv'])))
             return self.ch(["'/nonexistent/x.csv'", "''", "'/etc/hostname'", "'/dev/null'", "'x.csv'", "'/tmp'"])
@@ -1864,6 +1868,47 @@ class Gen:
             v = v + v if self.p(0.5) else v[:max(len(v) - 1, 0)]
         return 'ARRAY[%s]::%s' % (', '.join(v), typ) if v else "'{}'::%s" % typ
 
+    def t_claim_queue(self, target, mode):
+        """Queue mode end to end, autocommit (drain_claims_for commits): a
+        table of its own put in queue mode (or refused: bad modes, options,
+        bounds), INSERTs, drains with good and bad max_claims, pause, resume,
+        retry, a table changed under its queued claims, the status view, a
+        short drain_claims_for and, for the worker functions, a worker started
+        with good and bad naptimes and stopped; then everything removed."""
+        t = 'fz.cq%d' % self.ri(1, 3)
+        mc = str(self.ri(1, 30)) if mode == 'valid' else self.ch(['0', '-1', 'NULL', '2147483647', '1'])
+        opt = self.ch(["'{}'", '\'{"items": "f.fee_list_d"}\'', '\'{"max_queue": 25}\''] +
+                      ([] if mode == 'valid' else ['\'{"max_queue": 0}\'', '\'{"columns": {"setl_id": "nope"}}\'', 'NULL']))
+        qmode = "'queue'" if mode == 'valid' or self.p(0.6) else self.ch(["'queued'", 'NULL', "'flag'", "''"])
+        ins = lambda: 'INSERT INTO %s SELECT * FROM f.setl_d ORDER BY setl_id OFFSET %d LIMIT %d' % (t, self.ri(0, 400), self.ri(0, 30))
+        ops = ['SELECT medfraud.drain_claim_queue(%s)' % mc, "SELECT medfraud.pause_claim_queue('%s')" % t,
+               "SELECT medfraud.resume_claim_queue(%s)" % self.ch(["'%s'" % t, 'NULL']),
+               'SELECT medfraud.retry_claim_queue(%s)' % self.ch(['NULL', "'%s'" % t]), ins(), ins(),
+               'SELECT * FROM medfraud.stream_status',
+               'CALL medfraud.drain_claims_for(%s, %s, 0.01)' % (self.ch(['0', '0.05'] + ([] if mode == 'valid' else ['-1', 'NULL'])), mc)]
+        if mode != 'valid':
+            ops += ['ALTER TABLE %s RENAME COLUMN psn_no TO psn_x' % t, 'ALTER TABLE %s RENAME COLUMN psn_x TO psn_no' % t,
+                    'DROP TABLE %s' % t, 'BEGIN', 'ROLLBACK']
+        if target in ('start_drain_worker', 'stop_drain_worker'):
+            ops += ['SELECT medfraud.start_drain_worker(%s)' % self.ch(["'20 ms'", "'1 s'"] + ([] if mode == 'valid' else ["'0'", 'NULL', "'2 hours'", "'-1 s'"])),
+                    'SELECT medfraud.stop_drain_worker(%s)' % self.ch(['NULL', '-1'] if mode != 'valid' else ['NULL'])]
+        self.r.shuffle(ops)
+        ops = ops[:self.ri(2, len(ops))]
+        # the target's own call is always among them
+        own = [o for o in ops if ('medfraud.%s(' % target) in o]
+        if not own:
+            mine = ['SELECT medfraud.start_drain_worker(%s)' % self.ch(["'20 ms'", "'1 s'"]),
+                    'SELECT medfraud.stop_drain_worker()', "SELECT medfraud.pause_claim_queue('%s')" % t,
+                    "SELECT medfraud.resume_claim_queue('%s')" % t, 'SELECT medfraud.retry_claim_queue()',
+                    'CALL medfraud.drain_claims_for(0, %s, 0.01)' % mc]
+            ops += [o for o in mine if ('medfraud.%s(' % target) in o]
+        stmts = ['CREATE TABLE IF NOT EXISTS %s (LIKE f.setl_d)' % t,
+                 'SELECT medfraud.enable_prepayment_check(%s, %s, %s)' % ("'%s'" % t, qmode, opt), ins()]
+        stmts += ops + ['SELECT medfraud.drain_claim_queue(%s)' % mc]
+        stmts += ['ROLLBACK', 'SELECT medfraud.stop_drain_worker()', 'DELETE FROM medfraud.claim_queue',
+                  'DROP TABLE IF EXISTS %s' % t]
+        return Case(target, 'queue', stmts)
+
     def t_typed(self, f, mode):
         """A function with no builder of its own: arguments from its parameter names and types."""
         n = self.ri(1, 4) if mode == 'valid' else self.ri(0, 5)
@@ -1879,6 +1924,8 @@ class Gen:
 
 
 GRAPH_FNS = set(GRAPH_COLS)
+QUEUE_FNS = {'drain_claim_queue', 'drain_claims_for', 'pause_claim_queue', 'resume_claim_queue', 'retry_claim_queue',
+             'start_drain_worker', 'stop_drain_worker', '_enqueue_claims'}
 PIPELINE_FNS = {'_ring_drop_temp', '_ring_stage', '_ring_pipeline', '_ring_defining_items', '_ring_trips',
                 '_ring_load_lines', '_ring_features', '_ring_publish', '_ring_rules', '_ring_candidates'}
 # relative weights of targets in the random part (the rest 1.0): the
@@ -1894,6 +1941,9 @@ WEIGHTS['covisit_agg'] = 0.5
 WEIGHTS['covisit_agg_trans'] = 0.3
 for _f in PIPELINE_FNS:
     WEIGHTS[_f] = 0.02
+# a queue case is a dozen statements (and workers to start)
+for _f in QUEUE_FNS:
+    WEIGHTS[_f] = 0.1
 
 
 def agg_overload(argtypes):
@@ -1937,6 +1987,8 @@ def build_case(g, f, mode, csv_dir, forced=False):
         return g.t_anomaly_options(mode)
     if proname == '_merge_options':
         return g.t_merge_options(mode)
+    if proname in QUEUE_FNS:
+        return g.t_claim_queue(proname, mode)
     if proname == '_check_option':
         return g.t_check_option(mode)
     if proname == '_option_window':

@@ -66,6 +66,8 @@ echo "== sessions: overlapping runs, a run terminated mid-way, pg_cron"
 bash test/shell/rings_sessions.sh
 echo "== pre-payment caches across sessions: committed, uncommitted and REPEATABLE READ views of a newer run"
 bash test/shell/prepayment_sessions.sh
+echo "== claim queue: the drain worker, two drains at once, kill -9 mid-drain, a pg_cron drain job"
+bash test/shell/claim_queue_sessions.sh
 echo "== cancel: pg_cancel_backend and statement_timeout stop loading and algorithm loops within a second"
 bash test/shell/cancel.sh
 echo "== investigator outputs: ring_graph through Graphviz / networkx, the HTML report in headless Chromium"

@@ -13,7 +13,9 @@ CREATE TABLE medfraud.claim_queue (
     claim_ids     pg_catalog.text[] NOT NULL,
     n             pg_catalog.int4 NOT NULL CHECK (n = pg_catalog.cardinality(claim_ids) AND n > 0),
     options       pg_catalog.jsonb NOT NULL,
-    enqueued_at   pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp()
+    enqueued_at   pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    failed_at     pg_catalog.timestamptz,
+    error         pg_catalog.text
 );
 CREATE INDEX ON medfraud.claim_queue (claims_table);
 COMMENT ON TABLE medfraud.claim_queue IS 'Claims waiting for the pre-payment check of queue mode: one row per INSERT statement into a table with enable_prepayment_check(..., ''queue''). medfraud.drain_claim_queue removes what it has checked.';
@@ -23,6 +25,8 @@ COMMENT ON COLUMN medfraud.claim_queue.claim_ids IS 'Settlement ids of the claim
 COMMENT ON COLUMN medfraud.claim_queue.n IS 'Number of claim ids.';
 COMMENT ON COLUMN medfraud.claim_queue.options IS 'The pre-payment check''s options when the claims were inserted; the drain checks with them.';
 COMMENT ON COLUMN medfraud.claim_queue.enqueued_at IS 'When the INSERT statement ran.';
+COMMENT ON COLUMN medfraud.claim_queue.failed_at IS 'When checking these claims failed (drains skip the row until retry_claim_queue); NULL while pending.';
+COMMENT ON COLUMN medfraud.claim_queue.error IS 'The error of that failure (SQLSTATE and message).';
 
 CREATE TABLE medfraud.claim_queue_paused (
     claims_table  pg_catalog.regclass PRIMARY KEY,
@@ -102,6 +106,8 @@ DECLARE
     t0 timestamptz;
     nalerts bigint;
     tbl text;
+    err text;
+    msg text;
     ids text[]; psns text[]; provs text[]; ats timestamptz[]; mts text[]; dxs text[]; amts numeric[];
     c jsonb;
 BEGIN
@@ -114,27 +120,42 @@ BEGIN
         -- oldest first; rows another drain holds are skipped, not waited for
         SELECT cq.queue_id, cq.claims_table, cq.claim_ids, cq.n, cq.options, cq.enqueued_at INTO q
         FROM medfraud.claim_queue cq
-        WHERE NOT EXISTS (SELECT 1 FROM medfraud.claim_queue_paused p WHERE p.claims_table = cq.claims_table)
+        WHERE cq.failed_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM medfraud.claim_queue_paused p WHERE p.claims_table = cq.claims_table)
         ORDER BY cq.queue_id
         LIMIT 1 FOR UPDATE OF cq SKIP LOCKED;
         EXIT WHEN NOT FOUND;
         t0 := clock_timestamp();
         k := least(q.n::bigint, max_claims - done)::int;
-        IF k < q.n THEN
-            UPDATE medfraud.claim_queue SET claim_ids = claim_ids[k + 1:], n = n - k WHERE queue_id = q.queue_id;
-        ELSE
-            DELETE FROM medfraud.claim_queue WHERE queue_id = q.queue_id;
-        END IF;
-        c := q.options -> 'columns';
-        SELECT format('%I.%I', n.nspname, r.relname) INTO tbl
-        FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace WHERE r.oid = q.claims_table;
-        -- the claims as they are now, read by id; deleted ones are gone
-        EXECUTE medfraud._claim_arrays_sql(c, format('%s WHERE %I::text = ANY ($1)', q.claims_table, c ->> 'setl_id'))
-        INTO ids, psns, provs, ats, mts, dxs, amts USING q.claim_ids[1:k];
-        nalerts := medfraud._record_checks(tbl, 'flag', q.options, ids, psns, provs, ats, mts, dxs, amts);
-        INSERT INTO medfraud.drain_log(claims_table, claims, checked, alerts, oldest, ms)
-        VALUES (q.claims_table, k, coalesce(cardinality(ids), 0), nalerts, q.enqueued_at,
-                1000 * extract(epoch FROM clock_timestamp() - t0));
+        -- one queue row that cannot be checked (its table dropped or changed,
+        -- a privilege revoked) is set aside with its error, so it does not
+        -- block the rows behind it; cancellation is not caught
+        BEGIN
+            IF k < q.n THEN
+                UPDATE medfraud.claim_queue SET claim_ids = claim_ids[k + 1:], n = n - k WHERE queue_id = q.queue_id;
+            ELSE
+                DELETE FROM medfraud.claim_queue WHERE queue_id = q.queue_id;
+            END IF;
+            c := q.options -> 'columns';
+            SELECT format('%I.%I', n.nspname, r.relname) INTO tbl
+            FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace WHERE r.oid = q.claims_table;
+            IF tbl IS NULL THEN
+                RAISE EXCEPTION 'claims table % no longer exists', q.claims_table::oid USING ERRCODE = '42P01';
+            END IF;
+            -- the claims as they are now, read by id; deleted ones are gone
+            EXECUTE medfraud._claim_arrays_sql(c, format('%s WHERE %I::text = ANY ($1)', q.claims_table, c ->> 'setl_id'))
+            INTO ids, psns, provs, ats, mts, dxs, amts USING q.claim_ids[1:k];
+            nalerts := medfraud._record_checks(tbl, 'flag', q.options, ids, psns, provs, ats, mts, dxs, amts);
+            INSERT INTO medfraud.drain_log(claims_table, claims, checked, alerts, oldest, ms)
+            VALUES (q.claims_table, k, coalesce(cardinality(ids), 0), nalerts, q.enqueued_at,
+                    1000 * extract(epoch FROM clock_timestamp() - t0));
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS err = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+            UPDATE medfraud.claim_queue SET failed_at = clock_timestamp(), error = err || ': ' || msg
+            WHERE queue_id = q.queue_id;
+            RAISE WARNING 'medfraud: % queued claims of % set aside, their check failed: %', q.n, q.claims_table, msg
+                USING ERRCODE = err, HINT = 'See medfraud.claim_queue.error; medfraud.retry_claim_queue puts them back.';
+        END;
         done := done + k;
     END LOOP;
     IF done > 0 THEN
@@ -206,6 +227,22 @@ $fn$;
 COMMENT ON FUNCTION medfraud.resume_claim_queue(pg_catalog.regclass) IS
 'Let drains check the queued claims of a table again (idempotent).';
 
+CREATE FUNCTION medfraud.retry_claim_queue(claims pg_catalog.regclass DEFAULT NULL)
+RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    n bigint;
+BEGIN
+    UPDATE medfraud.claim_queue q SET failed_at = NULL, error = NULL
+    WHERE q.failed_at IS NOT NULL AND (retry_claim_queue.claims IS NULL OR q.claims_table = retry_claim_queue.claims);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION medfraud.retry_claim_queue(pg_catalog.regclass) IS
+'Put queued claims whose check failed (claim_queue.failed_at) back in line, of one table or of all; returns the number of queue rows. To give up on them instead, DELETE them from medfraud.claim_queue.';
+
 -- Background drain workers (src/pg/drain_worker.c).
 CREATE FUNCTION medfraud.start_drain_worker(naptime pg_catalog.interval DEFAULT '1 second',
                                             max_claims pg_catalog.int4 DEFAULT 100000)
@@ -255,7 +292,9 @@ WITH t AS (
     SELECT c.claims_table FROM medfraud.prepayment_checks c WHERE c.mode = 'queue'
     UNION SELECT q.claims_table FROM medfraud.claim_queue q
 ), q AS (
-    SELECT q.claims_table, sum(q.n) AS pending, min(q.enqueued_at) AS oldest
+    SELECT q.claims_table, sum(q.n) FILTER (WHERE q.failed_at IS NULL) AS pending,
+           min(q.enqueued_at) FILTER (WHERE q.failed_at IS NULL) AS oldest,
+           sum(q.n) FILTER (WHERE q.failed_at IS NOT NULL) AS failed
     FROM medfraud.claim_queue q GROUP BY 1
 ), l AS (
     SELECT l.claims_table, sum(l.claims) AS drained, sum(l.alerts) AS alerts,
@@ -266,6 +305,7 @@ SELECT t.claims_table,
        coalesce((SELECT c.mode FROM medfraud.prepayment_checks c WHERE c.claims_table = t.claims_table), 'off') AS mode,
        p.claims_table IS NOT NULL AS paused,
        coalesce(q.pending, 0) AS pending,
+       coalesce(q.failed, 0) AS failed,
        pg_catalog.clock_timestamp() - q.oldest AS lag,
        coalesce(l.drained, 0) AS drained_last_minute,
        coalesce(l.alerts, 0) AS alerts_last_minute,
@@ -278,7 +318,7 @@ FROM t
 LEFT JOIN q ON q.claims_table = t.claims_table
 LEFT JOIN l ON l.claims_table = t.claims_table
 LEFT JOIN medfraud.claim_queue_paused p ON p.claims_table = t.claims_table;
-COMMENT ON VIEW medfraud.stream_status IS 'Per table with queued claims or queue mode on: pending claims, lag of the oldest (now - its INSERT), paused, claims drained and alerts written in the last minute, the largest lag drained in that minute, the last drain, and live drain workers of this database.';
+COMMENT ON VIEW medfraud.stream_status IS 'Per table with queued claims or queue mode on: pending claims, claims whose check failed (set aside, see claim_queue.error and retry_claim_queue), lag of the oldest (now - its INSERT), paused, claims drained and alerts written in the last minute, the largest lag drained in that minute, the last drain, and live drain workers of this database.';
 
 GRANT SELECT ON medfraud.stream_status, medfraud.drain_log, medfraud.drain_workers, medfraud.claim_queue_paused
     TO medfraud_analyst;

@@ -6,7 +6,7 @@
 -- keys and bad arguments fail with clear errors and change nothing.
 -- Concurrent drains, kill -9, the worker and pg_cron: test/shell/claim_queue_sessions.sh.
 BEGIN;
-SELECT plan(41);
+SELECT plan(50);
 SET client_min_messages = warning;
 
 SELECT lives_ok($$SELECT medfraud.generate_demo_city('cq', persons => 6000, days => 90, rings => 3, seed => 21)$$, 'a city with 3 rings');
@@ -91,6 +91,28 @@ DELETE FROM cq.setl_new WHERE setl_id = (SELECT min(setl_id) FROM cq.setl_d WHER
 SELECT is(medfraud.drain_claim_queue(), 3::bigint, 'three ids taken');
 SELECT results_eq($$SELECT claims, checked FROM medfraud.drain_log ORDER BY drained_at DESC LIMIT 1$$,
                   $$VALUES (3, 2)$$, 'the deleted claim is not checked');
+
+-- a queue row that cannot be checked is set aside with its error and does not block the rows behind it
+CREATE TABLE cq.setl_b (LIKE cq.setl_d);
+SELECT lives_ok($$SELECT medfraud.enable_prepayment_check('cq.setl_b', 'queue', '{"items": "cq.fee_list_d"}')$$, 'a second queued table');
+INSERT INTO cq.setl_b SELECT * FROM cq.setl_d WHERE hashtext(setl_id) % 15 = 4 ORDER BY setl_id LIMIT 5;
+INSERT INTO cq.setl_new SELECT * FROM cq.setl_d WHERE hashtext(setl_id) % 15 = 5 ORDER BY setl_id LIMIT 7;
+ALTER TABLE cq.setl_b RENAME COLUMN psn_no TO psn_renamed;
+SELECT is(medfraud.drain_claim_queue(), 12::bigint, 'a drain over a broken row (its person column renamed) and a good one');
+SELECT results_eq($$SELECT claims_table::text, n, left(error, 5) FROM medfraud.claim_queue$$,
+                  $$VALUES ('cq.setl_b', 5, '42703')$$, 'the broken row stays, set aside with its SQLSTATE; the good one is drained');
+SELECT results_eq($$SELECT pending, failed FROM medfraud.stream_status WHERE claims_table = 'cq.setl_b'::regclass$$,
+                  $$VALUES (0::bigint, 5::bigint)$$, 'stream_status counts it as failed, not pending');
+SELECT is(medfraud.drain_claim_queue(), 0::bigint, 'drains leave a set-aside row alone');
+ALTER TABLE cq.setl_b RENAME COLUMN psn_renamed TO psn_no;
+SELECT is(medfraud.retry_claim_queue('cq.setl_b'), 1::bigint, 'retry puts it back in line');
+SELECT is(medfraud.drain_claim_queue(), 5::bigint, 'and the repaired table''s claims are drained');
+-- a dropped claims table: its rows are set aside, not retried forever
+INSERT INTO cq.setl_b SELECT * FROM cq.setl_d WHERE hashtext(setl_id) % 15 = 6 ORDER BY setl_id LIMIT 2;
+DROP TABLE cq.setl_b;
+SELECT is(medfraud.drain_claim_queue(), 2::bigint, 'a drain over the claims of a dropped table');
+SELECT is((SELECT left(error, 5) FROM medfraud.claim_queue), '42P01', 'they are set aside as 42P01');
+DELETE FROM medfraud.claim_queue;
 
 -- bad inputs: clear errors, nothing changed
 SELECT throws_ok($$SELECT medfraud.drain_claim_queue(0)$$, '22023', 'max_claims must be 1 or more', 'drain(0): 22023');
