@@ -26,6 +26,8 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "catalog/pg_authid.h"
 #include "utils/timestamp.h"
 
 #include "mf_pg.h"
@@ -78,6 +80,22 @@ medfraud_start_drain_worker(PG_FUNCTION_ARGS)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("max_claims must be 1 or more"),
 						errdetail("Got %d.", max_claims)));
+
+	/* the worker logs in as the current role: PostgreSQL 15 refuses NOLOGIN roles */
+	{
+		HeapTuple	tup = SearchSysCache1(AUTHOID, ObjectIdGetDatum(GetUserId()));
+		bool		canlogin;
+
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for role %u", GetUserId());
+		canlogin = ((Form_pg_authid) GETSTRUCT(tup))->rolcanlogin;
+		ReleaseSysCache(tup);
+		if (!canlogin)
+			ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+							errmsg("a drain worker runs as the role that starts it, and role \"%s\" cannot log in",
+								   GetUserNameFromId(GetUserId(), false)),
+							errhint("Start it as a login role that is a member of medfraud_admin (RESET ROLE first).")));
+	}
 
 	memset(&a, 0, sizeof a);
 	a.database = MyDatabaseId;
