@@ -413,8 +413,10 @@ def indications():
             put(item, dx, 5.0, 42, None, 18)
     for item in ["blood_routine", "liver_fn", "renal_fn", "ecg", "ultrasound", "chest_dr"]:
         put(item, "Z00.0", 1.0, 1)
-    for item in ["flu_vaccine", "hepb_vaccine", "vaccination"]:
-        put(item, "Z23", 1.0, 1)
+    # a flu shot is one dose; hepatitis B is a course of three (0, 1 and 6 months)
+    put("flu_vaccine", "Z23", 1.0, 1)
+    for item in ["hepb_vaccine", "vaccination"]:
+        put(item, "Z23", 1.0, 180)
     for item, dx in COSTLY_DX.items():
         put(item, dx, 1.0, 14, None, 18)
     return sorted(rows.values(), key=lambda x: (x[0], x[1]))

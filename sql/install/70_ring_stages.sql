@@ -255,8 +255,9 @@ $fn$;
 -- Joint trips of the groups in table grp_table (columns <grp_col>, psn_no):
 -- members' visits at one provider chained while consecutive visits are at
 -- most win apart; a trip needs two or more distinct members, and a provider
--- counts for a group only where it has min_trips trips (chance meetings at
--- a busy hospital are not a pattern).  A group with no such provider gets
+-- counts for a group only where it has trips on min_trips distinct days
+-- (chance meetings at a busy hospital are not a pattern, and neither is one
+-- busy morning that chains into several trips: a school's vaccination day).  A group with no such provider gets
 -- its trips at the wide scale instead, when one is given (item_window: a
 -- ring whose members come over a day or two): each group is seen at the
 -- finest scale at which it travels together, so a bus ring's trips do not
@@ -278,8 +279,9 @@ DECLARE
             WHERE %%2$s
             WINDOW w AS (PARTITION BY g.%2$I, v.fixmedins_code ORDER BY v.setl_time, v.claim_id)),
         tn AS (SELECT mv.*, sum(brk) OVER (PARTITION BY grp, fixmedins_code ORDER BY setl_time, claim_id) AS seq FROM mv),
-        tk AS (SELECT grp, fixmedins_code, seq FROM tn GROUP BY 1, 2, 3 HAVING count(DISTINCT psn_no) >= 2),
-        tp AS (SELECT grp, fixmedins_code FROM tk GROUP BY 1, 2 HAVING count(*) >= %3$s
+        tk AS (SELECT grp, fixmedins_code, seq, min(setl_time)::date AS day FROM tn GROUP BY 1, 2, 3
+               HAVING count(DISTINCT psn_no) >= 2),
+        tp AS (SELECT grp, fixmedins_code FROM tk GROUP BY 1, 2 HAVING count(DISTINCT day) >= %3$s
                %%3$s)
         SELECT grp, fixmedins_code, seq, claim_id, psn_no, setl_time, medfee, fund, dx
         FROM tn JOIN tk USING (grp, fixmedins_code, seq) JOIN tp USING (grp, fixmedins_code)$q$,
@@ -291,10 +293,12 @@ DECLARE
     rotating text := CASE WHEN to_regclass('pg_temp._mf_costly') IS NOT NULL THEN format($q$
                UNION
                SELECT grp, fixmedins_code FROM (
-                   SELECT grp, fixmedins_code, count(*) OVER (PARTITION BY grp) AS n
-                   FROM (SELECT DISTINCT tn.grp, tn.fixmedins_code, tn.seq
+                   -- distinct days of the group's such trips (dense ranks up and down: count DISTINCT over a window)
+                   SELECT grp, fixmedins_code, dense_rank() OVER (PARTITION BY grp ORDER BY day)
+                                               + dense_rank() OVER (PARTITION BY grp ORDER BY day DESC) - 1 AS n
+                   FROM (SELECT DISTINCT tn.grp, tn.fixmedins_code, tk.day
                          FROM tn JOIN tk USING (grp, fixmedins_code, seq) JOIN pg_temp._mf_costly c USING (claim_id)
-                         GROUP BY tn.grp, tn.fixmedins_code, tn.seq, c.item HAVING count(DISTINCT tn.psn_no) >= 2) t) ck
+                         GROUP BY tn.grp, tn.fixmedins_code, tn.seq, tk.day, c.item HAVING count(DISTINCT tn.psn_no) >= 2) t) ck
                WHERE n >= %1$s$q$, min_trips) ELSE '' END;
 BEGIN
     IF to_regclass('pg_temp._mf_tv') IS NOT NULL THEN
@@ -485,6 +489,33 @@ BEGIN
     PERFORM medfraud._ring_load_lines(items, ic, '_mf_tv');
     PERFORM medfraud._ring_defining_items();
     PERFORM medfraud._ring_load_lines(items, ic, NULL, ARRAY(SELECT DISTINCT item FROM _mf_def));
+    -- the same for a ring without distinctive items (its drug is claimed by
+    -- honest patients too, at a big hospital): a member has claimed, on a
+    -- trip, one of its defining items that is three times as common on its
+    -- trips as on the provider's claims (not the consultation every visit
+    -- bills); otherwise the regulars of the hospital's morning peak, tied to
+    -- the ring by two or three chance mornings, made up most of it (29 of 35
+    -- on an independent city)
+    CREATE TEMP TABLE _mf_lift ON COMMIT DROP AS
+    WITH d AS (SELECT * FROM _mf_def WHERE grp NOT IN (SELECT ring FROM _mf_ring)),
+    pv AS (SELECT fixmedins_code, count(*) AS n FROM _mf_v WHERE fixmedins_code IN (SELECT fixmedins_code FROM d) GROUP BY 1),
+    pi AS (SELECT v.fixmedins_code, l.item, count(DISTINCT l.claim_id) AS n
+           FROM _mf_ilines l JOIN _mf_v v USING (claim_id)
+           WHERE (v.fixmedins_code, l.item) IN (SELECT fixmedins_code, item FROM d) GROUP BY 1, 2)
+    SELECT d.grp, d.fixmedins_code, d.item
+    FROM d JOIN pv USING (fixmedins_code) JOIN pi USING (fixmedins_code, item)
+    WHERE d.share >= 3 * pi.n::float8 / pv.n;
+    DELETE FROM _mf_rm m
+    WHERE m.ring IN (SELECT grp FROM _mf_lift)
+      AND NOT EXISTS (SELECT 1 FROM _mf_tv tv JOIN _mf_lines l USING (claim_id)
+                      JOIN _mf_lift d ON d.grp = tv.grp AND d.fixmedins_code = tv.fixmedins_code AND d.item = l.item
+                      WHERE tv.grp = m.ring AND tv.psn_no = m.psn_no);
+    IF FOUND THEN
+        PERFORM medfraud._ring_trips('_mf_rm', 'ring', win, (o ->> 'min_trips')::int, wide);
+        PERFORM medfraud._ring_defining_items();
+        PERFORM medfraud._ring_load_lines(items, ic, NULL, ARRAY(SELECT DISTINCT item FROM _mf_def));
+    END IF;
+    DROP TABLE _mf_lift;
     RETURN n;
 END
 $fn$;
@@ -503,7 +534,7 @@ BEGIN
     -- rings worth scoring: big enough, with enough joint trips
     DELETE FROM _mf_rm WHERE ring IN (
         SELECT r.ring FROM (SELECT ring, count(*) AS sz FROM _mf_rm GROUP BY 1) r
-        LEFT JOIN (SELECT grp, count(*) AS nt FROM _mf_trip GROUP BY 1) t ON t.grp = r.ring
+        LEFT JOIN (SELECT grp, count(DISTINCT started_at::date) AS nt FROM _mf_trip GROUP BY 1) t ON t.grp = r.ring
         WHERE r.sz < (o ->> 'min_ring_size')::int OR coalesce(t.nt, 0) < (o ->> 'min_trips')::int);
     DELETE FROM _mf_trip WHERE grp NOT IN (SELECT ring FROM _mf_rm);
     DELETE FROM _mf_tv WHERE grp NOT IN (SELECT ring FROM _mf_rm);
@@ -606,9 +637,9 @@ BEGIN
     WHERE NOT EXISTS (SELECT 1 FROM _mf_rprov rp WHERE rp.ring = p.ring AND rp.fixmedins_code = u.fixmedins_code)
     GROUP BY 1, 2, 3 HAVING count(*) >= 3;
     -- clinical fit, where the bureau's clinical knowledge (item_indications)
-    -- covers the rings' defining items: per member and item, every claim of
-    -- the item anywhere, and whether the member's use of it is what it is
-    -- indicated for, judged by the indication rows its diagnoses match:
+    -- covers the rings' defining items: per member, item and course, every
+    -- claim of the item anywhere, and whether the member's use of it is what
+    -- it is indicated for, judged by the indication rows its diagnoses match:
     --  * diagnosis: 80% of the claims or more carry a diagnosis it treats;
     --  * quantity: at most twice the usual quantity a week over the span of
     --    use plus what the last claim covers (a refill every month of a
@@ -635,13 +666,24 @@ BEGIN
                    CASE WHEN bool_and(ii.course_days IS NOT NULL) THEN max(ii.course_days) END AS course_days
             FROM medfraud.item_indications ii
             WHERE ii.med_list_codg = di.item AND medfraud.dx_matches(v.dx, ii.dise_codg)) ind),
+    -- courses: a break longer than two courses and four weeks starts a new
+    -- one (three colds in a year are three 7-day courses, not one of 300
+    -- days; a costly 14-day injection claimed every 5-21 days stays one)
+    ep AS (
+        SELECT x.*, sum(brk) OVER (PARTITION BY ring, psn_no, item ORDER BY setl_time) AS episode
+        FROM (SELECT mc.*,
+                     CASE WHEN mc.course_days IS NOT NULL
+                               AND mc.setl_time - lag(mc.setl_time) OVER (PARTITION BY mc.ring, mc.psn_no, mc.item ORDER BY mc.setl_time)
+                                   > (2 * mc.course_days + 28) * interval '1 day'
+                          THEN 1 ELSE 0 END AS brk
+              FROM mc) x),
     pair AS (
-        SELECT ring, psn_no, item, sum(qty) AS n, sum(amount) AS amount, avg(dx_ok::int) AS dx_share,
+        SELECT ring, psn_no, item, episode, sum(qty) AS n, sum(amount) AS amount, avg(dx_ok::int) AS dx_share,
                CASE WHEN bool_and(per_week IS NOT NULL OR NOT dx_ok) THEN max(per_week) END AS per_week,
                CASE WHEN bool_and(course_days IS NOT NULL OR NOT dx_ok) THEN max(course_days) END AS course_days,
                (array_agg(qty ORDER BY setl_time DESC))[1] AS last_qty,
                extract(epoch FROM max(setl_time) - min(setl_time)) / 86400.0 AS span_days
-        FROM mc GROUP BY 1, 2, 3)
+        FROM ep GROUP BY 1, 2, 3, 4)
     -- (a ring none of whose pairs fits has fit 0, not "unknown")
     SELECT ring, coalesce(sum(amount) FILTER (WHERE dx_share >= 0.8
                                                 AND (per_week IS NULL OR n <= 2 * (per_week * span_days / 7.0 + last_qty))
