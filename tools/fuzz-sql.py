@@ -1889,11 +1889,30 @@ class Gen:
         if mode != 'valid':
             ops += ['ALTER TABLE %s RENAME COLUMN psn_no TO psn_x' % t, 'ALTER TABLE %s RENAME COLUMN psn_x TO psn_no' % t,
                     'DROP TABLE %s' % t, 'BEGIN', 'ROLLBACK']
+        if target in LIVE_FNS or self.p(0.2):
+            lopt = self.ch(["'{}'", '\'{"window": "1 hour", "min_days": 1}\'', '\'{"max_crowd": 3}\''] +
+                           ([] if mode == 'valid' else ['\'{"window": "1 month"}\'', '\'{"window": "x"}\'',
+                                                        '\'{"columns": {"mdtrt_id": "nope"}}\'', 'NULL']))
+            live = ['SELECT medfraud.enable_live_graph(%s, %s)' % ("'%s'" % t, lopt),
+                    "UPDATE %s SET vali_flag = '0' WHERE setl_id IN (SELECT setl_id FROM %s ORDER BY setl_id LIMIT %d)" % (t, t, self.ri(0, 5)),
+                    "UPDATE %s SET setl_time = setl_time + interval '%d minutes' WHERE setl_id IN (SELECT setl_id FROM %s LIMIT 3)" % (t, self.ri(-90, 90), t),
+                    'DELETE FROM %s WHERE setl_id IN (SELECT setl_id FROM %s ORDER BY setl_id DESC LIMIT %d)' % (t, t, self.ri(0, 4)),
+                    "INSERT INTO %s SELECT setl_id || 'R', mdtrt_id, psn_no, fixmedins_code, setl_time, begndate, enddate, med_type, "
+                    "insutype, dise_codg, dise_name, medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, inscp_scp_amt, "
+                    "hifp_pay, fund_pay_sumamt, acct_pay, psn_cash_pay, '1', vali_flag FROM %s LIMIT 2" % (t, t),
+                    'SELECT count(*), sum(weight) FROM medfraud.live_covisit_edges',
+                    "SELECT medfraud.disable_live_graph(%s)" % self.ch(["'%s'" % t, 'NULL'] if mode != 'valid' else ["'%s'" % t])]
+            if target in LIVE_FNS and mode == 'valid':
+                # built, changed, then drained (which folds)
+                ops = live[:1] + ops + live[1:-1] + ['SELECT medfraud.drain_claim_queue(%s)' % mc]
+            else:
+                ops += live
         if target in ('start_drain_worker', 'stop_drain_worker'):
             ops += ['SELECT medfraud.start_drain_worker(%s)' % self.ch(["'20 ms'", "'1 s'"] + ([] if mode == 'valid' else ["'0'", 'NULL', "'2 hours'", "'-1 s'"])),
                     'SELECT medfraud.stop_drain_worker(%s)' % self.ch(['NULL', '-1'] if mode != 'valid' else ['NULL'])]
-        self.r.shuffle(ops)
-        ops = ops[:self.ri(2, len(ops))]
+        if not (target in LIVE_FNS and mode == 'valid'):
+            self.r.shuffle(ops)
+            ops = ops[:self.ri(2, len(ops))]
         # the target's own call is always among them
         own = [o for o in ops if ('medfraud.%s(' % target) in o]
         if not own:
@@ -1906,7 +1925,8 @@ class Gen:
                  'SELECT medfraud.enable_prepayment_check(%s, %s, %s)' % ("'%s'" % t, qmode, opt), ins()]
         stmts += ops + ['SELECT medfraud.drain_claim_queue(%s)' % mc]
         stmts += ['ROLLBACK', 'SELECT medfraud.stop_drain_worker()', 'DELETE FROM medfraud.claim_queue',
-                  'DROP TABLE IF EXISTS %s' % t]
+                  "SELECT medfraud.disable_live_graph('%s') WHERE to_regclass('%s') IS NOT NULL" % (t, t),
+                  'DELETE FROM medfraud.live_graph_dirty', 'DROP TABLE IF EXISTS %s' % t]
         return Case(target, 'queue', stmts)
 
     def t_typed(self, f, mode):
@@ -1925,7 +1945,11 @@ class Gen:
 
 GRAPH_FNS = set(GRAPH_COLS)
 QUEUE_FNS = {'drain_claim_queue', 'drain_claims_for', 'pause_claim_queue', 'resume_claim_queue', 'retry_claim_queue',
-             'start_drain_worker', 'stop_drain_worker', '_enqueue_claims'}
+             'start_drain_worker', 'stop_drain_worker', '_enqueue_claims',
+             'enable_live_graph', 'disable_live_graph', '_live_graph_fold', '_live_graph_mark', '_live_graph_recompute',
+             '_live_graph_trigger', '_live_visit_sql'}
+LIVE_FNS = {'enable_live_graph', 'disable_live_graph', '_live_graph_fold', '_live_graph_mark', '_live_graph_recompute',
+            '_live_graph_trigger', '_live_visit_sql'}
 PIPELINE_FNS = {'_ring_drop_temp', '_ring_stage', '_ring_pipeline', '_ring_defining_items', '_ring_trips',
                 '_ring_load_lines', '_ring_features', '_ring_publish', '_ring_rules', '_ring_candidates'}
 # relative weights of targets in the random part (the rest 1.0): the
@@ -1979,7 +2003,7 @@ def build_case(g, f, mode, csv_dir, forced=False):
         return g.t_demo_city(mode if forced or mode != 'valid' or g.p(0.2) else 'near')
     if proname == '_demo_u':
         return g.t_demo_u(mode)
-    if proname in ('ring_options_default', 'anomaly_options_default', 'prepayment_options_default'):
+    if proname in ('ring_options_default', 'anomaly_options_default', 'prepayment_options_default', 'live_graph_options_default'):
         return g.t_default(proname, mode)
     if proname == 'ring_options':
         return g.t_ring_options(mode)

@@ -146,6 +146,8 @@ BEGIN
             EXECUTE medfraud._claim_arrays_sql(c, format('%s WHERE %I::text = ANY ($1)', q.claims_table, c ->> 'setl_id'))
             INTO ids, psns, provs, ats, mts, dxs, amts USING q.claim_ids[1:k];
             nalerts := medfraud._record_checks(tbl, 'flag', q.options, ids, psns, provs, ats, mts, dxs, amts);
+            -- where the live co-visit graph changes (98_live_graph.sql)
+            PERFORM medfraud._live_graph_mark(q.claims_table, q.claim_ids[1:k]);
             INSERT INTO medfraud.drain_log(claims_table, claims, checked, alerts, oldest, ms)
             VALUES (q.claims_table, k, coalesce(cardinality(ids), 0), nalerts, q.enqueued_at,
                     1000 * extract(epoch FROM clock_timestamp() - t0));
@@ -161,6 +163,20 @@ BEGIN
     IF done > 0 THEN
         DELETE FROM medfraud.drain_log WHERE drained_at < now() - interval '1 day';
     END IF;
+    -- the live graphs: new claims marked above, UPDATEs and DELETEs by their triggers
+    -- (changes of a table dropped since are dropped too: nothing to fold them into)
+    DELETE FROM medfraud.live_graph_dirty d WHERE NOT EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = d.claims_table);
+    FOR q IN SELECT g.claims_table FROM medfraud.live_graphs g
+             WHERE EXISTS (SELECT 1 FROM medfraud.live_graph_dirty d WHERE d.claims_table = g.claims_table)
+    LOOP
+        BEGIN
+            PERFORM medfraud._live_graph_fold(q.claims_table);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS err = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+            RAISE WARNING 'medfraud: the live co-visit graph of % was not updated: %', q.claims_table, msg
+                USING ERRCODE = err, HINT = 'Its changes stay marked in medfraud.live_graph_dirty; the next drain tries again.';
+        END;
+    END LOOP;
     RETURN done;
 END
 $fn$;

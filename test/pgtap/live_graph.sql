@@ -1,0 +1,83 @@
+-- The live co-visit graph (issue 15): after every step of a random sequence
+-- of inserts (late, out of order, in batches drained in pieces), vali_flag
+-- updates, refunds, deletes and time corrections, live_covisit_edges
+-- equals a batch covisit_edges over the same visits, pair for pair (weight
+-- to 1e-9, co-visits, days, first and last event).  Bad inputs fail with
+-- clear errors.
+BEGIN;
+SELECT plan(18);
+SET client_min_messages = warning;
+SELECT setseed(0.42);
+
+SELECT lives_ok($$SELECT medfraud.generate_demo_city('lg', persons => 4000, days => 60, rings => 2, seed => 8)$$, 'a small city');
+CREATE TABLE lg.live (LIKE lg.setl_d INCLUDING INDEXES);
+CREATE INDEX ON lg.live (fixmedins_code, setl_time);
+CREATE INDEX ON lg.live (setl_id);
+CREATE INDEX ON lg.live (mdtrt_id);
+-- the reference: the visits as the live graph defines them, written here independently
+CREATE VIEW lg.visits AS
+SELECT * FROM lg.live s
+WHERE s.vali_flag = '1' AND s.refd_setl_flag = '0'
+  AND NOT EXISTS (SELECT 1 FROM lg.live r WHERE r.mdtrt_id = s.mdtrt_id AND r.refd_setl_flag = '1');
+CREATE FUNCTION pg_temp.diff() RETURNS text LANGUAGE sql AS $$
+    WITH live AS (SELECT src, dst, round(weight::numeric, 9) AS w, covisits, days, first_at, last_at
+                  FROM medfraud.live_covisit_edges WHERE claims_table = 'lg.live'::regclass),
+    batch AS (SELECT src, dst, round(weight::numeric, 9) AS w, covisits, days, first_at, last_at
+              FROM medfraud.covisit_edges('lg.visits'))
+    SELECT (SELECT count(*) FROM (TABLE live EXCEPT ALL TABLE batch) a) || ' missing/extra ' ||
+           (SELECT count(*) FROM (TABLE batch EXCEPT ALL TABLE live) b) || ' of ' || (SELECT count(*) FROM batch)
+$$;
+CREATE FUNCTION pg_temp.ok(t text) RETURNS bool LANGUAGE sql AS $$ SELECT t ~ '^0 missing/extra 0 of [1-9]' $$;
+
+SELECT throws_ok($$SELECT medfraud.enable_live_graph('lg.live')$$, '55000', NULL, 'without queue mode: 55000 with a hint');
+SELECT lives_ok($$SELECT medfraud.enable_prepayment_check('lg.live', 'queue')$$, 'queue mode');
+INSERT INTO lg.live SELECT * FROM lg.setl_d WHERE hashtext(setl_id) % 3 = 0;
+SELECT ok(medfraud.enable_live_graph('lg.live') > 0, 'built on a third of the claims');
+SELECT ok(pg_temp.ok(pg_temp.diff()), 'built: live = batch (' || pg_temp.diff() || ')');
+
+-- the rest in five batches of random order, drained in pieces
+DO $$ BEGIN FOR i IN 1..5 LOOP
+    INSERT INTO lg.live SELECT * FROM lg.setl_d WHERE hashtext(setl_id) % 3 <> 0 AND abs(hashtext(setl_id || 'b')) % 5 = i - 1
+    ORDER BY random();
+    PERFORM medfraud.drain_claim_queue(1500);
+END LOOP; END $$;
+DO $$ BEGIN PERFORM medfraud.drain_claim_queue(1000000); END $$;
+SELECT ok(NOT EXISTS (SELECT 1 FROM medfraud.claim_queue), 'every batch drained');
+SELECT ok(pg_temp.ok(pg_temp.diff()), 'inserts, late and out of order: live = batch (' || pg_temp.diff() || ')');
+
+-- vali_flag updates
+UPDATE lg.live SET vali_flag = '0' WHERE abs(hashtext(setl_id || 'v')) % 20 = 0;
+SELECT is(medfraud.drain_claim_queue(), 0::bigint, 'a drain with nothing queued');
+SELECT ok(NOT EXISTS (SELECT 1 FROM medfraud.live_graph_dirty), 'still folds the updates');
+SELECT ok(pg_temp.ok(pg_temp.diff()), 'claims made invalid: live = batch (' || pg_temp.diff() || ')');
+UPDATE lg.live SET vali_flag = '1' WHERE abs(hashtext(setl_id || 'v')) % 40 = 0;
+DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
+SELECT ok(pg_temp.ok(pg_temp.diff()), 'some made valid again: live = batch (' || pg_temp.diff() || ')');
+
+-- refunds: a reversing row with the same visit id, queued like any claim
+CREATE TEMP TABLE refunds AS SELECT * FROM lg.live WHERE abs(hashtext(setl_id || 'r')) % 15 = 0 AND refd_setl_flag = '0';
+UPDATE refunds SET setl_id = setl_id || 'R', setl_time = setl_time + interval '3 days', refd_setl_flag = '1';
+INSERT INTO lg.live SELECT * FROM refunds;
+DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
+SELECT ok(pg_temp.ok(pg_temp.diff()), 'refunds reverse their visits: live = batch (' || pg_temp.diff() || ')');
+
+-- deletes, of claims and of refunds (the refunded visit counts again)
+DELETE FROM lg.live WHERE abs(hashtext(setl_id || 'd')) % 25 = 0;
+DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
+SELECT ok(pg_temp.ok(pg_temp.diff()), 'deletes of claims and refunds: live = batch (' || pg_temp.diff() || ')');
+
+-- time corrections: claims moved by up to a day, across chains and midnight
+UPDATE lg.live SET setl_time = setl_time + (abs(hashtext(setl_id || 't')) % 1440 - 720) * interval '1 minute'
+WHERE abs(hashtext(setl_id || 'm')) % 30 = 0;
+DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
+SELECT ok(pg_temp.ok(pg_temp.diff()), 'claims moved in time: live = batch (' || pg_temp.diff() || ')');
+
+-- bad inputs
+SELECT throws_ok($$SELECT medfraud.enable_live_graph('lg.live', '{"window": "1 month"}')$$, '22023', NULL, 'a window in months: 22023');
+SELECT throws_ok($$SELECT medfraud.enable_live_graph('lg.live', '{"windw": "1 hour"}')$$, '22023', NULL, 'an unknown option: 22023');
+SELECT throws_ok($$SELECT medfraud.enable_live_graph('lg.live', '{"columns": {"mdtrt_id": "nope"}}')$$, '42703', NULL,
+                 'a missing column: 42703');
+SELECT lives_ok($$SELECT medfraud.disable_live_graph('lg.live'); SELECT medfraud.disable_live_graph('lg.live')$$, 'disable twice');
+
+SELECT * FROM finish();
+ROLLBACK;
