@@ -100,6 +100,20 @@ t_queue=$(best)
 q "DELETE FROM medfraud.claim_queue WHERE queue_id < (SELECT max(queue_id) FROM medfraud.claim_queue); TRUNCATE medfraud.claim_alerts" >/dev/null
 t_drain=$(psql -X -At -v ON_ERROR_STOP=1 -c '\timing on' -c "SELECT medfraud.drain_claim_queue(100000)" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1)
 n_queue_alerts=$(q "SELECT count(*) FROM medfraud.claim_alerts")
+# live co-visit graph upkeep: the same 10,000 late claims drained without and with a live graph
+timed() { psql -X -At -v ON_ERROR_STOP=1 -c '\timing on' -c "$1" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1; }
+late="INSERT INTO bench_setl_new SELECT * FROM bench_src ORDER BY setl_id OFFSET 90000"
+q "TRUNCATE bench_setl_new; DELETE FROM medfraud.claim_queue;
+   INSERT INTO bench_setl_new SELECT * FROM bench_src ORDER BY setl_id LIMIT 90000;
+   DELETE FROM medfraud.claim_queue" >/dev/null
+q "$late" >/dev/null
+t_nolive=$(timed "SELECT medfraud.drain_claim_queue(100000)")
+q "DELETE FROM bench_setl_new WHERE setl_id IN (SELECT setl_id FROM bench_src ORDER BY setl_id OFFSET 90000)" >/dev/null
+t_build=$(timed "SELECT medfraud.enable_live_graph('bench_setl_new')")
+q "$late" >/dev/null
+t_live=$(timed "SELECT medfraud.drain_claim_queue(100000)")
+live_edges=$(q "SELECT count(*) FROM medfraud.live_covisit_edges WHERE claims_table = 'bench_setl_new'::regclass")
+q "SELECT medfraud.disable_live_graph('bench_setl_new')" >/dev/null
 q "SELECT medfraud.disable_prepayment_check('bench_setl_new')" >/dev/null
 
 {
@@ -118,5 +132,7 @@ echo "without the check $(awk -v t="$t_plain" 'BEGIN {printf "%.2f", t / 1000}')
 echo
 echo "Queue mode, the same INSERT: **$(awk -v a="$t_queue" -v b="$t_plain" 'BEGIN {printf "%.2f", a / b}')×** the INSERT without a check ($(awk -v t="$t_queue" 'BEGIN {printf "%.2f", t / 1000}') s);"
 echo "draining its 100,000 claims in one drain_claim_queue call: $(awk -v t="$t_drain" 'BEGIN {printf "%.2f", t / 1000}') s ($(awk -v t="$t_drain" 'BEGIN {printf "%.0f", 100000000 / t}') claims/s, one core), $n_queue_alerts alerts (the flag trigger wrote $n_flag_alerts for the same claims)."
+echo
+echo "Live co-visit graph on that table (90,000 claims, built in $(awk -v t="$t_build" 'BEGIN {printf "%.2f", t / 1000}') s, $live_edges edges after): draining 10,000 late claims took $(awk -v t="$t_nolive" 'BEGIN {printf "%.2f", t / 1000}') s without it and $(awk -v t="$t_live" 'BEGIN {printf "%.2f", t / 1000}') s with it: **$(awk -v a="$t_live" -v b="$t_nolive" 'BEGIN {printf "%.3f", (a - b) / 10000}') ms** of graph upkeep per claim."
 } > bench/out/prepayment.md
 cat bench/out/prepayment.md
