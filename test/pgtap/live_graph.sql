@@ -5,7 +5,7 @@
 -- to 1e-9, co-visits, days, first and last event).  Bad inputs fail with
 -- clear errors.
 BEGIN;
-SELECT plan(18);
+SELECT plan(23);
 SET client_min_messages = warning;
 SELECT setseed(0.42);
 
@@ -71,6 +71,43 @@ UPDATE lg.live SET setl_time = setl_time + (abs(hashtext(setl_id || 't')) % 1440
 WHERE abs(hashtext(setl_id || 'm')) % 30 = 0;
 DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
 SELECT ok(pg_temp.ok(pg_temp.diff()), 'claims moved in time: live = batch (' || pg_temp.diff() || ')');
+
+-- emerging rings: six new persons at one pharmacy, minutes apart, once a week
+CREATE TABLE lg.e (LIKE lg.setl_d INCLUDING INDEXES);
+CREATE INDEX ON lg.e (fixmedins_code, setl_time);
+CREATE INDEX ON lg.e (mdtrt_id);
+DO $$ BEGIN PERFORM medfraud.enable_prepayment_check('lg.e', 'queue'); PERFORM medfraud.enable_live_graph('lg.e'); END $$;
+CREATE TEMP TABLE tmpl AS SELECT * FROM lg.setl_d ORDER BY setl_id LIMIT 1;
+CREATE FUNCTION pg_temp.trips(who text, first int, last int, n int DEFAULT 6) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO lg.e SELECT who || d || '-' || p, who || 'M' || d || '-' || p, who || p, 'P-' || who,
+           timestamp '2025-03-01 09:00' + d * interval '7 days' + p * interval '3 minutes',
+           t.begndate, t.enddate, t.med_type, t.insutype, t.dise_codg, t.dise_name, t.medfee_sumamt, t.fulamt_ownpay_amt,
+           t.overlmt_selfpay, t.preselfpay_amt, t.inscp_scp_amt, t.hifp_pay, t.fund_pay_sumamt, t.acct_pay, t.psn_cash_pay, '0', '1'
+    FROM pg_temp.tmpl t, generate_series(first, last) d, generate_series(1, n) p
+$$;
+SELECT pg_temp.trips('RA', 0, 1);
+DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
+SELECT is_empty($$SELECT 1 FROM medfraud.emerging_rings WHERE claims_table = 'lg.e'::regclass$$, 'two joint trips: not yet a ring');
+SELECT pg_temp.trips('RA', 2, 2);
+DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
+SELECT results_eq($$SELECT kind, size, joint_days, density, tipping_claims FROM medfraud.emerging_rings WHERE claims_table = 'lg.e'::regclass$$,
+                  $$VALUES ('emerging', 6, 3, 1.0::float8, ARRAY['RA2-1', 'RA2-2', 'RA2-3', 'RA2-4', 'RA2-5', 'RA2-6'])$$,
+                  'the third trip tips six persons into an emerging ring, naming its claims');
+SELECT pg_temp.trips('RA', 3, 3, 7);
+DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
+SELECT results_eq($$SELECT count(*)::int, max(size), max(joint_days) FROM medfraud.emerging_rings WHERE claims_table = 'lg.e'::regclass$$,
+                  $$VALUES (1, 6, 4)$$, 'a fourth trip extends it (a seventh person on one trip only is not a member)');
+-- members of a scored ring of the newest run: that ring is active again
+INSERT INTO medfraud.runs(run_id, status, claims, options) VALUES (-42, 'done', 'lg.e', '{}');
+INSERT INTO medfraud.rings(run_id, ring_id, size, density, providers, joint_trips, trip_days, medfee_total, hifp_total, score, reason)
+VALUES (-42, 1, 6, 1, '{P-RB}', 5, 5, 0, 0, 55, 'test');
+INSERT INTO medfraud.ring_members(run_id, ring_id, psn_no, role, joined_by, degree, trips, visits, medfee, hifp, member_score)
+SELECT -42, 1, 'RB' || p, 'core', 'graph', 5, 5, 5, 0, 0, 1 FROM generate_series(1, 6) p;
+SELECT is((SELECT run_id FROM medfraud.latest_run), -42::bigint, 'a scored run is the newest');
+SELECT pg_temp.trips('RB', 0, 2);
+DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
+SELECT results_eq($$SELECT kind, run_id, ring_id, size FROM medfraud.emerging_rings WHERE claims_table = 'lg.e'::regclass AND members[1] = 'RB1'$$,
+                  $$VALUES ('ring_active', -42::bigint, 1, 6)$$, 'its members together again: ring_active for that ring, not a new ring');
 
 -- bad inputs
 SELECT throws_ok($$SELECT medfraud.enable_live_graph('lg.live', '{"window": "1 month"}')$$, '22023', NULL, 'a window in months: 22023');

@@ -10,6 +10,8 @@
 #   3. kill -9 of a drain mid-batch (its transaction done but for COMMIT):
 #      after crash recovery the batch is still queued and none of its
 #      alerts exists; drained again, each alert once;
+#   5. an emerging ring (a scripted one, on its third trip) reaches a
+#      session listening on medfraud_alerts;
 #   4. pg_cron: CALL medfraud.drain_claims_for(20) as a job (in
 #      cron.database_name = medfraud_test) drains a queue there; the job is
 #      scheduled first and checked last, so the wait for its minute overlaps
@@ -154,6 +156,25 @@ after=$(q -c "SELECT (SELECT sum(n) FROM medfraud.claim_queue WHERE claims_table
 echo "ok - kill -9 of a drain before its COMMIT: still queued, no alert of it ($after)"
 q -c "SELECT medfraud.drain_claim_queue()" >/dev/null
 check_equal q s.k s.fee_list_d "the killed batch drained again"
+
+# --- 5. an emerging ring reaches a listening session -------------------------
+q -c "SET client_min_messages = warning" -c "CREATE TABLE s.e (LIKE s.setl_d INCLUDING INDEXES)" \
+  -c "CREATE INDEX ON s.e (fixmedins_code, setl_time)" -c "CREATE INDEX ON s.e (mdtrt_id)" \
+  -c "SELECT medfraud.enable_prepayment_check('s.e', 'queue')" -c "SELECT medfraud.enable_live_graph('s.e')" >/dev/null
+PGAPPNAME=mf_queue_b psql -X -q -At -d $db -c "LISTEN medfraud_alerts" -c "SELECT pg_sleep(8)" -c "SELECT 1" >/tmp/mf_queue_listen.log 2>&1 &
+listener=$!
+wait_for $db "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'mf_queue_b' AND query LIKE '%pg_sleep%')" 10 "the listener"
+q -c "INSERT INTO s.e SELECT 'EM' || d || '-' || p, 'EMM' || d || '-' || p, 'EMP' || p, 'P-EM', timestamp '2025-05-05 10:00' + d * interval '7 days'
+      + p * interval '2 minutes', t.begndate, t.enddate, t.med_type, t.insutype, t.dise_codg, t.dise_name, t.medfee_sumamt,
+      t.fulamt_ownpay_amt, t.overlmt_selfpay, t.preselfpay_amt, t.inscp_scp_amt, t.hifp_pay, t.fund_pay_sumamt, t.acct_pay,
+      t.psn_cash_pay, '0', '1' FROM (SELECT * FROM s.setl_d LIMIT 1) t, generate_series(0, 2) d, generate_series(1, 6) p" \
+  -c "SELECT medfraud.drain_claim_queue()" >/dev/null
+wait $listener || true
+grep -q 'Asynchronous notification "medfraud_alerts" with payload ".*"kind" *: *"emerging".*"claims_table" *: *"s.e"' /tmp/mf_queue_listen.log \
+  || fail "the listening session got no emerging-ring notification: $(cat /tmp/mf_queue_listen.log)"
+[ "$(q -c "SELECT size || '/' || joint_days FROM medfraud.emerging_rings WHERE claims_table = 's.e'::regclass")" = 6/3 ] \
+  || fail "emerging_rings has no row of 6 persons on 3 days for s.e"
+echo "ok - a scripted ring of 6 on its third trip: emerging_rings row and NOTIFY medfraud_alerts received by a listening session"
 
 # --- 4. the pg_cron job ------------------------------------------------------
 wait_for medfraud_test "SELECT NOT EXISTS (SELECT 1 FROM medfraud.claim_queue WHERE claims_table = 'cqc.setl_new'::regclass)" 150 \
