@@ -1868,6 +1868,40 @@ class Gen:
             v = v + v if self.p(0.5) else v[:max(len(v) - 1, 0)]
         return 'ARRAY[%s]::%s' % (', '.join(v), typ) if v else "'{}'::%s" % typ
 
+    def t_cases(self, target, mode):
+        """The case life cycle in a transaction rolled back: a case on a
+        ring of the newest run, a person, an alert or an emerging ring (or
+        on nothing), verdicts (for members, strangers, bad words, NULLs),
+        status moves good and bad, and writes to the append-only history."""
+        vals = ["'confirmed'", "'cleared'"] + ([] if mode == 'valid' else ["'guilty'", 'NULL', "''"])
+        reason = self.ch(["'seen on the bus'", "'neighbour'"] + ([] if mode == 'valid' else ["''", 'NULL', "' '"]))
+        opener = self.ch(['medfraud.open_case((SELECT ring_id FROM medfraud.latest_rings ORDER BY ring_id LIMIT 1))',
+                          "medfraud.open_case_person('fz-p1', 'n')",
+                          'medfraud.open_case_alert((SELECT max(alert_id) FROM medfraud.claim_alerts))'] +
+                         ([] if mode == 'valid' else ['medfraud.open_case(NULL)', 'medfraud.open_case(-1, -1)',
+                                                      'medfraud.open_case_emerging(-1)', "medfraud.open_case_person('')"]))
+        persons = self.ch(['(SELECT persons FROM medfraud.cases ORDER BY case_id DESC LIMIT 1)',
+                           '(SELECT persons[1:1] FROM medfraud.cases ORDER BY case_id DESC LIMIT 1)'] +
+                          ([] if mode == 'valid' else ["ARRAY['stranger']", 'NULL', "'{}'::text[]", 'ARRAY[NULL::text]']))
+        last = '(SELECT max(case_id) FROM medfraud.cases)'
+        st = ["'investigating'", "'confirmed'", "'cleared'", "'referred'"] + ([] if mode == 'valid' else ["'closed'", 'NULL', "'open'"])
+        ops = ['SELECT medfraud.record_verdict(%s, %s, %s, %s)' % (last, persons, self.ch(vals), reason)
+               for _ in range(self.ri(1, 3))]
+        ops += ['SELECT medfraud.set_case_status(%s, %s)' % (last, self.ch(st)) for _ in range(self.ri(1, 3))]
+        if mode != 'valid':
+            ops += [self.ch(["UPDATE medfraud.case_history SET action = 'x'", 'DELETE FROM medfraud.case_history',
+                             'TRUNCATE medfraud.case_history', 'DELETE FROM medfraud.verdicts', "UPDATE medfraud.cases SET note = 'n'"])]
+            self.r.shuffle(ops)
+        pre = []
+        if target == 'open_case_emerging' or self.p(0.2):
+            pre = ["INSERT INTO medfraud.emerging_rings(claims_table, kind, members, size, first_trip, latest_trip, joint_days, "
+                   "density, tipping_claims, evidence) VALUES ('f.setl_d', 'emerging', ARRAY['fz-e1', 'fz-e2'], 2, now(), now(), "
+                   "3, 1, '{}', '{}')"]
+            opener = self.ch(['medfraud.open_case_emerging((SELECT max(emerging_id) FROM medfraud.emerging_rings))'] +
+                             ([] if mode == 'valid' else ['medfraud.open_case_emerging(NULL)']))
+        stmts = ['BEGIN'] + pre + ['SELECT %s' % opener] + ops + ['SELECT count(*) FROM medfraud.case_history', 'ROLLBACK']
+        return Case(target, 'rollback', stmts)
+
     def t_claim_queue(self, target, mode):
         """Queue mode end to end, autocommit (drain_claims_for commits): a
         table of its own put in queue mode (or refused: bad modes, options,
@@ -1948,6 +1982,8 @@ QUEUE_FNS = {'drain_claim_queue', 'drain_claims_for', 'pause_claim_queue', 'resu
              'start_drain_worker', 'stop_drain_worker', '_enqueue_claims',
              'enable_live_graph', 'disable_live_graph', '_live_graph_fold', '_live_graph_mark', '_live_graph_recompute',
              '_live_graph_trigger', '_live_visit_sql', '_live_graph_emerging'}
+CASE_FNS = {'open_case', 'open_case_person', 'open_case_alert', 'open_case_emerging', '_open_case', 'record_verdict',
+            'set_case_status', '_case_audit', '_case_history_append_only'}
 LIVE_FNS = {'enable_live_graph', 'disable_live_graph', '_live_graph_fold', '_live_graph_mark', '_live_graph_recompute',
             '_live_graph_trigger', '_live_visit_sql', '_live_graph_emerging'}
 PIPELINE_FNS = {'_ring_drop_temp', '_ring_stage', '_ring_pipeline', '_ring_defining_items', '_ring_trips',
@@ -2013,6 +2049,8 @@ def build_case(g, f, mode, csv_dir, forced=False):
         return g.t_merge_options(mode)
     if proname in QUEUE_FNS:
         return g.t_claim_queue(proname, mode)
+    if proname in CASE_FNS:
+        return g.t_cases(proname, mode)
     if proname == '_check_option':
         return g.t_check_option(mode)
     if proname == '_option_window':
@@ -2270,6 +2308,10 @@ class Runner:
         with su.cursor() as c:
             c.execute('CREATE EXTENSION medfraud')
             c.execute('GRANT medfraud_admin, pg_read_server_files TO %s' % FUZZ_ROLE)
+            # (versions with cases) the fuzzer is an investigator too
+            c.execute("SELECT 1 FROM pg_roles WHERE rolname = 'medfraud_investigator'")
+            if c.fetchone():
+                c.execute('GRANT medfraud_investigator TO %s' % FUZZ_ROLE)
             c.execute('GRANT CREATE ON DATABASE %s TO %s' % (FUZZ_DB, FUZZ_ROLE))
             c.execute('GRANT CREATE ON SCHEMA public TO %s' % FUZZ_ROLE)
         su.close()

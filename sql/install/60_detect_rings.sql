@@ -154,10 +154,12 @@ BEGIN
         RETURN run;
     END;
     PERFORM medfraud._work_end();
-    -- retention: keep the newest keep_runs finished runs (failed runs count too)
+    -- retention: keep the newest keep_runs finished runs (failed runs count
+    -- too), and every run a case is open on (the evidence of a case stays)
     DELETE FROM medfraud.runs WHERE run_id IN (
         SELECT run_id FROM medfraud.runs WHERE status <> 'running'
-        ORDER BY run_id DESC OFFSET (o ->> 'keep_runs')::int);
+        ORDER BY run_id DESC OFFSET (o ->> 'keep_runs')::int)
+      AND run_id NOT IN (SELECT c.run_id FROM medfraud.cases c WHERE c.run_id IS NOT NULL);
     RETURN run;
 END
 $fn$;
