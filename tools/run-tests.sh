@@ -68,6 +68,8 @@ echo "== pre-payment caches across sessions: committed, uncommitted and REPEATAB
 bash test/shell/prepayment_sessions.sh
 echo "== claim queue: the drain worker, two drains at once, kill -9 mid-drain, a pg_cron drain job"
 bash test/shell/claim_queue_sessions.sh
+echo "== alerts that reach people: tools/medfraud-notify forwards rings, claim alerts and emerging rings to a local webhook"
+bash test/shell/notify.sh
 echo "== cancel: pg_cancel_backend and statement_timeout stop loading and algorithm loops within a second"
 bash test/shell/cancel.sh
 echo "== investigator outputs: ring_graph through Graphviz / networkx, the HTML report in headless Chromium"

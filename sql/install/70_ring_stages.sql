@@ -848,6 +848,11 @@ BEGIN
            round((f.score * coalesce(mt.trips, 0) / greatest(mx.mtrips, 1))::numeric, 2)::float8
     FROM _mf_rm m JOIN _mf_final f USING (ring) JOIN rt USING (ring) JOIN mx USING (ring)
     LEFT JOIN mt USING (ring, psn_no) LEFT JOIN vis USING (ring, psn_no) LEFT JOIN deg USING (ring, psn_no);
+    -- every reported ring announced (sent when the run commits; ids and numbers only)
+    PERFORM pg_notify('medfraud_alerts', json_build_object(
+                'kind', 'ring', 'run_id', run, 'ring_id', r.ring_id, 'size', r.size, 'score', round(r.score::numeric, 1),
+                'joint_trips', r.joint_trips, 'providers', cardinality(r.providers))::text)
+    FROM medfraud.rings r WHERE r.run_id = run AND r.score >= (o ->> 'rule_min_score')::float8;
     RETURN n;
 END
 $fn$;

@@ -507,15 +507,25 @@ BEGIN
         END IF;
         RETURN 0;
     END IF;
-    INSERT INTO medfraud.claim_alerts(claims_table, claim_id, psn_no, fixmedins_code, at, rule_id, rule_name,
-                                      vola_cont, vola_amt, sev_deg, vola_bhvr_type, vola_evid)
-    SELECT tbl, k.id, k.psn, k.prov, k.at, b.rule_id, b.rule_name,
-           b.vola_cont, b.vola_amt, b.sev_deg, b.vola_bhvr_type, b.vola_evid
-    FROM medfraud._check_batch(ids, psns, provs, ats, mts, dxs, amts, lno, litem, lqty, lamt) b
-    -- a join, not ids[claim_no]: subscripting a text[] walks it from the start
-    JOIN unnest(ids, psns, provs, ats) WITH ORDINALITY AS k(id, psn, prov, at, no) ON k.no = b.claim_no
-    WHERE b.sev_deg >= (o ->> 'min_severity')::int;
-    GET DIAGNOSTICS nbad = ROW_COUNT;
+    WITH ins AS (
+        INSERT INTO medfraud.claim_alerts(claims_table, claim_id, psn_no, fixmedins_code, at, rule_id, rule_name,
+                                          vola_cont, vola_amt, sev_deg, vola_bhvr_type, vola_evid)
+        SELECT tbl, k.id, k.psn, k.prov, k.at, b.rule_id, b.rule_name,
+               b.vola_cont, b.vola_amt, b.sev_deg, b.vola_bhvr_type, b.vola_evid
+        FROM medfraud._check_batch(ids, psns, provs, ats, mts, dxs, amts, lno, litem, lqty, lamt) b
+        -- a join, not ids[claim_no]: subscripting a text[] walks it from the start
+        JOIN unnest(ids, psns, provs, ats) WITH ORDINALITY AS k(id, psn, prov, at, no) ON k.no = b.claim_no
+        WHERE b.sev_deg >= (o ->> 'min_severity')::int
+        RETURNING alert_id, sev_deg, claim_id)
+    SELECT count(*), json_build_object('kind', 'claim_alerts', 'claims_table', tbl, 'alerts', count(*),
+                                       'claims', count(DISTINCT claim_id), 'max_severity', max(sev_deg),
+                                       'held', count(DISTINCT claim_id) FILTER (WHERE sev_deg >= 2),
+                                       'first_alert_id', min(alert_id), 'last_alert_id', max(alert_id))::text
+    INTO nbad, bad FROM ins;
+    -- one notification per batch, not per alert: a bulk load may flag thousands
+    IF nbad > 0 THEN
+        PERFORM pg_notify('medfraud_alerts', bad);
+    END IF;
     RETURN nbad;
 END
 $fn$;
