@@ -254,6 +254,10 @@ BEGIN
         n := medfraud._ring_candidates(run, o);
         t := medfraud._ring_stage(run, 'candidates', t, n, o);
     END IF;
+
+    -- 10. the case loop: expansion from every case's confirmed persons
+    n := medfraud._case_candidates(run, o);
+    t := medfraud._ring_stage(run, 'case_candidates', t, n, o);
     RETURN nrings;
 END
 $fn$;

@@ -857,28 +857,20 @@ BEGIN
 END
 $fn$;
 
--- detect_rings stage 9: propagation from the members of every scored ring,
--- each ring its own label, over the members' neighbourhood in the run's
--- graph (every edge of a member or of someone a member co-visits with, so
--- each candidate's score is divided by its whole degree): a candidate
--- co-visits with two or more members of its ring, so nothing further away
--- is needed and the label matrix stays small.
-CREATE FUNCTION medfraud._ring_candidates(run pg_catalog.int8, o pg_catalog.jsonb)
+-- Seeded propagation over the run's graph from the persons of _mf_seed
+-- (psn_no, label), each label its own class, over the seeds' neighbourhood
+-- (every edge of a seed or of someone a seed co-visits with, so each
+-- candidate's score is divided by its whole degree): a candidate co-visits
+-- with two or more seeds of its label, so nothing further away is needed
+-- and the label matrix stays small.  Fills _mf_xcand(psn_no, label, score,
+-- members, days) with the non-seeds scoring candidate_min_score or more.
+CREATE FUNCTION medfraud._expand_seeds(run pg_catalog.int8, o pg_catalog.jsonb)
 RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     n bigint;
 BEGIN
-    CREATE TEMP TABLE _mf_seed ON COMMIT DROP AS
-    SELECT m.psn_no, m.ring_id FROM medfraud.ring_members m
-    JOIN medfraud.rings r ON r.run_id = m.run_id AND r.ring_id = m.ring_id
-    WHERE m.run_id = run AND r.score >= (o ->> 'rule_min_score')::float8;
-    -- a person in two rings seeds the better-ranked one
-    DELETE FROM _mf_seed s USING _mf_seed t WHERE t.psn_no = s.psn_no AND t.ring_id < s.ring_id;
-    IF NOT EXISTS (SELECT 1 FROM _mf_seed) THEN
-        RETURN 0;
-    END IF;
     CREATE TEMP TABLE _mf_ball ON COMMIT DROP AS
     SELECT psn_no FROM _mf_seed
     UNION SELECT g.dst FROM medfraud.covisit_graph g JOIN _mf_seed s ON s.psn_no = g.src WHERE g.run_id = run
@@ -889,22 +881,51 @@ BEGIN
     UNION ALL
     SELECT g.src, g.dst, g.weight, g.days FROM medfraud.covisit_graph g
     WHERE g.run_id = run AND g.dst IN (SELECT psn_no FROM _mf_ball) AND g.src NOT IN (SELECT psn_no FROM _mf_ball);
-    INSERT INTO medfraud.ring_candidates(run_id, psn_no, ring_id, score, members_linked, covisit_days)
-    SELECT run, p.node, p.label::int, round(p.score::numeric, 6)::float8, lk.members, lk.days
+    CREATE TEMP TABLE _mf_xcand ON COMMIT DROP AS
+    SELECT p.node AS psn_no, p.label::bigint AS label, round(p.score::numeric, 6)::float8 AS score, lk.members, lk.days
     FROM medfraud.seeded_propagation('SELECT src, dst, weight FROM pg_temp._mf_ball_edges',
-                                     'SELECT psn_no AS node, ring_id::text AS label FROM pg_temp._mf_seed') p
-    -- the person's edges to members of that ring: how many, and their days
+                                     'SELECT psn_no AS node, label::text AS label FROM pg_temp._mf_seed') p
+    -- the person's edges to seeds of that label: how many, and their days
     CROSS JOIN LATERAL (
         SELECT count(*)::int AS members, coalesce(sum(e.days), 0)::int AS days
-        FROM _mf_ball_edges e JOIN _mf_seed s ON s.ring_id = p.label::int
+        FROM _mf_ball_edges e JOIN _mf_seed s ON s.label = p.label::bigint
          AND s.psn_no = CASE WHEN e.src = p.node THEN e.dst ELSE e.src END
         WHERE e.src = p.node OR e.dst = p.node) lk
     WHERE p.label IS NOT NULL AND p.score >= (o ->> 'candidate_min_score')::float8
       AND p.node IN (SELECT psn_no FROM _mf_ball)
-      AND NOT EXISTS (SELECT 1 FROM medfraud.ring_members m WHERE m.run_id = run AND m.psn_no = p.node)
+      AND p.node NOT IN (SELECT psn_no FROM _mf_seed)
       AND lk.members >= 2;
     GET DIAGNOSTICS n = ROW_COUNT;
-    DROP TABLE _mf_seed, _mf_ball, _mf_ball_edges;
+    DROP TABLE _mf_ball, _mf_ball_edges;
+    RETURN n;
+END
+$fn$;
+
+-- detect_rings stage 9: expansion from the members of every scored ring,
+-- each ring its own label (_expand_seeds).
+CREATE FUNCTION medfraud._ring_candidates(run pg_catalog.int8, o pg_catalog.jsonb)
+RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    n bigint;
+BEGIN
+    CREATE TEMP TABLE _mf_seed ON COMMIT DROP AS
+    SELECT m.psn_no, m.ring_id::bigint AS label FROM medfraud.ring_members m
+    JOIN medfraud.rings r ON r.run_id = m.run_id AND r.ring_id = m.ring_id
+    WHERE m.run_id = run AND r.score >= (o ->> 'rule_min_score')::float8;
+    -- a person in two rings seeds the better-ranked one
+    DELETE FROM _mf_seed s USING _mf_seed t WHERE t.psn_no = s.psn_no AND t.label < s.label;
+    IF NOT EXISTS (SELECT 1 FROM _mf_seed) THEN
+        DROP TABLE _mf_seed;
+        RETURN 0;
+    END IF;
+    PERFORM medfraud._expand_seeds(run, o);
+    INSERT INTO medfraud.ring_candidates(run_id, psn_no, ring_id, score, members_linked, covisit_days)
+    SELECT run, c.psn_no, c.label::int, c.score, c.members, c.days FROM _mf_xcand c
+    WHERE NOT EXISTS (SELECT 1 FROM medfraud.ring_members m WHERE m.run_id = run AND m.psn_no = c.psn_no);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    DROP TABLE _mf_seed, _mf_xcand;
     RETURN n;
 END
 $fn$;

@@ -305,7 +305,52 @@ $fn$;
 COMMENT ON FUNCTION medfraud.record_verdict(pg_catalog.int8, pg_catalog.text[], pg_catalog.text, pg_catalog.text) IS
 'Record confirmed or cleared, with a reason, for persons under review in a case (an open case becomes investigating; a closed one must be reopened). Replaces an earlier verdict on the same person in the case; the history keeps both. Returns the persons recorded. For medfraud_investigator.';
 
-GRANT SELECT ON medfraud.cases, medfraud.verdicts, medfraud.case_history TO medfraud_analyst;
+-- Feedback: the confirmed members of every case are seeds of each run.
+CREATE TABLE medfraud.case_candidates (
+    run_id          pg_catalog.int8 NOT NULL REFERENCES medfraud.runs ON DELETE CASCADE,
+    case_id         pg_catalog.int8 NOT NULL REFERENCES medfraud.cases ON DELETE CASCADE,
+    psn_no          pg_catalog.text NOT NULL,
+    score           pg_catalog.float8 NOT NULL,
+    members_linked  pg_catalog.int4 NOT NULL,
+    covisit_days    pg_catalog.int4 NOT NULL,
+    PRIMARY KEY (run_id, case_id, psn_no)
+);
+COMMENT ON TABLE medfraud.case_candidates IS 'New candidates of confirmed cases: each detect_rings run propagates from the confirmed persons of every case (each case its own label) over its co-visit graph, as for its own rings; persons already under review in the case are left out.';
+COMMENT ON COLUMN medfraud.case_candidates.run_id IS 'Run.';
+COMMENT ON COLUMN medfraud.case_candidates.case_id IS 'Case whose confirmed persons reached this one.';
+COMMENT ON COLUMN medfraud.case_candidates.psn_no IS 'Candidate.';
+COMMENT ON COLUMN medfraud.case_candidates.score IS 'Propagation score (0-1).';
+COMMENT ON COLUMN medfraud.case_candidates.members_linked IS 'Confirmed persons of the case the candidate co-visits with.';
+COMMENT ON COLUMN medfraud.case_candidates.covisit_days IS 'Days of those co-visits, summed.';
+
+-- detect_rings stage 10 (98_... is the stream; this is the case loop):
+-- expansion from the confirmed persons of every case.
+CREATE FUNCTION medfraud._case_candidates(run pg_catalog.int8, o pg_catalog.jsonb)
+RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    n bigint;
+BEGIN
+    CREATE TEMP TABLE _mf_seed ON COMMIT DROP AS
+    SELECT DISTINCT ON (v.psn_no) v.psn_no, v.case_id AS label
+    FROM medfraud.verdicts v WHERE v.verdict = 'confirmed' ORDER BY v.psn_no, v.case_id DESC;
+    IF NOT EXISTS (SELECT 1 FROM _mf_seed) THEN
+        DROP TABLE _mf_seed;
+        RETURN 0;
+    END IF;
+    PERFORM medfraud._expand_seeds(run, o);
+    INSERT INTO medfraud.case_candidates(run_id, case_id, psn_no, score, members_linked, covisit_days)
+    SELECT run, c.label, c.psn_no, c.score, c.members, c.days FROM _mf_xcand c
+    WHERE NOT EXISTS (SELECT 1 FROM medfraud.cases x WHERE x.case_id = c.label AND c.psn_no = ANY (x.persons));
+    GET DIAGNOSTICS n = ROW_COUNT;
+    DROP TABLE _mf_seed, _mf_xcand;
+    RETURN n;
+END
+$fn$;
+
+GRANT SELECT ON medfraud.cases, medfraud.verdicts, medfraud.case_history, medfraud.case_candidates TO medfraud_analyst;
+GRANT INSERT, DELETE ON medfraud.case_candidates TO medfraud_admin;
 GRANT INSERT, UPDATE ON medfraud.cases, medfraud.verdicts TO medfraud_investigator;
 GRANT INSERT ON medfraud.case_history TO medfraud_investigator;
 GRANT USAGE ON SEQUENCE medfraud.cases_case_id_seq, medfraud.case_history_history_id_seq TO medfraud_investigator;

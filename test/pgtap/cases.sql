@@ -5,7 +5,7 @@
 -- history names the role), every subject kind, bad inputs, and run
 -- retention keeping the runs cases are open on.
 BEGIN;
-SELECT plan(35);
+SELECT plan(37);
 SET client_min_messages = warning;
 
 SELECT lives_ok($$SELECT medfraud.generate_demo_city('cs', persons => 5000, days => 90, rings => 3, seed => 11)$$, 'a city');
@@ -91,9 +91,28 @@ CREATE TEMP TABLE c3 AS SELECT medfraud.open_case_alert((SELECT max(alert_id) FR
 SELECT is((SELECT persons FROM medfraud.cases WHERE case_id = (SELECT id FROM c3)), ARRAY['p-alert'], 'a case on an alert reviews its person');
 SELECT throws_ok($$SELECT medfraud.open_case_emerging(-3)$$, '22023', NULL, 'an emerging ring that does not exist: 22023');
 
+-- feedback: confirmed persons seed the next run; three members of another ring, confirmed, bring back the rest
+CREATE TEMP TABLE r2 AS
+SELECT ring_id, (array_agg(psn_no ORDER BY psn_no))[1:3] AS three, array_agg(psn_no) AS everyone
+FROM medfraud.ring_members WHERE run_id = (SELECT id FROM run1)
+  AND ring_id = (SELECT ring_id FROM medfraud.rings WHERE run_id = (SELECT id FROM run1) AND ring_id <> (SELECT ring_id FROM r1)
+                 ORDER BY score DESC, ring_id LIMIT 1)
+GROUP BY 1;
+INSERT INTO medfraud.cases(subject, psn_no, persons) SELECT 'person', three[1], three FROM r2;
+INSERT INTO medfraud.verdicts(case_id, psn_no, verdict, reason)
+SELECT (SELECT max(case_id) FROM medfraud.cases), unnest(three), 'confirmed', 'caught at the till' FROM r2;
 -- retention keeps the run a case is open on, and the run cannot be deleted under it
 SELECT lives_ok($$SELECT medfraud.detect_rings('cs.setl_d', 'cs.fee_list_d', '{"keep_runs": 1}')$$, 'a newer run keeping 1 run');
 SELECT ok(EXISTS (SELECT 1 FROM medfraud.runs WHERE run_id = (SELECT id FROM run1)), 'the case''s run is kept');
+SELECT ok((SELECT count(*) FROM medfraud.case_candidates WHERE run_id = (SELECT max(run_id) FROM medfraud.runs)
+             AND case_id = (SELECT max(case_id) FROM medfraud.cases WHERE subject = 'person' AND cardinality(persons) = 3)) >= 2,
+          'the next run lists candidates against the case of three confirmed persons');
+SELECT is_empty($$SELECT c.psn_no FROM medfraud.case_candidates c, r2
+                  WHERE c.run_id = (SELECT max(run_id) FROM medfraud.runs)
+                    AND c.case_id = (SELECT max(case_id) FROM medfraud.cases WHERE subject = 'person' AND cardinality(persons) = 3)
+                    AND (c.psn_no = ANY (r2.three) OR c.psn_no <> ALL (r2.everyone) OR c.members_linked < 2 OR c.score > 1)$$,
+                'they are the ring''s other members, linked to two or more of the three, none of the three');
+
 SELECT throws_ok($$DELETE FROM medfraud.runs WHERE run_id = (SELECT id FROM run1)$$, '23503', NULL,
                  'deleting it under the case fails (23503)');
 
