@@ -168,6 +168,9 @@ BEGIN
     DELETE FROM medfraud.live_graph_dirty d WHERE NOT EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = d.claims_table);
     FOR q IN SELECT g.claims_table FROM medfraud.live_graphs g
              WHERE EXISTS (SELECT 1 FROM medfraud.live_graph_dirty d WHERE d.claims_table = g.claims_table)
+                -- a sliding horizon moves on: at most a fold a minute for it alone
+                OR (g.options ->> 'horizon' IS NOT NULL
+                    AND coalesce(g.folded_at, '-infinity') < clock_timestamp() - interval '1 minute')
     LOOP
         BEGIN
             PERFORM medfraud._live_graph_fold(q.claims_table);

@@ -20,7 +20,7 @@ CREATE TABLE medfraud.live_graphs (
 );
 COMMENT ON TABLE medfraud.live_graphs IS 'Claims tables whose co-visit graph is kept current (enable_live_graph), with the options it was built with.';
 COMMENT ON COLUMN medfraud.live_graphs.claims_table IS 'Claims table.';
-COMMENT ON COLUMN medfraud.live_graphs.options IS 'columns, window, max_crowd, min_days (medfraud.live_graph_options_default()).';
+COMMENT ON COLUMN medfraud.live_graphs.options IS 'columns, window, max_crowd, min_days, horizon and the emerging-ring criteria (medfraud.live_graph_options_default()).';
 COMMENT ON COLUMN medfraud.live_graphs.enabled_at IS 'When the graph was built.';
 COMMENT ON COLUMN medfraud.live_graphs.folded_at IS 'When changes were last folded in.';
 
@@ -39,6 +39,7 @@ CREATE TABLE medfraud.live_covisit_parts (
 );
 CREATE INDEX ON medfraud.live_covisit_parts (claims_table, provider, chain_end);
 CREATE INDEX ON medfraud.live_covisit_parts (claims_table, src, dst);
+CREATE INDEX ON medfraud.live_covisit_parts (claims_table, chain_end);
 COMMENT ON TABLE medfraud.live_covisit_parts IS 'The live co-visit graph''s state: per claims table, provider chain (visits at most a window apart), pair and day, the co-visit weight and events (covisit_days of the chain). live_covisit_edges sums it.';
 COMMENT ON COLUMN medfraud.live_covisit_parts.claims_table IS 'Claims table.';
 COMMENT ON COLUMN medfraud.live_covisit_parts.provider IS 'Provider.';
@@ -108,6 +109,7 @@ SELECT '{
   "window": "30 minutes",
   "max_crowd": 100,
   "min_days": 2,
+  "horizon": null,
   "emerging_min_size": 6,
   "emerging_min_days": 3,
   "emerging_min_density": 0.5,
@@ -134,7 +136,8 @@ $$;
 -- (provider, lo, hi): the parts of every chain reaching into a range go,
 -- the range widens to cover those chains, and the visits in it are chained
 -- and aggregated again.  Returns the parts written.
-CREATE FUNCTION medfraud._live_graph_recompute(claims pg_catalog.regclass, o pg_catalog.jsonb, ranges pg_catalog.text)
+CREATE FUNCTION medfraud._live_graph_recompute(claims pg_catalog.regclass, o pg_catalog.jsonb, ranges pg_catalog.text,
+                                               since pg_catalog.timestamptz DEFAULT NULL)
 RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -179,7 +182,7 @@ BEGIN
         WITH v AS (
             SELECT r.provider, s.%1$I::text AS person, s.%2$I::timestamptz AS at
             FROM _mf_lg_r r JOIN %3$s s ON s.%4$I::text = r.provider AND s.%2$I::timestamptz BETWEEN r.lo AND r.hi
-            WHERE %5$s),
+            WHERE %5$s AND ($4::timestamptz IS NULL OR s.%2$I::timestamptz >= $4)),
         b AS (SELECT v.*, CASE WHEN at - lag(at) OVER (PARTITION BY provider ORDER BY at) <= $1 THEN 0 ELSE 1 END AS brk FROM v),
         ch AS (SELECT b.*, sum(brk) OVER (PARTITION BY provider ORDER BY at ROWS UNBOUNDED PRECEDING) AS chain FROM b),
         agg AS (SELECT provider, min(at) AS cs, max(at) AS ce, medfraud.covisit_agg(person, at, $1, $2) AS cv
@@ -187,7 +190,7 @@ BEGIN
         SELECT $3, agg.provider, agg.cs, agg.ce, d.src, d.dst, d.day, d.weight, d.covisits, d.first_at, d.last_at
         FROM agg, medfraud.covisit_days(agg.cv) d$q$,
         c ->> 'psn_no', c ->> 'setl_time', claims, c ->> 'fixmedins_code', medfraud._live_visit_sql(c, claims))
-    USING w, (o ->> 'max_crowd')::int, claims;
+    USING w, (o ->> 'max_crowd')::int, claims, since;
     GET DIAGNOSTICS n = ROW_COUNT;
     DROP TABLE _mf_lg_r, _mf_lg_old;
     RETURN n;
@@ -203,10 +206,20 @@ AS $fn$
 DECLARE
     o jsonb;
     n bigint;
+    since timestamptz;
 BEGIN
     SELECT g.options INTO o FROM medfraud.live_graphs g WHERE g.claims_table = claims;
     IF o IS NULL OR NOT pg_try_advisory_xact_lock(pg_catalog.hashtext('medfraud.live_graph'), claims::oid::int) THEN
         RETURN 0;
+    END IF;
+    -- the sliding horizon: visits before it no longer count; chains wholly
+    -- before it go, chains across it are recomputed from the visits after it
+    IF o ->> 'horizon' IS NOT NULL THEN
+        since := now() - (o ->> 'horizon')::interval;
+        DELETE FROM medfraud.live_covisit_parts p WHERE p.claims_table = claims AND p.chain_end < since;
+        INSERT INTO medfraud.live_graph_dirty(claims_table, provider, at)
+        SELECT DISTINCT claims, p.provider, since FROM medfraud.live_covisit_parts p
+        WHERE p.claims_table = claims AND p.chain_end >= since AND p.chain_start < since;
     END IF;
     CREATE TEMP TABLE _mf_lg_d ON COMMIT DROP AS
     WITH d AS (DELETE FROM medfraud.live_graph_dirty d WHERE d.claims_table = claims RETURNING d.provider, d.at)
@@ -216,7 +229,7 @@ BEGIN
         FROM (SELECT provider, at, CASE WHEN at - lag(at) OVER (PARTITION BY provider ORDER BY at)
                                             <= 2 * (o ->> 'window')::interval THEN 0 ELSE 1 END AS brk FROM d) x) y
     GROUP BY provider, grp;
-    n := medfraud._live_graph_recompute(claims, o, 'SELECT provider, lo, hi FROM _mf_lg_d');
+    n := medfraud._live_graph_recompute(claims, o, 'SELECT provider, lo, hi FROM _mf_lg_d', since);
     PERFORM medfraud._live_graph_emerging(claims, o, 'SELECT provider, lo, hi FROM pg_temp._mf_lg_d');
     DROP TABLE _mf_lg_d;
     UPDATE medfraud.live_graphs SET folded_at = clock_timestamp() WHERE claims_table = claims;
@@ -401,7 +414,15 @@ BEGIN
             USING ERRCODE = '55000', DETAIL = format('The check is %s.', coalesce(mode, 'off')),
                   HINT = format('SELECT medfraud.enable_prepayment_check(%L, ''queue''); new claims reach the graph through the queue''s drain.', claims);
     END IF;
-    d := medfraud._merge_options(medfraud.live_graph_options_default(), options, '{}', '{}', '{"window": "20 minutes"}');
+    -- (horizon is an interval string or null, which _merge_options' type check cannot say)
+    d := medfraud._merge_options(medfraud.live_graph_options_default(), options - 'horizon', '{}', '{}', '{"window": "20 minutes"}');
+    IF jsonb_typeof(options) = 'object' AND options ? 'horizon' THEN
+        IF jsonb_typeof(options -> 'horizon') NOT IN ('string', 'null') THEN
+            RAISE EXCEPTION 'option "horizon" must be an interval string or null' USING ERRCODE = '22023',
+                DETAIL = format('Got %s.', options -> 'horizon');
+        END IF;
+        d := jsonb_set(d, '{horizon}', options -> 'horizon');
+    END IF;
     PERFORM medfraud._check_option(d, 'max_crowd', 2, 1000000);
     PERFORM medfraud._check_option(d, 'min_days', 1, 100000);
     PERFORM medfraud._check_option(d, 'emerging_min_size', 2, 100000);
@@ -412,6 +433,10 @@ BEGIN
        OR extract(year FROM (d ->> 'window')::interval) <> 0 THEN
         RAISE EXCEPTION 'option "window" must be positive, without months or years' USING ERRCODE = '22023',
             DETAIL = format('Got %s.', d ->> 'window');
+    END IF;
+    IF d ->> 'horizon' IS NOT NULL AND ((d ->> 'horizon')::interval <= interval '0') THEN
+        RAISE EXCEPTION 'option "horizon" must be a positive interval, or null to keep every visit' USING ERRCODE = '22023',
+            DETAIL = format('Got %s.', d ->> 'horizon');
     END IF;
     PERFORM medfraud._check_columns(claims, d -> 'columns', 'claims');
     -- each fold reads a provider's visits around a time, and refunds by visit id
@@ -437,7 +462,9 @@ BEGIN
     n := medfraud._live_graph_recompute(claims, d, format(
         'SELECT s.%1$I::text AS provider, min(s.%2$I)::timestamptz AS lo, max(s.%2$I)::timestamptz AS hi FROM %3$s s
          WHERE s.%1$I IS NOT NULL AND s.%2$I IS NOT NULL GROUP BY 1',
-        d #>> '{columns,fixmedins_code}', d #>> '{columns,setl_time}', claims));
+        d #>> '{columns,fixmedins_code}', d #>> '{columns,setl_time}', claims),
+        now() - (d ->> 'horizon')::interval);
+    UPDATE medfraud.live_graphs SET folded_at = clock_timestamp() WHERE claims_table = claims;
     EXECUTE format('DROP TRIGGER IF EXISTS medfraud_live_graph_update ON %s', claims);
     EXECUTE format('DROP TRIGGER IF EXISTS medfraud_live_graph_delete ON %s', claims);
     EXECUTE format('CREATE TRIGGER medfraud_live_graph_update AFTER UPDATE ON %s

@@ -5,7 +5,7 @@
 -- to 1e-9, co-visits, days, first and last event).  Bad inputs fail with
 -- clear errors.
 BEGIN;
-SELECT plan(23);
+SELECT plan(27);
 SET client_min_messages = warning;
 SELECT setseed(0.42);
 
@@ -71,6 +71,28 @@ UPDATE lg.live SET setl_time = setl_time + (abs(hashtext(setl_id || 't')) % 1440
 WHERE abs(hashtext(setl_id || 'm')) % 30 = 0;
 DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
 SELECT ok(pg_temp.ok(pg_temp.diff()), 'claims moved in time: live = batch (' || pg_temp.diff() || ')');
+
+-- the sliding horizon: a graph of the visits after it; moved on (as time passes), chains across it are recomputed
+CREATE TABLE lg.hz AS
+SELECT now() - (min(setl_time)::timestamptz + interval '25 days 7 hours') AS h1,
+       now() - (min(setl_time)::timestamptz + interval '41 days 13 hours') AS h2 FROM lg.live;
+CREATE VIEW lg.visits_since AS SELECT * FROM lg.visits WHERE setl_time::timestamptz >= now() - (SELECT h1 FROM lg.hz);
+CREATE FUNCTION pg_temp.diff_since(h interval) RETURNS text LANGUAGE sql AS $$
+    WITH live AS (SELECT src, dst, round(weight::numeric, 9) AS w, covisits, days, first_at, last_at
+                  FROM medfraud.live_covisit_edges WHERE claims_table = 'lg.live'::regclass),
+    batch AS (SELECT src, dst, round(weight::numeric, 9) AS w, covisits, days, first_at, last_at
+              FROM medfraud.covisit_edges('lg.visits_since'))
+    SELECT (SELECT count(*) FROM (TABLE live EXCEPT ALL TABLE batch) a) || ' missing/extra ' ||
+           (SELECT count(*) FROM (TABLE batch EXCEPT ALL TABLE live) b) || ' of ' || (SELECT count(*) FROM batch)
+$$;
+SELECT lives_ok(format($$SELECT medfraud.enable_live_graph('lg.live', '{"horizon": "%s"}')$$, (SELECT h1 FROM lg.hz)),
+                'rebuilt with a horizon in the middle of the data');
+SELECT ok(pg_temp.ok(pg_temp.diff_since((SELECT h1 FROM lg.hz))), 'with a horizon: live = batch over the visits after it (' || pg_temp.diff_since((SELECT h1 FROM lg.hz)) || ')');
+UPDATE medfraud.live_graphs SET options = jsonb_set(options, '{horizon}', to_jsonb((SELECT h2 FROM lg.hz)::text)) WHERE claims_table = 'lg.live'::regclass;
+DO $$ BEGIN PERFORM medfraud._live_graph_fold('lg.live'); END $$;
+CREATE OR REPLACE VIEW lg.visits_since AS SELECT * FROM lg.visits WHERE setl_time::timestamptz >= now() - (SELECT h2 FROM lg.hz);
+SELECT ok(pg_temp.ok(pg_temp.diff_since((SELECT h2 FROM lg.hz))), 'the horizon moved on 16 days: live = batch again (' || pg_temp.diff_since((SELECT h2 FROM lg.hz)) || ')');
+SELECT throws_ok($$SELECT medfraud.enable_live_graph('lg.live', '{"horizon": "-1 day"}')$$, '22023', NULL, 'a negative horizon: 22023');
 
 -- emerging rings: six new persons at one pharmacy, minutes apart, once a week
 CREATE TABLE lg.e (LIKE lg.setl_d INCLUDING INDEXES);
