@@ -18,6 +18,9 @@ CREATE TABLE medfraud.claim_queue (
     error         pg_catalog.text
 );
 CREATE INDEX ON medfraud.claim_queue (claims_table);
+-- claims waiting for their check are data: pg_dump keeps them
+SELECT pg_catalog.pg_extension_config_dump('medfraud.claim_queue', '');
+SELECT pg_catalog.pg_extension_config_dump('medfraud.claim_queue_queue_id_seq', '');
 COMMENT ON TABLE medfraud.claim_queue IS 'Claims waiting for the pre-payment check of queue mode: one row per INSERT statement into a table with enable_prepayment_check(..., ''queue''). medfraud.drain_claim_queue removes what it has checked.';
 COMMENT ON COLUMN medfraud.claim_queue.queue_id IS 'Order of arrival; drains take the oldest first.';
 COMMENT ON COLUMN medfraud.claim_queue.claims_table IS 'Table the claims were inserted into.';
@@ -33,6 +36,7 @@ CREATE TABLE medfraud.claim_queue_paused (
     paused_at     pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
     paused_by     pg_catalog.name NOT NULL DEFAULT CURRENT_USER
 );
+SELECT pg_catalog.pg_extension_config_dump('medfraud.claim_queue_paused', '');
 COMMENT ON TABLE medfraud.claim_queue_paused IS 'Tables whose queued claims drains leave alone (pause_claim_queue); their INSERTs keep queueing.';
 COMMENT ON COLUMN medfraud.claim_queue_paused.claims_table IS 'Paused table.';
 COMMENT ON COLUMN medfraud.claim_queue_paused.paused_at IS 'When it was paused.';
@@ -48,6 +52,7 @@ CREATE TABLE medfraud.drain_log (
     ms            pg_catalog.float8 NOT NULL
 );
 CREATE INDEX ON medfraud.drain_log (drained_at);
+SELECT pg_catalog.pg_extension_config_dump('medfraud.drain_log', '');
 COMMENT ON TABLE medfraud.drain_log IS 'One row per queue row (or part of one) a drain checked; kept for a day. Read through medfraud.stream_status.';
 COMMENT ON COLUMN medfraud.drain_log.drained_at IS 'When the drain finished the part.';
 COMMENT ON COLUMN medfraud.drain_log.claims_table IS 'Table of the claims.';

@@ -18,6 +18,9 @@ CREATE TABLE medfraud.live_graphs (
     enabled_at    pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
     folded_at     pg_catalog.timestamptz
 );
+-- the graph and its pending changes are kept by pg_dump: a restored table's
+-- triggers and queue go on where they were
+SELECT pg_catalog.pg_extension_config_dump('medfraud.live_graphs', '');
 COMMENT ON TABLE medfraud.live_graphs IS 'Claims tables whose co-visit graph is kept current (enable_live_graph), with the options it was built with.';
 COMMENT ON COLUMN medfraud.live_graphs.claims_table IS 'Claims table.';
 COMMENT ON COLUMN medfraud.live_graphs.options IS 'columns, window, max_crowd, min_days, horizon and the emerging-ring criteria (medfraud.live_graph_options_default()).';
@@ -40,6 +43,7 @@ CREATE TABLE medfraud.live_covisit_parts (
 CREATE INDEX ON medfraud.live_covisit_parts (claims_table, provider, chain_end);
 CREATE INDEX ON medfraud.live_covisit_parts (claims_table, src, dst);
 CREATE INDEX ON medfraud.live_covisit_parts (claims_table, chain_end);
+SELECT pg_catalog.pg_extension_config_dump('medfraud.live_covisit_parts', '');
 COMMENT ON TABLE medfraud.live_covisit_parts IS 'The live co-visit graph''s state: per claims table, provider chain (visits at most a window apart), pair and day, the co-visit weight and events (covisit_days of the chain). live_covisit_edges sums it.';
 COMMENT ON COLUMN medfraud.live_covisit_parts.claims_table IS 'Claims table.';
 COMMENT ON COLUMN medfraud.live_covisit_parts.provider IS 'Provider.';
@@ -59,6 +63,7 @@ CREATE TABLE medfraud.live_graph_dirty (
     at            pg_catalog.timestamptz NOT NULL
 );
 CREATE INDEX ON medfraud.live_graph_dirty (claims_table, provider);
+SELECT pg_catalog.pg_extension_config_dump('medfraud.live_graph_dirty', '');
 COMMENT ON TABLE medfraud.live_graph_dirty IS 'Where claims changed (provider, time) since the live graph was last folded: written by the UPDATE and DELETE triggers of enable_live_graph and by the claim queue''s drain for new claims.';
 COMMENT ON COLUMN medfraud.live_graph_dirty.claims_table IS 'Claims table.';
 COMMENT ON COLUMN medfraud.live_graph_dirty.provider IS 'Provider of a changed claim (before or after the change).';
@@ -82,6 +87,8 @@ CREATE TABLE medfraud.emerging_rings (
     evidence       pg_catalog.jsonb NOT NULL
 );
 CREATE INDEX ON medfraud.emerging_rings (claims_table, updated_at);
+SELECT pg_catalog.pg_extension_config_dump('medfraud.emerging_rings', '');
+SELECT pg_catalog.pg_extension_config_dump('medfraud.emerging_rings_emerging_id_seq', '');
 COMMENT ON TABLE medfraud.emerging_rings IS 'Groups the live co-visit graph shows crossing the ring criteria as claims stream in, before the next detect_rings: kind emerging (a new group) or ring_active (members of a scored ring of the newest run together again; one row per ring, updated). Each new row or change is also sent as NOTIFY medfraud_alerts.';
 COMMENT ON COLUMN medfraud.emerging_rings.emerging_id IS 'Alert number.';
 COMMENT ON COLUMN medfraud.emerging_rings.claims_table IS 'Claims table of the live graph.';

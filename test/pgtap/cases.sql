@@ -66,9 +66,12 @@ SELECT is((SELECT old_row ->> 'verdict' || ' -> ' || (new_row ->> 'verdict') FRO
 SELECT throws_ok($$UPDATE medfraud.case_history SET action = 'x'$$, '42501', NULL, 'the history cannot be updated, even by its owner');
 SELECT throws_ok($$DELETE FROM medfraud.case_history$$, '42501', NULL, 'nor deleted');
 SELECT throws_ok($$TRUNCATE medfraud.case_history$$, '42501', NULL, 'nor truncated');
+SET LOCAL ROLE medfraud_investigator;
 INSERT INTO medfraud.case_history(case_id, tbl, action, by_user, as_role, at) VALUES ((SELECT id FROM c1), 'cases', 'UPDATE', 'someone_else', 'someone_else', '2000-01-01');
-SELECT is((SELECT by_user = SESSION_USER AND at > '2001-01-01' FROM medfraud.case_history ORDER BY history_id DESC LIMIT 1), true,
-          'a direct INSERT cannot forge who or when');
+RESET ROLE;
+SELECT is((SELECT by_user = SESSION_USER AND as_role = 'medfraud_investigator' AND at > '2001-01-01'
+           FROM medfraud.case_history ORDER BY history_id DESC LIMIT 1), true,
+          'an investigator''s direct INSERT cannot forge who or when');
 
 -- roles
 SET LOCAL ROLE medfraud_analyst;
