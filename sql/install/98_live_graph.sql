@@ -43,6 +43,7 @@ CREATE TABLE medfraud.live_covisit_parts (
 CREATE INDEX ON medfraud.live_covisit_parts (claims_table, provider, chain_end);
 CREATE INDEX ON medfraud.live_covisit_parts (claims_table, src, dst);
 CREATE INDEX ON medfraud.live_covisit_parts (claims_table, chain_end);
+CREATE INDEX ON medfraud.live_covisit_parts (claims_table, dst);
 SELECT pg_catalog.pg_extension_config_dump('medfraud.live_covisit_parts', '');
 COMMENT ON TABLE medfraud.live_covisit_parts IS 'The live co-visit graph''s state: per claims table, provider chain (visits at most a window apart), pair and day, the co-visit weight and events (covisit_days of the chain). live_covisit_edges sums it.';
 COMMENT ON COLUMN medfraud.live_covisit_parts.claims_table IS 'Claims table.';
@@ -152,6 +153,13 @@ DECLARE
     c jsonb := o -> 'columns';
     w interval := (o ->> 'window')::interval;
     n bigint;
+    -- the time column's own type: the range is cast to it, not the column to
+    -- timestamptz, so an index on (provider, time) serves it (a cast column
+    -- made every fold read each provider's whole history)
+    tt text := (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+                WHERE a.attrelid = claims AND a.attname = c ->> 'setl_time' AND NOT a.attisdropped);
+    pt text := (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+                WHERE a.attrelid = claims AND a.attname = c ->> 'fixmedins_code' AND NOT a.attisdropped);
 BEGIN
     -- ranges (provider, lo, hi) widened by a window, merged where they touch
     EXECUTE format($q$
@@ -188,15 +196,15 @@ BEGIN
                                                 weight, covisits, first_at, last_at)
         WITH v AS (
             SELECT r.provider, s.%1$I::text AS person, s.%2$I::timestamptz AS at
-            FROM _mf_lg_r r JOIN %3$s s ON s.%4$I::text = r.provider AND s.%2$I::timestamptz BETWEEN r.lo AND r.hi
-            WHERE %5$s AND ($4::timestamptz IS NULL OR s.%2$I::timestamptz >= $4)),
+            FROM _mf_lg_r r JOIN %3$s s ON s.%4$I = r.provider::%7$s AND s.%2$I BETWEEN r.lo::%6$s AND r.hi::%6$s
+            WHERE %5$s AND ($4::timestamptz IS NULL OR s.%2$I >= $4::%6$s)),
         b AS (SELECT v.*, CASE WHEN at - lag(at) OVER (PARTITION BY provider ORDER BY at) <= $1 THEN 0 ELSE 1 END AS brk FROM v),
         ch AS (SELECT b.*, sum(brk) OVER (PARTITION BY provider ORDER BY at ROWS UNBOUNDED PRECEDING) AS chain FROM b),
         agg AS (SELECT provider, min(at) AS cs, max(at) AS ce, medfraud.covisit_agg(person, at, $1, $2) AS cv
                 FROM ch GROUP BY provider, chain HAVING count(*) >= 2)
         SELECT $3, agg.provider, agg.cs, agg.ce, d.src, d.dst, d.day, d.weight, d.covisits, d.first_at, d.last_at
         FROM agg, medfraud.covisit_days(agg.cv) d$q$,
-        c ->> 'psn_no', c ->> 'setl_time', claims, c ->> 'fixmedins_code', medfraud._live_visit_sql(c, claims))
+        c ->> 'psn_no', c ->> 'setl_time', claims, c ->> 'fixmedins_code', medfraud._live_visit_sql(c, claims), tt, pt)
     USING w, (o ->> 'max_crowd')::int, claims, since;
     GET DIAGNOSTICS n = ROW_COUNT;
     DROP TABLE _mf_lg_r, _mf_lg_old;
@@ -321,14 +329,15 @@ BEGIN
           ON p.provider = r.provider AND p.chain_end >= r.lo AND p.chain_start <= r.hi
         WHERE p.claims_table = $1$q$, ranges) USING claims;
     -- the strong edges around them (one hop)
+    -- (two index scans, by src and by dst, not one scan with OR)
     CREATE TEMP TABLE _mf_em_e ON COMMIT DROP AS
-    SELECT p.src, p.dst, count(DISTINCT p.day) AS days, min(p.first_at) AS first_at, max(p.last_at) AS last_at,
-           array_agg(DISTINCT p.provider) AS providers
-    FROM medfraud.live_covisit_parts p
-    WHERE p.claims_table = claims
-      AND (p.src IN (SELECT src FROM _mf_em_p UNION SELECT dst FROM _mf_em_p)
-           OR p.dst IN (SELECT src FROM _mf_em_p UNION SELECT dst FROM _mf_em_p))
-    GROUP BY 1, 2 HAVING count(DISTINCT p.day) >= k;
+    WITH who AS (SELECT src AS p FROM _mf_em_p UNION SELECT dst FROM _mf_em_p),
+    pp AS (SELECT p.* FROM medfraud.live_covisit_parts p JOIN who ON p.src = who.p WHERE p.claims_table = claims
+           UNION
+           SELECT p.* FROM medfraud.live_covisit_parts p JOIN who ON p.dst = who.p WHERE p.claims_table = claims)
+    SELECT pp.src, pp.dst, count(DISTINCT pp.day) AS days, min(pp.first_at) AS first_at, max(pp.last_at) AS last_at,
+           array_agg(DISTINCT pp.provider) AS providers
+    FROM pp GROUP BY 1, 2 HAVING count(DISTINCT pp.day) >= k;
     FOR g IN
         WITH cc AS (SELECT node, component FROM medfraud.connected_components('SELECT src, dst FROM pg_temp._mf_em_e')),
         grp AS (SELECT component, array_agg(node ORDER BY node) AS members, count(*) AS size FROM cc GROUP BY 1)
@@ -347,9 +356,11 @@ BEGIN
         -- the claims of the refolded ranges that are the group's
         EXECUTE format($q$
             SELECT array_agg(DISTINCT s.%1$I::text) FROM %2$s s JOIN (%3$s) r
-              ON s.%4$I::text = r.provider AND s.%5$I::timestamptz BETWEEN r.lo AND r.hi
+              ON s.%4$I::text = r.provider AND s.%5$I BETWEEN r.lo::%7$s AND r.hi::%7$s
             WHERE s.%6$I::text = ANY ($1)$q$,
-            c ->> 'setl_id', claims, ranges, c ->> 'fixmedins_code', c ->> 'setl_time', c ->> 'psn_no')
+            c ->> 'setl_id', claims, ranges, c ->> 'fixmedins_code', c ->> 'setl_time', c ->> 'psn_no',
+            (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+             WHERE a.attrelid = claims AND a.attname = c ->> 'setl_time' AND NOT a.attisdropped))
         INTO tip USING g.members;
         -- a scored ring of the newest run that this mostly is
         SELECT r.run_id, r.ring_id INTO hit

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Sustained ingest with queue mode (issue 15): a session inserts settlements
+# of a bench city in batches (STREAM_RATE claims a second, STREAM_BATCH per
+# INSERT, in time order) into a table with the pre-payment check in queue
+# mode and a live co-visit graph, for STREAM_SECONDS, while one drain worker
+# checks them.  Reports what was inserted and checked, whether the drain
+# kept up (queue depth at the end), and the lag from INSERT to check
+# (drain_log: drained_at - enqueued_at, i.e. claim committed -> alerts
+# visible, as the drain commits its alerts with its dequeue) as p50/p99.
+# Runs against the PG* environment's database; BENCH_SCHEMA names a city made
+# by generate_demo_city (default city_1000000, the 10M-visit city).
+#   STREAM_SECONDS=600 STREAM_RATE=3000 bash bench/stream.sh
+# Writes bench/out/stream.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+s=${BENCH_SCHEMA:-city_1000000}
+secs=${STREAM_SECONDS:-600}
+rate=${STREAM_RATE:-3000}
+batch=${STREAM_BATCH:-300}
+live=${STREAM_LIVE_GRAPH:-1}
+q() { PGOPTIONS="-c client_min_messages=warning" psql -X -At -v ON_ERROR_STOP=1 "$@"; }
+mkdir -p bench/out
+q -c "CREATE EXTENSION IF NOT EXISTS medfraud" >/dev/null
+n=$(( secs * rate ))
+q -c "SELECT medfraud.stop_drain_worker()" >/dev/null
+q -c "DROP TABLE IF EXISTS bench_stream, bench_stream_src" \
+  -c "CREATE TABLE bench_stream_src AS SELECT row_number() OVER (ORDER BY setl_time, setl_id) AS k, * FROM (
+        SELECT * FROM $s.setl_d ORDER BY setl_time DESC LIMIT $n) x" \
+  -c "CREATE INDEX ON bench_stream_src (k)" \
+  -c "CREATE TABLE bench_stream (LIKE $s.setl_d)" \
+  -c "ALTER TABLE bench_stream ADD PRIMARY KEY (setl_id)" \
+  -c "CREATE INDEX ON bench_stream (psn_no, setl_time)" \
+  -c "CREATE INDEX ON bench_stream (fixmedins_code, setl_time)" \
+  -c "CREATE INDEX ON bench_stream (mdtrt_id)" \
+  -c "DELETE FROM medfraud.claim_queue" -c "DELETE FROM medfraud.drain_log" \
+  -c "SELECT medfraud.enable_prepayment_check('bench_stream', 'queue', '{\"items\": \"$s.fee_list_d\"}')" >/dev/null
+[ "$live" = 1 ] && q -c "SELECT medfraud.enable_live_graph('bench_stream')" >/dev/null
+q -c "SELECT medfraud.start_drain_worker('100 ms', 20000)" >/dev/null
+t0=$(date +%s.%N)
+# the inserter: one batch every batch/rate seconds, each its own transaction
+i=0
+while :; do
+  now=$(date +%s.%N)
+  el=$(awk -v a="$now" -v b="$t0" 'BEGIN {print a - b}')
+  awk -v e="$el" -v s="$secs" 'BEGIN {exit !(e >= s)}' && break
+  due=$(awk -v e="$el" -v r="$rate" -v b="$batch" 'BEGIN {printf "%d", e * r / b}')
+  if [ "$i" -le "$due" ]; then
+    q -c "INSERT INTO bench_stream SELECT setl_id, mdtrt_id, psn_no, fixmedins_code, setl_time, begndate, enddate, med_type,
+            insutype, dise_codg, dise_name, medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, inscp_scp_amt,
+            hifp_pay, fund_pay_sumamt, acct_pay, psn_cash_pay, refd_setl_flag, vali_flag
+          FROM bench_stream_src WHERE k > $(( i * batch )) AND k <= $(( (i + 1) * batch ))" >/dev/null
+    i=$(( i + 1 ))
+  else
+    sleep 0.02
+  fi
+done
+inserted=$(q -c "SELECT count(*) FROM bench_stream")
+depth_end=$(q -c "SELECT coalesce(sum(n), 0) FROM medfraud.claim_queue WHERE claims_table = 'bench_stream'::regclass")
+# let the drain finish what is left, then read the lags
+for _ in $(seq 1 600); do
+  [ "$(q -c "SELECT count(*) FROM medfraud.claim_queue WHERE claims_table = 'bench_stream'::regclass")" = 0 ] && break
+  sleep 0.5
+done
+q -c "SELECT medfraud.stop_drain_worker()" >/dev/null
+read -r checked p50 p99 maxlag alerts < <(q -F ' ' -c "
+  WITH l AS (SELECT claims, checked, alerts, extract(epoch FROM drained_at - oldest) AS lag FROM medfraud.drain_log
+             WHERE claims_table = 'bench_stream'::regclass),
+  c AS (SELECT lag FROM l, generate_series(1, l.claims))
+  SELECT (SELECT sum(checked) FROM l), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY lag)::numeric, 3),
+         round(percentile_cont(0.99) WITHIN GROUP (ORDER BY lag)::numeric, 3), round(max(lag)::numeric, 3),
+         (SELECT sum(alerts) FROM l) FROM c")
+edges=$(q -c "SELECT count(*) FROM medfraud.live_covisit_edges WHERE claims_table = 'bench_stream'::regclass")
+{
+echo "## Sustained ingest with queue mode"
+echo
+echo "Command: \`STREAM_SECONDS=$secs STREAM_RATE=$rate bash bench/stream.sh\` ($(date +%F)), city \`$s\`, one drain worker (naptime 100 ms, 20,000 claims a transaction), live co-visit graph $( [ "$live" = 1 ] && echo 'on' || echo off)."
+echo
+echo "| inserted | rate asked | checked | queue at the end of inserting | lag p50 s | lag p99 s | lag max s | alerts | live edges |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| $inserted | $rate/s | $checked | $depth_end | $p50 | $p99 | $maxlag | $alerts | $edges |"
+echo
+echo "Lag: INSERT statement to its claims checked and alerts committed (drain_log.drained_at - enqueued_at), per claim."
+} > bench/out/stream.md
+cat bench/out/stream.md
