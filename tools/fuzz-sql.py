@@ -1981,11 +1981,13 @@ GRAPH_FNS = set(GRAPH_COLS)
 QUEUE_FNS = {'drain_claim_queue', 'drain_claims_for', 'pause_claim_queue', 'resume_claim_queue', 'retry_claim_queue',
              'start_drain_worker', 'stop_drain_worker', '_enqueue_claims',
              'enable_live_graph', 'disable_live_graph', '_live_graph_fold', '_live_graph_mark', '_live_graph_recompute',
-             '_live_graph_trigger', '_live_visit_sql', '_live_graph_emerging'}
+             '_live_graph_trigger', '_live_visit_sql', '_live_graph_emerging',
+             '_live_column_type', '_live_merged_ranges_sql', '_live_dirty_sql'}
 CASE_FNS = {'open_case', 'open_case_person', 'open_case_alert', 'open_case_emerging', '_open_case', 'record_verdict',
             'set_case_status', '_case_audit', '_case_history_append_only'}
 LIVE_FNS = {'enable_live_graph', 'disable_live_graph', '_live_graph_fold', '_live_graph_mark', '_live_graph_recompute',
-            '_live_graph_trigger', '_live_visit_sql', '_live_graph_emerging'}
+            '_live_graph_trigger', '_live_visit_sql', '_live_graph_emerging',
+             '_live_column_type', '_live_merged_ranges_sql', '_live_dirty_sql'}
 PIPELINE_FNS = {'_ring_drop_temp', '_ring_stage', '_ring_pipeline', '_ring_defining_items', '_ring_trips',
                 '_ring_load_lines', '_ring_features', '_ring_publish', '_ring_rules', '_ring_candidates'}
 # relative weights of targets in the random part (the rest 1.0): the

@@ -140,6 +140,50 @@ SELECT format('s.%1$I IS NOT NULL AND s.%2$I IS NOT NULL AND s.%3$I IS NOT NULL 
               c ->> 'mdtrt_id', claims)
 $$;
 
+-- The type of a column, as SQL spells it (a range is cast to the column's
+-- own types, never the column to timestamptz: then an index serves it).
+CREATE FUNCTION medfraud._live_column_type(rel pg_catalog.regclass, col pg_catalog.text)
+RETURNS pg_catalog.text LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+WHERE a.attrelid = rel AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped
+$$;
+
+-- The query that merges (provider, lo, hi) ranges that overlap, per
+-- provider, from the query ranges_sql.
+CREATE FUNCTION medfraud._live_merged_ranges_sql(ranges_sql pg_catalog.text)
+RETURNS pg_catalog.text LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT format($q$
+    WITH r AS (%s),
+    o AS (SELECT r.*, CASE WHEN lo <= max(hi) OVER (PARTITION BY provider ORDER BY lo, hi
+                                                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+                           THEN 0 ELSE 1 END AS brk FROM r),
+    g AS (SELECT o.*, sum(brk) OVER (PARTITION BY provider ORDER BY lo, hi) AS grp FROM o)
+    SELECT provider, min(lo) AS lo, max(hi) AS hi FROM g GROUP BY provider, grp$q$, ranges_sql)
+$$;
+
+-- The statement that marks where claims changed: the (provider, time) of
+-- the rows of rows_from (alias x) that pass rows_where, and of the visits a
+-- refund among them reverses (same mdtrt_id in the claims table).  $1 is
+-- the claims table (regclass); rows_where may use $2.
+CREATE FUNCTION medfraud._live_dirty_sql(c pg_catalog.jsonb, claims pg_catalog.regclass, rows_from pg_catalog.text,
+                                         rows_where pg_catalog.text)
+RETURNS pg_catalog.text LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT format($q$
+    INSERT INTO medfraud.live_graph_dirty(claims_table, provider, at)
+    SELECT $1, x.%1$I::text, x.%2$I::timestamptz FROM %3$s x
+    WHERE %4$s AND x.%1$I IS NOT NULL AND x.%2$I IS NOT NULL
+    UNION
+    SELECT $1, o.%1$I::text, o.%2$I::timestamptz FROM %3$s x JOIN %5$s o ON o.%6$I = x.%6$I
+    WHERE %4$s AND x.%7$I::text = '1' AND o.%1$I IS NOT NULL AND o.%2$I IS NOT NULL$q$,
+    c ->> 'fixmedins_code', c ->> 'setl_time', rows_from, rows_where, claims, c ->> 'mdtrt_id', c ->> 'refd_setl_flag')
+$$;
+
 -- Recompute the chains of one table's providers within the given ranges
 -- (provider, lo, hi): the parts of every chain reaching into a range go,
 -- the range widens to cover those chains, and the visits in it are chained
@@ -156,20 +200,13 @@ DECLARE
     -- the time column's own type: the range is cast to it, not the column to
     -- timestamptz, so an index on (provider, time) serves it (a cast column
     -- made every fold read each provider's whole history)
-    tt text := (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
-                WHERE a.attrelid = claims AND a.attname = c ->> 'setl_time' AND NOT a.attisdropped);
-    pt text := (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
-                WHERE a.attrelid = claims AND a.attname = c ->> 'fixmedins_code' AND NOT a.attisdropped);
+    tt text := medfraud._live_column_type(claims, c ->> 'setl_time');
+    pt text := medfraud._live_column_type(claims, c ->> 'fixmedins_code');
 BEGIN
     -- ranges (provider, lo, hi) widened by a window, merged where they touch
-    EXECUTE format($q$
-        CREATE TEMP TABLE _mf_lg_r ON COMMIT DROP AS
-        WITH r AS (SELECT provider, lo - $1 AS lo, hi + $1 AS hi FROM (%s) x),
-        o AS (SELECT r.*, CASE WHEN lo <= max(hi) OVER (PARTITION BY provider ORDER BY lo, hi
-                                                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-                               THEN 0 ELSE 1 END AS brk FROM r),
-        g AS (SELECT o.*, sum(brk) OVER (PARTITION BY provider ORDER BY lo, hi) AS grp FROM o)
-        SELECT provider, min(lo) AS lo, max(hi) AS hi FROM g GROUP BY provider, grp$q$, ranges) USING w;
+    EXECUTE 'CREATE TEMP TABLE _mf_lg_r ON COMMIT DROP AS '
+            || medfraud._live_merged_ranges_sql(format('SELECT provider, lo - $1 AS lo, hi + $1 AS hi FROM (%s) x', ranges))
+    USING w;
     -- the old chains reaching into a range: gone, and the range covers them
     CREATE TEMP TABLE _mf_lg_old ON COMMIT DROP AS
     WITH d AS (
@@ -181,12 +218,8 @@ BEGIN
     FROM _mf_lg_old o WHERE o.provider = r.provider AND o.lo = r.lo AND o.hi = r.hi;
     -- two ranges reaching into one old chain overlap now: merged again (a
     -- chain is never split between two ranges, so none is counted twice)
-    CREATE TEMP TABLE _mf_lg_m ON COMMIT DROP AS
-    WITH o AS (SELECT r.*, CASE WHEN lo <= max(hi) OVER (PARTITION BY provider ORDER BY lo, hi
-                                                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-                                THEN 0 ELSE 1 END AS brk FROM _mf_lg_r r),
-    g AS (SELECT o.*, sum(brk) OVER (PARTITION BY provider ORDER BY lo, hi) AS grp FROM o)
-    SELECT provider, min(lo) AS lo, max(hi) AS hi FROM g GROUP BY provider, grp;
+    EXECUTE 'CREATE TEMP TABLE _mf_lg_m ON COMMIT DROP AS '
+            || medfraud._live_merged_ranges_sql('SELECT provider, lo, hi FROM _mf_lg_r');
     TRUNCATE _mf_lg_r;
     INSERT INTO _mf_lg_r SELECT * FROM _mf_lg_m;
     DROP TABLE _mf_lg_m;
@@ -265,15 +298,8 @@ BEGIN
     IF c IS NULL OR ids IS NULL THEN
         RETURN;
     END IF;
-    EXECUTE format($q$
-        INSERT INTO medfraud.live_graph_dirty(claims_table, provider, at)
-        SELECT $2, s.%2$I::text, s.%3$I::timestamptz FROM %1$s s
-        WHERE s.%4$I::text = ANY ($1) AND s.%2$I IS NOT NULL AND s.%3$I IS NOT NULL
-        UNION
-        SELECT $2, o.%2$I::text, o.%3$I::timestamptz FROM %1$s s JOIN %1$s o ON o.%5$I = s.%5$I
-        WHERE s.%4$I::text = ANY ($1) AND s.%6$I::text = '1' AND o.%2$I IS NOT NULL AND o.%3$I IS NOT NULL$q$,
-        claims, c ->> 'fixmedins_code', c ->> 'setl_time', c ->> 'setl_id', c ->> 'mdtrt_id', c ->> 'refd_setl_flag')
-    USING ids, claims;
+    EXECUTE medfraud._live_dirty_sql(c, claims, claims::text, format('x.%I::text = ANY ($2)', c ->> 'setl_id'))
+    USING claims, ids;
 END
 $fn$;
 
@@ -289,14 +315,7 @@ BEGIN
     -- the rows before (and after) the change; a refund updated or deleted
     -- changes the visits it reversed, found by visit id in the table
     FOREACH src IN ARRAY CASE WHEN TG_OP = 'UPDATE' THEN ARRAY['mf_old', 'mf_new'] ELSE ARRAY['mf_old'] END LOOP
-        EXECUTE format($q$
-            INSERT INTO medfraud.live_graph_dirty(claims_table, provider, at)
-            SELECT $1, x.%1$I::text, x.%2$I::timestamptz FROM %3$I x
-            WHERE x.%1$I IS NOT NULL AND x.%2$I IS NOT NULL
-            UNION
-            SELECT $1, o.%1$I::text, o.%2$I::timestamptz FROM %3$I x JOIN %4$s o ON o.%5$I = x.%5$I
-            WHERE x.%6$I::text = '1' AND o.%1$I IS NOT NULL AND o.%2$I IS NOT NULL$q$,
-            c ->> 'fixmedins_code', c ->> 'setl_time', src, TG_RELID::regclass, c ->> 'mdtrt_id', c ->> 'refd_setl_flag')
+        EXECUTE medfraud._live_dirty_sql(c, TG_RELID::regclass, quote_ident(src), 'true')
         USING TG_RELID::regclass;
     END LOOP;
     RETURN NULL;
@@ -359,8 +378,7 @@ BEGIN
               ON s.%4$I::text = r.provider AND s.%5$I BETWEEN r.lo::%7$s AND r.hi::%7$s
             WHERE s.%6$I::text = ANY ($1)$q$,
             c ->> 'setl_id', claims, ranges, c ->> 'fixmedins_code', c ->> 'setl_time', c ->> 'psn_no',
-            (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
-             WHERE a.attrelid = claims AND a.attname = c ->> 'setl_time' AND NOT a.attisdropped))
+            medfraud._live_column_type(claims, c ->> 'setl_time'))
         INTO tip USING g.members;
         -- a scored ring of the newest run that this mostly is
         SELECT r.run_id, r.ring_id INTO hit
