@@ -70,6 +70,9 @@ CREATE TABLE medfraud.rings (
     score           pg_catalog.float8 NOT NULL,
     reason          pg_catalog.text NOT NULL,
     dx_basis        pg_catalog.text,
+    items           pg_catalog.text[],
+    base_score      pg_catalog.float8 NOT NULL,
+    feedback        pg_catalog.jsonb,
     PRIMARY KEY (run_id, ring_id)
 );
 COMMENT ON TABLE medfraud.rings IS 'Rings found by a run, one row each, ranked by score (0-100, higher = more suspect). Scoring: docs/design.md.';
@@ -93,9 +96,12 @@ COMMENT ON COLUMN medfraud.rings.z_amount IS 'Uniformity of amounts (lower amoun
 COMMENT ON COLUMN medfraud.rings.fund_ratio IS 'Pooled fund per joint-trip claim / pooled fund per claim of everyone at the same providers.';
 COMMENT ON COLUMN medfraud.rings.weekly_regularity IS 'Share of joint trips on the ring''s three most frequent weekdays (1 = a fixed weekly slot, as treatment cohorts keep).';
 COMMENT ON COLUMN medfraud.rings.dx_fit IS 'Legitimacy of the ring''s defining items, 0-1. Clinical (dx_basis): share of spend by members who use the item as indicated (diagnosis, weekly quantity, course length; item_indications). Proxy: share of joint-trip item spend whose (item, diagnosis) pair is also claimed at other providers by non-members.';
-COMMENT ON COLUMN medfraud.rings.score IS 'Suspicion score 0-100 = 100 x collusion x gain x (1 - legitimacy); see docs/design.md.';
+COMMENT ON COLUMN medfraud.rings.score IS 'Suspicion score 0-100 = 100 x collusion x gain x (1 - legitimacy) (base_score), times what investigators'' verdicts say of groups like it (feedback); see docs/design.md.';
 COMMENT ON COLUMN medfraud.rings.reason IS 'Short text: why the ring scores as it does.';
 COMMENT ON COLUMN medfraud.rings.dx_basis IS 'What dx_fit measured: clinical (item_indications covers the ring''s defining items) or proxy (the item and diagnosis claimed at three or more other providers); NULL without fee lines.';
+COMMENT ON COLUMN medfraud.rings.items IS 'The ring''s items: those claimed on a quarter or more of its joint trips (NULL without fee lines). With providers, members and rhythm, what "the same behaviour" compares (docs/design.md, "The case loop").';
+COMMENT ON COLUMN medfraud.rings.base_score IS 'The score before the case loop''s feedback (score = base_score unless feedback says otherwise).';
+COMMENT ON COLUMN medfraud.rings.feedback IS 'What investigators'' verdicts did to this ring, NULL when nothing: effect suppressed (a cleared group, behaviour unchanged: score 0), returned (a cleared group whose behaviour changed: changes lists what), confirmed (a confirmed group seen again), like_cleared / like_confirmed (resembles a cleared or confirmed group: similarity, factor), with the case ids.';
 
 CREATE TABLE medfraud.ring_members (
     run_id          pg_catalog.int8 NOT NULL,

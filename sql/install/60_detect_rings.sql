@@ -25,6 +25,7 @@ SELECT '{
   "baseline_groups": 30, "seed": 1,
   "rules_per_ring": 3, "rule_min_score": 20, "min_rule_support": 0.3, "min_rule_confidence": 0.5,
   "candidate_min_score": 0.3,
+  "feedback": true, "same_members": 0.8, "same_behaviour": 0.8, "same_rhythm": 1.5, "like_similarity": 0.5,
   "keep_runs": 10, "raise_on_error": false, "progress": true
 }'::jsonb
 $$;
@@ -53,6 +54,10 @@ BEGIN
     PERFORM medfraud._check_option(d, 'min_rule_confidence', 0, 1);
     PERFORM medfraud._check_option(d, 'candidate_min_score', 0, 1);
     PERFORM medfraud._check_option(d, 'keep_runs', 1, 1000000);
+    PERFORM medfraud._check_option(d, 'same_members', 0.5, 1);
+    PERFORM medfraud._check_option(d, 'same_behaviour', 0, 1);
+    PERFORM medfraud._check_option(d, 'same_rhythm', 1, 100);
+    PERFORM medfraud._check_option(d, 'like_similarity', 0, 1);
     IF (d ->> 'epsilon')::float8 <= 0 OR (d ->> 'epsilon')::float8 > 1 THEN
         RAISE EXCEPTION 'option "epsilon" must lie in (0, 1]' USING ERRCODE = '22023',
             DETAIL = format('Got %s.', d -> 'epsilon');
@@ -238,6 +243,10 @@ BEGIN
     -- 6. features of each ring and of random groups of its size at its providers
     PERFORM medfraud._ring_features(run, items, o);
     t := medfraud._ring_stage(run, 'consistency', t, (SELECT count(*) FROM _mf_feat), o);
+
+    -- 6a. what investigators' verdicts say of each ring (99_cases.sql)
+    n := medfraud._case_feedback(run, o);
+    t := medfraud._ring_stage(run, 'feedback', t, n, o);
 
     -- 7. publish rings, members, events
     nrings := medfraud._ring_publish(run, o, items IS NOT NULL);

@@ -776,10 +776,13 @@ AS $fn$
 DECLARE
     n int;
 BEGIN
+    -- the score, times what closed cases say of the ring (_case_feedback)
     CREATE TEMP TABLE _mf_final ON COMMIT DROP AS
-    SELECT f.*, medfraud.ring_score(f.z_items, f.z_lockstep, f.z_amount, f.fund_ratio, f.weekly_regularity, f.dx_fit,
-                               f.dx_basis = 'clinical') AS score
-    FROM _mf_feat f;
+    SELECT f.*, round(least(100, x.base_score * fb.factor)::numeric, 2)::float8 AS score, x.base_score,
+           fb.items, fb.feedback, fb.note
+    FROM _mf_feat f JOIN _mf_fb fb USING (ring),
+    LATERAL (SELECT medfraud.ring_score(f.z_items, f.z_lockstep, f.z_amount, f.fund_ratio, f.weekly_regularity, f.dx_fit,
+                                        f.dx_basis = 'clinical') AS base_score) x;
     ALTER TABLE _mf_final ADD COLUMN ring_id int;
     UPDATE _mf_final x SET ring_id = q.rid
     FROM (SELECT ring, row_number() OVER (ORDER BY score DESC, size DESC, ring) AS rid FROM _mf_final) q
@@ -788,7 +791,7 @@ BEGIN
     INSERT INTO medfraud.rings(run_id, ring_id, size, density, providers, first_covisit, last_covisit,
                                joint_trips, trip_days, medfee_total, hifp_total, item_jaccard, lockstep_rate,
                                amount_cv, z_items, z_lockstep, z_amount, fund_ratio, weekly_regularity, dx_fit,
-                               score, reason, dx_basis)
+                               score, reason, dx_basis, items, base_score, feedback)
     SELECT run, f.ring_id, f.size,
            coalesce(dens.edges, 0)::float8 / greatest(f.size * (f.size - 1) / 2, 1),
            (SELECT array_agg(fixmedins_code ORDER BY trips DESC, fixmedins_code) FROM _mf_rprov rp WHERE rp.ring = f.ring),
@@ -806,8 +809,9 @@ BEGIN
                   CASE WHEN f.weekly_regularity >= 0.8 THEN '; keeps a fixed weekly slot' ELSE '' END,
                   CASE WHEN f.dx_basis = 'clinical' AND f.dx_fit >= 0.5 THEN '; members use the items as indicated'
                        WHEN f.dx_basis = 'clinical' THEN format('; %s%% of item spend outside its indications', round((100 * (1 - f.dx_fit))::numeric))
-                       WHEN f.dx_fit >= 0.5 THEN '; items fit the members'' diagnoses' ELSE '' END),
-           f.dx_basis
+                       WHEN f.dx_fit >= 0.5 THEN '; items fit the members'' diagnoses' ELSE '' END)
+               || f.note,
+           f.dx_basis, CASE WHEN with_items THEN f.items END, f.base_score, f.feedback
     FROM _mf_final f
     JOIN (SELECT grp AS ring, count(*) AS trips, count(DISTINCT started_at::date) AS days,
                  min(started_at) AS first_at, max(started_at) AS last_at

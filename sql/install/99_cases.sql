@@ -374,3 +374,230 @@ GRANT INSERT, DELETE ON medfraud.case_candidates TO medfraud_admin;
 GRANT INSERT, UPDATE ON medfraud.cases, medfraud.verdicts TO medfraud_investigator;
 GRANT INSERT ON medfraud.case_history TO medfraud_investigator;
 GRANT USAGE ON SEQUENCE medfraud.cases_case_id_seq, medfraud.case_history_history_id_seq TO medfraud_investigator;
+
+-- The case loop, second part: verdicts feed back into each run.
+--   * the same group again: a ring most of whose members (same_members
+--     or more) a closed case cleared, behaving as it did then (its trips at
+--     the same providers and its items among the same items for a share
+--     same_behaviour or more, joint trips and medfee per trip within a
+--     factor same_rhythm of the cleared ring's), is suppressed: score 0,
+--     so no report, rule, candidate, MF-RING alert or NOTIFY; when its
+--     behaviour changed, it is scored as usual and feedback lists what
+--     changed.  A confirmed group seen again is noted.
+--   * groups like a labelled one: a ring sharing few members with any
+--     closed case but claiming the same items at the same rhythm
+--     (similarity = item Jaccard x rhythm ratio, like_similarity or more)
+--     takes the label's evidence: like a cleared group, its score is
+--     multiplied by 1 - similarity (a cleared cohort vouches for cohorts
+--     that look like it); like a confirmed ring, by 1 + similarity.
+-- Groups are compared by their behaviour as published (rings.items,
+-- providers, joint_trips over first/last trip, medfee_total); verdicts
+-- count per person (a cleared case's cleared persons, a confirmed case's
+-- confirmed persons).  Only cases on rings of a run carry a behaviour; a
+-- case on an emerging ring or a person is not an example until a run
+-- scores the group and a case is opened on that ring.
+
+-- A group's rhythm: joint trips per 30 days between its first and last trip (at least one month).
+CREATE FUNCTION medfraud._trips_per_month(trips pg_catalog.int8, first_at pg_catalog.timestamptz,
+                                          last_at pg_catalog.timestamptz)
+RETURNS pg_catalog.float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT trips / greatest(extract(epoch FROM last_at - first_at) / (30 * 86400.0), 1.0) $$;
+
+-- The labelled groups: closed cases on rings, with the behaviour of the ring as published.
+CREATE VIEW medfraud.case_examples AS
+SELECT c.case_id, c.status AS label, c.run_id, c.ring_id,
+       ARRAY(SELECT v.psn_no FROM medfraud.verdicts v
+             WHERE v.case_id = c.case_id AND v.verdict = c.status ORDER BY v.psn_no) AS persons,
+       r.providers, r.items,
+       medfraud._trips_per_month(r.joint_trips, r.first_covisit, r.last_covisit) AS trips_per_month,
+       r.medfee_total / greatest(r.joint_trips, 1) AS medfee_per_trip
+FROM medfraud.cases c JOIN medfraud.rings r ON r.run_id = c.run_id AND r.ring_id = c.ring_id
+WHERE c.subject = 'ring' AND c.status IN ('confirmed', 'cleared');
+COMMENT ON VIEW medfraud.case_examples IS 'The labelled groups detect_rings learns from: every case on a ring closed as confirmed or cleared, with the persons carrying that verdict and the ring''s behaviour as published (providers, items, joint trips per month, medfee per joint trip).';
+
+-- detect_rings stage 7a (before publishing): each ring's items and what
+-- the closed cases say of it.  Fills _mf_fb(ring, items, factor,
+-- feedback, note); _ring_publish multiplies the score by factor.
+CREATE FUNCTION medfraud._case_feedback(run pg_catalog.int8, o pg_catalog.jsonb)
+RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    n bigint;
+    same_m float8 := (o ->> 'same_members')::float8;
+    same_b float8 := (o ->> 'same_behaviour')::float8;
+    rhythm_f float8 := (o ->> 'same_rhythm')::float8;
+    like_s float8 := (o ->> 'like_similarity')::float8;
+BEGIN
+    -- each ring's behaviour, as _ring_publish will publish it
+    CREATE TEMP TABLE _mf_fp ON COMMIT DROP AS
+    WITH t AS (SELECT grp AS ring, count(*) AS trips, min(started_at) AS first_at, max(started_at) AS last_at
+               FROM _mf_trip GROUP BY 1),
+    it AS (SELECT tv.grp AS ring, l.item, count(DISTINCT (tv.fixmedins_code, tv.seq)) AS trips
+           FROM _mf_tv tv JOIN _mf_lines l USING (claim_id) GROUP BY 1, 2),
+    money AS (SELECT grp AS ring, sum(medfee) AS medfee FROM (SELECT DISTINCT grp, claim_id, medfee FROM _mf_tv) x GROUP BY 1)
+    SELECT f.ring,
+           ARRAY(SELECT m.psn_no FROM _mf_rm m WHERE m.ring = f.ring ORDER BY m.psn_no) AS members,
+           (SELECT array_agg(i.item ORDER BY i.item) FROM it i WHERE i.ring = f.ring AND i.trips >= 0.25 * t.trips) AS items,
+           medfraud._trips_per_month(t.trips, t.first_at, t.last_at) AS trips_per_month,
+           coalesce(money.medfee, 0) / greatest(t.trips, 1) AS medfee_per_trip
+    FROM _mf_feat f JOIN t USING (ring) LEFT JOIN money USING (ring);
+
+    CREATE TEMP TABLE _mf_fb ON COMMIT DROP AS
+    SELECT ring, items, 1.0::float8 AS factor, NULL::jsonb AS feedback, ''::text AS note FROM _mf_fp;
+    IF NOT (o ->> 'feedback')::bool OR NOT EXISTS (SELECT 1 FROM medfraud.case_examples) THEN
+        RETURN 0;
+    END IF;
+
+    CREATE TEMP TABLE _mf_fbx ON COMMIT DROP AS
+    WITH pair AS (
+        SELECT fp.ring, x.case_id, x.label, cardinality(fp.members) AS size,
+               cardinality(ARRAY(SELECT unnest(fp.members) INTERSECT SELECT unnest(x.persons)))::float8
+                   / cardinality(fp.members) AS member_share,
+               cardinality(ARRAY(SELECT unnest(fp.members) EXCEPT SELECT unnest(x.persons))) AS newcomers,
+               (SELECT coalesce(sum(p.trips) FILTER (WHERE p.fixmedins_code = ANY (x.providers)), 0)::float8 / sum(p.trips)
+                FROM _mf_rprov p WHERE p.ring = fp.ring) AS provider_share,
+               ARRAY(SELECT p.fixmedins_code FROM _mf_rprov p WHERE p.ring = fp.ring
+                     AND p.fixmedins_code <> ALL (x.providers) ORDER BY p.trips DESC, p.fixmedins_code) AS new_providers,
+               CASE WHEN fp.items IS NOT NULL AND x.items IS NOT NULL THEN
+                   cardinality(ARRAY(SELECT unnest(fp.items) INTERSECT SELECT unnest(x.items)))::float8
+                       / greatest(cardinality(fp.items), 1) END AS item_share,
+               ARRAY(SELECT unnest(fp.items) EXCEPT SELECT unnest(x.items) ORDER BY 1) AS new_items,
+               CASE WHEN fp.items IS NOT NULL AND x.items IS NOT NULL THEN
+                   cardinality(ARRAY(SELECT unnest(fp.items) INTERSECT SELECT unnest(x.items)))::float8
+                       / greatest(cardinality(ARRAY(SELECT unnest(fp.items) UNION SELECT unnest(x.items))), 1)
+                   ELSE 0 END AS item_jaccard,
+               fp.trips_per_month / nullif(x.trips_per_month, 0) AS rhythm_ratio,
+               fp.medfee_per_trip / nullif(x.medfee_per_trip, 0) AS money_ratio,
+               x.trips_per_month AS x_rhythm, fp.trips_per_month AS now_rhythm
+        FROM _mf_fp fp CROSS JOIN medfraud.case_examples x
+        WHERE cardinality(x.persons) > 0)
+    SELECT p.*,
+           -- what changed, in the bounds' terms (empty: the same behaviour)
+           array_remove(ARRAY[
+               CASE WHEN p.member_share < same_m THEN format('%s of %s members new', p.newcomers, p.size) END,
+               CASE WHEN p.provider_share < same_b THEN format('trips at new providers %s', array_to_string(p.new_providers[1:3], ', ')) END,
+               CASE WHEN p.item_share < same_b THEN format('new items %s', array_to_string(p.new_items[1:3], ', ')) END,
+               CASE WHEN p.rhythm_ratio NOT BETWEEN 1 / rhythm_f AND rhythm_f
+                    THEN format('joint trips %s× as often (%s → %s a month)', round(p.rhythm_ratio::numeric, 1),
+                                round(p.x_rhythm::numeric, 1), round(p.now_rhythm::numeric, 1)) END,
+               CASE WHEN p.money_ratio NOT BETWEEN 1 / rhythm_f AND rhythm_f
+                    THEN format('medfee per trip %s×', round(p.money_ratio::numeric, 1)) END], NULL) AS changes,
+           p.item_jaccard * least(p.rhythm_ratio, 1 / nullif(p.rhythm_ratio, 0)) AS similarity
+    FROM pair p;
+
+    -- the same group (half its members or more under a closed verdict): the closest case decides
+    UPDATE _mf_fb b SET
+        factor = CASE WHEN s.label = 'cleared' AND cardinality(s.changes) = 0 THEN 0 ELSE 1 END,
+        feedback = jsonb_build_object('effect', CASE WHEN s.label = 'confirmed' THEN 'confirmed'
+                                                     WHEN cardinality(s.changes) = 0 THEN 'suppressed' ELSE 'returned' END,
+                                      'case_id', s.case_id, 'member_share', round(s.member_share::numeric, 3),
+                                      'changes', to_jsonb(s.changes)),
+        note = CASE WHEN s.label = 'confirmed' THEN format('; confirmed in case %s', s.case_id)
+                    WHEN cardinality(s.changes) = 0 THEN format('; cleared in case %s and behaving the same: not reported', s.case_id)
+                    ELSE format('; cleared in case %s, since changed: %s', s.case_id, array_to_string(s.changes, '; ')) END
+    FROM (SELECT DISTINCT ON (ring) * FROM _mf_fbx WHERE member_share >= 0.5
+          ORDER BY ring, member_share DESC, case_id DESC) s
+    WHERE s.ring = b.ring;
+
+    -- other groups like a labelled one
+    UPDATE _mf_fb b SET
+        factor = (1 - coalesce(s.sim_cleared, 0)) * (1 + coalesce(s.sim_confirmed, 0)),
+        feedback = jsonb_strip_nulls(jsonb_build_object(
+                       'effect', CASE WHEN s.sim_cleared IS NOT NULL AND s.sim_confirmed IS NOT NULL THEN 'like_both'
+                                      WHEN s.sim_cleared IS NOT NULL THEN 'like_cleared' ELSE 'like_confirmed' END,
+                       'like_cleared', s.case_cleared, 'cleared_similarity', round(s.sim_cleared::numeric, 3),
+                       'like_confirmed', s.case_confirmed, 'confirmed_similarity', round(s.sim_confirmed::numeric, 3))),
+        note = concat(CASE WHEN s.sim_cleared IS NOT NULL
+                           THEN format('; claims the items of cleared case %s at its rhythm (similarity %s)', s.case_cleared,
+                                       round(s.sim_cleared::numeric, 2)) END,
+                      CASE WHEN s.sim_confirmed IS NOT NULL
+                           THEN format('; claims the items of confirmed case %s at its rhythm (similarity %s)', s.case_confirmed,
+                                       round(s.sim_confirmed::numeric, 2)) END)
+    FROM (SELECT ring,
+                 max(similarity) FILTER (WHERE label = 'cleared') AS sim_cleared,
+                 (array_agg(case_id ORDER BY similarity DESC, case_id DESC) FILTER (WHERE label = 'cleared'))[1] AS case_cleared,
+                 max(similarity) FILTER (WHERE label = 'confirmed') AS sim_confirmed,
+                 (array_agg(case_id ORDER BY similarity DESC, case_id DESC) FILTER (WHERE label = 'confirmed'))[1] AS case_confirmed
+          FROM _mf_fbx WHERE member_share < 0.5 AND similarity >= like_s GROUP BY ring) s
+    WHERE s.ring = b.ring AND b.feedback IS NULL;
+    SELECT count(*) INTO n FROM _mf_fb WHERE feedback IS NOT NULL;
+    DROP TABLE _mf_fbx;
+    RETURN n;
+END
+$fn$;
+
+GRANT SELECT ON medfraud.case_examples TO medfraud_analyst;
+
+-- Precision you can see: what verdicts say of what medfraud reported.
+-- A person's standing verdict is the latest one recorded in any case.
+CREATE VIEW medfraud.person_verdicts AS
+SELECT DISTINCT ON (v.psn_no) v.psn_no, v.verdict, v.case_id, v.decided_at, v.decided_by
+FROM medfraud.verdicts v ORDER BY v.psn_no, v.decided_at DESC, v.case_id DESC;
+COMMENT ON VIEW medfraud.person_verdicts IS 'Each person with a verdict: the latest one, in whichever case (the precision views count these).';
+
+CREATE VIEW medfraud.ring_precision AS
+WITH rep AS (
+    SELECT r.run_id, r.ring_id, r.hifp_total,
+           count(pv.psn_no) AS decided, count(*) FILTER (WHERE pv.verdict = 'confirmed') AS confirmed
+    FROM medfraud.rings r JOIN medfraud.runs u ON u.run_id = r.run_id
+    JOIN medfraud.ring_members m ON m.run_id = r.run_id AND m.ring_id = r.ring_id
+    LEFT JOIN medfraud.person_verdicts pv ON pv.psn_no = m.psn_no
+    WHERE u.status = 'done' AND r.score >= (u.options ->> 'rule_min_score')::pg_catalog.float8
+    GROUP BY r.run_id, r.ring_id, r.hifp_total)
+SELECT u.run_id, u.finished_at,
+       count(rep.ring_id) AS reported,
+       count(rep.ring_id) FILTER (WHERE rep.decided > 0) AS reviewed,
+       count(rep.ring_id) FILTER (WHERE rep.decided > 0 AND 2 * rep.confirmed > rep.decided) AS confirmed,
+       count(rep.ring_id) FILTER (WHERE rep.decided > 0 AND 2 * rep.confirmed <= rep.decided) AS cleared,
+       (count(rep.ring_id) FILTER (WHERE rep.decided > 0 AND 2 * rep.confirmed > rep.decided))::pg_catalog.float8
+           / nullif(count(rep.ring_id) FILTER (WHERE rep.decided > 0), 0) AS precision,
+       coalesce(sum(rep.decided), 0)::pg_catalog.int8 AS persons_decided,
+       coalesce(sum(rep.confirmed), 0)::pg_catalog.int8 AS persons_confirmed,
+       sum(rep.confirmed)::pg_catalog.float8 / nullif(sum(rep.decided), 0) AS person_precision,
+       (SELECT count(*) FROM medfraud.rings s WHERE s.run_id = u.run_id AND s.feedback ->> 'effect' = 'suppressed') AS suppressed,
+       coalesce(sum(rep.hifp_total) FILTER (WHERE rep.decided > 0 AND 2 * rep.confirmed > rep.decided), 0) AS hifp_confirmed
+FROM medfraud.runs u LEFT JOIN rep ON rep.run_id = u.run_id
+WHERE u.status = 'done'
+GROUP BY u.run_id, u.finished_at;
+COMMENT ON VIEW medfraud.ring_precision IS 'Per finished detect_rings run: its reported rings (score at least the run''s rule_min_score), how many have members with a verdict (reviewed), confirmed (most decided members confirmed) or cleared, precision = confirmed / reviewed, the same per person, rings suppressed by a cleared case, and the pooled-fund payout of the confirmed rings'' joint trips.';
+
+CREATE VIEW medfraud.alert_precision AS
+SELECT date_trunc('week', a.alerted_at) AS week, a.rule_id AS source,
+       count(*) AS alerts, count(DISTINCT a.psn_no) AS persons,
+       count(pv.psn_no) AS reviewed,
+       count(*) FILTER (WHERE pv.verdict = 'confirmed') AS confirmed,
+       count(*) FILTER (WHERE pv.verdict = 'cleared') AS cleared,
+       (count(*) FILTER (WHERE pv.verdict = 'confirmed'))::pg_catalog.float8 / nullif(count(pv.psn_no), 0) AS precision,
+       coalesce(sum(a.vola_amt) FILTER (WHERE pv.verdict = 'confirmed'), 0) AS amount_confirmed
+FROM medfraud.claim_alerts a LEFT JOIN medfraud.person_verdicts pv ON pv.psn_no = a.psn_no
+GROUP BY 1, 2;
+COMMENT ON VIEW medfraud.alert_precision IS 'Pre-payment alerts per week (session time zone) and source (rule_id: MF-RING, MF-RULE, MF-CAND, MF-ANOM, MF-AMT, MF-LIM): alerts, persons, alerts whose person has a verdict (reviewed), confirmed, cleared, precision = confirmed / reviewed, and the amount of the confirmed alerts.';
+
+CREATE VIEW medfraud.case_outcomes AS
+SELECT c.case_id, c.subject, c.status, c.assignee, c.opened_at,
+       (SELECT max(h.at) FROM medfraud.case_history h
+        WHERE h.case_id = c.case_id AND h.tbl = 'cases' AND h.new_row ->> 'status' IN ('confirmed', 'cleared', 'referred')
+          AND h.old_row ->> 'status' IS DISTINCT FROM h.new_row ->> 'status') AS closed_at,
+       v.first_verdict_at,
+       extract(epoch FROM v.first_verdict_at - c.opened_at) / 86400 AS days_to_verdict,
+       cardinality(c.persons) AS persons,
+       coalesce(v.confirmed, 0) AS confirmed, coalesce(v.cleared, 0) AS cleared,
+       CASE c.subject
+           WHEN 'ring' THEN (SELECT coalesce(sum(m.hifp), 0) FROM medfraud.ring_members m
+                             JOIN medfraud.verdicts x ON x.case_id = c.case_id AND x.psn_no = m.psn_no AND x.verdict = 'confirmed'
+                             WHERE m.run_id = c.run_id AND m.ring_id = c.ring_id)
+           WHEN 'alert' THEN (SELECT coalesce(sum(a.vola_amt), 0) FROM medfraud.claim_alerts a
+                              JOIN medfraud.verdicts x ON x.case_id = c.case_id AND x.psn_no = a.psn_no AND x.verdict = 'confirmed'
+                              WHERE a.alert_id = c.alert_id)
+       END AS money_confirmed
+FROM medfraud.cases c
+LEFT JOIN (SELECT x.case_id, min(x.decided_at) AS first_verdict_at,
+                  count(*) FILTER (WHERE x.verdict = 'confirmed') AS confirmed,
+                  count(*) FILTER (WHERE x.verdict = 'cleared') AS cleared
+           FROM medfraud.verdicts x GROUP BY 1) v ON v.case_id = c.case_id;
+COMMENT ON VIEW medfraud.case_outcomes IS 'Per case: subject, status, when it was opened and last closed (confirmed, cleared or referred), the first verdict and the days to it, persons under review, confirmed and cleared, and the money confirmed: the pooled-fund payout of the confirmed members'' joint-trip claims (a ring) or the alert''s amount (an alert); NULL for other subjects.';
+
+GRANT SELECT ON medfraud.person_verdicts, medfraud.ring_precision, medfraud.alert_precision, medfraud.case_outcomes
+    TO medfraud_analyst;

@@ -121,8 +121,8 @@ SELECT results_eq($$SELECT count(*)::int, max(size), max(joint_days) FROM medfra
                   $$VALUES (1, 6, 4)$$, 'a fourth trip extends it (a seventh person on one trip only is not a member)');
 -- members of a scored ring of the newest run: that ring is active again
 INSERT INTO medfraud.runs(run_id, status, claims, options) VALUES (-42, 'done', 'lg.e', '{}');
-INSERT INTO medfraud.rings(run_id, ring_id, size, density, providers, joint_trips, trip_days, medfee_total, hifp_total, score, reason)
-VALUES (-42, 1, 6, 1, '{P-RB}', 5, 5, 0, 0, 55, 'test');
+INSERT INTO medfraud.rings(run_id, ring_id, size, density, providers, joint_trips, trip_days, medfee_total, hifp_total, score, reason, base_score)
+VALUES (-42, 1, 6, 1, '{P-RB}', 5, 5, 0, 0, 55, 'test', 55);
 INSERT INTO medfraud.ring_members(run_id, ring_id, psn_no, role, joined_by, degree, trips, visits, medfee, hifp, member_score)
 SELECT -42, 1, 'RB' || p, 'core', 'graph', 5, 5, 5, 0, 0, 1 FROM generate_series(1, 6) p;
 SELECT is((SELECT run_id FROM medfraud.latest_run), -42::bigint, 'a scored run is the newest');

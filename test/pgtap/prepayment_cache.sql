@@ -49,7 +49,7 @@ WITH r AS (INSERT INTO medfraud.runs(status, claims, items, options)
 SELECT run_id AS id FROM r;
 INSERT INTO medfraud.rings SELECT (SELECT id FROM run2), ring_id, size, density, providers, first_covisit, last_covisit,
     joint_trips, trip_days, medfee_total, hifp_total, item_jaccard, lockstep_rate, amount_cv, z_items, z_lockstep,
-    z_amount, fund_ratio, weekly_regularity, dx_fit, score, reason
+    z_amount, fund_ratio, weekly_regularity, dx_fit, score, reason, dx_basis, items, base_score
 FROM medfraud.rings WHERE run_id = (SELECT id FROM run1);
 SELECT is(pg_temp.ring_run(), NULL, 'a newer run without the person: no MF-RING on the next call');
 

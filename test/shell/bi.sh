@@ -19,6 +19,9 @@ trap 'rm -rf "$tmp"; psql -X -q -d postgres -c "DROP ROLE IF EXISTS mf_bi_reader
 q -c "CREATE EXTENSION medfraud" -c "SET client_min_messages = warning" \
   -c "SELECT medfraud.generate_demo_city('bi', persons => 5000, days => 60, rings => 3, seed => 2)" \
   -c "SELECT medfraud.detect_rings('bi.setl_d', 'bi.fee_list_d', '{\"progress\": false}')" \
+  -c "SELECT medfraud.open_case(1)" \
+  -c "SELECT medfraud.record_verdict(1, (SELECT persons FROM medfraud.cases WHERE case_id = 1), 'confirmed', 'resold')" \
+  -c "SELECT medfraud.set_case_status(1, 'confirmed')" \
   -c "SELECT medfraud.person_anomalies('bi.setl_d', '{\"items\": \"bi.fee_list_d\", \"persons\": \"bi.psn_info_b\"}')" \
   -c "CREATE TABLE bi.new_claims (LIKE bi.setl_d)" \
   -c "SELECT medfraud.enable_prepayment_check('bi.new_claims', 'flag', '{\"items\": \"bi.fee_list_d\"}')" \
