@@ -11,7 +11,12 @@
 #      with as many rows as the tables, Chinese provider names shown,
 #      nothing requested outside the file, no console error;
 #   4. the report of the hand-made run (escaped ids, a ring with no trip),
-#      and of a run that found no rings (it says so).
+#      and of a run that found no rings (it says so);
+#   5. the evidence package of a case (--case) in Chromium: the case, its
+#      verdicts, the ring's picture and timeline, every claim of the members
+#      on the joint trips (counted here by a query of its own), the rules,
+#      the whole history; the same digest twice; a role that cannot read
+#      the claims gets the package without them, saying so; a person's case.
 # Each check prints "ok - ..." or exits non-zero.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -124,4 +129,51 @@ $PY tools/browser-check.py $tmp/empty.html --expect '#no-rings=1' --expect 'sect
 if PGDATABASE=$db tools/medfraud-report --run 999999 -o $tmp/x.html 2> $tmp/x.err; then fail "a report for an unknown run"; fi
 grep -q 'run 999999 not found' $tmp/x.err || fail "unexpected: $(cat $tmp/x.err)"
 echo "ok - a run without rings gets a report that says so; an unknown run a clear error"
+
+# 5: the evidence package of a case on ring 1
+case=$(q -c "SELECT medfraud.open_case(1, $run, 'tip: the members sell their drugs at the market')")
+q -c "SELECT medfraud.record_verdict($case, (SELECT persons[2:] FROM medfraud.cases WHERE case_id = $case), 'confirmed', 'resold, 证人证言')" \
+  -c "SELECT medfraud.record_verdict($case, (SELECT persons[1:1] FROM medfraud.cases WHERE case_id = $case), 'cleared', 'came once')" \
+  -c "SELECT medfraud.set_case_status($case, 'confirmed', assignee => 'inspector_li')" >/dev/null
+# the claims on its joint trips, counted apart from the tool: a member's claim at a trip's provider within the trip
+nclaims=$(q -c "SELECT count(DISTINCT s.setl_id) FROM rep.setl_d s WHERE EXISTS (
+                  SELECT 1 FROM medfraud.ring_events e WHERE e.run_id = $run AND e.ring_id = 1
+                     AND s.fixmedins_code = e.fixmedins_code AND s.setl_time >= e.started_at AND s.setl_time <= e.ended_at
+                     AND s.psn_no = ANY (e.members))")
+persons=$(q -c "SELECT cardinality(persons) FROM medfraud.cases WHERE case_id = $case")
+hist=$(q -c "SELECT count(*) FROM medfraud.case_history WHERE case_id = $case")
+rules1=$(q -c "SELECT count(*) FROM medfraud.rules WHERE run_id = $run AND 1 = ANY (ring_ids)")
+trips=$(q -c "SELECT joint_trips FROM medfraud.rings WHERE run_id = $run AND ring_id = 1")
+[ "$nclaims" -gt 0 ] || fail "ring 1 has no claims on its trips"
+PGDATABASE=$db tools/medfraud-report --case $case --providers rep.fixmedins_b -o $tmp/case.html >/dev/null
+! grep -Eiq '<(script|link|iframe)' $tmp/case.html || fail "the evidence package has scripts or external resources"
+rules_expect=(--expect '#rules-table tr=0')
+[ "$rules1" -gt 0 ] && rules_expect=(--expect "#rules-table tr=$((rules1 + 1))")
+$PY tools/browser-check.py $tmp/case.html --screenshot $tmp/case.png \
+  --expect "#claims-table tr=$((nclaims + 2))" --expect "#verdicts-table tr=$((persons + 1))" \
+  --expect "#history-table tr=$((hist + 1))" --expect "#trips-table tr=$((trips + 1))" --expect 'svg.ring-svg=1' \
+  --expect 'svg.timeline=1' --expect '#case-facts=1' "${rules_expect[@]}" \
+  --contains 'sell their drugs at the market' --contains '证人证言' --contains 'inspector_li' --contains "$name" \
+  --cjk '#title' > $tmp/case.check || { cat $tmp/case.check; fail "the evidence package did not show what it should"; }
+d1=$(grep -o '<code id="digest">[0-9a-f]*' $tmp/case.html)
+PGDATABASE=$db tools/medfraud-report --case $case --providers rep.fixmedins_b -o $tmp/case2.html >/dev/null
+[ -n "$d1" ] && [ "$d1" = "$(grep -o '<code id="digest">[0-9a-f]*' $tmp/case2.html)" ] || fail "the digest changed without a change in the data"
+q -c "SELECT medfraud.set_case_status($case, 'investigating', note => 'reopened')" >/dev/null
+PGDATABASE=$db tools/medfraud-report --case $case --providers rep.fixmedins_b -o $tmp/case3.html >/dev/null
+[ "$d1" != "$(grep -o '<code id="digest">[0-9a-f]*' $tmp/case3.html)" ] || fail "the digest did not change with the case"
+echo "ok - the evidence package of case $case in Chromium: $persons verdicts, the picture and timeline, $trips trips, $nclaims claims, $rules1 rules, $hist history rows; the same digest for the same data, another after a change"
+# an investigator who cannot read the claims: the package says so, the rest is there
+q -c "DROP ROLE IF EXISTS mf_rep_inv" -c "CREATE ROLE mf_rep_inv NOLOGIN IN ROLE medfraud_investigator"
+PGDATABASE=$db PGOPTIONS="-c role=mf_rep_inv" tools/medfraud-report --case $case -o $tmp/noclaims.html >/dev/null 2>$tmp/noclaims.err \
+  || fail "the package for a role without SELECT on the claims: $(cat $tmp/noclaims.err)"
+$PY tools/browser-check.py $tmp/noclaims.html --expect '#claims-missing=1' --expect '#claims-table=0' --expect "#history-table tr=$((hist + 2))" \
+  --contains 'permission denied' > $tmp/noclaims.check || { cat $tmp/noclaims.check; fail "the package without the claims"; }
+q -c "DROP ROLE mf_rep_inv"
+pcase=$(q -c "SELECT medfraud.open_case_person((SELECT psn_no FROM medfraud.ring_members WHERE run_id = $run AND ring_id = 1 LIMIT 1))")
+PGDATABASE=$db tools/medfraud-report --case $pcase -o $tmp/person.html >/dev/null
+$PY tools/browser-check.py $tmp/person.html --expect '#person-rings-table tr=2+' --expect '#verdicts-table tr=2' --expect 'svg.ring-svg=0' \
+  > $tmp/person.check || { cat $tmp/person.check; fail "the package of a person's case"; }
+if PGDATABASE=$db tools/medfraud-report --case 999999 -o $tmp/x.html 2> $tmp/x.err; then fail "a package for an unknown case"; fi
+grep -q 'case 999999 not found' $tmp/x.err || fail "unexpected: $(cat $tmp/x.err)"
+echo "ok - without SELECT on the claims the package says so and keeps the rest; a person's case; an unknown case a clear error"
 dropdb $db
