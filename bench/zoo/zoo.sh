@@ -8,7 +8,7 @@
 #   bash bench/zoo/zoo.sh [--cities 20] [--seed0 1000] [--persons N] [--days D]
 #                         [--scenario JSON|all] [--bonus-off-options JSON]
 #                         [--quick] [--assert] [--out DIR] [--here] [--keep] [--no-indications]
-#                         [--no-baselines]
+#                         [--no-baselines] [--feedback FRACTION]
 #
 # Expansion R-precision is measured with and without the same-ring bonus
 # (expand_ring's same_ring_bonus argument, when the installed medfraud has it;
@@ -32,13 +32,17 @@
 #             scores (bench/zoo/score.py --groups) to city_NN.<method>.{json,md}, and
 #             report.py compares them with medfraud per family ("Baselines, same
 #             cities" and a target).  A baseline that fails stops the script.
+# --feedback F  after scoring each city, the case loop (issue 17): a fraction F of
+#             the reported rings get verdicts from the truth, detect_rings runs
+#             again, and both runs are scored on the rest (bench/zoo/feedback.py;
+#             city_NN.feedback.json, summary in feedback.md)
 # City i uses seed seed0 + i and schema z<i>; each is dropped after scoring.
 # Output: DIR (default bench/out/zoo)/city_NN.{json,md}, city_NN.<method>.{groups.json,json,md},
 # zoo.md, zoo.json.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
-cities=20 seed0=1000 persons= days= scenario= bonus= quick=0 check=0 floor=0 here=0 keep=0 ind=1 baselines=1 out=bench/out/zoo
+cities=20 seed0=1000 persons= days= scenario= bonus= quick=0 check=0 floor=0 here=0 keep=0 ind=1 baselines=1 feedback= out=bench/out/zoo
 args=("$@")
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -56,6 +60,7 @@ while [ $# -gt 0 ]; do
     --keep) keep=1; shift ;;
     --no-indications) ind=0; shift ;;
     --no-baselines) baselines=0; shift ;;
+    --feedback) feedback=$2; shift 2 ;;
     *) echo "zoo.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -68,7 +73,7 @@ if [ "$here" = 0 ]; then
     bash "$0" "${args[@]}" --here
 fi
 mkdir -p "$out"
-rm -f "$out"/city_*.json "$out"/city_*.md
+rm -f "$out"/city_*.json "$out"/city_*.md "$out"/feedback.md
 BASELINES="fraudar lockstep louvain"
 psql -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS medfraud"
 IND_COLS="med_list_codg, dise_codg, per_week, course_days, gender, min_age, max_age, note"
@@ -106,6 +111,10 @@ for i in $(seq 1 "$cities"); do
   t3=$(date +%s)
   echo "city $n (seed $seed): generated $((t1 - t0)) s, detect_rings $((t2 - t1)) s, scored $((t3 - t2)) s;" \
        "$($PY -c "import json,sys; c=json.load(open(sys.argv[1])); o=c['overall']; r=c['rings']; print(f\"F1 {o['f1']:.3f} (P {o['precision'] or 0:.3f}, R {o['recall'] or 0:.3f}), found {r['found']}/{r['planted']}, cohort persons flagged {c['legit']['cohort_flagged']}\")" "$out/city_$n.json")"
+  if [ -n "$feedback" ]; then
+    echo "city $n feedback: $($PY bench/zoo/feedback.py --schema "$s" --run "$run" --fraction "$feedback" --seed "$seed" \
+                                  --json "$out/city_$n.feedback.json")"
+  fi
   if [ "$baselines" = 1 ]; then
     # the same schema and the same min_ring_size as medfraud's run
     minsize=$($PY -c "import json,sys; print(json.load(open(sys.argv[1]))['min_ring_size'])" "$out/city_$n.json")
@@ -123,4 +132,5 @@ for i in $(seq 1 "$cities"); do
          -c "DELETE FROM medfraud.runs WHERE run_id = $run"
   fi
 done
+[ -z "$feedback" ] || $PY bench/zoo/feedback.py --summary "$out"/city_*.feedback.json --md "$out/feedback.md" >/dev/null
 $PY bench/zoo/report.py "$out"/city_[0-9]*[0-9].json --md "$out/zoo.md" --json "$out/zoo.json" $([ "$check" = 1 ] && echo --assert) $([ "$floor" = 1 ] && echo --floor)
