@@ -44,14 +44,15 @@ def fmt(x, nd=3):
 
 def load_baselines(files):
     """{method: [that method's score JSON for each city, in files' order]}, from the
-    city_NN.<method>.json files beside each city_NN.json."""
+    city_NN.<method>.json files beside each city_NN.json (not the generator's
+    city_NN.gen.json, the groups files or zoo.sh --feedback's city_NN.feedback.json)."""
     per_city = []
     for f in files:
         stem = f[:-len(".json")] if f.endswith(".json") else f
         found = {}
         for g in sorted(glob.glob(glob.escape(stem) + ".*.json")):
             m = os.path.basename(g)[len(os.path.basename(stem)) + 1:-len(".json")]
-            if m in ("gen", "groups") or m.endswith(".groups"):
+            if m in ("gen", "groups", "feedback") or m.endswith(".groups"):
                 continue
             found[m] = json.load(open(g))
         per_city.append(found)
