@@ -78,6 +78,8 @@ echo "== BI contract: docs/bi.md equals the views; a medfraud_analyst login over
 bash test/shell/bi.sh
 echo "== pg_dump / pg_restore of a database using medfraud"
 bash test/shell/dump_restore.sh
+echo "== scale-out: three shard clusters over postgres_fdw give one node's graph and rings; shard down, version mismatch"
+bash test/shell/shards.sh
 echo "== scenario zoo: the scorer on a case worked by hand, the generator's cities against their own truth"
 /usr/bin/python3 bench/zoo/test_score.py
 PGDATABASE=medfraud_test /usr/bin/python3 bench/zoo/test_generate.py

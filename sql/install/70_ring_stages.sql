@@ -14,6 +14,9 @@ DECLARE
     where_sql text := 'true';
     n bigint;
 BEGIN
+    -- claims sharded over postgres_fdw: the shards checked before any work,
+    -- noted for stage 2 (58_shards.sql); a no-op for any other table
+    PERFORM medfraud._ring_shard_begin(run, claims, o);
     IF (o ->> 'valid_only')::bool THEN
         where_sql := where_sql || format(' AND s.%I::text = ''1''', c ->> 'vali_flag');
     END IF;
@@ -83,10 +86,18 @@ BEGIN
     -- pair only claimed the same item counts a tenth of a day together
     -- within window (two rings of one pharmacy sharing an item, there on
     -- the same days, stay two; a ring that never meets is still one)
-    CREATE TEMP TABLE _mf_e ON COMMIT DROP AS
-    SELECT e.src, e.dst, e.weight, e.covisits, e.days, e.first_at, e.last_at, e.days::float8 AS tie, 0 AS idays, 0 AS icovisits
-    FROM medfraud.covisit_edges('pg_temp._mf_v'::regclass, 'psn_no', 'fixmedins_code', 'setl_time',
-                                win, (o ->> 'min_days')::int, (o ->> 'max_crowd')::int) e;
+    IF medfraud._ring_shard_edges(run, o, win) THEN
+        -- sharded claims: the provider layer from the shards (58_shards.sql)
+        CREATE TEMP TABLE _mf_e ON COMMIT DROP AS
+        SELECT e.src, e.dst, e.weight, e.covisits, e.days, e.first_at, e.last_at, e.days::float8 AS tie, 0 AS idays, 0 AS icovisits
+        FROM _mf_se e;
+        DROP TABLE _mf_se;
+    ELSE
+        CREATE TEMP TABLE _mf_e ON COMMIT DROP AS
+        SELECT e.src, e.dst, e.weight, e.covisits, e.days, e.first_at, e.last_at, e.days::float8 AS tie, 0 AS idays, 0 AS icovisits
+        FROM medfraud.covisit_edges('pg_temp._mf_v'::regclass, 'psn_no', 'fixmedins_code', 'setl_time',
+                                    win, (o ->> 'min_days')::int, (o ->> 'max_crowd')::int) e;
+    END IF;
     IF claims_items IS NOT NULL THEN
         -- only lines worth money (the costliest quarter of lines): a
         -- ring's gain is there, and every ward's common drugs are not.  The

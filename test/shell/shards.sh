@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# Scale-out over postgres_fdw shards (docs/scale-out.md), against the
+# running test cluster as the coordinator and three shard clusters this
+# script starts (initdb into a temp directory, ports above the test
+# cluster's, TCP on 127.0.0.1 with a password: the credentials live only in
+# the user mappings).  A generated city is sharded by provider with
+# medfraud.shard_plan, and:
+#   1. covisit_edges_sharded over the shards, and over a mix of one local
+#      and two foreign partitions, equals covisit_edges on one node;
+#   2. EXPLAIN VERBOSE of the shard statement shows each shard's
+#      covisit_agg in its Remote SQL, the shards under Async Foreign Scan;
+#   3. detect_rings on the sharded tables gives the same rings, members,
+#      scores, events and rules as on one node, with the graph from the
+#      shards (no "built here" notice);
+#   4. a shard with another medfraud version, and one without medfraud:
+#      an ERROR naming the shard before any work, the previous run intact;
+#   5. a shard down: an ERROR naming it, the previous run intact;
+#   6. the shards' password appears in no medfraud table, message or
+#      statement the shards logged.
+# Run as root (the shard clusters run as postgres) or as the postgres user.
+# Prints "ok - ..." lines or exits non-zero.  About 60 s on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+db=mf_shards
+bin=$(pg_config --bindir)
+tmp=$(mktemp -d /tmp/medfraud-shards.XXXXXX)
+secret="Shard-Pw-$RANDOM$RANDOM-x"
+out=$tmp/messages.txt
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+cleanup() {
+  for i in 1 2 3; do
+    [ -f "$tmp/s$i/postmaster.pid" ] && as_pg "$bin/pg_ctl" -D "$tmp/s$i" -m immediate stop >/dev/null 2>&1 || true
+  done
+  psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+[ "$(id -u)" = 0 ] && chown postgres "$tmp"
+chmod 755 "$tmp"
+fail() { echo "not ok - $*" >&2; exit 1; }
+
+# three free ports above the test cluster's
+ports=()
+p=$(( ${PGPORT:-5432} + 1000 ))
+while [ ${#ports[@]} -lt 3 ]; do
+  p=$((p + 1))
+  ss -Hltn "sport = :$p" | grep -q . || ports+=("$p")
+done
+for i in 1 2 3; do
+  (as_pg "$bin/initdb" -D "$tmp/s$i" -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8 >/dev/null
+   # TCP connections (postgres_fdw's) need the password; the socket is trusted for this script
+   echo "host all all 127.0.0.1/32 scram-sha-256" > "$tmp/s$i/pg_hba.conf"
+   echo "local all all trust" >> "$tmp/s$i/pg_hba.conf"
+   as_pg "$bin/pg_ctl" -D "$tmp/s$i" -l "$tmp/s$i.log" -w -o "-p ${ports[$((i-1))]} -k $tmp -c listen_addresses=127.0.0.1 \
+     -c fsync=off -c shared_buffers=32MB -c max_connections=20 -c log_statement=all -c TimeZone=UTC" start >/dev/null) &
+done
+wait
+sq() { local i=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -h "$tmp" -p "${ports[$((i-1))]}" -U postgres -d postgres "$@"; }
+for i in 1 2 3; do sq $i -c "SET log_statement = none" -c "ALTER ROLE postgres PASSWORD '$secret'" >/dev/null; done
+
+q() { psql -X -q -At -v ON_ERROR_STOP=1 -d $db "$@" 2>>"$out"; }
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+createdb $db
+q -c "CREATE EXTENSION medfraud" -c "CREATE EXTENSION postgres_fdw" -c "SET client_min_messages = warning" \
+  -c "SELECT medfraud.generate_demo_city('d', persons => 6000, days => 90, rings => 3, seed => 5)" >/dev/null
+
+# the city has what stage 1 leaves out, so the shards must leave it out too
+[ "$(q -c "SELECT count(*) FILTER (WHERE setl_id LIKE 'D%') > 0 AND count(*) FILTER (WHERE refd_setl_flag = '1') > 0
+              AND count(*) FILTER (WHERE vali_flag = '0') > 0 FROM d.setl_d")" = t ] || fail "the city lacks duplicates, refunds or invalid rows"
+
+# shard the city with the plan: statements of step 1 on each shard, the rest here
+servers=$(printf '[{"name": "s1", "host": "127.0.0.1", "port": "%s", "dbname": "postgres"}, {"name": "s2", "host": "127.0.0.1", "port": "%s", "dbname": "postgres"}, {"name": "s3", "host": "127.0.0.1", "port": "%s", "dbname": "postgres"}]' "${ports[@]}")
+plan="SELECT statement FROM medfraud.shard_plan('d.setl_d', '$servers', 'd.fee_list_d')"
+for i in 1 2 3; do
+  q -c "$plan WHERE run_on = 's$i' ORDER BY step" | sq $i >/dev/null
+done
+q -c "$plan WHERE run_on = 'coordinator' AND step = 2" | q >/dev/null
+for i in 1 2 3; do
+  q -c "CREATE USER MAPPING FOR CURRENT_USER SERVER s$i OPTIONS (user 'postgres', password '$secret')"
+done
+q -c "$plan WHERE run_on = 'coordinator' AND step >= 3 ORDER BY step" | q >/dev/null
+q -c "$plan" | grep -q "$secret" && fail "the plan shows the password"
+n1=$(q -c "SELECT count(*) FROM d.setl_d")
+ns=$(for i in 1 2 3; do sq $i -c "SELECT count(*) FROM d.setl_d"; done | awk '{s += $1} END {print s}')
+nmin=$(for i in 1 2 3; do sq $i -c "SELECT count(*) FROM d.setl_d"; done | sort -n | head -1)
+[ "$n1" = "$ns" ] && [ "$nmin" -gt $((n1 / 6)) ] || fail "sharded rows: $ns over three shards (smallest $nmin), one node $n1"
+echo "ok - shard_plan sharded $n1 claims over three shards by provider (smallest shard $nmin)"
+
+# a mix: the first hash partition local, the other two foreign
+q -c "CREATE TABLE d.mix (LIKE d.setl_d) PARTITION BY HASH (fixmedins_code)" \
+  -c "CREATE TABLE d.mix_0 PARTITION OF d.mix FOR VALUES WITH (MODULUS 3, REMAINDER 0)" \
+  -c "INSERT INTO d.mix_0 SELECT * FROM d.setl_d_s1" \
+  -c "CREATE FOREIGN TABLE d.mix_1 PARTITION OF d.mix FOR VALUES WITH (MODULUS 3, REMAINDER 1) SERVER s2 OPTIONS (schema_name 'd', table_name 'setl_d')" \
+  -c "CREATE FOREIGN TABLE d.mix_2 PARTITION OF d.mix FOR VALUES WITH (MODULUS 3, REMAINDER 2) SERVER s3 OPTIONS (schema_name 'd', table_name 'setl_d')"
+
+# 1. the co-visit graph: the same pairs, weights (to 1e-9), co-visits, days, first and last
+edges() { echo "SELECT md5(string_agg(concat_ws(',', src, dst, round(weight::numeric, 9), covisits, days, first_at, last_at), ';' ORDER BY src, dst)), count(*) FROM $1"; }
+for tz in UTC Asia/Shanghai; do
+  one=$(q -c "SET TimeZone = '$tz'" -c "$(edges "medfraud.covisit_edges('d.setl_d', time_window => '30 minutes', min_days => 2)")")
+  for t in d.setl_d_sharded d.mix; do
+    sh=$(q -c "SET TimeZone = '$tz'" -c "$(edges "medfraud.covisit_edges_sharded('$t', time_window => '30 minutes', min_days => 2)")")
+    [ "$one" = "$sh" ] || fail "covisit_edges_sharded($t) in $tz: $sh, one node: $one"
+  done
+  echo "ok - covisit_edges_sharded over three shards and over a local+foreign mix equals covisit_edges ($tz, ${one#*|} pairs)"
+done
+q -c "SET TimeZone = 'America/New_York'" -c "SELECT count(*) FROM medfraud.covisit_edges_sharded('d.setl_d_sharded')" >/dev/null 2>&1 \
+  && fail "a zone that changes its offset over the claims was accepted"
+echo "ok - a time zone with daylight saving time is refused (days would not match)"
+
+# 2. the pushdown, in the plan
+plan_txt=$(q -c "SELECT plan FROM medfraud._shard_covisit_parts('d.setl_d_sharded', 'psn_no', 'fixmedins_code', 'setl_time',
+                   medfraud._shard_time_sql('d.setl_d_sharded', 'setl_time', '0'), 's.vali_flag::text = ''1''', '30 minutes', 100,
+                   explain => true)")
+for i in 1 2 3; do
+  echo "$plan_txt" | grep -q "Relations: Aggregate on (d.setl_d_s$i " || fail "no remote aggregate for s$i: $plan_txt"
+done
+[ "$(echo "$plan_txt" | grep -c 'Remote SQL: SELECT fixmedins_code::text, .*medfraud.covisit_agg(.*GROUP BY')" = 3 ] \
+  && [ "$(echo "$plan_txt" | grep -c 'Async Foreign Scan')" = 3 ] || fail "not pushed down, or not async: $plan_txt"
+echo "ok - EXPLAIN VERBOSE: covisit_agg ... GROUP BY fixmedins_code runs on each shard, the three under Async Foreign Scan"
+
+# 3. detect_rings: one node, then sharded; the same results
+ringsum() {
+  q -c "SELECT md5(concat_ws('|',
+    (SELECT string_agg(concat_ws(',', ring_id, size, round(score::numeric, 6), round(density::numeric, 9), providers, joint_trips, trip_days,
+                                 medfee_total, first_covisit, last_covisit, reason), ';' ORDER BY ring_id) FROM medfraud.rings WHERE run_id = $1),
+    (SELECT string_agg(concat_ws(',', ring_id, psn_no, role, joined_by, degree, trips, visits, medfee, round(member_score::numeric, 6)), ';'
+                       ORDER BY ring_id, psn_no) FROM medfraud.ring_members WHERE run_id = $1),
+    (SELECT string_agg(concat_ws(',', ring_id, event_no, fixmedins_code, started_at, members), ';' ORDER BY ring_id, event_no)
+     FROM medfraud.ring_events WHERE run_id = $1),
+    (SELECT string_agg(concat_ws(',', rule_id, ring_ids, predicate, ring_claims, matched_claims), ';' ORDER BY rule_id) FROM medfraud.rules WHERE run_id = $1),
+    (SELECT count(*) FROM medfraud.rule_hits WHERE run_id = $1),
+    (SELECT count(*) FROM medfraud.covisit_graph WHERE run_id = $1)))"
+}
+opts='{"raise_on_error": true}'
+r1=$(q -c "SELECT medfraud.detect_rings('d.setl_d', 'd.fee_list_d', '$opts')")
+: > "$tmp/run.txt"
+r2=$(psql -X -q -At -v ON_ERROR_STOP=1 -d $db -c "SELECT medfraud.detect_rings('d.setl_d_sharded', 'd.fee_list_d_sharded', '$opts')" 2>"$tmp/run.txt")
+cat "$tmp/run.txt" >> "$out"
+grep -q "built here" "$tmp/run.txt" && fail "the sharded run built its graph from pulled claims: $(cat "$tmp/run.txt")"
+nr=$(q -c "SELECT count(*) FROM medfraud.rings WHERE run_id = $r1")
+[ "$nr" -ge 2 ] || fail "only $nr rings on one node: the comparison would prove little"
+[ "$(ringsum "$r1")" = "$(ringsum "$r2")" ] || fail "run $r2 (sharded) differs from run $r1 (one node)"
+r3=$(q -c "SELECT medfraud.detect_rings('d.mix', 'd.fee_list_d', '$opts')")
+[ "$(ringsum "$r1")" = "$(ringsum "$r3")" ] || fail "run $r3 (local+foreign mix) differs from run $r1 (one node)"
+echo "ok - detect_rings on three shards and on a local+foreign mix: the same $nr rings, members, scores, events and rules as one node"
+
+before=$(ringsum "$r2")
+runs_before=$(q -c "SELECT count(*) FROM medfraud.runs WHERE status = 'done'")
+expect_error() {  # what, pattern: detect_rings must fail with pattern, the last run intact
+  local msg
+  if msg=$(psql -X -q -At -v ON_ERROR_STOP=1 -d $db -c "SELECT medfraud.detect_rings('d.setl_d_sharded', 'd.fee_list_d_sharded', '$opts')" 2>&1); then
+    fail "$1: detect_rings succeeded"
+  fi
+  echo "$msg" >> "$out"
+  echo "$msg" | grep -q "$2" || fail "$1: expected /$2/, got: $msg"
+  [ "$(ringsum "$r2")" = "$before" ] && [ "$(q -c "SELECT count(*) FROM medfraud.runs WHERE status = 'done'")" = "$runs_before" ] \
+    && [ "$(q -c "SELECT run_id FROM medfraud.latest_run")" = "$r3" ] || fail "$1: the previous run changed"
+  # without raise_on_error the failure is a recorded run, with the same message
+  psql -X -q -At -d $db -c "SELECT medfraud.detect_rings('d.setl_d_sharded', 'd.fee_list_d_sharded')" >>"$out" 2>&1
+  q -c "SELECT error_message FROM medfraud.runs ORDER BY run_id DESC LIMIT 1" | grep -q "$2" || fail "$1: no failed run naming it"
+}
+# 4. another medfraud version on s3, then none
+old=$(ls "$(pg_config --sharedir)"/extension/medfraud--*.sql | sed -n 's/.*medfraud--\([0-9.]*\)\.sql$/\1/p' | sort -V | grep -vx "$(q -c "SELECT extversion FROM pg_extension WHERE extname = 'medfraud'")" | tail -1)
+sq 3 -c "DROP EXTENSION medfraud" -c "CREATE EXTENSION medfraud VERSION '$old'"
+expect_error "medfraud $old on s3" "shard server \"s3\" has medfraud $old, this server"
+sq 3 -c "DROP EXTENSION medfraud"
+expect_error "no medfraud on s3" "medfraud is not installed on shard server \"s3\""
+sq 3 -c "CREATE EXTENSION medfraud"
+echo "ok - a shard with medfraud $old, and one without it: an ERROR naming s3 before any work, the previous run intact"
+# 5. s2 down
+as_pg "$bin/pg_ctl" -D "$tmp/s2" -m fast -w stop >/dev/null
+expect_error "s2 down" "shard server \"s2\" is unreachable"
+echo "ok - a shard down: an ERROR naming s2, the previous run intact"
+
+# 6. the password: in the user mappings only
+q -c "SELECT count(*) FROM pg_user_mappings WHERE umoptions::text LIKE '%$secret%'" | grep -qx 3 || fail "the user mappings lack the password"
+for t in $(q -c "SELECT c.oid::regclass FROM pg_class c WHERE c.relnamespace = 'medfraud'::regnamespace AND c.relkind IN ('r', 'v')"); do
+  [ "$(q -c "SELECT count(*) FROM $t x WHERE x::text LIKE '%$secret%'")" = 0 ] || fail "the password is in $t"
+done
+grep -q "$secret" "$out" && fail "the password is in a message medfraud raised"
+grep -q "$secret" "$tmp"/s*.log && fail "the password is in a shard's log (log_statement = all)"
+echo "ok - the password is only in the user mappings: no medfraud table, message or shard statement shows it"
