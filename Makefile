@@ -73,7 +73,7 @@ $(UPGRADE_CURRENT): $(UPGRADE_HEAD) $(UPGRADE_REPLACED) $(UPGRADE_NEW) Makefile
 	              -e 's/^CREATE VIEW/CREATE OR REPLACE VIEW/' $$f ;; \
 	     esac; done; } > $@
 
-.PHONY: deps build-install demo test unit bench bench-quality bench-zoo installcheck-all fuzz installcheck-san sqlsmith fuzz-sql report
+.PHONY: deps build-install demo test unit bench bench-quality bench-zoo bench-replay installcheck-all fuzz installcheck-san sqlsmith fuzz-sql report
 deps:
 	@bash tools/install-deps.sh
 
@@ -122,3 +122,8 @@ bench-quality: build-install
 
 bench-zoo: build-install
 	@bash bench/zoo/zoo.sh --cities $${ZOO_CITIES:-20} --assert
+
+# continuous detection (issue 15): a city replayed day by day, emerging-ring
+# alerts against nightly and weekly detect_rings
+bench-replay: build-install
+	@bash bench/replay.sh
