@@ -416,7 +416,7 @@ FROM medfraud.cases c JOIN medfraud.rings r ON r.run_id = c.run_id AND r.ring_id
 WHERE c.subject = 'ring' AND c.status IN ('confirmed', 'cleared');
 COMMENT ON VIEW medfraud.case_examples IS 'The labelled groups detect_rings learns from: every case on a ring closed as confirmed or cleared, with the persons carrying that verdict and the ring''s behaviour as published (providers, items, joint trips per month, medfee per joint trip).';
 
--- detect_rings stage 7a (before publishing): each ring's items and what
+-- detect_rings stage 6a (before publishing): each ring's items and what
 -- the closed cases say of it.  Fills _mf_fb(ring, items, factor,
 -- feedback, note); _ring_publish multiplies the score by factor.
 CREATE FUNCTION medfraud._case_feedback(run pg_catalog.int8, o pg_catalog.jsonb)
