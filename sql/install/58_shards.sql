@@ -266,19 +266,24 @@ SELECT format($q$
     person, provider, at, time_sql, claims, where_sql)
 $$;
 
--- Merge per-provider co-visit sets (a table or query with columns cv and
--- the offset to shift back) into covisit_edges' rows: per pair, weights and
--- co-visits summed, distinct days counted, pairs on min_days or more kept.
+-- Merge per-provider co-visit sets (the query parts, column cv) into
+-- covisit_edges' rows: per pair and day first (a pair can meet at two
+-- providers on one day), then per pair: weights and co-visits summed, days
+-- counted, pairs on $2 (min_days) or more kept, first_at and last_at
+-- shifted back by $1 (the offset).  Two hash aggregations, where
+-- count(DISTINCT day) would sort every pair-day.
 CREATE FUNCTION medfraud._shard_merge_sql(parts pg_catalog.text)
 RETURNS pg_catalog.text LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 SELECT format($q$
-    SELECT d.src, d.dst, sum(d.weight) AS weight, sum(d.covisits)::int4 AS covisits, count(DISTINCT d.day)::int4 AS days,
-           min(d.first_at) - $1 AS first_at, max(d.last_at) - $1 AS last_at
-    FROM (%s) p, medfraud.covisit_days(p.cv) d
-    GROUP BY d.src, d.dst HAVING count(DISTINCT d.day) >= $2
-    ORDER BY d.src COLLATE "C", d.dst COLLATE "C"$q$, parts)
+    SELECT x.src, x.dst, sum(x.weight) AS weight, sum(x.covisits)::int4 AS covisits, count(*)::int4 AS days,
+           min(x.first_at) - $1 AS first_at, max(x.last_at) - $1 AS last_at
+    FROM (SELECT d.src, d.dst, d.day, sum(d.weight) AS weight, sum(d.covisits) AS covisits,
+                 min(d.first_at) AS first_at, max(d.last_at) AS last_at
+          FROM (%s) p, medfraud.covisit_days(p.cv) d GROUP BY d.src, d.dst, d.day) x
+    GROUP BY x.src, x.dst HAVING count(*) >= $2
+    ORDER BY x.src COLLATE "C", x.dst COLLATE "C"$q$, parts)
 $$;
 
 -- covisit_edges over a sharded claims table.
