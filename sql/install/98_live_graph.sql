@@ -208,12 +208,20 @@ BEGIN
             || medfraud._live_merged_ranges_sql(format('SELECT provider, lo - $1 AS lo, hi + $1 AS hi FROM (%s) x', ranges))
     USING w;
     -- the old chains reaching into a range: gone, and the range covers them
+    -- (found range by range through the (provider, chain_end) index, the
+    -- subquery fenced by OFFSET 0: planned as one join, every part of a
+    -- provider met every range, and deleted by tuple id)
+    CREATE TEMP TABLE _mf_lg_hit ON COMMIT DROP AS
+    SELECT r.provider, r.lo, r.hi, x.chain_start, x.chain_end, x.ctid AS part
+    FROM _mf_lg_r r CROSS JOIN LATERAL (
+        SELECT q.ctid, q.chain_start, q.chain_end FROM medfraud.live_covisit_parts q
+        WHERE q.claims_table = claims AND q.provider = r.provider AND q.chain_end >= r.lo AND q.chain_start <= r.hi
+        OFFSET 0) x;
+    DELETE FROM medfraud.live_covisit_parts p
+    WHERE p.ctid = ANY (ARRAY(SELECT h.part FROM _mf_lg_hit h)) AND p.claims_table = claims;
     CREATE TEMP TABLE _mf_lg_old ON COMMIT DROP AS
-    WITH d AS (
-        DELETE FROM medfraud.live_covisit_parts p USING _mf_lg_r r
-        WHERE p.claims_table = claims AND p.provider = r.provider AND p.chain_end >= r.lo AND p.chain_start <= r.hi
-        RETURNING r.provider, r.lo, r.hi, p.chain_start, p.chain_end)
-    SELECT provider, lo, hi, min(chain_start) AS cs, max(chain_end) AS ce FROM d GROUP BY 1, 2, 3;
+    SELECT provider, lo, hi, min(chain_start) AS cs, max(chain_end) AS ce FROM _mf_lg_hit GROUP BY 1, 2, 3;
+    DROP TABLE _mf_lg_hit;
     UPDATE _mf_lg_r r SET lo = least(r.lo, o.cs), hi = greatest(r.hi, o.ce)
     FROM _mf_lg_old o WHERE o.provider = r.provider AND o.lo = r.lo AND o.hi = r.hi;
     -- two ranges reaching into one old chain overlap now: merged again (a
@@ -228,9 +236,14 @@ BEGIN
         INSERT INTO medfraud.live_covisit_parts(claims_table, provider, chain_start, chain_end, src, dst, day,
                                                 weight, covisits, first_at, last_at)
         WITH v AS (
-            SELECT r.provider, s.%1$I::text AS person, s.%2$I::timestamptz AS at
-            FROM _mf_lg_r r JOIN %3$s s ON s.%4$I = r.provider::%7$s AND s.%2$I BETWEEN r.lo::%6$s AND r.hi::%6$s
-            WHERE %5$s AND ($4::timestamptz IS NULL OR s.%2$I >= $4::%6$s)),
+            -- each range read through the (provider, time) index, whatever the
+            -- estimates (the visit filter's casts have no statistics: a fresh
+            -- table was once read whole, hash-joined to a thousand ranges)
+            SELECT r.provider, s.person, s.at
+            FROM _mf_lg_r r CROSS JOIN LATERAL (
+                SELECT s.%1$I::text AS person, s.%2$I::timestamptz AS at FROM %3$s s
+                WHERE s.%4$I = r.provider::%7$s AND s.%2$I BETWEEN r.lo::%6$s AND r.hi::%6$s
+                  AND %5$s AND ($4::timestamptz IS NULL OR s.%2$I >= $4::%6$s) OFFSET 0) s),
         b AS (SELECT v.*, CASE WHEN at - lag(at) OVER (PARTITION BY provider ORDER BY at) <= $1 THEN 0 ELSE 1 END AS brk FROM v),
         ch AS (SELECT b.*, sum(brk) OVER (PARTITION BY provider ORDER BY at ROWS UNBOUNDED PRECEDING) AS chain FROM b),
         agg AS (SELECT provider, min(at) AS cs, max(at) AS ce, medfraud.covisit_agg(person, at, $1, $2) AS cv
@@ -277,6 +290,9 @@ BEGIN
         FROM (SELECT provider, at, CASE WHEN at - lag(at) OVER (PARTITION BY provider ORDER BY at)
                                             <= 2 * (o ->> 'window')::interval THEN 0 ELSE 1 END AS brk FROM d) x) y
     GROUP BY provider, grp;
+    -- (statistics: without them a fold of a thousand ranges was planned as
+    -- one merge join filtering millions of part-range pairs)
+    ANALYZE _mf_lg_d;
     n := medfraud._live_graph_recompute(claims, o, 'SELECT provider, lo, hi FROM _mf_lg_d', since);
     PERFORM medfraud._live_graph_emerging(claims, o, 'SELECT provider, lo, hi FROM pg_temp._mf_lg_d');
     DROP TABLE _mf_lg_d;
@@ -347,13 +363,18 @@ BEGIN
         SELECT DISTINCT p.src, p.dst FROM medfraud.live_covisit_parts p JOIN (%s) r
           ON p.provider = r.provider AND p.chain_end >= r.lo AND p.chain_start <= r.hi
         WHERE p.claims_table = $1$q$, ranges) USING claims;
+    ANALYZE _mf_em_p;
     -- the strong edges around them (one hop)
-    -- (two index scans, by src and by dst, not one scan with OR)
+    -- (two index scans, by src and by dst, not one scan with OR; a part
+    -- both reach is counted once by what is taken of it: distinct days,
+    -- first, last and distinct providers, so no UNION sorts every part)
     CREATE TEMP TABLE _mf_em_e ON COMMIT DROP AS
     WITH who AS (SELECT src AS p FROM _mf_em_p UNION SELECT dst FROM _mf_em_p),
-    pp AS (SELECT p.* FROM medfraud.live_covisit_parts p JOIN who ON p.src = who.p WHERE p.claims_table = claims
-           UNION
-           SELECT p.* FROM medfraud.live_covisit_parts p JOIN who ON p.dst = who.p WHERE p.claims_table = claims)
+    pp AS (SELECT p.src, p.dst, p.day, p.first_at, p.last_at, p.provider
+           FROM medfraud.live_covisit_parts p JOIN who ON p.src = who.p WHERE p.claims_table = claims
+           UNION ALL
+           SELECT p.src, p.dst, p.day, p.first_at, p.last_at, p.provider
+           FROM medfraud.live_covisit_parts p JOIN who ON p.dst = who.p WHERE p.claims_table = claims)
     SELECT pp.src, pp.dst, count(DISTINCT pp.day) AS days, min(pp.first_at) AS first_at, max(pp.last_at) AS last_at,
            array_agg(DISTINCT pp.provider) AS providers
     FROM pp GROUP BY 1, 2 HAVING count(DISTINCT pp.day) >= k;
