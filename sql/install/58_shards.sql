@@ -490,7 +490,7 @@ $fn$;
 -- the credentials, are the DBA's: the plan only says where they go.
 CREATE FUNCTION medfraud.shard_plan(claims pg_catalog.regclass, servers pg_catalog.jsonb,
                                     items pg_catalog.regclass DEFAULT NULL, options pg_catalog.jsonb DEFAULT '{}')
-RETURNS TABLE(step pg_catalog.int4, run_on pg_catalog.text, statement pg_catalog.text)
+RETURNS TABLE(n pg_catalog.int4, step pg_catalog.int4, run_on pg_catalog.text, statement pg_catalog.text)
 LANGUAGE plpgsql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -503,7 +503,7 @@ DECLARE
     srv jsonb;
     names text[] := '{}';
     nm text;
-    n int;
+    nsrv int;
     i int;
     mine text := (SELECT e.extversion FROM pg_extension e WHERE e.extname = 'medfraud');
     rels regclass[];
@@ -514,6 +514,7 @@ DECLARE
     cols text;
     opts text[];
     cur text[];
+    copies text[] := '{}';
 BEGIN
     IF claims IS NULL OR servers IS NULL THEN
         RAISE EXCEPTION 'claims and servers must not be NULL' USING ERRCODE = '22004';
@@ -560,7 +561,8 @@ BEGIN
         END IF;
         names := names || nm;
     END LOOP;
-    n := cardinality(names);
+    nsrv := cardinality(names);
+    n := 0;
     rels := ARRAY[claims] || CASE WHEN items IS NOT NULL THEN ARRAY[items] ELSE '{}'::regclass[] END;
     FOREACH rel IN ARRAY rels LOOP
         pcol := CASE WHEN rel = claims THEN o ->> 'provider' ELSE o ->> 'item_provider' END;
@@ -575,9 +577,10 @@ BEGIN
     END LOOP;
 
     -- 1. on each shard: medfraud at this version, the empty tables
-    FOR i IN 1 .. n LOOP
+    FOR i IN 1 .. nsrv LOOP
         step := 1; run_on := names[i];
         statement := format('CREATE EXTENSION IF NOT EXISTS medfraud VERSION %L;', mine);
+        n := n + 1;
         RETURN NEXT;
         FOREACH rel IN ARRAY rels LOOP
             SELECT coalesce(o ->> 'remote_schema', nsp.nspname), c.relname,
@@ -588,25 +591,36 @@ BEGIN
             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
             WHERE c.oid = rel GROUP BY 1, 2;
             statement := format('CREATE SCHEMA IF NOT EXISTS %I;', rschema);
+            n := n + 1;
             RETURN NEXT;
             statement := format('CREATE TABLE %I.%I (%s);', rschema, parent, cols);
+            n := n + 1;
             RETURN NEXT;
-            IF rel = claims THEN
-                statement := format('CREATE INDEX ON %I.%I (%I, %I);', rschema, parent, o ->> 'provider', 'setl_time');
+            -- what the checks and the live graph look up: (provider, time),
+            -- the visit, the settlement of a fee line (where the columns exist)
+            FOR cols IN SELECT format('CREATE INDEX ON %I.%I (%s);', rschema, parent, x.c)
+                        FROM (VALUES (1, format('%I, %I', o ->> 'provider', 'setl_time'), ARRAY[o ->> 'provider', 'setl_time']),
+                                     (2, format('%I', 'mdtrt_id'), ARRAY['mdtrt_id'])) x(k, c, need)
+                        WHERE rel = claims
+                          AND (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = rel AND a.attname = ANY (x.need)
+                               AND a.attnum > 0 AND NOT a.attisdropped) = cardinality(x.need)
+                        UNION ALL
+                        SELECT format('CREATE INDEX ON %I.%I (%I);', rschema, parent, 'setl_id')
+                        WHERE rel <> claims AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = rel
+                                                        AND a.attname = 'setl_id' AND a.attnum > 0 AND NOT a.attisdropped) LOOP
+                statement := cols;
+                n := n + 1;
                 RETURN NEXT;
-                statement := format('CREATE INDEX ON %I.%I (%I);', rschema, parent, 'mdtrt_id');
-            ELSE
-                statement := format('CREATE INDEX ON %I.%I (%I);', rschema, parent, 'setl_id');
-            END IF;
-            RETURN NEXT;
+            END LOOP;
         END LOOP;
     END LOOP;
 
     -- 2. on the coordinator: the servers, with the options medfraud needs
     step := 2; run_on := 'coordinator';
     statement := 'CREATE EXTENSION IF NOT EXISTS postgres_fdw;';
+    n := n + 1;
     RETURN NEXT;
-    FOR i IN 1 .. n LOOP
+    FOR i IN 1 .. nsrv LOOP
         srv := servers -> (i - 1);
         IF jsonb_typeof(srv) = 'object' AND NOT EXISTS (SELECT 1 FROM pg_foreign_server s WHERE s.srvname = names[i]) THEN
             SELECT string_agg(format('%s %L', key, value), ', ' ORDER BY key) INTO cols
@@ -614,6 +628,7 @@ BEGIN
             statement := format('CREATE SERVER %I FOREIGN DATA WRAPPER postgres_fdw OPTIONS (%s%sextensions %L, async_capable %L, fetch_size %L, batch_size %L);',
                                 names[i], cols, CASE WHEN cols IS NULL THEN '' ELSE ', ' END,
                                 'medfraud', 'true', '10000', '1000');
+            n := n + 1;
             RETURN NEXT;
         ELSE
             SELECT s.srvoptions INTO cur FROM pg_foreign_server s WHERE s.srvname = names[i];
@@ -630,16 +645,19 @@ BEGIN
             END IF;
             IF cardinality(opts) > 0 THEN
                 statement := format('ALTER SERVER %I OPTIONS (%s);', names[i], array_to_string(opts, ', '));
+                n := n + 1;
                 RETURN NEXT;
             END IF;
         END IF;
         statement := format('-- CREATE USER MAPPING FOR CURRENT_USER SERVER %I OPTIONS (user %L, password %L);  -- yours to run: credentials stay in user mappings',
                             names[i], '...', '...');
+        n := n + 1;
         RETURN NEXT;
         -- the probe shards_check reads the shard's medfraud version through
         statement := format('CREATE FOREIGN TABLE %I.%I (extname name, extversion text) SERVER %I OPTIONS (schema_name %L, table_name %L);',
                             (SELECT nsp.nspname FROM pg_class c JOIN pg_namespace nsp ON nsp.oid = c.relnamespace WHERE c.oid = claims),
                             names[i] || '_pg_extension', names[i], 'pg_catalog', 'pg_extension');
+        n := n + 1;
         RETURN NEXT;
     END LOOP;
 
@@ -656,22 +674,26 @@ BEGIN
         WHERE c.oid = rel GROUP BY 1, 2;
         parent := format('%I.%I', rschema, nm || (o ->> 'suffix'));
         statement := format('CREATE TABLE %s (%s) PARTITION BY HASH (%I);', parent, cols, pcol);
+        n := n + 1;
         RETURN NEXT;
-        FOR i IN 1 .. n LOOP
+        FOR i IN 1 .. nsrv LOOP
             statement := format('CREATE FOREIGN TABLE %I.%I PARTITION OF %s FOR VALUES WITH (MODULUS %s, REMAINDER %s) SERVER %I OPTIONS (schema_name %L, table_name %L);',
-                                rschema, nm || '_' || names[i], parent, n, i - 1, names[i], coalesce(o ->> 'remote_schema', rschema), nm);
+                                rschema, nm || '_' || names[i], parent, nsrv, i - 1, names[i], coalesce(o ->> 'remote_schema', rschema), nm);
+            n := n + 1;
             RETURN NEXT;
         END LOOP;
-        IF (o ->> 'copy')::bool THEN
-            step := 4;
-            statement := format('INSERT INTO %s SELECT * FROM %s;', parent, rel);
-            RETURN NEXT;
-            statement := format('ANALYZE %s;', parent);
-            RETURN NEXT;
-            step := 3;
-        END IF;
+        copies := copies || format('INSERT INTO %s SELECT * FROM %s;', parent, rel) || format('ANALYZE %s;', parent);
     END LOOP;
+
+    -- 4. the rows, routed to the shards (after the user mappings)
+    IF (o ->> 'copy')::bool THEN
+        step := 4;
+        FOREACH statement IN ARRAY copies LOOP
+            n := n + 1;
+            RETURN NEXT;
+        END LOOP;
+    END IF;
 END
 $fn$;
 COMMENT ON FUNCTION medfraud.shard_plan(pg_catalog.regclass, pg_catalog.jsonb, pg_catalog.regclass, pg_catalog.jsonb) IS
-'The DDL that shards claims (and items, the fee lines) by provider over postgres_fdw servers, in order (step) and with where each statement runs (run_on: a server''s name for the shard, or coordinator): medfraud and the tables on each shard; the servers with extensions ''medfraud'' and async_capable, a probe table per server for shards_check, partitioned parents <table><suffix> hashed on the provider column with one foreign partition per server, and (copy) the rows. servers: names of existing postgres_fdw servers or {"name", "host", "port", "dbname"} objects. Never credentials: the user mappings are the DBA''s (a commented line shows where). options: provider, item_provider, suffix (_sharded), remote_schema (the table''s own), copy (true).';
+'The DDL that shards claims (and items, the fee lines) by provider over postgres_fdw servers, in order (n; step: 1 shards, 2 servers, 3 parents and partitions, 4 copy) and with where each statement runs (run_on: a server''s name for the shard, or coordinator): medfraud and the tables on each shard; the servers with extensions ''medfraud'' and async_capable, a probe table per server for shards_check, partitioned parents <table><suffix> hashed on the provider column with one foreign partition per server, and (copy) the rows. servers: names of existing postgres_fdw servers or {"name", "host", "port", "dbname"} objects. Never credentials: the user mappings are the DBA''s (a commented line shows where). options: provider, item_provider, suffix (_sharded), remote_schema (the table''s own), copy (true).';

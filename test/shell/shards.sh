@@ -72,13 +72,13 @@ q -c "CREATE EXTENSION medfraud" -c "CREATE EXTENSION postgres_fdw" -c "SET clie
 servers=$(printf '[{"name": "s1", "host": "127.0.0.1", "port": "%s", "dbname": "postgres"}, {"name": "s2", "host": "127.0.0.1", "port": "%s", "dbname": "postgres"}, {"name": "s3", "host": "127.0.0.1", "port": "%s", "dbname": "postgres"}]' "${ports[@]}")
 plan="SELECT statement FROM medfraud.shard_plan('d.setl_d', '$servers', 'd.fee_list_d')"
 for i in 1 2 3; do
-  q -c "$plan WHERE run_on = 's$i' ORDER BY step" | sq $i >/dev/null
+  q -c "$plan WHERE run_on = 's$i' ORDER BY n" | sq $i >/dev/null
 done
-q -c "$plan WHERE run_on = 'coordinator' AND step = 2" | q >/dev/null
+q -c "$plan WHERE run_on = 'coordinator' AND step = 2 ORDER BY n" | q >/dev/null
 for i in 1 2 3; do
   q -c "CREATE USER MAPPING FOR CURRENT_USER SERVER s$i OPTIONS (user 'postgres', password '$secret')"
 done
-q -c "$plan WHERE run_on = 'coordinator' AND step >= 3 ORDER BY step" | q >/dev/null
+q -c "$plan WHERE run_on = 'coordinator' AND step >= 3 ORDER BY n" | q >/dev/null
 q -c "$plan" | grep -q "$secret" && fail "the plan shows the password"
 n1=$(q -c "SELECT count(*) FROM d.setl_d")
 ns=$(for i in 1 2 3; do sq $i -c "SELECT count(*) FROM d.setl_d"; done | awk '{s += $1} END {print s}')
@@ -143,6 +143,17 @@ nr=$(q -c "SELECT count(*) FROM medfraud.rings WHERE run_id = $r1")
 r3=$(q -c "SELECT medfraud.detect_rings('d.mix', 'd.fee_list_d', '$opts')")
 [ "$(ringsum "$r1")" = "$(ringsum "$r3")" ] || fail "run $r3 (local+foreign mix) differs from run $r1 (one node)"
 echo "ok - detect_rings on three shards and on a local+foreign mix: the same $nr rings, members, scores, events and rules as one node"
+# a period (bounds shipped in the time column's type), refunds kept, in Asia/Shanghai
+span=$(q -c "SELECT json_build_object('from', min(setl_time) + interval '9 days 7 hours', 'to', max(setl_time) - interval '11 days 5 hours',
+                                      'exclude_refunds', false, 'raise_on_error', true) FROM d.setl_d")
+r4=$(PGTZ=Asia/Shanghai q -c "SELECT medfraud.detect_rings('d.setl_d', 'd.fee_list_d', '$span')")
+r5=$(PGTZ=Asia/Shanghai psql -X -q -At -v ON_ERROR_STOP=1 -d $db -c "SELECT medfraud.detect_rings('d.setl_d_sharded', 'd.fee_list_d_sharded', '$span')" 2>"$tmp/run.txt")
+cat "$tmp/run.txt" >> "$out"
+grep -q "built here" "$tmp/run.txt" && fail "the sharded run with $span built its graph from pulled claims: $(cat "$tmp/run.txt")"
+[ "$(q -c "SELECT (SELECT input_rows -> 'visits' FROM medfraud.runs WHERE run_id = $r4) = (SELECT input_rows -> 'visits' FROM medfraud.runs WHERE run_id = $r1)")" = f ] \
+  || fail "the period option changed nothing: it proves nothing"
+[ "$(PGTZ=Asia/Shanghai ringsum "$r4")" = "$(PGTZ=Asia/Shanghai ringsum "$r5")" ] || fail "run $r5 (sharded, $span) differs from run $r4 (one node)"
+echo "ok - the same with a period, refunds kept and Asia/Shanghai ($(q -c "SELECT count(*) FROM medfraud.rings WHERE run_id = $r4") rings)"
 
 before=$(ringsum "$r2")
 runs_before=$(q -c "SELECT count(*) FROM medfraud.runs WHERE status = 'done'")
@@ -154,7 +165,7 @@ expect_error() {  # what, pattern: detect_rings must fail with pattern, the last
   echo "$msg" >> "$out"
   echo "$msg" | grep -q "$2" || fail "$1: expected /$2/, got: $msg"
   [ "$(ringsum "$r2")" = "$before" ] && [ "$(q -c "SELECT count(*) FROM medfraud.runs WHERE status = 'done'")" = "$runs_before" ] \
-    && [ "$(q -c "SELECT run_id FROM medfraud.latest_run")" = "$r3" ] || fail "$1: the previous run changed"
+    && [ "$(q -c "SELECT run_id FROM medfraud.latest_run")" = "$r5" ] || fail "$1: the previous run changed"
   # without raise_on_error the failure is a recorded run, with the same message
   psql -X -q -At -d $db -c "SELECT medfraud.detect_rings('d.setl_d_sharded', 'd.fee_list_d_sharded')" >>"$out" 2>&1
   q -c "SELECT error_message FROM medfraud.runs ORDER BY run_id DESC LIMIT 1" | grep -q "$2" || fail "$1: no failed run naming it"
