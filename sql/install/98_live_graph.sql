@@ -58,6 +58,61 @@ COMMENT ON COLUMN medfraud.live_covisit_parts.covisits IS 'Co-visit events.';
 COMMENT ON COLUMN medfraud.live_covisit_parts.first_at IS 'Earliest event.';
 COMMENT ON COLUMN medfraud.live_covisit_parts.last_at IS 'Latest event.';
 
+-- Per pair, its days together (the parts summed): kept with the parts, so
+-- that the emerging-ring step reads the strong pairs around a fold's
+-- persons by index instead of aggregating every part of theirs.
+CREATE TABLE medfraud.live_covisit_pairs (
+    claims_table  pg_catalog.regclass NOT NULL,
+    src           pg_catalog.text NOT NULL,
+    dst           pg_catalog.text NOT NULL,
+    days          pg_catalog.int4 NOT NULL,
+    first_at      pg_catalog.timestamptz NOT NULL,
+    last_at       pg_catalog.timestamptz NOT NULL,
+    PRIMARY KEY (claims_table, src, dst)
+);
+CREATE INDEX ON medfraud.live_covisit_pairs (claims_table, dst);
+SELECT pg_catalog.pg_extension_config_dump('medfraud.live_covisit_pairs', '');
+COMMENT ON TABLE medfraud.live_covisit_pairs IS 'The live co-visit graph per pair: distinct days with a co-visit, first and last, over its live_covisit_parts; kept by every fold.';
+COMMENT ON COLUMN medfraud.live_covisit_pairs.claims_table IS 'Claims table.';
+COMMENT ON COLUMN medfraud.live_covisit_pairs.src IS 'Person (src < dst).';
+COMMENT ON COLUMN medfraud.live_covisit_pairs.dst IS 'Person.';
+COMMENT ON COLUMN medfraud.live_covisit_pairs.days IS 'Distinct days with a co-visit.';
+COMMENT ON COLUMN medfraud.live_covisit_pairs.first_at IS 'Earliest co-visit event.';
+COMMENT ON COLUMN medfraud.live_covisit_pairs.last_at IS 'Latest co-visit event.';
+
+-- The pairs whose parts a fold removed or wrote (pg_temp._mf_lg_pairs)
+-- counted again from their parts; the list stays for the emerging step.
+CREATE FUNCTION medfraud._live_pairs_refresh(claims pg_catalog.regclass)
+RETURNS void LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    CREATE TEMP TABLE _mf_lg_pd ON COMMIT DROP AS SELECT DISTINCT src, dst FROM _mf_lg_pairs;
+    ANALYZE _mf_lg_pd;
+    DELETE FROM medfraud.live_covisit_pairs lp USING _mf_lg_pd d
+    WHERE lp.claims_table = claims AND lp.src = d.src AND lp.dst = d.dst;
+    INSERT INTO medfraud.live_covisit_pairs(claims_table, src, dst, days, first_at, last_at)
+    SELECT claims, p.src, p.dst, count(DISTINCT p.day), min(p.first_at), max(p.last_at)
+    FROM _mf_lg_pd d JOIN medfraud.live_covisit_parts p ON p.claims_table = claims AND p.src = d.src AND p.dst = d.dst
+    GROUP BY p.src, p.dst;
+    TRUNCATE _mf_lg_pairs;
+    INSERT INTO _mf_lg_pairs SELECT src, dst FROM _mf_lg_pd;
+    DROP TABLE _mf_lg_pd;
+END
+$fn$;
+
+-- The list of changed pairs of this transaction's fold (created empty once).
+CREATE FUNCTION medfraud._live_pairs_list()
+RETURNS void LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF to_regclass('pg_temp._mf_lg_pairs') IS NULL THEN
+        CREATE TEMP TABLE _mf_lg_pairs(src text, dst text) ON COMMIT DROP;
+    END IF;
+END
+$fn$;
+
 CREATE TABLE medfraud.live_graph_dirty (
     claims_table  pg_catalog.regclass NOT NULL,
     provider      pg_catalog.text NOT NULL,
@@ -211,14 +266,16 @@ BEGIN
     -- (found range by range through the (provider, chain_end) index, the
     -- subquery fenced by OFFSET 0: planned as one join, every part of a
     -- provider met every range, and deleted by tuple id)
+    PERFORM medfraud._live_pairs_list();
     CREATE TEMP TABLE _mf_lg_hit ON COMMIT DROP AS
-    SELECT r.provider, r.lo, r.hi, x.chain_start, x.chain_end, x.ctid AS part
+    SELECT r.provider, r.lo, r.hi, x.chain_start, x.chain_end, x.ctid AS part, x.src, x.dst
     FROM _mf_lg_r r CROSS JOIN LATERAL (
-        SELECT q.ctid, q.chain_start, q.chain_end FROM medfraud.live_covisit_parts q
+        SELECT q.ctid, q.chain_start, q.chain_end, q.src, q.dst FROM medfraud.live_covisit_parts q
         WHERE q.claims_table = claims AND q.provider = r.provider AND q.chain_end >= r.lo AND q.chain_start <= r.hi
         OFFSET 0) x;
     DELETE FROM medfraud.live_covisit_parts p
     WHERE p.ctid = ANY (ARRAY(SELECT h.part FROM _mf_lg_hit h)) AND p.claims_table = claims;
+    INSERT INTO _mf_lg_pairs SELECT DISTINCT src, dst FROM _mf_lg_hit;
     CREATE TEMP TABLE _mf_lg_old ON COMMIT DROP AS
     SELECT provider, lo, hi, min(chain_start) AS cs, max(chain_end) AS ce FROM _mf_lg_hit GROUP BY 1, 2, 3;
     DROP TABLE _mf_lg_hit;
@@ -233,6 +290,7 @@ BEGIN
     DROP TABLE _mf_lg_m;
     -- the visits now in each range, chained, and aggregated per chain
     EXECUTE format($q$
+        WITH ins AS (
         INSERT INTO medfraud.live_covisit_parts(claims_table, provider, chain_start, chain_end, src, dst, day,
                                                 weight, covisits, first_at, last_at)
         WITH v AS (
@@ -249,11 +307,14 @@ BEGIN
         agg AS (SELECT provider, min(at) AS cs, max(at) AS ce, medfraud.covisit_agg(person, at, $1, $2) AS cv
                 FROM ch GROUP BY provider, chain HAVING count(*) >= 2)
         SELECT $3, agg.provider, agg.cs, agg.ce, d.src, d.dst, d.day, d.weight, d.covisits, d.first_at, d.last_at
-        FROM agg, medfraud.covisit_days(agg.cv) d$q$,
+        FROM agg, medfraud.covisit_days(agg.cv) d
+        RETURNING src, dst)
+        INSERT INTO pg_temp._mf_lg_pairs SELECT src, dst FROM ins$q$,
         c ->> 'psn_no', c ->> 'setl_time', claims, c ->> 'fixmedins_code', medfraud._live_visit_sql(c, claims), tt, pt)
     USING w, (o ->> 'max_crowd')::int, claims, since;
     GET DIAGNOSTICS n = ROW_COUNT;
     DROP TABLE _mf_lg_r, _mf_lg_old;
+    PERFORM medfraud._live_pairs_refresh(claims);
     RETURN n;
 END
 $fn$;
@@ -275,9 +336,13 @@ BEGIN
     END IF;
     -- the sliding horizon: visits before it no longer count; chains wholly
     -- before it go, chains across it are recomputed from the visits after it
+    PERFORM medfraud._live_pairs_list();
+    TRUNCATE _mf_lg_pairs;
     IF o ->> 'horizon' IS NOT NULL THEN
         since := now() - (o ->> 'horizon')::interval;
-        DELETE FROM medfraud.live_covisit_parts p WHERE p.claims_table = claims AND p.chain_end < since;
+        WITH gone AS (DELETE FROM medfraud.live_covisit_parts p WHERE p.claims_table = claims AND p.chain_end < since
+                      RETURNING p.src, p.dst)
+        INSERT INTO _mf_lg_pairs SELECT DISTINCT src, dst FROM gone;
         INSERT INTO medfraud.live_graph_dirty(claims_table, provider, at)
         SELECT DISTINCT claims, p.provider, since FROM medfraud.live_covisit_parts p
         WHERE p.claims_table = claims AND p.chain_end >= since AND p.chain_start < since;
@@ -295,7 +360,7 @@ BEGIN
     ANALYZE _mf_lg_d;
     n := medfraud._live_graph_recompute(claims, o, 'SELECT provider, lo, hi FROM _mf_lg_d', since);
     PERFORM medfraud._live_graph_emerging(claims, o, 'SELECT provider, lo, hi FROM pg_temp._mf_lg_d');
-    DROP TABLE _mf_lg_d;
+    DROP TABLE _mf_lg_d, _mf_lg_pairs;
     UPDATE medfraud.live_graphs SET folded_at = clock_timestamp() WHERE claims_table = claims;
     RETURN n;
 END
@@ -357,27 +422,15 @@ DECLARE
     hit record;
     n int := 0;
 BEGIN
-    -- pairs with a part in the refolded ranges, strong now
-    EXECUTE format($q$
-        CREATE TEMP TABLE _mf_em_p ON COMMIT DROP AS
-        SELECT DISTINCT p.src, p.dst FROM medfraud.live_covisit_parts p JOIN (%s) r
-          ON p.provider = r.provider AND p.chain_end >= r.lo AND p.chain_start <= r.hi
-        WHERE p.claims_table = $1$q$, ranges) USING claims;
-    ANALYZE _mf_em_p;
-    -- the strong edges around them (one hop)
-    -- (two index scans, by src and by dst, not one scan with OR; a part
-    -- both reach is counted once by what is taken of it: distinct days,
-    -- first, last and distinct providers, so no UNION sorts every part)
+    -- the strong pairs around the persons of the pairs the fold changed (one
+    -- hop), by index from live_covisit_pairs (two scans, by src and by dst)
     CREATE TEMP TABLE _mf_em_e ON COMMIT DROP AS
-    WITH who AS (SELECT src AS p FROM _mf_em_p UNION SELECT dst FROM _mf_em_p),
-    pp AS (SELECT p.src, p.dst, p.day, p.first_at, p.last_at, p.provider
-           FROM medfraud.live_covisit_parts p JOIN who ON p.src = who.p WHERE p.claims_table = claims
-           UNION ALL
-           SELECT p.src, p.dst, p.day, p.first_at, p.last_at, p.provider
-           FROM medfraud.live_covisit_parts p JOIN who ON p.dst = who.p WHERE p.claims_table = claims)
-    SELECT pp.src, pp.dst, count(DISTINCT pp.day) AS days, min(pp.first_at) AS first_at, max(pp.last_at) AS last_at,
-           array_agg(DISTINCT pp.provider) AS providers
-    FROM pp GROUP BY 1, 2 HAVING count(DISTINCT pp.day) >= k;
+    WITH who AS (SELECT src AS p FROM _mf_lg_pairs UNION SELECT dst FROM _mf_lg_pairs)
+    SELECT lp.src, lp.dst, lp.days, lp.first_at, lp.last_at
+    FROM medfraud.live_covisit_pairs lp JOIN who ON lp.src = who.p WHERE lp.claims_table = claims AND lp.days >= k
+    UNION
+    SELECT lp.src, lp.dst, lp.days, lp.first_at, lp.last_at
+    FROM medfraud.live_covisit_pairs lp JOIN who ON lp.dst = who.p WHERE lp.claims_table = claims AND lp.days >= k;
     FOR g IN
         WITH cc AS (SELECT node, component FROM medfraud.connected_components('SELECT src, dst FROM pg_temp._mf_em_e')),
         grp AS (SELECT component, array_agg(node ORDER BY node) AS members, count(*) AS size FROM cc GROUP BY 1)
@@ -390,8 +443,8 @@ BEGIN
         SELECT min(x.first_at) AS first_at, max(x.last_at) AS last_at,
                (SELECT count(DISTINCT p.day) FROM medfraud.live_covisit_parts p
                 WHERE p.claims_table = claims AND p.src = ANY (g.members) AND p.dst = ANY (g.members)) AS days,
-               (SELECT array_agg(DISTINCT v) FROM _mf_em_e y, unnest(y.providers) v
-                WHERE y.src = ANY (g.members) AND y.dst = ANY (g.members)) AS providers
+               (SELECT array_agg(DISTINCT p.provider) FROM medfraud.live_covisit_parts p
+                WHERE p.claims_table = claims AND p.src = ANY (g.members) AND p.dst = ANY (g.members)) AS providers
         INTO e FROM _mf_em_e x WHERE x.src = ANY (g.members) AND x.dst = ANY (g.members);
         -- the claims of the refolded ranges that are the group's
         EXECUTE format($q$
@@ -448,7 +501,7 @@ BEGIN
             END IF;
         END IF;
     END LOOP;
-    DROP TABLE _mf_em_p, _mf_em_e;
+    DROP TABLE _mf_em_e;
     RETURN n;
 END
 $fn$;
@@ -513,6 +566,7 @@ BEGIN
     END IF;
     -- built from scratch: one recompute over every provider's whole time
     DELETE FROM medfraud.live_covisit_parts WHERE claims_table = claims;
+    DELETE FROM medfraud.live_covisit_pairs WHERE claims_table = claims;
     DELETE FROM medfraud.live_graph_dirty WHERE claims_table = claims;
     INSERT INTO medfraud.live_graphs(claims_table, options) VALUES (claims, d)
     ON CONFLICT (claims_table) DO UPDATE SET options = EXCLUDED.options, enabled_at = now(), folded_at = NULL;
@@ -521,6 +575,7 @@ BEGIN
          WHERE s.%1$I IS NOT NULL AND s.%2$I IS NOT NULL GROUP BY 1',
         d #>> '{columns,fixmedins_code}', d #>> '{columns,setl_time}', claims),
         now() - (d ->> 'horizon')::interval);
+    DROP TABLE pg_temp._mf_lg_pairs;
     UPDATE medfraud.live_graphs SET folded_at = clock_timestamp() WHERE claims_table = claims;
     EXECUTE format('DROP TRIGGER IF EXISTS medfraud_live_graph_update ON %s', claims);
     EXECUTE format('DROP TRIGGER IF EXISTS medfraud_live_graph_delete ON %s', claims);
@@ -546,6 +601,7 @@ BEGIN
     END IF;
     EXECUTE format('DROP TRIGGER IF EXISTS medfraud_live_graph_update ON %s', claims);
     EXECUTE format('DROP TRIGGER IF EXISTS medfraud_live_graph_delete ON %s', claims);
+    DELETE FROM medfraud.live_covisit_pairs WHERE claims_table = claims;
     DELETE FROM medfraud.live_covisit_parts WHERE claims_table = claims;
     DELETE FROM medfraud.live_graph_dirty WHERE claims_table = claims;
     DELETE FROM medfraud.live_graphs WHERE claims_table = claims;
@@ -563,11 +619,12 @@ GROUP BY p.claims_table, p.src, p.dst, g.options
 HAVING count(DISTINCT p.day) >= (g.options ->> 'min_days')::int;
 COMMENT ON VIEW medfraud.live_covisit_edges IS 'The live co-visit graph of each table with enable_live_graph: one row per pair (src < dst) with co-visits on min_days or more days, columns as covisit_edges returns them. Current up to the last fold (live_graphs.folded_at).';
 
-GRANT SELECT ON medfraud.live_graphs, medfraud.live_covisit_parts, medfraud.live_covisit_edges, medfraud.emerging_rings
+GRANT SELECT ON medfraud.live_graphs, medfraud.live_covisit_parts, medfraud.live_covisit_pairs, medfraud.live_covisit_edges, medfraud.emerging_rings
     TO medfraud_analyst;
 GRANT INSERT, UPDATE ON medfraud.emerging_rings TO medfraud_checker;
 GRANT USAGE ON SEQUENCE medfraud.emerging_rings_emerging_id_seq TO medfraud_checker;
 GRANT DELETE ON medfraud.emerging_rings TO medfraud_admin;
-GRANT SELECT, INSERT, UPDATE, DELETE ON medfraud.live_graph_dirty, medfraud.live_covisit_parts TO medfraud_checker;
+GRANT SELECT, INSERT, UPDATE, DELETE ON medfraud.live_graph_dirty, medfraud.live_covisit_parts, medfraud.live_covisit_pairs
+    TO medfraud_checker;
 GRANT SELECT, UPDATE ON medfraud.live_graphs TO medfraud_checker;
 GRANT INSERT, DELETE ON medfraud.live_graphs TO medfraud_admin;

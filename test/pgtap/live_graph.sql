@@ -5,7 +5,7 @@
 -- to 1e-9, co-visits, days, first and last event).  Bad inputs fail with
 -- clear errors.
 BEGIN;
-SELECT plan(27);
+SELECT plan(29);
 SET client_min_messages = warning;
 SELECT setseed(0.42);
 
@@ -28,6 +28,14 @@ CREATE FUNCTION pg_temp.diff() RETURNS text LANGUAGE sql AS $$
            (SELECT count(*) FROM (TABLE batch EXCEPT ALL TABLE live) b) || ' of ' || (SELECT count(*) FROM batch)
 $$;
 CREATE FUNCTION pg_temp.ok(t text) RETURNS bool LANGUAGE sql AS $$ SELECT t ~ '^0 missing/extra 0 of [1-9]' $$;
+-- the per-pair table the emerging step reads against the parts it summarises
+CREATE FUNCTION pg_temp.pairs_diff() RETURNS text LANGUAGE sql AS $$
+    WITH kept AS (SELECT src, dst, days, first_at, last_at FROM medfraud.live_covisit_pairs WHERE claims_table = 'lg.live'::regclass),
+    parts AS (SELECT src, dst, count(DISTINCT day)::int AS days, min(first_at) AS first_at, max(last_at) AS last_at
+              FROM medfraud.live_covisit_parts WHERE claims_table = 'lg.live'::regclass GROUP BY 1, 2)
+    SELECT (SELECT count(*) FROM (TABLE kept EXCEPT ALL TABLE parts) a) || ' missing/extra ' ||
+           (SELECT count(*) FROM (TABLE parts EXCEPT ALL TABLE kept) b) || ' of ' || (SELECT count(*) FROM parts)
+$$;
 
 SELECT throws_ok($$SELECT medfraud.enable_live_graph('lg.live')$$, '55000', NULL, 'without queue mode: 55000 with a hint');
 SELECT lives_ok($$SELECT medfraud.enable_prepayment_check('lg.live', 'queue')$$, 'queue mode');
@@ -71,6 +79,7 @@ UPDATE lg.live SET setl_time = setl_time + (abs(hashtext(setl_id || 't')) % 1440
 WHERE abs(hashtext(setl_id || 'm')) % 30 = 0;
 DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
 SELECT ok(pg_temp.ok(pg_temp.diff()), 'claims moved in time: live = batch (' || pg_temp.diff() || ')');
+SELECT ok(pg_temp.ok(pg_temp.pairs_diff()), 'after all of it, live_covisit_pairs = its parts per pair (' || pg_temp.pairs_diff() || ')');
 
 -- the sliding horizon: a graph of the visits after it; moved on (as time passes), chains across it are recomputed
 CREATE TABLE lg.hz AS
@@ -92,6 +101,7 @@ UPDATE medfraud.live_graphs SET options = jsonb_set(options, '{horizon}', to_jso
 DO $$ BEGIN PERFORM medfraud._live_graph_fold('lg.live'); END $$;
 CREATE OR REPLACE VIEW lg.visits_since AS SELECT * FROM lg.visits WHERE setl_time::timestamptz >= now() - (SELECT h2 FROM lg.hz);
 SELECT ok(pg_temp.ok(pg_temp.diff_since((SELECT h2 FROM lg.hz))), 'the horizon moved on 16 days: live = batch again (' || pg_temp.diff_since((SELECT h2 FROM lg.hz)) || ')');
+SELECT ok(pg_temp.ok(pg_temp.pairs_diff()), 'and pairs expired by the horizon are counted again (' || pg_temp.pairs_diff() || ')');
 SELECT throws_ok($$SELECT medfraud.enable_live_graph('lg.live', '{"horizon": "-1 day"}')$$, '22023', NULL, 'a negative horizon: 22023');
 
 -- emerging rings: six new persons at one pharmacy, minutes apart, once a week
