@@ -91,13 +91,17 @@ def one_city(a):
     if st[0] != 'done':
         sys.exit('feedback run %s: %s %s' % (run2, st[0], st[1]))
     after, _, _, _ = reported(cur, run2)
+    # the new candidates each run reports against the confirmed cases (case_candidates)
+    cur.execute("SELECT DISTINCT psn_no FROM medfraud.case_candidates WHERE run_id = %s AND case_id = ANY (%s)", (run2, cases))
+    cands = {p for (p,) in cur.fetchall()}
     cur.execute("""SELECT feedback ->> 'effect', count(*) FROM medfraud.rings WHERE run_id = %s AND feedback IS NOT NULL
                    GROUP BY 1 ORDER BY 1""", (run2,))
     effects = dict(cur.fetchall())
     res = dict(schema=a.schema, run=a.run, feedback_run=run2, fraction=a.fraction, seed=a.seed,
                reported=len(ids), labelled_rings=len(chosen), labels=labels, labelled_persons=len(labelled),
                before=rest_scores(before, planted, cohort, labelled), after=rest_scores(after, planted, cohort, labelled),
-               effects=effects)
+               after_with_candidates=rest_scores(dict(after, candidates=cands), planted, cohort, labelled),
+               case_candidates=len(cands), effects=effects)
     # no labels left for the next city
     cur.execute("DELETE FROM medfraud.verdicts WHERE case_id = ANY (%s)", (cases,))
     cur.execute("DELETE FROM medfraud.case_candidates WHERE case_id = ANY (%s)", (cases,))
@@ -107,9 +111,11 @@ def one_city(a):
     if a.json:
         open(a.json, 'w').write(js)
     b, f = res['before'], res['after']
-    print('feedback on %d of %d rings (%s): rest F1 %.3f -> %.3f (P %.3f -> %.3f, R %.3f -> %.3f), cohort persons %d -> %d, effects %s'
+    print('feedback on %d of %d rings (%s): rest F1 %.3f -> %.3f (P %.3f -> %.3f, R %.3f -> %.3f), cohort persons %d -> %d, '
+          'effects %s; with %d case candidates F1 %.3f'
           % (len(chosen), len(ids), labels, b['f1'], f['f1'], b['precision'] or 0, f['precision'] or 0,
-             b['recall'] or 0, f['recall'] or 0, b['cohort_flagged'], f['cohort_flagged'], effects))
+             b['recall'] or 0, f['recall'] or 0, b['cohort_flagged'], f['cohort_flagged'], effects, len(cands),
+             res['after_with_candidates']['f1']))
 
 
 def summary(a):
@@ -131,6 +137,9 @@ def summary(a):
            '| recall before -> after (median) | %.3f -> %.3f |' % (statistics.median(rb), statistics.median(ra)),
            '| cities better / same / worse | %d / %d / %d |' % (sum(x > 1e-9 for x in d), sum(abs(x) <= 1e-9 for x in d),
                                                              sum(x < -1e-9 for x in d)),
+           '| F1 after, counting the case candidates as reported (%d cities) | %s |'
+           % (len([c for c in cs if 'after_with_candidates' in c]),
+              mmm([c['after_with_candidates']['f1'] for c in cs if 'after_with_candidates' in c] or [0])),
            '| cohort persons flagged in the rest, total before -> after | %d -> %d |'
            % (sum(c['before']['cohort_flagged'] for c in cs), sum(c['after']['cohort_flagged'] for c in cs)),
            '| rings labelled confirmed / cleared | %d / %d |' % (sum(c['labels'].get('confirmed', 0) for c in cs),
