@@ -175,15 +175,11 @@ CREATE FUNCTION medfraud._shard_time_sql(claims pg_catalog.regclass, col pg_cata
 RETURNS pg_catalog.text LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-DECLARE
-    t regtype := (SELECT a.atttypid FROM pg_attribute a WHERE a.attrelid = claims AND a.attname = col AND NOT a.attisdropped);
 BEGIN
-    IF t = 'timestamp'::regtype THEN
-        RETURN format('pg_catalog.timezone(''0''::interval, s.%I)', col);
-    ELSIF t = 'timestamptz'::regtype THEN
-        RETURN format('pg_catalog.timezone(''0''::interval, pg_catalog.timezone(%L::interval, s.%I))', off, col);
-    END IF;
-    RETURN NULL;
+    RETURN CASE medfraud._live_column_type(claims, col)
+           WHEN 'timestamp without time zone' THEN format('pg_catalog.timezone(''0''::interval, s.%I)', col)
+           WHEN 'timestamp with time zone'
+           THEN format('pg_catalog.timezone(''0''::interval, pg_catalog.timezone(%L::interval, s.%I))', off, col) END;
 END
 $fn$;
 
@@ -191,14 +187,11 @@ CREATE FUNCTION medfraud._shard_bound_sql(claims pg_catalog.regclass, col pg_cat
 RETURNS pg_catalog.text LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-DECLARE
-    t regtype := (SELECT a.atttypid FROM pg_attribute a WHERE a.attrelid = claims AND a.attname = col AND NOT a.attisdropped);
 BEGIN
-    IF t = 'timestamp'::regtype THEN
-        -- timestamp >= timestamptz reads the column in the session's zone
-        RETURN format('%L::timestamp', (bound AT TIME ZONE current_setting('TimeZone'))::text);
-    END IF;
-    RETURN format('%L::timestamptz', bound::text);
+    -- timestamp >= timestamptz reads the column in the session's zone
+    RETURN CASE WHEN medfraud._live_column_type(claims, col) = 'timestamp without time zone'
+                THEN format('%L::timestamp', (bound AT TIME ZONE current_setting('TimeZone'))::text)
+                ELSE format('%L::timestamptz', bound::text) END;
 END
 $fn$;
 
@@ -350,20 +343,35 @@ COMMENT ON FUNCTION medfraud.covisit_edges_sharded(pg_catalog.regclass, pg_catal
 -- every shard medfraud's functions run on answers with this version; the
 -- claims are noted (_mf_shard) for stage 2 when their co-visit work can go
 -- to the shards: some partition is on a server that lists medfraud in its
--- extensions, and every partition holds whole providers.  Anything else,
--- a plain table included, is read as on one node.
+-- extensions, and every partition holds whole providers.  Returns what
+-- stage 1 adds to its filter: for sharded claims, the run's period a day
+-- wider in the time column's own type, which the shards can evaluate
+-- (stage 1's own bounds compare with timestamptz, which a timestamp column
+-- cannot ship), so that they send only the period's claims; '' otherwise.
+-- A plain table, or any relation without a foreign partition, is read as
+-- on one node.
 CREATE FUNCTION medfraud._ring_shard_begin(run pg_catalog.int8, claims pg_catalog.regclass, o pg_catalog.jsonb)
-RETURNS pg_catalog.bool LANGUAGE plpgsql VOLATILE
+RETURNS pg_catalog.text LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    prov text := o -> 'columns' ->> 'fixmedins_code';
+    c jsonb := o -> 'columns';
+    prov text := c ->> 'fixmedins_code';
     why text;
+    extra text := '';
 BEGIN
     IF NOT medfraud._claims_sharded(claims) THEN
-        RETURN false;
+        RETURN '';
     END IF;
     PERFORM medfraud.shards_check(claims, prov);
+    IF o ->> 'from' IS NOT NULL THEN
+        extra := extra || format(' AND s.%I >= %s', c ->> 'setl_time',
+                                 medfraud._shard_bound_sql(claims, c ->> 'setl_time', (o ->> 'from')::timestamptz - interval '1 day'));
+    END IF;
+    IF o ->> 'to' IS NOT NULL THEN
+        extra := extra || format(' AND s.%I < %s', c ->> 'setl_time',
+                                 medfraud._shard_bound_sql(claims, c ->> 'setl_time', (o ->> 'to')::timestamptz + interval '1 day'));
+    END IF;
     SELECT CASE WHEN NOT bool_or(coalesce(s.pushdown, false))
                 THEN 'no foreign partition is on a server whose extensions option lists medfraud'
                 WHEN NOT bool_and(s.by_provider)
@@ -372,10 +380,10 @@ BEGIN
     IF why IS NOT NULL THEN
         RAISE NOTICE 'medfraud.detect_rings run %: the co-visit graph is built here from the claims pulled from the shards', run
             USING DETAIL = why || '.', HINT = 'See docs/scale-out.md.';
-        RETURN false;
+        RETURN extra;
     END IF;
     CREATE TEMP TABLE _mf_shard ON COMMIT DROP AS SELECT claims AS claims;
-    RETURN true;
+    RETURN extra;
 END
 $fn$;
 
@@ -481,6 +489,16 @@ BEGIN
 END
 $fn$;
 
+-- A table's columns as CREATE TABLE lists them (types, NOT NULL).
+CREATE FUNCTION medfraud._shard_columns_sql(rel pg_catalog.regclass)
+RETURNS pg_catalog.text LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT string_agg(format('%I %s%s', a.attname, format_type(a.atttypid, a.atttypmod),
+                         CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END), ', ' ORDER BY a.attnum)
+FROM pg_attribute a WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
+$$;
+
 -- The DDL that shards a claims table (and its fee lines) by provider over
 -- postgres_fdw servers, for a DBA to review and run: on each shard, the
 -- extension and the tables; on the coordinator, the servers (or the options
@@ -583,13 +601,9 @@ BEGIN
         n := n + 1;
         RETURN NEXT;
         FOREACH rel IN ARRAY rels LOOP
-            SELECT coalesce(o ->> 'remote_schema', nsp.nspname), c.relname,
-                   string_agg(format('%I %s%s', a.attname, format_type(a.atttypid, a.atttypmod),
-                                     CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END), ', ' ORDER BY a.attnum)
+            SELECT coalesce(o ->> 'remote_schema', nsp.nspname), c.relname, medfraud._shard_columns_sql(rel)
             INTO rschema, parent, cols
-            FROM pg_class c JOIN pg_namespace nsp ON nsp.oid = c.relnamespace
-            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-            WHERE c.oid = rel GROUP BY 1, 2;
+            FROM pg_class c JOIN pg_namespace nsp ON nsp.oid = c.relnamespace WHERE c.oid = rel;
             statement := format('CREATE SCHEMA IF NOT EXISTS %I;', rschema);
             n := n + 1;
             RETURN NEXT;
@@ -665,13 +679,9 @@ BEGIN
     step := 3;
     FOREACH rel IN ARRAY rels LOOP
         pcol := CASE WHEN rel = claims THEN o ->> 'provider' ELSE o ->> 'item_provider' END;
-        SELECT nsp.nspname, c.relname,
-               string_agg(format('%I %s%s', a.attname, format_type(a.atttypid, a.atttypmod),
-                                 CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END), ', ' ORDER BY a.attnum)
+        SELECT nsp.nspname, c.relname, medfraud._shard_columns_sql(rel)
         INTO rschema, nm, cols
-        FROM pg_class c JOIN pg_namespace nsp ON nsp.oid = c.relnamespace
-        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-        WHERE c.oid = rel GROUP BY 1, 2;
+        FROM pg_class c JOIN pg_namespace nsp ON nsp.oid = c.relnamespace WHERE c.oid = rel;
         parent := format('%I.%I', rschema, nm || (o ->> 'suffix'));
         statement := format('CREATE TABLE %s (%s) PARTITION BY HASH (%I);', parent, cols, pcol);
         n := n + 1;

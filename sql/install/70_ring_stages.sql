@@ -15,8 +15,8 @@ DECLARE
     n bigint;
 BEGIN
     -- claims sharded over postgres_fdw: the shards checked before any work,
-    -- noted for stage 2 (58_shards.sql); a no-op for any other table
-    PERFORM medfraud._ring_shard_begin(run, claims, o);
+    -- noted for stage 2, the period shipped (58_shards.sql); '' for any other table
+    where_sql := where_sql || medfraud._ring_shard_begin(run, claims, o);
     IF (o ->> 'valid_only')::bool THEN
         where_sql := where_sql || format(' AND s.%I::text = ''1''', c ->> 'vali_flag');
     END IF;
