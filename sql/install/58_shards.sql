@@ -262,21 +262,25 @@ $$;
 -- Merge per-provider co-visit sets (the query parts, column cv) into
 -- covisit_edges' rows: per pair and day first (a pair can meet at two
 -- providers on one day), then per pair: weights and co-visits summed, days
--- counted, pairs on $2 (min_days) or more kept, first_at and last_at
--- shifted back by $1 (the offset).  Two hash aggregations, where
--- count(DISTINCT day) would sort every pair-day.
-CREATE FUNCTION medfraud._shard_merge_sql(parts pg_catalog.text)
+-- counted, pairs on $2 (min_days) or more kept.  Two hash aggregations,
+-- where count(DISTINCT day) would sort every pair-day.  first_at and
+-- last_at come back from the shards' UTC wall clock: for a timestamp
+-- column (wall) as covisit_edges gives them, the wall clock read in the
+-- session's zone; for timestamptz, shifted back by $1 (the offset).
+CREATE FUNCTION medfraud._shard_merge_sql(parts pg_catalog.text, wall pg_catalog.bool)
 RETURNS pg_catalog.text LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 SELECT format($q$
     SELECT x.src, x.dst, sum(x.weight) AS weight, sum(x.covisits)::int4 AS covisits, count(*)::int4 AS days,
-           min(x.first_at) - $1 AS first_at, max(x.last_at) - $1 AS last_at
+           %2$s AS first_at, %3$s AS last_at
     FROM (SELECT d.src, d.dst, d.day, sum(d.weight) AS weight, sum(d.covisits) AS covisits,
                  min(d.first_at) AS first_at, max(d.last_at) AS last_at
-          FROM (%s) p, medfraud.covisit_days(p.cv) d GROUP BY d.src, d.dst, d.day) x
+          FROM (%1$s) p, medfraud.covisit_days(p.cv) d GROUP BY d.src, d.dst, d.day) x
     GROUP BY x.src, x.dst HAVING count(*) >= $2
-    ORDER BY x.src COLLATE "C", x.dst COLLATE "C"$q$, parts)
+    ORDER BY x.src COLLATE "C", x.dst COLLATE "C"$q$, parts,
+    CASE WHEN wall THEN '(min(x.first_at) AT TIME ZONE ''UTC'')::timestamptz' ELSE 'min(x.first_at) - $1' END,
+    CASE WHEN wall THEN '(max(x.last_at) AT TIME ZONE ''UTC'')::timestamptz' ELSE 'max(x.last_at) - $1' END)
 $$;
 
 -- covisit_edges over a sharded claims table.
@@ -300,6 +304,7 @@ DECLARE
     nnull bigint;
     lo timestamptz;
     hi timestamptz;
+    wall bool;
 BEGIN
     IF time_window IS NULL OR time_window <= interval '0' THEN
         RAISE EXCEPTION 'time_window must be positive' USING ERRCODE = '22023',
@@ -327,17 +332,20 @@ BEGIN
         RAISE EXCEPTION 'rows of % have a NULL %, % or %', claims, person, provider, at USING ERRCODE = '23502',
             HINT = 'Shard a view without them, or filter them out on the shards.';
     END IF;
-    IF medfraud._shard_fixed_offset(lo, hi) IS DISTINCT FROM off THEN
+    -- a timestamp column is a wall clock (covisit_edges' windows and days on
+    -- it, whatever the zone); timestamptz needs one offset over the claims
+    wall := medfraud._live_column_type(claims, at) = 'timestamp without time zone';
+    IF NOT wall AND medfraud._shard_fixed_offset(lo, hi) IS DISTINCT FROM off THEN
         DROP TABLE _mf_sh_parts;
         RAISE EXCEPTION 'time zone % changes its UTC offset between % and %', current_setting('TimeZone'), lo, hi
             USING ERRCODE = '22023', HINT = 'Set TimeZone to a zone with one offset over the claims (UTC, Asia/Shanghai, ...): shards count days in it.';
     END IF;
-    RETURN QUERY EXECUTE medfraud._shard_merge_sql('SELECT cv FROM _mf_sh_parts') USING off, min_days;
+    RETURN QUERY EXECUTE medfraud._shard_merge_sql('SELECT cv FROM _mf_sh_parts', wall) USING off, min_days;
     DROP TABLE _mf_sh_parts;
 END
 $fn$;
 COMMENT ON FUNCTION medfraud.covisit_edges_sharded(pg_catalog.regclass, pg_catalog.name, pg_catalog.name, pg_catalog.name, pg_catalog.interval, pg_catalog.int4, pg_catalog.int4) IS
-'covisit_edges over a claims table partitioned by provider whose partitions are postgres_fdw foreign tables (or a mix with local ones): each provider''s co-visit set is computed on the shard holding it (covisit_agg, pushed down with partitionwise aggregation, the shards concurrently) and merged here per pair and day. Same rows as covisit_edges over all the claims; days count in the session''s time zone, which must keep one UTC offset over the claims.';
+'covisit_edges over a claims table partitioned by provider whose partitions are postgres_fdw foreign tables (or a mix with local ones): each provider''s co-visit set is computed on the shard holding it (covisit_agg, pushed down with partitionwise aggregation, the shards concurrently) and merged here per pair and day. Same rows as covisit_edges over all the claims: on a timestamp column windows and days on the wall clock, in any zone; on timestamptz days in the session''s time zone, which must then keep one UTC offset over the claims (22023 otherwise).';
 
 -- detect_rings on sharded claims, stage 1 (_ring_visits): before any work,
 -- every shard medfraud's functions run on answers with this version; the
@@ -482,7 +490,9 @@ BEGIN
         DROP TABLE _mf_sh_parts;
         RETURN false;
     END IF;
-    EXECUTE 'CREATE TEMP TABLE _mf_se ON COMMIT DROP AS ' || medfraud._shard_merge_sql('SELECT cv FROM _mf_sh_parts')
+    EXECUTE 'CREATE TEMP TABLE _mf_se ON COMMIT DROP AS '
+            || medfraud._shard_merge_sql('SELECT cv FROM _mf_sh_parts',
+                                         medfraud._live_column_type(claims, c ->> 'setl_time') = 'timestamp without time zone')
     USING off, (o ->> 'min_days')::int;
     DROP TABLE _mf_sh_parts;
     RETURN true;

@@ -3,7 +3,7 @@
 -- naming the object, before any connection is tried where none is needed.
 -- The three-cluster behaviour is test/shell/shards.sh.
 BEGIN;
-SELECT plan(23);
+SELECT plan(25);
 SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS postgres_fdw;
 
@@ -41,8 +41,22 @@ SELECT results_eq(
     $$SELECT src, dst, days, first_at FROM medfraud.covisit_edges('sh_plain') ORDER BY 1, 2$$,
     'days and times in the session''s zone (Asia/Shanghai)');
 SET LOCAL TimeZone = 'America/New_York';
-SELECT throws_like($$SELECT * FROM medfraud.covisit_edges_sharded('sh_part')$$,
-                   'time zone America/New_York changes its UTC offset between%', 'a zone with daylight saving time is refused');
+SELECT results_eq(
+    $$SELECT src, dst, covisits, days, first_at, last_at FROM medfraud.covisit_edges_sharded('sh_part', min_days => 1) ORDER BY 1, 2$$,
+    $$SELECT src, dst, covisits, days, first_at, last_at FROM medfraud.covisit_edges('sh_plain', min_days => 1) ORDER BY 1, 2$$,
+    'a timestamp column is a wall clock: the same edges in a zone with daylight saving time');
+-- timestamptz: days in the session's zone, which must keep one offset
+CREATE TABLE sh_tz (psn_no text, fixmedins_code text, setl_time timestamptz) PARTITION BY HASH (fixmedins_code);
+CREATE TABLE sh_tz_0 PARTITION OF sh_tz FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE sh_tz_1 PARTITION OF sh_tz FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+INSERT INTO sh_tz SELECT psn_no, fixmedins_code, setl_time FROM sh_plain;
+SELECT throws_like($$SELECT * FROM medfraud.covisit_edges_sharded('sh_tz')$$,
+                   'time zone America/New_York changes its UTC offset between%', 'timestamptz in a zone with daylight saving time is refused');
+SET LOCAL TimeZone = 'Asia/Shanghai';
+SELECT results_eq(
+    $$SELECT src, dst, round(weight::numeric, 9), covisits, days, first_at, last_at FROM medfraud.covisit_edges_sharded('sh_tz') ORDER BY 1, 2$$,
+    $$SELECT src, dst, round(weight::numeric, 9), covisits, days, first_at, last_at FROM medfraud.covisit_edges('sh_tz') ORDER BY 1, 2$$,
+    'timestamptz in Asia/Shanghai: the same edges, days in the session''s zone');
 RESET TimeZone;
 
 -- claims_shards
