@@ -245,6 +245,28 @@ BEGIN
 END
 $fn$;
 
+-- The visits of claims (alias s) with more than one row passing
+-- where_sql at one provider, found like _shard_covisit_parts' sets: each
+-- foreign partition's on its shard, concurrently.
+CREATE FUNCTION medfraud._shard_dup_visits(claims pg_catalog.regclass, visit pg_catalog.text, provider pg_catalog.text,
+                                           where_sql pg_catalog.text)
+RETURNS pg_catalog.text[] LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+SET enable_partitionwise_aggregate = on
+SET enable_async_append = on
+SET enable_hashagg = off
+SET enable_sort = off
+AS $fn$
+DECLARE
+    ids text[];
+BEGIN
+    EXECUTE format('SELECT array_agg(d.v ORDER BY d.v) FROM (SELECT s.%1$I::text AS v FROM %2$s s WHERE %3$s
+                    GROUP BY s.%4$I, s.%1$I HAVING count(*) > 1) d', visit, claims, where_sql, provider)
+    INTO ids;
+    RETURN ids;
+END
+$fn$;
+
 -- The statement _shard_covisit_parts runs (EXPLAIN it, under the same
 -- settings, to see what the shards get): $1 the window, $2 max_crowd.
 CREATE FUNCTION medfraud._shard_covisit_sql(claims pg_catalog.regclass, person pg_catalog.text, provider pg_catalog.text,
@@ -418,7 +440,6 @@ DECLARE
     tsql text;
     w text;
     arr text[];
-    dup_sql text;
     dupnull bool;
     nv bigint;
     ns bigint;
@@ -458,15 +479,13 @@ BEGIN
         w := w || format(' AND s.%I < %s', c ->> 'setl_time',
                          medfraud._shard_bound_sql(claims, c ->> 'setl_time', (o ->> 'to')::timestamptz));
     END IF;
-    -- visits with several settlements, partition by partition (each such
-    -- aggregate runs on its shard); a visit split over partitions is not
-    -- seen here, and the count check below then sends the run to _mf_v
-    SELECT string_agg(format('SELECT s.%1$I::text AS visit_id FROM %2$s s WHERE %3$s GROUP BY s.%1$I HAVING count(*) > 1',
-                             c ->> 'mdtrt_id', p.partition, w), ' UNION ALL ')
-    INTO dup_sql FROM medfraud.claims_shards(claims, c ->> 'fixmedins_code') p;
-    EXECUTE format('SELECT array_agg(visit_id ORDER BY visit_id) FILTER (WHERE visit_id IS NOT NULL), bool_or(visit_id IS NULL)
-                    FROM (%s) d', dup_sql) INTO arr, dupnull;
-    IF arr IS NOT NULL OR dupnull THEN
+    -- visits with several settlements at one provider, found on the shards;
+    -- a visit at two providers is not seen here, and the count check below
+    -- then sends the run to _mf_v
+    arr := medfraud._shard_dup_visits(claims, c ->> 'mdtrt_id', c ->> 'fixmedins_code', w);
+    dupnull := array_position(arr, NULL) IS NOT NULL;
+    arr := array_remove(arr, NULL);
+    IF cardinality(arr) > 0 OR dupnull THEN
         -- their settlements stage 1 left out: not in _mf_v
         EXECUTE format($q$SELECT array_agg(s.%1$I::text ORDER BY s.%1$I::text) FROM %2$s s
                           WHERE %3$s AND (s.%4$I::text = ANY (%5$L::text[]) OR (%6$L AND s.%4$I IS NULL))
