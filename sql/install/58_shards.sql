@@ -328,6 +328,9 @@ DECLARE
     hi timestamptz;
     wall bool;
 BEGIN
+    IF claims IS NULL OR person IS NULL OR provider IS NULL OR at IS NULL THEN
+        RAISE EXCEPTION 'claims, person, provider and at must not be NULL' USING ERRCODE = '22004';
+    END IF;
     IF time_window IS NULL OR time_window <= interval '0' THEN
         RAISE EXCEPTION 'time_window must be positive' USING ERRCODE = '22023',
             DETAIL = format('Got %s.', coalesce(time_window::text, 'NULL'));

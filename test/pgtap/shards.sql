@@ -3,7 +3,7 @@
 -- naming the object, before any connection is tried where none is needed.
 -- The three-cluster behaviour is test/shell/shards.sh.
 BEGIN;
-SELECT plan(25);
+SELECT plan(26);
 SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS postgres_fdw;
 
@@ -95,6 +95,7 @@ SELECT ok(medfraud._claims_sharded('sh_fdw') AND NOT medfraud._claims_sharded('s
 SELECT throws_ok($$SELECT * FROM medfraud.covisit_edges_sharded('sh_part', time_window => '0')$$, '22023', 'time_window must be positive',
                  'a zero window');
 SELECT throws_ok($$SELECT * FROM medfraud.covisit_edges_sharded('sh_part', person => 'nope')$$, '42703', NULL, 'a missing column');
+SELECT throws_ok($$SELECT * FROM medfraud.covisit_edges_sharded('sh_part', at => NULL)$$, '22004', NULL, 'a NULL column name');
 CREATE TABLE sh_datepart (psn_no text, fixmedins_code text, setl_time date) PARTITION BY HASH (fixmedins_code);
 CREATE TABLE sh_datepart_0 PARTITION OF sh_datepart FOR VALUES WITH (MODULUS 1, REMAINDER 0);
 SELECT throws_ok($$SELECT * FROM medfraud.covisit_edges_sharded('sh_datepart')$$, '42804',
