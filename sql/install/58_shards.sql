@@ -17,11 +17,12 @@
 -- given each visit's wall-clock time in the caller's zone as a UTC instant
 -- (timezone(interval, ...): immutable, and without a text argument whose
 -- collation would keep postgres_fdw from shipping it), and the coordinator
--- shifts first_at and last_at back by the zone's offset.  That is exact
--- when the offset is the same over the visits' days (UTC, Asia/Shanghai,
--- ...); it is checked after the fact, and a zone that changed offset
--- within the claims' period is refused (detect_rings then builds the graph
--- from the claims it has pulled, as on one node).
+-- reads first_at and last_at back: a timestamp column is a wall clock to
+-- covisit_edges too (exact in any zone); for timestamptz the times are
+-- shifted back by the zone's offset, exact when the offset is the same over
+-- the visits' days (UTC, Asia/Shanghai, ...), checked after the fact.
+-- detect_rings' graph is over stage 1's timestamptz visits: a zone that
+-- changed offset within the run's period sends it to the one-node build.
 
 -- The leaf partitions of a claims table: local tables or foreign tables,
 -- with their server and whether its options let medfraud's functions run
@@ -42,12 +43,11 @@ BEGIN
     END IF;
     RETURN QUERY
     WITH RECURSIVE tree AS (
-        -- every partition, and whether it and all its ancestors below
-        -- claims are partitioned by the provider column alone
-        SELECT i.inhrelid AS rel, true AS keyed
-        FROM pg_inherits i WHERE i.inhparent = claims
+        -- every partition below claims
+        SELECT i.inhrelid AS rel FROM pg_inherits i WHERE i.inhparent = claims
         UNION ALL
-        SELECT i.inhrelid, t.keyed FROM tree t JOIN pg_inherits i ON i.inhparent = t.rel),
+        SELECT i.inhrelid FROM tree t JOIN pg_inherits i ON i.inhparent = t.rel),
+    -- partitioned tables keyed by the provider column alone
     keyed AS (
         SELECT p.partrelid,
                p.partnatts = 1 AND p.partexprs IS NULL
