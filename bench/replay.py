@@ -46,6 +46,8 @@ def main():
     ap.add_argument('--schema', required=True)
     ap.add_argument('--days', type=int, help='replay only the first N days')
     ap.add_argument('--live-options', default='{}', help='enable_live_graph options (JSON)')
+    ap.add_argument('--nightly-from', help='take the nightly report days from an earlier --json of the same city '
+                                           'instead of running detect_rings each night (to try emerging options quickly)')
     ap.add_argument('--json')
     ap.add_argument('--md')
     ap.add_argument('--dsn', default='')
@@ -74,6 +76,8 @@ def main():
     cur.execute("SELECT medfraud.enable_live_graph(%s, %s::jsonb)", (f'{s}.live', a.live_options))
     cur.execute("DELETE FROM medfraud.emerging_rings WHERE claims_table = %s::regclass", (f'{s}.live',))
     alerted, reported = {}, {}
+    if a.nightly_from:
+        reported = {r['ring']: r['nightly'] for r in json.load(open(a.nightly_from))['per_ring'] if r['nightly'] is not None}
     false_new, seen_emerging = [], set()
     timing = dict(insert=0.0, drain=0.0, detect=0.0)
     for i, d in enumerate(days):
@@ -85,8 +89,8 @@ def main():
             pass
         timing['drain'] += time.time() - t
         t = time.time()
-        run = q1(cur, "SELECT medfraud.detect_rings(%s, %s, '{\"progress\": false, \"keep_runs\": 2}')",
-                 (f'{s}.live', f'{s}.fee_list_d'))
+        run = None if a.nightly_from else q1(cur, "SELECT medfraud.detect_rings(%s, %s, '{\"progress\": false, \"keep_runs\": 2}')",
+                                             (f'{s}.live', f'{s}.fee_list_d'))
         timing['detect'] += time.time() - t
         cur.execute("SELECT emerging_id, members FROM medfraud.emerging_rings WHERE claims_table = %s::regclass", (f'{s}.live',))
         em = cur.fetchall()
@@ -104,7 +108,7 @@ def main():
         cur.execute("""SELECT r.ring_id, array_agg(m.psn_no) FROM medfraud.rings r JOIN medfraud.ring_members m USING (run_id, ring_id)
                        JOIN medfraud.runs u USING (run_id)
                        WHERE r.run_id = %s AND r.score >= (u.options ->> 'rule_min_score')::float8 GROUP BY 1""", (run,))
-        for _, ms in cur.fetchall():
+        for _, ms in (cur.fetchall() if run is not None else []):
             ms = set(ms)
             for g, (_, rm) in rings.items():
                 if g not in reported and jacc(ms, rm) >= 0.5:

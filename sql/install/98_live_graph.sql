@@ -174,13 +174,14 @@ SELECT '{
   "min_days": 2,
   "horizon": null,
   "emerging_min_size": 6,
-  "emerging_min_days": 3,
+  "emerging_min_days": 2,
+  "emerging_min_trips": 2,
   "emerging_min_density": 0.5,
   "ring_min_score": 20
 }'::jsonb
 $$;
 COMMENT ON FUNCTION medfraud.live_graph_options_default() IS
-'The options enable_live_graph uses when a key is not given: the claims columns; covisit_edges'' time_window, max_crowd and min_days; and when a group is an emerging ring (emerging_min_size persons, pairwise co-visits on emerging_min_days days with a share emerging_min_density of all pairs, detect_rings'' min_ring_size and min_trips by default) or the continuation of a scored ring (ring_min_score, detect_rings'' rule_min_score).';
+'The options enable_live_graph uses when a key is not given: the claims columns; covisit_edges'' time_window, max_crowd and min_days; and when a group is an emerging ring (emerging_min_size persons, pairs co-visiting on emerging_min_days days or more with a share emerging_min_density of all pairs, together on emerging_min_trips days: detect_rings'' min_ring_size and min_days, and one trip day fewer than its min_trips, by default) or the continuation of a scored ring (ring_min_score, detect_rings'' rule_min_score).';
 
 -- Which claims are visits: valid (vali_flag 1), not refunds (refd_setl_flag
 -- 0), and not reversed by a refund row with the same visit id (mdtrt_id).
@@ -405,7 +406,8 @@ $fn$;
 
 -- After a fold: groups among the persons whose pairs the fold touched,
 -- tied by co-visits on emerging_min_days days or more, of emerging_min_size
--- or more with that share of strong pairs, are new emerging rings, or
+-- or more with that share of strong pairs, together on emerging_min_trips
+-- days or more, are new emerging rings, or
 -- extend one seen before (half its members or more), or are a scored ring
 -- of the newest run active again.  ranges: the fold's (provider, lo, hi).
 CREATE FUNCTION medfraud._live_graph_emerging(claims pg_catalog.regclass, o pg_catalog.jsonb, ranges pg_catalog.text)
@@ -446,6 +448,9 @@ BEGIN
                (SELECT array_agg(DISTINCT p.provider) FROM medfraud.live_covisit_parts p
                 WHERE p.claims_table = claims AND p.src = ANY (g.members) AND p.dst = ANY (g.members)) AS providers
         INTO e FROM _mf_em_e x WHERE x.src = ANY (g.members) AND x.dst = ANY (g.members);
+        -- together on emerging_min_trips days (the group's days, as detect_rings' min_trips counts them;
+        -- one fewer by default: an early warning, a week or more before a weekly run in bench-replay)
+        CONTINUE WHEN e.days < (o ->> 'emerging_min_trips')::int;
         -- the claims of the refolded ranges that are the group's
         EXECUTE format($q$
             SELECT array_agg(DISTINCT s.%1$I::text) FROM %2$s s JOIN (%3$s) r
@@ -537,6 +542,7 @@ BEGIN
     PERFORM medfraud._check_option(d, 'min_days', 1, 100000);
     PERFORM medfraud._check_option(d, 'emerging_min_size', 2, 100000);
     PERFORM medfraud._check_option(d, 'emerging_min_days', 1, 100000);
+    PERFORM medfraud._check_option(d, 'emerging_min_trips', 1, 100000);
     PERFORM medfraud._check_option(d, 'emerging_min_density', 0, 1);
     PERFORM medfraud._check_option(d, 'ring_min_score', 0, 100);
     IF (d ->> 'window')::interval <= interval '0' OR extract(month FROM (d ->> 'window')::interval) <> 0

@@ -108,7 +108,8 @@ SELECT throws_ok($$SELECT medfraud.enable_live_graph('lg.live', '{"horizon": "-1
 CREATE TABLE lg.e (LIKE lg.setl_d INCLUDING INDEXES);
 CREATE INDEX ON lg.e (fixmedins_code, setl_time);
 CREATE INDEX ON lg.e (mdtrt_id);
-DO $$ BEGIN PERFORM medfraud.enable_prepayment_check('lg.e', 'queue'); PERFORM medfraud.enable_live_graph('lg.e'); END $$;
+DO $$ BEGIN PERFORM medfraud.enable_prepayment_check('lg.e', 'queue');
+            PERFORM medfraud.enable_live_graph('lg.e', '{"emerging_min_trips": 3}'); END $$;
 CREATE TEMP TABLE tmpl AS SELECT * FROM lg.setl_d ORDER BY setl_id LIMIT 1;
 CREATE FUNCTION pg_temp.trips(who text, first int, last int, n int DEFAULT 6) RETURNS void LANGUAGE sql AS $$
     INSERT INTO lg.e SELECT who || d || '-' || p, who || 'M' || d || '-' || p, who || p, 'P-' || who,
@@ -119,7 +120,7 @@ CREATE FUNCTION pg_temp.trips(who text, first int, last int, n int DEFAULT 6) RE
 $$;
 SELECT pg_temp.trips('RA', 0, 1);
 DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
-SELECT is_empty($$SELECT 1 FROM medfraud.emerging_rings WHERE claims_table = 'lg.e'::regclass$$, 'two joint trips: not yet a ring');
+SELECT is_empty($$SELECT 1 FROM medfraud.emerging_rings WHERE claims_table = 'lg.e'::regclass$$, 'two joint trips (emerging_min_trips 3): not yet a ring');
 SELECT pg_temp.trips('RA', 2, 2);
 DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
 SELECT results_eq($$SELECT kind, size, joint_days, density, tipping_claims FROM medfraud.emerging_rings WHERE claims_table = 'lg.e'::regclass$$,
