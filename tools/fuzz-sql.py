@@ -350,7 +350,8 @@ SELECT jsonb_build_object(
   't_min', (SELECT min(setl_time)::text FROM f.setl_d),
   't_max', (SELECT max(setl_time)::text FROM f.setl_d),
   'cv', (SELECT count(*) FROM fz.cv),
-  'cv_int', (SELECT count(*) FROM fz.cv_int)
+  'cv_int', (SELECT count(*) FROM fz.cv_int),
+  'shards', to_regclass('f.setl_d_sharded') IS NOT NULL
 )"""
 
 
@@ -508,6 +509,7 @@ class Gen:
         self.runs = facts.get('runs') or [1]
         self.stage_names = set(n for n, _ in facts.get('_stages') or [])
         self.rings = facts.get('rings') or [[1, 1]]
+        self.shards = bool(facts.get('shards'))
 
     # ---- small helpers
     def ch(self, xs):
@@ -1718,8 +1720,11 @@ class Gen:
         s.append('SELECT * FROM medfraud.prepayment_checks')
         if t in ('fzt', 'fz.setl_plain'):
             s.append('INSERT INTO %s %s' % (t, self.claim_rows(mode, self.ri(0, 20))))
-        if self.p(0.8):
-            s.append('SELECT medfraud.disable_prepayment_check(%s)' % (tv if self.p(0.9) else self.regclass('hostile', [])))
+        # (a case aimed at disable_prepayment_check always calls it: the
+        # scheduled round must reach it whatever the random stream)
+        if target == 'disable_prepayment_check' or self.p(0.8):
+            s.append('SELECT medfraud.disable_prepayment_check(%s)'
+                     % (tv if target == 'disable_prepayment_check' or self.p(0.9) else self.regclass('hostile', [])))
             if self.p(0.3):
                 s.append('SELECT medfraud.disable_prepayment_check(%s)' % tv)
         s.append('ROLLBACK')
@@ -1902,6 +1907,43 @@ class Gen:
         stmts = ['BEGIN'] + pre + ['SELECT %s' % opener] + ops + ['SELECT count(*) FROM medfraud.case_history', 'ROLLBACK']
         return Case(target, 'rollback', stmts)
 
+    def t_shards(self, target, mode):
+        """The sharded co-visit graph and the shard helpers, on the loopback
+        shard of the fixtures (f.setl_d_sharded): covisit_edges_sharded with
+        good and bad arguments (a table not partitioned, NULLs, windows),
+        claims_shards and shards_check on good and bad tables, shard_plan
+        with good and hostile server lists and options, and now and then a
+        whole detect_rings on the sharded tables."""
+        t = self.ch(["'f.setl_d_sharded'"] * 3 + ([] if mode == 'valid' else ["'f.setl_d'", "'fz.e'", 'NULL', "'pg_class'"]))
+        win = self.ch(["'30 minutes'", "'1 hour'", "'5 minutes'"] + ([] if mode == 'valid' else ["'0'", "'-1 hour'", 'NULL', "'2 days'"]))
+        md = self.ch(['1', '2', '3'] + ([] if mode == 'valid' else ['0', '-1', 'NULL']))
+        mc = self.ch(['100', '10', '1000'] + ([] if mode == 'valid' else ['1', '0', 'NULL']))
+        srv = self.ch(['\'[{"name": "x1", "host": "h1", "port": "5432", "dbname": "d"}, {"name": "x2", "host": "h2"}]\'',
+                       '\'["fz_s1"]\''] +
+                      ([] if mode == 'valid' else ["'[]'", "'{}'", 'NULL', '\'[{"host": "h"}]\'', '\'["no_such_server"]\'',
+                                                   '\'[{"name": "a\'\';drop", "host": "h"}]\'', "'[1, 2]'"]))
+        opts = self.ch(["'{}'", '\'{"copy": false}\'', '\'{"suffix": "_s2"}\''] +
+                       ([] if mode == 'valid' else ['NULL', '\'{"nope": 1}\'', '\'{"copy": "yes"}\'', '\'{"provider": "no_col"}\'']))
+        if target in ('_shard_bound_sql', '_shard_time_sql') and mode == 'valid':
+            st = ("SELECT medfraud.%s('f.setl_d_sharded', 'setl_time', %s)"
+                  % (target, "now()" if target == '_shard_bound_sql' else "'8 hours'"))
+        elif target == 'shard_plan':
+            st = "SELECT count(*) FROM medfraud.shard_plan(%s, %s, %s, %s)" % (
+                self.ch(["'f.setl_d'"] + ([] if mode == 'valid' else ['NULL', "'f.setl_d_sharded'"])), srv,
+                self.ch(["'f.fee_list_d'", 'NULL']), opts)
+        elif target == 'claims_shards':
+            st = 'SELECT count(*) FROM medfraud.claims_shards(%s)' % t
+        elif target == 'shards_check':
+            st = 'SELECT medfraud.shards_check(%s)' % t
+        elif target == 'detect_rings' or self.p(0.03):
+            st = ("SELECT medfraud.detect_rings('f.setl_d_sharded', 'f.fee_list_d_sharded', "
+                  "'{\"progress\": false, \"keep_runs\": 100}')")
+        else:
+            st = ('SELECT count(*), sum(days) FROM medfraud.covisit_edges_sharded(%s, %s, %s, %s, %s, %s, %s)'
+                  % (t, self.ch(["'psn_no'"] + ([] if mode == 'valid' else ["'nope'", 'NULL'])), "'fixmedins_code'",
+                     "'setl_time'", win, md, mc))
+        return Case(target, 'autocommit', [st])
+
     def t_claim_queue(self, target, mode):
         """Queue mode end to end, autocommit (drain_claims_for commits): a
         table of its own put in queue mode (or refused: bad modes, options,
@@ -1983,6 +2025,9 @@ QUEUE_FNS = {'drain_claim_queue', 'drain_claims_for', 'pause_claim_queue', 'resu
              'enable_live_graph', 'disable_live_graph', '_live_graph_fold', '_live_graph_mark', '_live_graph_recompute',
              '_live_graph_trigger', '_live_visit_sql', '_live_graph_emerging',
              '_live_column_type', '_live_merged_ranges_sql', '_live_dirty_sql'}
+SHARD_FNS = {'covisit_edges_sharded', 'shard_plan', 'claims_shards', 'shards_check', '_shard_covisit_parts',
+             '_shard_dup_visits', '_shard_covisit_sql', '_shard_merge_sql', '_shard_time_sql', '_shard_bound_sql',
+             '_shard_fixed_offset', '_shard_columns_sql', '_claims_sharded', '_fdw_option'}
 CASE_FNS = {'open_case', 'open_case_person', 'open_case_alert', 'open_case_emerging', '_open_case', 'record_verdict',
             'set_case_status', '_case_audit', '_case_history_append_only'}
 LIVE_FNS = {'enable_live_graph', 'disable_live_graph', '_live_graph_fold', '_live_graph_mark', '_live_graph_recompute',
@@ -2053,6 +2098,8 @@ def build_case(g, f, mode, csv_dir, forced=False):
         return g.t_claim_queue(proname, mode)
     if proname in CASE_FNS:
         return g.t_cases(proname, mode)
+    if proname in SHARD_FNS and g.shards:
+        return g.t_shards(proname, mode)
     if proname == '_check_option':
         return g.t_check_option(mode)
     if proname == '_option_window':
@@ -2324,6 +2371,7 @@ class Runner:
                     c.execute(s)
                 except psycopg2.Error as e:
                     raise SystemExit('fixture statement failed: %s\n%s' % (e, s))
+            self.setup_shard()
             c.execute(FACTS_SQL)
             facts = c.fetchone()[0]
             for row in fill_q_table(facts):
@@ -2338,6 +2386,60 @@ class Runner:
             for s in setup_statements():
                 f.write(s + ';\n')
         print('fuzz-sql: fixtures ready in %.1f s' % (time.time() - t0), flush=True)
+
+    def setup_shard(self):
+        """(versions with shard_plan) the demo city sharded over a loopback
+        postgres_fdw server to database fuzz_shard of the same cluster, with
+        medfraud.shard_plan: f.setl_d_sharded and f.fee_list_d_sharded, one
+        foreign partition each.  The superuser runs the shard side and
+        creates the server and the fuzz role's user mapping (its own login
+        and password: the fuzz role connects over TCP); the fuzz role runs
+        the rest, as a DBA's analyst would."""
+        su = self.superconn(FUZZ_DB)
+        with su.cursor() as c:
+            c.execute("SELECT to_regprocedure('medfraud.shard_plan(regclass,jsonb,regclass,jsonb)') IS NOT NULL")
+            if not c.fetchone()[0]:
+                su.close()
+                return
+            c.execute("SELECT 1 FROM pg_database WHERE datname = 'fuzz_shard'")
+            if c.fetchone():
+                c.execute('DROP DATABASE fuzz_shard WITH (FORCE)')
+            c.execute("CREATE DATABASE fuzz_shard TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
+            servers = json.dumps([{'name': 'fz_s1', 'host': os.environ.get('PGHOST', 'localhost'),
+                                   'port': os.environ.get('PGPORT', '5432'), 'dbname': 'fuzz_shard'}])
+            c.execute("SELECT step, run_on, statement FROM medfraud.shard_plan('f.setl_d', %s, 'f.fee_list_d') ORDER BY n",
+                      (servers,))
+            plan = c.fetchall()
+        shard = self.superconn('fuzz_shard')
+        with shard.cursor() as c:
+            for step, run_on, st in plan:
+                if run_on != 'coordinator' and not st.startswith('--'):
+                    c.execute(st)
+            c.execute('GRANT USAGE ON SCHEMA f TO %s' % FUZZ_ROLE)
+            c.execute('GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA f TO %s' % FUZZ_ROLE)
+        shard.close()
+        rest = []
+        with su.cursor() as c:
+            for step, run_on, st in plan:
+                if run_on != 'coordinator' or st.startswith('--'):
+                    continue
+                if st.startswith(('CREATE EXTENSION', 'CREATE SERVER', 'ALTER SERVER')):
+                    c.execute(st)
+                else:
+                    rest.append(st)
+            c.execute('GRANT USAGE ON FOREIGN SERVER fz_s1 TO %s' % FUZZ_ROLE)
+            c.execute("CREATE USER MAPPING FOR %s SERVER fz_s1 OPTIONS (user '%s', password '%s')"
+                      % (FUZZ_ROLE, FUZZ_ROLE, FUZZ_PASSWORD))
+        su.close()
+        conn = self.fuzzconn('fuzz-sql setup')
+        with conn.cursor() as c:
+            for st in rest:
+                try:
+                    c.execute(st)
+                except psycopg2.Error as e:
+                    raise SystemExit('shard fixture statement failed: %s\n%s' % (e, st))
+            c.execute('ANALYZE f.setl_d_sharded')
+        conn.close()
 
     def write_table_csv(self, conn_args=None):
         """indications_ok.csv from the city's demo_item_indications, when this version has them."""
