@@ -207,23 +207,24 @@ FROM (SELECT (g AT TIME ZONE current_setting('TimeZone')) - (g AT TIME ZONE 'UTC
 $$;
 
 -- Per provider: the co-visit set of the rows of claims (alias s) passing
--- where_sql, their count and time range, computed with partitionwise
+-- where_sql, their count and time range, into pg_temp._mf_sh_parts
+-- (provider_id, visits, nulls, lo, hi, cv), computed with partitionwise
 -- aggregation so that each foreign partition's share runs on its shard
 -- (concurrently, async append).  Local aggregation is priced out (hash
 -- aggregation and sorts off): postgres_fdw's estimates know nothing of
 -- what the C aggregate costs and, on small or unanalyzed partitions, would
--- rather pull the rows; a local partition still aggregates here.  Runs in
--- UTC: the times handed to covisit_agg are wall clocks (time_sql, from
--- _shard_time_sql), so days come out as the caller's; lo and hi (and
--- first_at and last_at in cv) are shifted by the offset, and are shifted
--- back by the caller.  With explain, the rows are EXPLAIN VERBOSE's lines
--- (in plan) instead: what each shard is sent.
+-- rather pull the rows; a local partition still aggregates here.  The sets
+-- go straight into the table, stored as they come (no compression: they
+-- are read once, by the merge).  Runs in UTC: the times handed to
+-- covisit_agg are wall clocks (time_sql, from _shard_time_sql), so days
+-- come out as the caller's; lo and hi (and first_at and last_at in cv) are
+-- read back by the caller.  With explain, nothing is filled and the rows
+-- are EXPLAIN VERBOSE's lines instead: what each shard is sent.
 CREATE FUNCTION medfraud._shard_covisit_parts(claims pg_catalog.regclass, person pg_catalog.text, provider pg_catalog.text,
                                               at pg_catalog.text, time_sql pg_catalog.text, where_sql pg_catalog.text,
                                               time_window pg_catalog.interval, max_crowd pg_catalog.int4,
                                               explain pg_catalog.bool DEFAULT false)
-RETURNS TABLE(provider_id pg_catalog.text, visits pg_catalog.int8, nulls pg_catalog.int8,
-              lo pg_catalog.timestamptz, hi pg_catalog.timestamptz, cv pg_catalog.bytea, plan pg_catalog.text)
+RETURNS SETOF pg_catalog.text
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
@@ -236,12 +237,16 @@ DECLARE
     q text := medfraud._shard_covisit_sql(claims, person, provider, at, time_sql, where_sql);
 BEGIN
     IF explain THEN
-        FOR plan IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q USING time_window, max_crowd LOOP
-            RETURN NEXT;
-        END LOOP;
+        RETURN QUERY EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q USING time_window, max_crowd;
         RETURN;
     END IF;
-    RETURN QUERY EXECUTE format('SELECT x.*, NULL::text FROM (%s) x', q) USING time_window, max_crowd;
+    IF to_regclass('pg_temp._mf_sh_parts') IS NOT NULL THEN
+        DROP TABLE pg_temp._mf_sh_parts;
+    END IF;
+    CREATE TEMP TABLE _mf_sh_parts (provider_id text, visits int8, nulls int8, lo timestamptz, hi timestamptz, cv bytea)
+        ON COMMIT DROP;
+    ALTER TABLE _mf_sh_parts ALTER COLUMN cv SET STORAGE EXTERNAL;
+    EXECUTE 'INSERT INTO pg_temp._mf_sh_parts ' || q USING time_window, max_crowd;
 END
 $fn$;
 
@@ -348,8 +353,7 @@ BEGIN
     IF tsql IS NULL THEN
         RAISE EXCEPTION 'column "%" of % must be timestamp or timestamptz', at, claims USING ERRCODE = '42804';
     END IF;
-    CREATE TEMP TABLE _mf_sh_parts ON COMMIT DROP AS
-    SELECT * FROM medfraud._shard_covisit_parts(claims, person, provider, at, tsql, 'true', time_window, max_crowd);
+    PERFORM medfraud._shard_covisit_parts(claims, person, provider, at, tsql, 'true', time_window, max_crowd);
     SELECT sum(p.nulls) + count(*) FILTER (WHERE p.provider_id IS NULL), min(p.lo) - off, max(p.hi) - off
     INTO nnull, lo, hi FROM _mf_sh_parts p;
     IF nnull > 0 THEN
@@ -499,9 +503,8 @@ BEGIN
             w := w || format(' AND (s.%1$I IS NULL OR s.%1$I::text <> ALL (%2$L::text[]))', c ->> 'setl_id', arr);
         END IF;
     END IF;
-    CREATE TEMP TABLE _mf_sh_parts ON COMMIT DROP AS
-    SELECT * FROM medfraud._shard_covisit_parts(claims, c ->> 'psn_no', c ->> 'fixmedins_code', c ->> 'setl_time',
-                                                tsql, w, win, (o ->> 'max_crowd')::int);
+    PERFORM medfraud._shard_covisit_parts(claims, c ->> 'psn_no', c ->> 'fixmedins_code', c ->> 'setl_time',
+                                          tsql, w, win, (o ->> 'max_crowd')::int);
     SELECT coalesce(sum(p.visits), 0), min(p.lo) - off, max(p.hi) - off INTO ns, lo, hi FROM _mf_sh_parts p;
     EXECUTE 'SELECT count(*) FROM pg_temp._mf_v' INTO nv;
     IF ns <> nv OR medfraud._shard_fixed_offset(lo, hi) IS DISTINCT FROM off THEN

@@ -106,7 +106,7 @@ for tz in UTC Asia/Shanghai America/New_York; do
 done
 
 # 2. the pushdown, in the plan
-plan_txt=$(q -c "SELECT plan FROM medfraud._shard_covisit_parts('d.setl_d_sharded', 'psn_no', 'fixmedins_code', 'setl_time',
+plan_txt=$(q -c "SELECT * FROM medfraud._shard_covisit_parts('d.setl_d_sharded', 'psn_no', 'fixmedins_code', 'setl_time',
                    medfraud._shard_time_sql('d.setl_d_sharded', 'setl_time', '0'), 's.vali_flag::text = ''1''', '30 minutes', 100,
                    explain => true)")
 for i in 1 2 3; do
