@@ -206,24 +206,17 @@ FROM (SELECT (g AT TIME ZONE current_setting('TimeZone')) - (g AT TIME ZONE 'UTC
       FROM generate_series(coalesce(lo, now()) - interval '1 day', coalesce(hi, now()) + interval '1 day', interval '12 hours') g) x
 $$;
 
--- Per provider: the co-visit set of the rows of claims (alias s) passing
--- where_sql, their count and time range, into pg_temp._mf_sh_parts
--- (provider_id, visits, nulls, lo, hi, cv), computed with partitionwise
--- aggregation so that each foreign partition's share runs on its shard
--- (concurrently, async append).  Local aggregation is priced out (hash
--- aggregation and sorts off): postgres_fdw's estimates know nothing of
--- what the C aggregate costs and, on small or unanalyzed partitions, would
--- rather pull the rows; a local partition still aggregates here.  The sets
--- go straight into the table, stored as they come (no compression: they
--- are read once, by the merge).  Runs in UTC: the times handed to
--- covisit_agg are wall clocks (time_sql, from _shard_time_sql), so days
--- come out as the caller's; lo and hi (and first_at and last_at in cv) are
--- read back by the caller.  With explain, nothing is filled and the rows
--- are EXPLAIN VERBOSE's lines instead: what each shard is sent.
-CREATE FUNCTION medfraud._shard_covisit_parts(claims pg_catalog.regclass, person pg_catalog.text, provider pg_catalog.text,
-                                              at pg_catalog.text, time_sql pg_catalog.text, where_sql pg_catalog.text,
-                                              time_window pg_catalog.interval, max_crowd pg_catalog.int4,
-                                              explain pg_catalog.bool DEFAULT false)
+-- Runs q, a statement over sharded claims ($1 an interval, $2 an int4), as
+-- INSERT INTO target, or returns EXPLAIN VERBOSE's lines of it (explain:
+-- what each shard is sent), under the settings that send each foreign
+-- partition's share of a GROUP BY on the provider to its shard:
+-- partitionwise aggregation, the shards concurrently (async append), and
+-- local aggregation priced out (hash aggregation and sorts off):
+-- postgres_fdw's estimates know nothing of what the C aggregate costs and,
+-- on small or unanalyzed partitions, would rather pull the rows; a local
+-- partition still aggregates here.  In UTC, as the shards' sessions are.
+CREATE FUNCTION medfraud._shard_run(q pg_catalog.text, target pg_catalog.text, p1 pg_catalog.interval, p2 pg_catalog.int4,
+                                    explain pg_catalog.bool DEFAULT false)
 RETURNS SETOF pg_catalog.text
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
@@ -233,11 +226,37 @@ SET enable_async_append = on
 SET enable_hashagg = off
 SET enable_sort = off
 AS $fn$
+BEGIN
+    IF explain THEN
+        RETURN QUERY EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q USING p1, p2;
+        RETURN;
+    END IF;
+    EXECUTE format('INSERT INTO %s ', target) || q USING p1, p2;
+END
+$fn$;
+
+-- Per provider: the co-visit set of the rows of claims (alias s) passing
+-- where_sql, their count and time range, into pg_temp._mf_sh_parts
+-- (provider_id, visits, nulls, lo, hi, cv), each foreign partition's on its
+-- shard (_shard_run).  The sets go straight into the table, stored as they
+-- come (no compression: they are read once, by the merge).  The times
+-- handed to covisit_agg are wall clocks (time_sql, from _shard_time_sql),
+-- so days come out as the caller's; lo and hi (and first_at and last_at in
+-- cv) are read back by the caller.  With explain, nothing is filled and
+-- the rows are EXPLAIN VERBOSE's lines instead.
+CREATE FUNCTION medfraud._shard_covisit_parts(claims pg_catalog.regclass, person pg_catalog.text, provider pg_catalog.text,
+                                              at pg_catalog.text, time_sql pg_catalog.text, where_sql pg_catalog.text,
+                                              time_window pg_catalog.interval, max_crowd pg_catalog.int4,
+                                              explain pg_catalog.bool DEFAULT false)
+RETURNS SETOF pg_catalog.text
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
 DECLARE
     q text := medfraud._shard_covisit_sql(claims, person, provider, at, time_sql, where_sql);
 BEGIN
     IF explain THEN
-        RETURN QUERY EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q USING time_window, max_crowd;
+        RETURN QUERY SELECT * FROM medfraud._shard_run(q, NULL, time_window, max_crowd, true);
         RETURN;
     END IF;
     IF to_regclass('pg_temp._mf_sh_parts') IS NOT NULL THEN
@@ -246,28 +265,27 @@ BEGIN
     CREATE TEMP TABLE _mf_sh_parts (provider_id text, visits int8, nulls int8, lo timestamptz, hi timestamptz, cv bytea)
         ON COMMIT DROP;
     ALTER TABLE _mf_sh_parts ALTER COLUMN cv SET STORAGE EXTERNAL;
-    EXECUTE 'INSERT INTO pg_temp._mf_sh_parts ' || q USING time_window, max_crowd;
+    PERFORM medfraud._shard_run(q, 'pg_temp._mf_sh_parts', time_window, max_crowd);
 END
 $fn$;
 
 -- The visits of claims (alias s) with more than one row passing
--- where_sql at one provider, found like _shard_covisit_parts' sets: each
--- foreign partition's on its shard, concurrently.
+-- where_sql at one provider, each foreign partition's found on its shard
+-- (_shard_run).
 CREATE FUNCTION medfraud._shard_dup_visits(claims pg_catalog.regclass, visit pg_catalog.text, provider pg_catalog.text,
                                            where_sql pg_catalog.text)
 RETURNS pg_catalog.text[] LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
-SET enable_partitionwise_aggregate = on
-SET enable_async_append = on
-SET enable_hashagg = off
-SET enable_sort = off
 AS $fn$
 DECLARE
     ids text[];
 BEGIN
-    EXECUTE format('SELECT array_agg(d.v ORDER BY d.v) FROM (SELECT s.%1$I::text AS v FROM %2$s s WHERE %3$s
-                    GROUP BY s.%4$I, s.%1$I HAVING count(*) > 1) d', visit, claims, where_sql, provider)
-    INTO ids;
+    CREATE TEMP TABLE _mf_sh_dups (v text) ON COMMIT DROP;
+    PERFORM medfraud._shard_run(format('SELECT s.%1$I::text FROM %2$s s WHERE %3$s GROUP BY s.%4$I, s.%1$I HAVING count(*) > 1',
+                                       visit, claims, where_sql, provider),
+                                'pg_temp._mf_sh_dups', NULL, NULL);
+    SELECT array_agg(d.v ORDER BY d.v) INTO ids FROM _mf_sh_dups d;
+    DROP TABLE _mf_sh_dups;
     RETURN ids;
 END
 $fn$;
