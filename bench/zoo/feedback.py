@@ -5,7 +5,8 @@
     bench/zoo/feedback.py --summary city_*.feedback.json [--md OUT]
 
 For one zoo city and medfraud's run of it: a random fraction (at least one)
-of the run's reported rings go to investigators, who know the truth: each
+of the run's reported rings (--population formed: of every ring it formed,
+whatever the score) go to investigators, who know the truth: each
 ring becomes a case, every member gets a verdict (confirmed when the person
 is in a planted ring, else cleared) and the case is closed confirmed when
 most members are, else cleared.  detect_rings then runs again, same tables
@@ -32,13 +33,15 @@ sys.path.insert(0, __import__('os').path.dirname(__file__))
 from score import f1, load_truth  # noqa: E402
 
 
-def reported(cur, run):
+def reported(cur, run, every=False):
+    """The run's reported rings {ring_id: members} (every ring it formed, whatever its score, with every=True)."""
     cur.execute("SELECT (options ->> 'rule_min_score')::float8, claims, items, options FROM medfraud.runs WHERE run_id = %s", (run,))
     min_score, claims, items, options = cur.fetchone()
-    cur.execute("""SELECT r.ring_id, array_agg(m.psn_no ORDER BY m.psn_no), min(r.feedback ->> 'effect')
+    cur.execute("""SELECT r.ring_id, array_agg(m.psn_no ORDER BY m.psn_no)
                    FROM medfraud.rings r JOIN medfraud.ring_members m USING (run_id, ring_id)
-                   WHERE r.run_id = %s AND r.score >= %s GROUP BY r.ring_id ORDER BY r.ring_id""", (run, min_score))
-    return {rid: set(ms) for rid, ms, _ in cur.fetchall()}, claims, items, options
+                   WHERE r.run_id = %s AND r.score >= %s GROUP BY r.ring_id ORDER BY r.ring_id""",
+                (run, -1 if every else min_score))
+    return {rid: set(ms) for rid, ms in cur.fetchall()}, claims, items, options
 
 
 def rest_scores(rings, planted, cohort, labelled):
@@ -61,12 +64,13 @@ def one_city(a):
                            if d['kind'] == 'legit' and d['family'] != 'family' and g in members)) - planted
     before, claims, items, options = reported(cur, a.run)
     rng = random.Random(a.seed)
-    ids = sorted(before)
+    ids = sorted(reported(cur, a.run, every=True)[0] if a.population == 'formed' else before)
+    formed = reported(cur, a.run, every=True)[0]
     chosen = sorted(rng.sample(ids, max(1, math.ceil(a.fraction * len(ids))))) if ids else []
     cases, labels = [], {}
     labelled = set()
     for rid in chosen:
-        ms = sorted(before[rid])
+        ms = sorted(formed[rid])
         conf = [p for p in ms if p in planted]
         clear = [p for p in ms if p not in planted]
         cur.execute("SELECT medfraud.open_case(%s, %s, 'zoo feedback')", (rid, a.run))
@@ -97,7 +101,7 @@ def one_city(a):
     cur.execute("""SELECT feedback ->> 'effect', count(*) FROM medfraud.rings WHERE run_id = %s AND feedback IS NOT NULL
                    GROUP BY 1 ORDER BY 1""", (run2,))
     effects = dict(cur.fetchall())
-    res = dict(schema=a.schema, run=a.run, feedback_run=run2, fraction=a.fraction, seed=a.seed,
+    res = dict(schema=a.schema, run=a.run, feedback_run=run2, fraction=a.fraction, seed=a.seed, population=a.population,
                reported=len(ids), labelled_rings=len(chosen), labels=labels, labelled_persons=len(labelled),
                before=rest_scores(before, planted, cohort, labelled), after=rest_scores(after, planted, cohort, labelled),
                after_with_candidates=rest_scores(dict(after, candidates=cands), planted, cohort, labelled),
@@ -129,7 +133,8 @@ def summary(a):
     d = [y - x for x, y in zip(fb, fa)]
     pb, pa = [c['before']['precision'] or 0 for c in cs], [c['after']['precision'] or 0 for c in cs]
     rb, ra = [c['before']['recall'] or 0 for c in cs], [c['after']['recall'] or 0 for c in cs]
-    out = ['# Feedback on %s of reported rings, %d cities' % (', '.join(sorted({str(c['fraction']) for c in cs})), len(cs)), '',
+    out = ['# Feedback on %s of the %s rings, %d cities' % (', '.join(sorted({str(c['fraction']) for c in cs})),
+                                                          '/'.join(sorted({c.get('population', 'reported') for c in cs})), len(cs)), '',
            'F1 of the rest (members outside the labelled rings), before and after one round of verdicts:', '',
            '| metric | min / median / max |', '|---|---|',
            '| F1 before | %s |' % mmm(fb), '| F1 after | %s |' % mmm(fa), '| change | %s |' % mmm(d),
@@ -160,6 +165,9 @@ def main():
     ap.add_argument('--run', type=int)
     ap.add_argument('--fraction', type=float, default=0.1)
     ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--population', choices=('reported', 'formed'), default='reported',
+                    help='the rings investigators review: those reported (score >= rule_min_score), or every ring '
+                         'the run formed, whatever its score (cohorts scored 0 among them)')
     ap.add_argument('--json')
     ap.add_argument('--dsn', default='')
     ap.add_argument('--summary', dest='files', nargs='+')

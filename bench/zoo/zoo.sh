@@ -8,7 +8,7 @@
 #   bash bench/zoo/zoo.sh [--cities 20] [--seed0 1000] [--persons N] [--days D]
 #                         [--scenario JSON|all] [--bonus-off-options JSON]
 #                         [--quick] [--assert] [--out DIR] [--here] [--keep] [--no-indications]
-#                         [--no-baselines] [--feedback FRACTION]
+#                         [--no-baselines] [--feedback FRACTION] [--feedback-population reported|formed]
 #
 # Expansion R-precision is measured with and without the same-ring bonus
 # (expand_ring's same_ring_bonus argument, when the installed medfraud has it;
@@ -35,14 +35,15 @@
 # --feedback F  after scoring each city, the case loop (issue 17): a fraction F of
 #             the reported rings get verdicts from the truth, detect_rings runs
 #             again, and both runs are scored on the rest (bench/zoo/feedback.py;
-#             city_NN.feedback.json, summary in feedback.md)
+#             city_NN.feedback.json, summary in feedback.md); --feedback-population
+#             formed: from every ring the run formed, not only the reported ones
 # City i uses seed seed0 + i and schema z<i>; each is dropped after scoring.
 # Output: DIR (default bench/out/zoo)/city_NN.{json,md}, city_NN.<method>.{groups.json,json,md},
 # zoo.md, zoo.json.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
-cities=20 seed0=1000 persons= days= scenario= bonus= quick=0 check=0 floor=0 here=0 keep=0 ind=1 baselines=1 feedback= out=bench/out/zoo
+cities=20 seed0=1000 persons= days= scenario= bonus= quick=0 check=0 floor=0 here=0 keep=0 ind=1 baselines=1 feedback= population=reported out=bench/out/zoo
 args=("$@")
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -61,6 +62,7 @@ while [ $# -gt 0 ]; do
     --no-indications) ind=0; shift ;;
     --no-baselines) baselines=0; shift ;;
     --feedback) feedback=$2; shift 2 ;;
+    --feedback-population) population=$2; shift 2 ;;
     *) echo "zoo.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -113,6 +115,7 @@ for i in $(seq 1 "$cities"); do
        "$($PY -c "import json,sys; c=json.load(open(sys.argv[1])); o=c['overall']; r=c['rings']; print(f\"F1 {o['f1']:.3f} (P {o['precision'] or 0:.3f}, R {o['recall'] or 0:.3f}), found {r['found']}/{r['planted']}, cohort persons flagged {c['legit']['cohort_flagged']}\")" "$out/city_$n.json")"
   if [ -n "$feedback" ]; then
     echo "city $n feedback: $($PY bench/zoo/feedback.py --schema "$s" --run "$run" --fraction "$feedback" --seed "$seed" \
+                                  --population "$population" \
                                   --json "$out/city_$n.feedback.json")"
   fi
   if [ "$baselines" = 1 ]; then
