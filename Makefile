@@ -123,6 +123,11 @@ bench-quality: build-install
 bench-zoo: build-install
 	@bash bench/zoo/zoo.sh --cities $${ZOO_CITIES:-20} --assert
 
+# scale-out (issue 16): the co-visit build and detect_rings of the dev cluster's 10M-visit
+# city on 1, 2 and 3 postgres_fdw shards, throwaway clusters on this machine (bench/out/shards.md)
+bench-shards: build-install
+	@bash bench/shards.sh
+
 # continuous detection (issue 15): a city replayed day by day, emerging-ring
 # alerts against nightly and weekly detect_rings
 bench-replay: build-install

@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# make bench-shards: the co-visit build and detect_rings over postgres_fdw
+# shards (docs/scale-out.md) on a city of the dev cluster, on 1, 2 and 3
+# shards.  Starts throwaway clusters on this machine (a coordinator and
+# three shards; initdb into SHARDS_DIR, ports above 56000, TCP on
+# 127.0.0.1), copies the city's claims (and fee lines) into the shards,
+# hashed by provider into 6 partitions (d.setl_d_p0..p5), so that N shards
+# is the coordinator's 6 foreign partitions spread over N servers: one
+# connection per server, so a server's partitions run one after another
+# and the servers at once.  Measures, for each N:
+#   - covisit_edges_sharded: seconds, of which the shards' part
+#     (_shard_covisit_parts: scan + covisit_agg + transfer) and the merge;
+#   - bytes the shards sent the coordinator (ss: bytes_sent of their TCP
+#     sockets) against the claims' heap size on the shards;
+#   - detect_rings end to end, per stage, with its bytes;
+# and one node (shard s1, which holds every partition, as a plain
+# partitioned table): covisit_edges and detect_rings; and checks that the
+# sharded edges equal one node's (md5 of the rows).  Writes bench/out/shards.md.
+#   SHARDS_SRC_DB (bench10m), SHARDS_SRC_SCHEMA (city_1000000): the city, on
+#     the dev cluster (PGHOST/PGPORT of the environment, default port 55432);
+#   SHARDS_COUNTS ("1 2 3"); SHARDS_RINGS_COUNTS (detect_rings on these,
+#   default SHARDS_COUNTS); SHARDS_ITEMS (1: with fee lines);
+#   SHARDS_RINGS (1: detect_rings too); SHARDS_KEEP (1: keep the clusters,
+#   and SHARDS_DIR=<their directory> measures again without loading);
+#   SHARDS_WAIT_IDLE (1: wait for an idle machine before measuring, at most
+#   SHARDS_WAIT_MAX seconds each, or until the epoch SHARDS_WAIT_UNTIL).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+src_db=${SHARDS_SRC_DB:-bench10m}
+src_schema=${SHARDS_SRC_SCHEMA:-city_1000000}
+counts=${SHARDS_COUNTS:-1 2 3}
+rings_counts=${SHARDS_RINGS_COUNTS:-$counts}
+items=${SHARDS_ITEMS:-1}
+rings=${SHARDS_RINGS:-1}
+dir=${SHARDS_DIR:-$(mktemp -d /tmp/medfraud-bench-shards.XXXXXX)}
+bin=$(pg_config --bindir)
+export PGHOST=${PGHOST:-/var/run/postgresql} PGPORT=${PGPORT:-55432} PGUSER=${PGUSER:-postgres}
+src() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$src_db" "$@"; }
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+names=(c0 s1 s2 s3)
+ports=()
+reuse=0
+if [ -f "$dir/ports" ]; then   # SHARDS_DIR of a SHARDS_KEEP run: loaded already
+  reuse=1; read -r -a ports < "$dir/ports"
+else
+  p=56000
+  while [ ${#ports[@]} -lt 4 ]; do
+    p=$((p + 1)); ss -Hltn "sport = :$p" | grep -q . || ports+=("$p")
+  done
+fi
+cleanup() {
+  [ "${SHARDS_KEEP:-0}" = 1 ] && { echo "clusters kept in $dir (ports ${ports[*]}): SHARDS_DIR=$dir measures again" >&2; return; }
+  for n in "${names[@]}"; do
+    [ -f "$dir/$n/postmaster.pid" ] && as_pg "$bin/pg_ctl" -D "$dir/$n" -m immediate stop >/dev/null 2>&1 || true
+  done
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+[ "$(id -u)" = 0 ] && chown postgres "$dir"
+chmod 755 "$dir"
+for i in 0 1 2 3; do
+  n=${names[$i]}
+  [ $reuse = 1 ] || as_pg "$bin/initdb" -D "$dir/$n" -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8 >/dev/null
+  [ -f "$dir/$n/postmaster.pid" ] || as_pg "$bin/pg_ctl" -D "$dir/$n" -l "$dir/$n.log" -w -o "-p ${ports[$i]} -k $dir -c listen_addresses=127.0.0.1 \
+    -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_wal_size=8GB -c TimeZone=UTC \
+    -c max_parallel_workers_per_gather=0" start >/dev/null
+done
+echo "${ports[*]}" > "$dir/ports"
+cq() { local i=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -h "$dir" -p "${ports[$i]}" -U postgres -d postgres "$@"; }
+
+if [ $reuse = 0 ]; then
+# the shards: medfraud, the tables hashed into 6 partitions, and the rows
+# each needs (s1 all, for one shard; s2 and s3 those they serve at 2 and 3)
+tables=(setl_d)
+[ "$items" = 1 ] && tables+=(fee_list_d)
+need=( "" "0 1 2 3 4 5" "1 3 4 5" "2 5" )
+t0=$(date +%s)
+for i in 1 2 3; do
+  cq $i -c "CREATE EXTENSION medfraud" -c "CREATE SCHEMA d"
+  for t in "${tables[@]}"; do
+    cols=$(src -c "SELECT string_agg(format('%I %s', attname, format_type(atttypid, atttypmod)), ', ' ORDER BY attnum)
+                   FROM pg_attribute WHERE attrelid = '$src_schema.$t'::regclass AND attnum > 0 AND NOT attisdropped")
+    cq $i -c "CREATE TABLE d.$t ($cols) PARTITION BY HASH (fixmedins_code)"
+    for k in ${need[$i]}; do
+      cq $i -c "CREATE TABLE d.${t}_p$k PARTITION OF d.$t FOR VALUES WITH (MODULUS 6, REMAINDER $k)"
+    done
+    cond=$(for k in ${need[$i]}; do printf "satisfies_hash_partition('d.$t'::regclass, 6, $k, fixmedins_code) OR "; done)
+    src -c "COPY $src_schema.$t TO STDOUT (FORMAT binary)" | cq $i -c "COPY d.$t FROM STDIN (FORMAT binary) WHERE ${cond% OR }"
+  done
+  cq $i -c "VACUUM ANALYZE"
+done
+echo "loaded the shards in $(( $(date +%s) - t0 )) s" >&2
+
+# the coordinator: servers, user mappings (trust: no password on this
+# throwaway machine), probes, and one schema per shard count
+cq 0 -c "CREATE EXTENSION medfraud" -c "CREATE EXTENSION postgres_fdw"
+for i in 1 2 3; do
+  cq 0 -c "CREATE SERVER s$i FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', port '${ports[$i]}', dbname 'postgres',
+             extensions 'medfraud', async_capable 'true', fetch_size '10000')" \
+       -c "CREATE USER MAPPING FOR postgres SERVER s$i OPTIONS (user 'postgres')" \
+       -c "CREATE FOREIGN TABLE public.s${i}_pg_extension (extname name, extversion text) SERVER s$i
+             OPTIONS (schema_name 'pg_catalog', table_name 'pg_extension')"
+done
+for n in $counts; do
+  cq 0 -c "CREATE SCHEMA n$n"
+  for t in "${tables[@]}"; do
+    cols=$(src -c "SELECT string_agg(format('%I %s', attname, format_type(atttypid, atttypmod)), ', ' ORDER BY attnum)
+                   FROM pg_attribute WHERE attrelid = '$src_schema.$t'::regclass AND attnum > 0 AND NOT attisdropped")
+    cq 0 -c "CREATE TABLE n$n.$t ($cols) PARTITION BY HASH (fixmedins_code)"
+    for k in 0 1 2 3 4 5; do
+      cq 0 -c "CREATE FOREIGN TABLE n$n.${t}_p$k PARTITION OF n$n.$t FOR VALUES WITH (MODULUS 6, REMAINDER $k)
+                 SERVER s$(( k % n + 1 )) OPTIONS (schema_name 'd', table_name '${t}_p$k')"
+    done
+  done
+done
+fi
+
+# bytes the shards send on their TCP sockets while a command runs: ss
+# sampled every half second (postgres_fdw's connections can close at the
+# end of the transaction), the largest bytes_sent seen per socket, summed
+with_bytes() {  # command...: runs it, then prints "bytes N"
+  local mon
+  ( while :; do ss -Htin state established "( sport = :${ports[1]} or sport = :${ports[2]} or sport = :${ports[3]} )"; sleep 0.5; done ) \
+    > "$dir/ss.log" 2>/dev/null &
+  mon=$!
+  "$@"
+  ss -Htin state established "( sport = :${ports[1]} or sport = :${ports[2]} or sport = :${ports[3]} )" >> "$dir/ss.log"
+  kill $mon; wait $mon 2>/dev/null || true
+  awk '/^[^\t]/ {k = $3 " " $4} /bytes_sent:/ {match($0, /bytes_sent:[0-9]+/); v = substr($0, RSTART + 11, RLENGTH - 11) + 0; if (v > m[k]) m[k] = v}
+       END {for (k in m) s += m[k]; print "bytes", s + 0}' "$dir/ss.log"
+}
+# the timings want idle cores: with SHARDS_WAIT_IDLE=1, each measurement
+# waits for no test suite running and the 1-minute load below 0.7, for at
+# most SHARDS_WAIT_MAX seconds (1800); the load it started at is reported
+wait_idle() {
+  local until=$(( $(date +%s) + ${SHARDS_WAIT_MAX:-1800} ))
+  [ -n "${SHARDS_WAIT_UNTIL:-}" ] && until=$SHARDS_WAIT_UNTIL
+  if [ "${SHARDS_WAIT_IDLE:-0}" = 1 ]; then
+    while { pgrep -f run-tests.sh >/dev/null || awk '{exit !($1 >= 0.7)}' /proc/loadavg; } \
+          && [ "$(date +%s)" -lt "$until" ]; do sleep 15; done
+  fi
+  load=$(cut -d' ' -f1 /proc/loadavg)
+}
+# claims' heap on the shards (each partition once)
+claims_bytes=$(cq 1 -c "SELECT sum(pg_relation_size(c.oid)) FROM pg_class c WHERE c.relname ~ '^setl_d_p[0-5]$'")
+nclaims=$(cq 1 -c "SELECT count(*) FROM d.setl_d")
+out=bench/out/shards.md
+mkdir -p bench/out
+sec() { awk "BEGIN {printf \"%.1f\", $2 - $1}"; }
+mb() { awk "BEGIN {printf \"%.1f\", $1 / 1048576}"; }
+
+# one node: s1 holds every partition
+wait_idle
+load_one=$load
+t1=$(date +%s.%N)
+one=$(cq 1 -c "SELECT md5(string_agg(concat_ws(',', src, dst, round(weight::numeric, 9), covisits, days, first_at, last_at), ';' ORDER BY src, dst)) || ' ' || count(*)
+               FROM medfraud.covisit_edges('d.setl_d')")
+t2=$(date +%s.%N)
+one_cv=$(sec "$t1" "$t2")
+declare -A cv_s part_s merge_s ratio ok rings_s rings_b rings_stages load_s load_r
+for n in $counts; do
+  # the shards' part (scan, covisit_agg, transfer into _mf_sh_parts), then
+  # the merge, in one transaction: covisit_edges_sharded is the two
+  wait_idle
+  load_s[$n]=$load
+  out_n=$(with_bytes cq 0 <<SQL
+BEGIN;
+SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
+SELECT medfraud._shard_covisit_parts('n$n.setl_d', 'psn_no', 'fixmedins_code', 'setl_time',
+  medfraud._shard_time_sql('n$n.setl_d', 'setl_time', '0'), 'true', '30 minutes', 100);
+SELECT extract(epoch FROM clock_timestamp()) AS t1 \gset
+SELECT pg_sleep(1);  -- the last ss sample sees the connections still open
+SELECT extract(epoch FROM clock_timestamp()) AS t2 \gset
+SELECT format('PREPARE m(interval, int) AS %s', medfraud._shard_merge_sql('SELECT cv FROM pg_temp._mf_sh_parts', true)) \gexec
+CREATE TEMP TABLE e AS EXECUTE m('0', 2);
+SELECT 'parts', :t1 - :t0;
+SELECT 'merge', extract(epoch FROM clock_timestamp()) - :t2;
+SELECT 'md5', md5(string_agg(concat_ws(',', src, dst, round(weight::numeric, 9), covisits, days, first_at, last_at), ';' ORDER BY src, dst)) || ' ' || count(*) FROM e;
+COMMIT;
+SQL
+)
+  part_s[$n]=$(echo "$out_n" | awk -F'|' '$1 == "parts" {printf "%.1f", $2}')
+  merge_s[$n]=$(echo "$out_n" | awk -F'|' '$1 == "merge" {printf "%.1f", $2}')
+  cv_s[$n]=$(awk "BEGIN {printf \"%.1f\", ${part_s[$n]} + ${merge_s[$n]}}")
+  b=$(echo "$out_n" | awk '$1 == "bytes" {print $2}')
+  ratio[$n]="$(mb "$b") MB / $(mb "$claims_bytes") MB = $(awk "BEGIN {printf \"%.4f\", $b / $claims_bytes}")"
+  [ "$(echo "$out_n" | awk -F'|' '$1 == "md5" {print $2}')" = "$one" ] && ok[$n]=yes || ok[$n]="NO"
+  echo "n=$n (load ${load_s[$n]}): parts ${part_s[$n]} s, merge ${merge_s[$n]} s, ${ratio[$n]}, equal ${ok[$n]}" >&2
+done
+
+if [ "$rings" = 1 ]; then
+  itm=NULL; [ "$items" = 1 ] && itm="'d.fee_list_d'"
+  wait_idle
+  load_r1=$load
+  t1=$(date +%s.%N)
+  r=$(cq 1 -c "SET client_min_messages = warning" -c "SELECT medfraud.detect_rings('d.setl_d', $itm, '{\"progress\": false}')")
+  t2=$(date +%s.%N)
+  one_rings="$(sec "$t1" "$t2") s ($(cq 1 -c "SELECT rings_found || ' rings; ' || (SELECT string_agg(key || ' ' || value, ', ' ORDER BY value::numeric DESC)
+                                            FROM jsonb_each_text(stage_seconds)) FROM medfraud.runs WHERE run_id = $r"))"
+  echo "one node detect_rings: $one_rings" >&2
+  for n in $rings_counts; do
+    itm=NULL; [ "$items" = 1 ] && itm="'n$n.fee_list_d'"
+    wait_idle
+    load_r[$n]=$load
+    res=$(with_bytes cq 0 <<SQL
+SET client_min_messages = warning;
+SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
+SELECT medfraud.detect_rings('n$n.setl_d', $itm, '{"progress": false}') AS run \gset
+SELECT 'secs', extract(epoch FROM clock_timestamp()) - :t0;
+SELECT 'stages', status || '; ' || rings_found || ' rings; ' || (SELECT string_agg(key || ' ' || value, ', ' ORDER BY value::numeric DESC)
+  FROM jsonb_each_text(stage_seconds)) FROM medfraud.runs WHERE run_id = :run;
+SQL
+)
+    rings_s[$n]=$(echo "$res" | awk -F'|' '$1 == "secs" {printf "%.1f", $2}')
+    rings_b[$n]=$(mb "$(echo "$res" | awk '$1 == "bytes" {print $2}')")
+    rings_stages[$n]=$(echo "$res" | awk -F'|' '$1 == "stages" {print $2}')
+    echo "n=$n detect_rings: ${rings_s[$n]} s, ${rings_b[$n]} MB, ${rings_stages[$n]}" >&2
+  done
+fi
+
+{
+echo "## Scale-out over postgres_fdw shards (issue 16)"
+echo
+echo "Command: \`make bench-shards\` ($(date +%F), $(nproc) cores, every cluster on this machine). City: \`$src_db.$src_schema\`,"
+echo "$nclaims settlements ($(mb "$claims_bytes") MB of heap), hashed by provider into 6 partitions spread over N shards."
+echo "One node: covisit_edges over the same partitions on one cluster, ${one_cv} s (${one#* } edges; 1-minute load ${load_one} when started)."
+echo
+echo "| shards | covisit_edges_sharded s | shards' part s | merge s | speed-up of the shards' part over 1 | bytes shipped / claims' heap | edges equal one node | load at start |"
+echo "|---:|---:|---:|---:|---:|---|---|---:|"
+first=""
+for n in $counts; do
+  [ -z "$first" ] && first=${part_s[$n]}
+  echo "| $n | ${cv_s[$n]} | ${part_s[$n]} | ${merge_s[$n]} | $(awk "BEGIN {printf \"%.2f\", $first / ${part_s[$n]}}")× | ${ratio[$n]} | ${ok[$n]} | ${load_s[$n]} |"
+done
+if [ "$rings" = 1 ]; then
+  echo
+  echo "detect_rings end to end$([ "$items" = 1 ] && echo ", with fee lines"): one node ${one_rings} (load ${load_r1} at start)."
+  echo
+  echo "| shards | seconds | MB the shards sent | run | load at start |"
+  echo "|---:|---:|---:|---|---:|"
+  for n in $rings_counts; do echo "| $n | ${rings_s[$n]} | ${rings_b[$n]} | ${rings_stages[$n]} | ${load_r[$n]} |"; done
+fi
+} > "$out"
+cat "$out"
