@@ -73,7 +73,7 @@ $(UPGRADE_CURRENT): $(UPGRADE_HEAD) $(UPGRADE_REPLACED) $(UPGRADE_NEW) Makefile
 	              -e 's/^CREATE VIEW/CREATE OR REPLACE VIEW/' $$f ;; \
 	     esac; done; } > $@
 
-.PHONY: deps build-install demo test unit bench bench-quality bench-zoo bench-replay installcheck-all fuzz installcheck-san sqlsmith fuzz-sql report
+.PHONY: deps build-install demo test unit bench bench-quality bench-zoo bench-replay bench-shards installcheck-all fuzz installcheck-san sqlsmith fuzz-sql report
 deps:
 	@bash tools/install-deps.sh
 
