@@ -71,7 +71,7 @@ CREATE TABLE medfraud.rings (
     reason          pg_catalog.text NOT NULL,
     dx_basis        pg_catalog.text,
     items           pg_catalog.text[],
-    base_score      pg_catalog.float8 NOT NULL,
+    base_score      pg_catalog.float8,
     feedback        pg_catalog.jsonb,
     PRIMARY KEY (run_id, ring_id)
 );
@@ -100,7 +100,7 @@ COMMENT ON COLUMN medfraud.rings.score IS 'Suspicion score 0-100 = 100 x collusi
 COMMENT ON COLUMN medfraud.rings.reason IS 'Short text: why the ring scores as it does.';
 COMMENT ON COLUMN medfraud.rings.dx_basis IS 'What dx_fit measured: clinical (item_indications covers the ring''s defining items) or proxy (the item and diagnosis claimed at three or more other providers); NULL without fee lines.';
 COMMENT ON COLUMN medfraud.rings.items IS 'The ring''s items: those claimed on a quarter or more of its joint trips (NULL without fee lines). With providers, members and rhythm, what "the same behaviour" compares (docs/design.md, "The case loop").';
-COMMENT ON COLUMN medfraud.rings.base_score IS 'The score before the case loop''s feedback (score = base_score unless feedback says otherwise).';
+COMMENT ON COLUMN medfraud.rings.base_score IS 'The score before the case loop''s feedback (score = base_score unless feedback says otherwise); NULL for rings of runs before 0.4.0, which had none.';
 COMMENT ON COLUMN medfraud.rings.feedback IS 'What investigators'' verdicts did to this ring, NULL when nothing: effect suppressed (a cleared group, behaviour unchanged: score 0), returned (a cleared group whose behaviour changed: changes lists what), confirmed (a confirmed group seen again), like_cleared / like_confirmed (resembles a cleared or confirmed group: similarity, factor), with the case ids.';
 
 CREATE TABLE medfraud.ring_members (

@@ -16,12 +16,12 @@ COMMENT ON COLUMN medfraud.rings.dx_basis IS 'What dx_fit measured: clinical (it
 COMMENT ON COLUMN medfraud.rings.dx_fit IS 'Legitimacy of the ring''s defining items, 0-1. Clinical (dx_basis): share of spend by members who use the item as indicated (diagnosis, weekly quantity, course length; item_indications). Proxy: share of joint-trip item spend whose (item, diagnosis) pair is also claimed at other providers by non-members.';
 -- rings: their items, and what the case loop (verdicts) did to their score
 ALTER TABLE medfraud.rings ADD COLUMN items pg_catalog.text[];
+-- (NULL in the rings already there: their score had no feedback, and the
+-- rows of earlier runs stay as they were)
 ALTER TABLE medfraud.rings ADD COLUMN base_score pg_catalog.float8;
-UPDATE medfraud.rings SET base_score = score;
-ALTER TABLE medfraud.rings ALTER COLUMN base_score SET NOT NULL;
 ALTER TABLE medfraud.rings ADD COLUMN feedback pg_catalog.jsonb;
 COMMENT ON COLUMN medfraud.rings.items IS 'The ring''s items: those claimed on a quarter or more of its joint trips (NULL without fee lines). With providers, members and rhythm, what "the same behaviour" compares (docs/design.md, "The case loop").';
-COMMENT ON COLUMN medfraud.rings.base_score IS 'The score before the case loop''s feedback (score = base_score unless feedback says otherwise).';
+COMMENT ON COLUMN medfraud.rings.base_score IS 'The score before the case loop''s feedback (score = base_score unless feedback says otherwise); NULL for rings of runs before 0.4.0, which had none.';
 COMMENT ON COLUMN medfraud.rings.feedback IS 'What investigators'' verdicts did to this ring, NULL when nothing: effect suppressed (a cleared group, behaviour unchanged: score 0), returned (a cleared group whose behaviour changed: changes lists what), confirmed (a confirmed group seen again), like_cleared / like_confirmed (resembles a cleared or confirmed group: similarity, factor), with the case ids.';
 COMMENT ON COLUMN medfraud.rings.score IS 'Suspicion score 0-100 = 100 x collusion x gain x (1 - legitimacy) (base_score), times what investigators'' verdicts say of groups like it (feedback); see docs/design.md.';
 -- the view lists the table's columns as they were when it was made
