@@ -20,6 +20,9 @@
 #     the dev cluster (PGHOST/PGPORT of the environment, default port 55432);
 #   SHARDS_COUNTS ("1 2 3"); SHARDS_RINGS_COUNTS (detect_rings on these,
 #   default SHARDS_COUNTS); SHARDS_ITEMS (1: with fee lines);
+#   SHARDS_MERGE (all; first: the merge, which is the coordinator's alone,
+#   only at the first count; none, with SHARDS_MERGE_S its seconds measured
+#   before); SHARDS_OUT (bench/out/shards.md); SHARDS_ONE_RINGS (1: detect_rings on one node);
 #   SHARDS_RINGS (1: detect_rings too); SHARDS_KEEP (1: keep the clusters,
 #   and SHARDS_DIR=<their directory> measures again without loading);
 #   SHARDS_WAIT_IDLE (1: wait for an idle machine before measuring, at most
@@ -30,6 +33,7 @@ src_db=${SHARDS_SRC_DB:-bench10m}
 src_schema=${SHARDS_SRC_SCHEMA:-city_1000000}
 counts=${SHARDS_COUNTS:-1 2 3}
 rings_counts=${SHARDS_RINGS_COUNTS:-$counts}
+merge=${SHARDS_MERGE:-all}     # first: merge only at the first count; none: never (SHARDS_MERGE_S: its seconds)
 items=${SHARDS_ITEMS:-1}
 rings=${SHARDS_RINGS:-1}
 dir=${SHARDS_DIR:-$(mktemp -d /tmp/medfraud-bench-shards.XXXXXX)}
@@ -136,15 +140,16 @@ wait_idle() {
   local until=$(( $(date +%s) + ${SHARDS_WAIT_MAX:-1800} ))
   [ -n "${SHARDS_WAIT_UNTIL:-}" ] && until=$SHARDS_WAIT_UNTIL
   if [ "${SHARDS_WAIT_IDLE:-0}" = 1 ]; then
-    while { pgrep -f run-tests.sh >/dev/null || awk '{exit !($1 >= 0.7)}' /proc/loadavg; } \
-          && [ "$(date +%s)" -lt "$until" ]; do sleep 15; done
+    # never while a test suite runs; otherwise for an idle machine, until the deadline
+    while pgrep -f run-tests.sh >/dev/null \
+          || { awk '{exit !($1 >= 0.7)}' /proc/loadavg && [ "$(date +%s)" -lt "$until" ]; }; do sleep 15; done
   fi
   load=$(cut -d' ' -f1 /proc/loadavg)
 }
 # claims' heap on the shards (each partition once)
 claims_bytes=$(cq 1 -c "SELECT sum(pg_relation_size(c.oid)) FROM pg_class c WHERE c.relname ~ '^setl_d_p[0-5]$'")
 nclaims=$(cq 1 -c "SELECT count(*) FROM d.setl_d")
-out=bench/out/shards.md
+out=${SHARDS_OUT:-bench/out/shards.md}
 mkdir -p bench/out
 sec() { awk "BEGIN {printf \"%.1f\", $2 - $1}"; }
 mb() { awk "BEGIN {printf \"%.1f\", $1 / 1048576}"; }
@@ -172,7 +177,7 @@ SELECT extract(epoch FROM clock_timestamp()) AS t1 \gset
 SELECT pg_sleep(1);  -- the last ss sample sees the connections still open
 SELECT extract(epoch FROM clock_timestamp()) AS t2 \gset
 SELECT format('PREPARE m(interval, int) AS %s', medfraud._shard_merge_sql('SELECT cv FROM pg_temp._mf_sh_parts', true)) \gexec
-CREATE TEMP TABLE e AS EXECUTE m('0', 2);
+CREATE TEMP TABLE e AS EXECUTE m('0', 2) $( [ "$merge" = all ] || { [ "$merge" = first ] && [ "$n" = "${counts%% *}" ]; } || echo "WITH NO DATA" );
 SELECT 'parts', :t1 - :t0;
 SELECT 'merge', extract(epoch FROM clock_timestamp()) - :t2;
 SELECT 'md5', md5(string_agg(concat_ws(',', src, dst, round(weight::numeric, 9), covisits, days, first_at, last_at), ';' ORDER BY src, dst)) || ' ' || count(*) FROM e;
@@ -185,10 +190,16 @@ SQL
   b=$(echo "$out_n" | awk '$1 == "bytes" {print $2}')
   ratio[$n]="$(mb "$b") MB / $(mb "$claims_bytes") MB = $(awk "BEGIN {printf \"%.4f\", $b / $claims_bytes}")"
   [ "$(echo "$out_n" | awk -F'|' '$1 == "md5" {print $2}')" = "$one" ] && ok[$n]=yes || ok[$n]="NO"
+  if [ "$merge" = none ] || { [ "$merge" = first ] && [ "$n" != "${counts%% *}" ]; }; then
+    # not merged: the merge is the coordinator's alone, the same for every N
+    merge_s[$n]=${SHARDS_MERGE_S:-${merge_s[${counts%% *}]}}; cv_s[$n]=$(awk "BEGIN {printf \"%.1f\", ${part_s[$n]} + ${merge_s[$n]}}")
+    ok[$n]="(not merged again)"
+  fi
   echo "n=$n (load ${load_s[$n]}): parts ${part_s[$n]} s, merge ${merge_s[$n]} s, ${ratio[$n]}, equal ${ok[$n]}" >&2
 done
 
-if [ "$rings" = 1 ]; then
+one_rings="not run (SHARDS_ONE_RINGS=0)"; load_r1=-
+if [ "$rings" = 1 ] && [ "${SHARDS_ONE_RINGS:-1}" = 1 ]; then
   itm=NULL; [ "$items" = 1 ] && itm="'d.fee_list_d'"
   wait_idle
   load_r1=$load
@@ -198,6 +209,8 @@ if [ "$rings" = 1 ]; then
   one_rings="$(sec "$t1" "$t2") s ($(cq 1 -c "SELECT rings_found || ' rings; ' || (SELECT string_agg(key || ' ' || value, ', ' ORDER BY value::numeric DESC)
                                             FROM jsonb_each_text(stage_seconds)) FROM medfraud.runs WHERE run_id = $r"))"
   echo "one node detect_rings: $one_rings" >&2
+fi
+if [ "$rings" = 1 ]; then
   for n in $rings_counts; do
     itm=NULL; [ "$items" = 1 ] && itm="'n$n.fee_list_d'"
     wait_idle
