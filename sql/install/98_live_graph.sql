@@ -442,12 +442,13 @@ BEGIN
         FROM grp WHERE grp.size >= (o ->> 'emerging_min_size')::int
     LOOP
         CONTINUE WHEN g.density < (o ->> 'emerging_min_density')::float8;
-        SELECT min(x.first_at) AS first_at, max(x.last_at) AS last_at,
-               (SELECT count(DISTINCT p.day) FROM medfraud.live_covisit_parts p
-                WHERE p.claims_table = claims AND p.src = ANY (g.members) AND p.dst = ANY (g.members)) AS days,
-               (SELECT array_agg(DISTINCT p.provider) FROM medfraud.live_covisit_parts p
-                WHERE p.claims_table = claims AND p.src = ANY (g.members) AND p.dst = ANY (g.members)) AS providers
-        INTO e FROM _mf_em_e x WHERE x.src = ANY (g.members) AND x.dst = ANY (g.members);
+        -- (the group's days and providers in one pass over its parts)
+        SELECT x.first_at, x.last_at, gp.days, gp.providers INTO e
+        FROM (SELECT min(y.first_at) AS first_at, max(y.last_at) AS last_at FROM _mf_em_e y
+              WHERE y.src = ANY (g.members) AND y.dst = ANY (g.members)) x,
+             (SELECT count(DISTINCT p.day) AS days, array_agg(DISTINCT p.provider) AS providers
+              FROM medfraud.live_covisit_parts p
+              WHERE p.claims_table = claims AND p.src = ANY (g.members) AND p.dst = ANY (g.members)) gp;
         -- together on emerging_min_trips days (the group's days, as detect_rings' min_trips counts them;
         -- one fewer by default: an early warning, a week or more before a weekly run in bench-replay)
         CONTINUE WHEN e.days < (o ->> 'emerging_min_trips')::int;

@@ -435,14 +435,14 @@ BEGIN
     WITH t AS (SELECT grp AS ring, count(*) AS trips, min(started_at) AS first_at, max(started_at) AS last_at
                FROM _mf_trip GROUP BY 1),
     it AS (SELECT tv.grp AS ring, l.item, count(DISTINCT (tv.fixmedins_code, tv.seq)) AS trips
-           FROM _mf_tv tv JOIN _mf_lines l USING (claim_id) GROUP BY 1, 2),
-    money AS (SELECT grp AS ring, sum(medfee) AS medfee FROM (SELECT DISTINCT grp, claim_id, medfee FROM _mf_tv) x GROUP BY 1)
+           FROM _mf_tv tv JOIN _mf_lines l USING (claim_id) GROUP BY 1, 2)
+    -- (medfee: _ring_features' sum over the ring's trip claims, published as medfee_total)
     SELECT f.ring,
            ARRAY(SELECT m.psn_no FROM _mf_rm m WHERE m.ring = f.ring ORDER BY m.psn_no) AS members,
            (SELECT array_agg(i.item ORDER BY i.item) FROM it i WHERE i.ring = f.ring AND i.trips >= 0.25 * t.trips) AS items,
            medfraud._trips_per_month(t.trips, t.first_at, t.last_at) AS trips_per_month,
-           coalesce(money.medfee, 0) / greatest(t.trips, 1) AS medfee_per_trip
-    FROM _mf_feat f JOIN t USING (ring) LEFT JOIN money USING (ring);
+           coalesce(f.medfee, 0) / greatest(t.trips, 1) AS medfee_per_trip
+    FROM _mf_feat f JOIN t USING (ring);
 
     CREATE TEMP TABLE _mf_fb ON COMMIT DROP AS
     SELECT ring, items, 1.0::float8 AS factor, NULL::jsonb AS feedback, ''::text AS note FROM _mf_fp;
@@ -461,17 +461,16 @@ BEGIN
                ARRAY(SELECT p.fixmedins_code FROM _mf_rprov p WHERE p.ring = fp.ring
                      AND p.fixmedins_code <> ALL (x.providers) ORDER BY p.trips DESC, p.fixmedins_code) AS new_providers,
                CASE WHEN fp.items IS NOT NULL AND x.items IS NOT NULL THEN
-                   cardinality(ARRAY(SELECT unnest(fp.items) INTERSECT SELECT unnest(x.items)))::float8
-                       / greatest(cardinality(fp.items), 1) END AS item_share,
+                   sh.items::float8 / greatest(cardinality(fp.items), 1) END AS item_share,
                ARRAY(SELECT unnest(fp.items) EXCEPT SELECT unnest(x.items) ORDER BY 1) AS new_items,
                CASE WHEN fp.items IS NOT NULL AND x.items IS NOT NULL THEN
-                   cardinality(ARRAY(SELECT unnest(fp.items) INTERSECT SELECT unnest(x.items)))::float8
-                       / greatest(cardinality(ARRAY(SELECT unnest(fp.items) UNION SELECT unnest(x.items))), 1)
+                   sh.items::float8 / greatest(cardinality(ARRAY(SELECT unnest(fp.items) UNION SELECT unnest(x.items))), 1)
                    ELSE 0 END AS item_jaccard,
                fp.trips_per_month / nullif(x.trips_per_month, 0) AS rhythm_ratio,
                fp.medfee_per_trip / nullif(x.medfee_per_trip, 0) AS money_ratio,
                x.trips_per_month AS x_rhythm, fp.trips_per_month AS now_rhythm
-        FROM _mf_fp fp CROSS JOIN medfraud.case_examples x
+        FROM _mf_fp fp CROSS JOIN medfraud.case_examples x,
+        LATERAL (SELECT cardinality(ARRAY(SELECT unnest(fp.items) INTERSECT SELECT unnest(x.items))) AS items) sh
         WHERE cardinality(x.persons) > 0)
     SELECT p.*,
            -- what changed, in the bounds' terms (empty: the same behaviour)
