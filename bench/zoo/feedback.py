@@ -64,8 +64,8 @@ def one_city(a):
                            if d['kind'] == 'legit' and d['family'] != 'family' and g in members)) - planted
     before, claims, items, options = reported(cur, a.run)
     rng = random.Random(a.seed)
-    ids = sorted(reported(cur, a.run, every=True)[0] if a.population == 'formed' else before)
     formed = reported(cur, a.run, every=True)[0]
+    ids = sorted(formed if a.population == 'formed' else before)
     chosen = sorted(rng.sample(ids, max(1, math.ceil(a.fraction * len(ids))))) if ids else []
     cases, labels = [], {}
     labelled = set()
