@@ -25,6 +25,7 @@
 #include "utils/tuplestore.h"
 
 #include "covisit.h"
+#include "mf_sort.h"
 
 PG_FUNCTION_INFO_V1(medfraud_covisit_agg_trans);
 PG_FUNCTION_INFO_V1(medfraud_covisit_agg_combine);
@@ -371,18 +372,11 @@ rec_sink(const mf_covisit_edge *e, void *arg)
 	r->last = e->last;
 }
 
-static int
-cmp_record(const void *x, const void *y)
-{
-	const set_record *a = x,
-			   *b = y;
-
-	if (a->a != b->a)
-		return a->a < b->a ? -1 : 1;
-	if (a->b != b->b)
-		return a->b < b->b ? -1 : 1;
-	return (a->day > b->day) - (a->day < b->day);
-}
+/* records in (a, b, day) order; the sort polls for cancellation */
+#define record_less(x, y, cx) \
+	((x)->a != (y)->a ? (x)->a < (y)->a : \
+	 (x)->b != (y)->b ? (x)->b < (y)->b : (x)->day < (y)->day)
+MF_DEFINE_SORT(sort_records, set_record, record_less)
 
 Datum
 medfraud_covisit_agg_final(PG_FUNCTION_ARGS)
@@ -452,7 +446,7 @@ medfraud_covisit_agg_final(PG_FUNCTION_ARGS)
 
 	/* several passes emit `a` out of order: the set is sorted by (a, b, day) */
 	if (st.passes > 1)
-		qsort(rb.r, (size_t) rb.n, sizeof(set_record), cmp_record);
+		sort_records(env, NULL, rb.r, rb.n);
 
 	/* keep only persons that appear in a record, numbered in key order */
 	compact = remap;			/* reuse: sorted index -> compact index */
