@@ -125,7 +125,7 @@ COMMENT ON COLUMN medfraud.ring_members.ring_id IS 'Ring within the run.';
 COMMENT ON COLUMN medfraud.ring_members.psn_no IS 'Insured person number.';
 COMMENT ON COLUMN medfraud.ring_members.role IS 'core (SCAN core: many similar neighbours), border (attached to a core, or joined by trips), hub (links parts of the ring, or recruiter-like).';
 COMMENT ON COLUMN medfraud.ring_members.recruiter_like IS 'On at least 60% of the ring''s joint trips, across its cells: the person who brings the others.';
-COMMENT ON COLUMN medfraud.ring_members.joined_by IS 'graph (a cluster of the co-visit graph) or trips (took part in a joint trip claiming the ring''s distinctive items).';
+COMMENT ON COLUMN medfraud.ring_members.joined_by IS 'graph (a cluster of the co-visit graph, or strongly tied to half of its members or more) or trips (took part in a joint trip claiming the ring''s distinctive items).';
 COMMENT ON COLUMN medfraud.ring_members.degree IS 'Co-visit edges to other members.';
 COMMENT ON COLUMN medfraud.ring_members.trips IS 'Joint trips of the ring this person was on.';
 COMMENT ON COLUMN medfraud.ring_members.visits IS 'The person''s claims at the ring''s providers.';

@@ -177,6 +177,53 @@ BEGIN
         INSERT INTO _mf_cl
         SELECT node, label, 'core' FROM medfraud.label_propagation('SELECT src, dst, weight FROM pg_temp._mf_e', 20, (o ->> 'seed')::int);
     END IF;
+    -- with fee lines, a cluster that holds groups claiming their own costly
+    -- items is split into them: SCAN (same epsilon and mu) on the co-claim
+    -- days of the pairs inside each cluster; where that finds two or more
+    -- subclusters of min_ring_size or more, or one that holds less than two
+    -- thirds of the cluster, each becomes a cluster of its own and the rest
+    -- stays (a true ring cut in two this way is joined again in stage 5: both
+    -- parts claim its distinctive items at its provider).  At a busy hospital the
+    -- together layer ties small rings at the morning peak, dialysis shifts
+    -- and hundreds of regular patients into one cluster of 500; its items
+    -- are the dialysis cohort's, and the rings were lost inside it.  A
+    -- cluster whose members share no costly items (a nursing-home bus) or
+    -- who form one item group (a bus ring) is left as it is.
+    IF EXISTS (SELECT 1 FROM _mf_e WHERE idays > 0) THEN
+        CREATE TEMP TABLE _mf_sub ON COMMIT DROP AS
+        SELECT s.node, s.cluster AS sub, c.cluster
+        FROM medfraud.scan_clusters('SELECT e.src, e.dst, e.idays AS weight
+                                     FROM pg_temp._mf_e e JOIN pg_temp._mf_cl a ON a.node = e.src
+                                     JOIN pg_temp._mf_cl b ON b.node = e.dst
+                                     WHERE e.idays > 0 AND a.cluster = b.cluster',
+                                    (o ->> 'epsilon')::float8, (o ->> 'mu')::int) s
+        JOIN _mf_cl c ON c.node = s.node
+        WHERE s.role IN ('core', 'border');
+        DELETE FROM _mf_sub WHERE sub IN (SELECT sub FROM _mf_sub GROUP BY 1 HAVING count(*) < (o ->> 'min_ring_size')::int);
+        -- only a subcluster that is held together more strongly than it is
+        -- tied to the rest of its cluster (median tie inside 1.5 times the
+        -- median tie to the rest, or no tie to the rest): residents of a
+        -- nursing home on the same drug are tied to the other residents of
+        -- the weekly bus as to each other (1.1 and less in a zoo city), a
+        -- peak-hour ring is tied to the hospital's regulars by chance
+        -- mornings (1.7 to 8 times less than within)
+        WITH ue AS (SELECT src AS a, dst AS b, tie FROM _mf_e WHERE src IN (SELECT node FROM _mf_sub)
+                    UNION ALL SELECT dst, src, tie FROM _mf_e WHERE dst IN (SELECT node FROM _mf_sub)),
+        t AS (SELECT x.sub, percentile_cont(0.5) WITHIN GROUP (ORDER BY u.tie) FILTER (WHERE y.sub = x.sub) AS tin,
+                     percentile_cont(0.5) WITHIN GROUP (ORDER BY u.tie) FILTER (WHERE y.sub IS DISTINCT FROM x.sub) AS tout
+              FROM _mf_sub x JOIN ue u ON u.a = x.node JOIN _mf_cl c ON c.node = u.b AND c.cluster = x.cluster
+              LEFT JOIN _mf_sub y ON y.node = u.b
+              GROUP BY x.sub)
+        DELETE FROM _mf_sub WHERE sub IN (SELECT sub FROM t WHERE t.tin < 1.5 * t.tout);
+        -- a cluster stays whole when one subcluster holds half of it or more
+        DELETE FROM _mf_sub WHERE cluster IN (
+            SELECT s.cluster FROM (SELECT cluster, sub, count(*) AS n FROM _mf_sub GROUP BY 1, 2) s
+            JOIN (SELECT cluster, count(*) AS n FROM _mf_cl GROUP BY 1) c USING (cluster)
+            GROUP BY s.cluster, c.n HAVING count(*) < 2 AND max(s.n) >= 2.0 / 3 * c.n);
+        UPDATE _mf_cl c SET cluster = s.sub + (SELECT coalesce(max(cluster), 0) + 1 FROM _mf_cl)
+        FROM _mf_sub s WHERE c.node = s.node;
+        DROP TABLE _mf_sub;
+    END IF;
     -- a second lens, with fee lines: communities (label propagation) of the co-claim
     -- layer alone, among people SCAN left out.  A ring rotating over many
     -- pharmacies, a few members a trip, ties each member to a few others a
@@ -203,10 +250,26 @@ BEGIN
     END IF;
     -- both directions of every edge, for joins by one endpoint
     CREATE TEMP TABLE _mf_ue ON COMMIT DROP AS
-    SELECT src AS a, dst AS b, weight, days FROM _mf_e UNION ALL SELECT dst, src, weight, days FROM _mf_e;
+    SELECT src AS a, dst AS b, weight, days, tie, idays FROM _mf_e UNION ALL SELECT dst, src, weight, days, tie, idays FROM _mf_e;
     CREATE INDEX ON _mf_ue (a);
     ANALYZE _mf_ue;
-    -- a hub belongs to no cluster: it joins the cluster it is most strongly tied to, as a hub
+    -- a hub belongs to no cluster: it joins the cluster it is most strongly
+    -- tied to, as a hub, among those where its strongest tie to a core, or
+    -- its most co-claim days with one, is at least half the cluster's
+    -- median between its members.  A recruiter goes with his cells as often
+    -- as they go together, a member of a ring rotating over many pharmacies
+    -- claims its drugs with a few of it at a time as often as they do with
+    -- each other; the regulars of a hospital's morning peak only met a ring
+    -- there on two or three mornings each (tie 2-3 against the ring's 15;
+    -- 77 of them made up most of a ring of 97 in a zoo city), and a
+    -- pharmacy's diabetics refilled metformin on two of the days a ring
+    -- claimed it in bulk.
+    CREATE TEMP TABLE _mf_ctie ON COMMIT DROP AS
+    SELECT a.cluster, percentile_cont(0.5) WITHIN GROUP (ORDER BY e.tie) AS tie,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY e.idays) AS idays
+    FROM _mf_e e JOIN _mf_cl a ON a.node = e.src JOIN _mf_cl b ON b.node = e.dst
+    WHERE a.cluster = b.cluster
+    GROUP BY 1;
     CREATE TEMP TABLE _mf_cm ON COMMIT DROP AS
     SELECT cluster, node AS psn_no, role FROM _mf_cl WHERE cluster IS NOT NULL AND role <> 'hub'
     UNION ALL
@@ -214,9 +277,12 @@ BEGIN
         SELECT h.node, m.cluster, sum(e.weight) AS w
         FROM _mf_cl h JOIN _mf_ue e ON e.a = h.node
         JOIN _mf_cl m ON m.node = e.b AND m.cluster IS NOT NULL AND m.role = 'core'
-        WHERE h.role = 'hub' GROUP BY 1, 2) q
+        LEFT JOIN _mf_ctie c ON c.cluster = m.cluster
+        WHERE h.role = 'hub' GROUP BY 1, 2, c.tie, c.idays
+        HAVING c.tie IS NULL OR max(e.tie) >= 0.5 * c.tie OR max(e.idays) >= greatest(0.5 * c.idays, 1)) q
      ORDER BY node, w DESC, cluster);
     GET DIAGNOSTICS n = ROW_COUNT;
+    DROP TABLE _mf_ctie;
     CREATE INDEX ON _mf_cm (psn_no);
     ANALYZE _mf_cm;
     RETURN n;
@@ -318,9 +384,32 @@ BEGIN
     EXECUTE 'CREATE TEMP TABLE _mf_tv ON COMMIT DROP AS ' || format(q, win, 'true', rotating);
     CREATE TEMP TABLE _mf_gwin ON COMMIT DROP AS SELECT DISTINCT grp, win AS win FROM _mf_tv;
     IF wide IS NOT NULL AND wide > win THEN
-        EXECUTE 'INSERT INTO _mf_tv ' || format(q, wide, format('g.%I NOT IN (SELECT grp FROM pg_temp._mf_gwin)', grp_col),
-                                                rotating);
-        INSERT INTO _mf_gwin SELECT DISTINCT grp, wide FROM _mf_tv WHERE grp NOT IN (SELECT grp FROM _mf_gwin);
+        -- the wide scale for groups whose trips at window hold on average
+        -- fewer than half of their members; it replaces the finer one where
+        -- it holds twice the member-days.  A ring coming over two days
+        -- meets within 30 minutes now and then by chance, two or three of
+        -- them (three such days in a zoo city): seen at that scale, 4 of
+        -- its 9 members were on no trip and were dropped.
+        EXECUTE format($q$
+            CREATE TEMP TABLE _mf_wg ON COMMIT DROP AS
+            SELECT g.grp FROM (SELECT %2$I AS grp, count(DISTINCT psn_no) AS n FROM pg_temp.%1$I GROUP BY 1) g
+            LEFT JOIN (SELECT grp, avg(n) AS n
+                       FROM (SELECT grp, count(DISTINCT psn_no) AS n FROM pg_temp._mf_tv GROUP BY grp, fixmedins_code, seq) t
+                       GROUP BY 1) t USING (grp)
+            WHERE coalesce(t.n, 0) < 0.5 * g.n$q$, grp_table, grp_col);
+        EXECUTE 'CREATE TEMP TABLE _mf_tvw ON COMMIT DROP AS '
+                || format(q, wide, format('g.%I IN (SELECT grp FROM pg_temp._mf_wg)', grp_col), rotating);
+        CREATE TEMP TABLE _mf_wsel ON COMMIT DROP AS
+        SELECT w.grp
+        FROM (SELECT grp, count(DISTINCT (psn_no, setl_time::date)) AS n FROM _mf_tvw GROUP BY 1) w
+        LEFT JOIN (SELECT grp, count(DISTINCT (psn_no, setl_time::date)) AS n FROM _mf_tv
+                   WHERE grp IN (SELECT grp FROM _mf_wg) GROUP BY 1) f USING (grp)
+        WHERE w.n >= 2 * coalesce(f.n, 0);
+        DELETE FROM _mf_tv WHERE grp IN (SELECT grp FROM _mf_wsel);
+        INSERT INTO _mf_tv SELECT * FROM _mf_tvw WHERE grp IN (SELECT grp FROM _mf_wsel);
+        DELETE FROM _mf_gwin WHERE grp IN (SELECT grp FROM _mf_wsel);
+        INSERT INTO _mf_gwin SELECT grp, wide FROM _mf_wsel;
+        DROP TABLE _mf_wg, _mf_tvw, _mf_wsel;
     END IF;
     CREATE TEMP TABLE _mf_trip ON COMMIT DROP AS
     SELECT grp, fixmedins_code, seq, min(setl_time) AS started_at, max(setl_time) AS ended_at,
@@ -465,6 +554,27 @@ BEGIN
            'graph'::text AS joined_by
     FROM _mf_cm m JOIN _mf_ring_of r ON r.grp = m.cluster
     GROUP BY r.ring, m.psn_no;
+    -- people of no ring strongly tied to half of a ring's members or more
+    -- (and to three or more) join it: strongly, at least half the ring's
+    -- median tie between members.  SCAN leaves out a member whose other
+    -- ties (his household, another group) make his neighbourhood unlike
+    -- the ring's: three members of a ring coming over two days were tied
+    -- to 8 or 9 of its 9 others, outsiders to one.  Bystanders of a
+    -- hospital's peak are tied to a ring by two or three chance mornings
+    -- against its members' fifteen, and stay out.
+    CREATE TEMP TABLE _mf_rtie ON COMMIT DROP AS
+    SELECT a.ring, percentile_cont(0.5) WITHIN GROUP (ORDER BY e.tie) AS tie,
+           (SELECT count(*) FROM _mf_rm x WHERE x.ring = a.ring) AS n
+    FROM _mf_rm a JOIN _mf_ue e ON e.a = a.psn_no JOIN _mf_rm b ON b.psn_no = e.b AND b.ring = a.ring
+    GROUP BY 1;
+    INSERT INTO _mf_rm(ring, psn_no, role, joined_by)
+    SELECT DISTINCT ON (psn_no) ring, psn_no, 'border', 'graph' FROM (
+        SELECT m.ring, e.b AS psn_no, count(*) AS k
+        FROM _mf_rm m JOIN _mf_ue e ON e.a = m.psn_no JOIN _mf_rtie t ON t.ring = m.ring
+        WHERE e.tie >= 0.5 * t.tie AND NOT EXISTS (SELECT 1 FROM _mf_rm x WHERE x.psn_no = e.b)
+        GROUP BY 1, 2, t.n HAVING count(*) >= greatest(3, 0.5 * t.n)) q
+    ORDER BY psn_no, k DESC, ring;
+    DROP TABLE _mf_rtie;
     -- ring signature: the clusters' distinctive items
     CREATE TEMP TABLE _mf_ring ON COMMIT DROP AS
     SELECT r.ring, s.fixmedins_code, s.item FROM _mf_sig s JOIN _mf_ring_of r USING (grp) GROUP BY 1, 2, 3;
@@ -762,8 +872,16 @@ SELECT round((100
    -- doublings.  With clinical knowledge it is half the factor: claims of
    -- items outside their indications are a loss at the usual price too,
    -- and legitimacy below already weighs that evidence; without it, a
-   -- price above the providers' norm is the only sign of a loss
-   * CASE WHEN coalesce(clinical, false) THEN 0.5 + 0.5 * g.gain ELSE g.gain END
+   -- price above the providers' norm is the only sign of a loss.  Below
+   -- the norm (ratio r < 1) the clinical factor is r^2 / 2: a group whose
+   -- claims cost less than the usual claim at its providers is where the
+   -- least money is (without clinical knowledge it scores 0 there).  In
+   -- the zoo's development cities every group scoring 15 or more below
+   -- the norm was a nursing home or a household (r 0.31-0.73), every
+   -- planted ring 1.09 or more
+   * CASE WHEN NOT coalesce(clinical, false) THEN g.gain
+          WHEN coalesce(fund_ratio, 1) < 1 THEN 0.5 * greatest(fund_ratio, 0) ^ 2
+          ELSE 0.5 + 0.5 * g.gain END
    -- legitimacy: with clinical knowledge for the items, the members' use
    -- of them as indicated (diagnosis, rhythm, course) is the whole of it,
    -- on a ramp: a treatment cohort's use fits nearly throughout (0.87-1.00
@@ -777,7 +895,7 @@ SELECT round((100
 FROM (SELECT 1 - exp(-greatest(ln(greatest(coalesce(fund_ratio, 1), 1e-9)) / ln(2), 0) / 2) AS gain) g
 $$;
 COMMENT ON FUNCTION medfraud.ring_score(pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.bool) IS
-'Ring suspicion score 0-100 = 100 x collusion x gain x (1 - legitimacy) (gain counts half when clinical): collusion = shared items x (lockstep and uniform amounts) from the consistency z-scores, the pooled-fund ratio, and legitimacy: the clinical fit of the items when clinical is true (item_indications covers them), else the weekly regularity of trips and the proxy diagnosis fit (docs/design.md).';
+'Ring suspicion score 0-100 = 100 x collusion x gain x (1 - legitimacy) (gain counts half when clinical, and falls as the square of the pooled-fund ratio below 1): collusion = shared items x (lockstep and uniform amounts) from the consistency z-scores, the pooled-fund ratio, and legitimacy: the clinical fit of the items when clinical is true (item_indications covers them), else the weekly regularity of trips and the proxy diagnosis fit (docs/design.md).';
 
 -- Publish rings, members and events; ring_id 1 is the highest score.
 CREATE FUNCTION medfraud._ring_publish(run pg_catalog.int8, o pg_catalog.jsonb, with_items pg_catalog.bool)

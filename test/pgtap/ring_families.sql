@@ -7,7 +7,7 @@
 -- score's documented parts and the item_window option.  (Quality over
 -- many independently generated cities: bench/zoo, make bench-quality.)
 BEGIN;
-SELECT plan(17);
+SELECT plan(20);
 SET client_min_messages = warning;
 
 SELECT lives_ok($$SELECT medfraud.generate_demo_city('rf', persons => 5000, days => 70, rings => 1, seed => 11)$$,
@@ -117,6 +117,11 @@ SELECT is(medfraud.ring_score(9, 9, 9, 8, NULL, 1, true), 0::float8,
           'clinical fit 1: legitimate, whatever the collusion');
 SELECT cmp_ok(medfraud.ring_score(9, 9, 9, 1, NULL, 0, true), '>', 20::float8,
               'clinical fit 0 at the usual price: still scored (gain counts half)');
+SELECT ok(abs(medfraud.ring_score(9, 9, 9, 0.5, NULL, 0, true) - medfraud.ring_score(9, 9, 9, 1, NULL, 0, true) * 0.5 ^ 2) <= 0.01,
+          'below the providers'' norm the clinical gain falls as the square of the ratio (half the norm: a quarter)');
+SELECT cmp_ok(medfraud.ring_score(9, 9, 9, 0.7, NULL, 0, true), '<', 20::float8,
+              'a group at 0.7 of the norm is not reported, however alike (a nursing-home bus)');
+SELECT is(medfraud.ring_score(9, 9, 9, 0, NULL, 0, true), 0::float8, 'nothing paid: nothing gained');
 SELECT is(medfraud.ring_score(9, 9, 9, 1, NULL, 0, false), 0::float8,
           'without clinical knowledge the usual price gains nothing');
 SELECT is(medfraud.ring_score(0, 9, 9, 8, NULL, 0, true), 0::float8,
