@@ -215,7 +215,7 @@ BEGIN
               LEFT JOIN _mf_sub y ON y.node = u.b
               GROUP BY x.sub)
         DELETE FROM _mf_sub WHERE sub IN (SELECT sub FROM t WHERE t.tin < 1.5 * t.tout);
-        -- a cluster stays whole when one subcluster holds half of it or more
+        -- a cluster stays whole when its one subcluster holds two thirds of it or more
         DELETE FROM _mf_sub WHERE cluster IN (
             SELECT s.cluster FROM (SELECT cluster, sub, count(*) AS n FROM _mf_sub GROUP BY 1, 2) s
             JOIN (SELECT cluster, count(*) AS n FROM _mf_cl GROUP BY 1) c USING (cluster)
