@@ -957,6 +957,7 @@ class Gen:
         'to': ['"2025-01-25"', 'null', '"2025-01-20"'],
         'columns': ['{"psn_no": "psn_no"}', '{"setl_time": "setl_time", "med_type": "med_type"}', '{}'],
         'item_columns': ['{"setl_id": "setl_id"}', '{}'],
+        'persons': ['"f.psn_info_b"', 'null'], 'person_columns': ['{"brdy": "brdy"}', '{}'],
     }
     RING_NEAR = {
         'window': ['"0"', '"2 days"', '"x"', '"1 month"', '"-5 minutes"', '30', '""'],
@@ -972,6 +973,8 @@ class Gen:
                     '{"setl_id": "tableoid"}', '{"psn_no": null}', '{"psn_no": ["a"]}', '[]'],
         'item_columns': ['{"med_list_codg": "cnt"}', '{"setl_id": "nope"}', '{"det_item_fee_sumamt": "med_list_codg"}',
                          '{"x": "y"}', 'null'],
+        'persons': ['"fz.e"', '"nope"', 'true', '"f.setl_d"', '""'],
+        'person_columns': ['{"brdy": "gend"}', '{"psn_no": "nope"}', '{"age": "age"}', 'null'],
     }
     ANOM_VALID = {
         'items': ['"f.fee_list_d"', 'null'], 'persons': ['"f.psn_info_b"', 'null'],

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Scenario zoo (issue 14): independently generated cities with planted rings
-# and legitimate groups, detect_rings with DEFAULT options on each, scored as
+# and legitimate groups, detect_rings with DEFAULT options on each (given the
+# city's persons table, as a bureau would: its psn_info_b), scored as
 # /work/shared/QUALITY.md says; min and median over cities per metric and per
 # scenario family; the baselines of bench/baselines (FRAUDAR, lockstep, Louvain)
 # on the same cities, scored by the same scorer.
@@ -106,7 +107,7 @@ for i in $(seq 1 "$cities"); do
   fi
   t1=$(date +%s)
   run=$(psql -X -At -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
-          -c "SELECT medfraud.detect_rings('$s.setl_d', '$s.fee_list_d', '{\"progress\": false}')" | tail -1)
+          -c "SELECT medfraud.detect_rings('$s.setl_d', '$s.fee_list_d', '{\"progress\": false, \"persons\": \"$s.psn_info_b\"}')" | tail -1)
   t2=$(date +%s)
   $PY bench/zoo/score.py --schema "$s" --run "$run" --expand ${bonus:+--bonus-off-options "$bonus"} \
       --json "$out/city_$n.json" --md "$out/city_$n.md"

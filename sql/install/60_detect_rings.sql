@@ -17,6 +17,8 @@ SELECT '{
               "refd_setl_flag": "refd_setl_flag", "vali_flag": "vali_flag"},
   "item_columns": {"setl_id": "setl_id", "med_list_codg": "med_list_codg",
                    "det_item_fee_sumamt": "det_item_fee_sumamt", "cnt": "cnt"},
+  "persons": null,
+  "person_columns": {"psn_no": "psn_no", "gend": "gend", "brdy": "brdy"},
   "from": null, "to": null,
   "exclude_refunds": true, "valid_only": true,
   "window": "30 minutes", "item_window": "1 day", "min_days": 2, "max_crowd": 100,
@@ -37,7 +39,7 @@ RETURNS pg_catalog.jsonb LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    d jsonb := medfraud._merge_options(medfraud.ring_options_default(), options, '{}', '{from,to}',
+    d jsonb := medfraud._merge_options(medfraud.ring_options_default(), options, '{persons}', '{from,to}',
                                        '{"min_days": 3}');
 BEGIN
     -- ranges
@@ -126,6 +128,13 @@ BEGIN
     PERFORM medfraud._check_columns(claims, o -> 'columns', 'claims');
     IF items IS NOT NULL THEN
         PERFORM medfraud._check_columns(items, o -> 'item_columns', 'items');
+    END IF;
+    IF o ->> 'persons' IS NOT NULL THEN
+        IF NOT has_table_privilege((o ->> 'persons')::regclass, 'SELECT') THEN
+            RAISE EXCEPTION 'permission denied for table %', o ->> 'persons' USING ERRCODE = '42501',
+                HINT = 'detect_rings reads the persons with your privileges; ask for SELECT on them.';
+        END IF;
+        PERFORM medfraud._check_columns((o ->> 'persons')::regclass, o -> 'person_columns', 'persons');
     END IF;
     -- one run at a time: overlapping runs would fight over the same temp names and results
     IF NOT pg_try_advisory_xact_lock(hashtext('medfraud.detect_rings'), 0) THEN

@@ -533,17 +533,34 @@ BEGIN
                       WHERE x.grp = a.grp AND y.grp = b.grp AND x.fixmedins_code = a.fixmedins_code) i ON true
         WHERE i.k::float8 / (a.n + b.n - i.k) >= 0.6
         UNION
-        -- cells of one recruiter at different providers: a hub tied to two or
-        -- more cores of each, and the same distinctive items (wherever claimed)
-        (WITH hub AS (SELECT h.node AS hub, m.cluster FROM pg_temp._mf_cl h
-                      JOIN pg_temp._mf_ue e ON e.a = h.node JOIN pg_temp._mf_cl m ON m.node = e.b AND m.role = 'core'
-                      WHERE h.role = 'hub' GROUP BY 1, 2 HAVING count(*) >= 2),
-              sig AS (SELECT grp, array_agg(DISTINCT item) AS items FROM pg_temp._mf_sig GROUP BY 1)
-         SELECT a.cluster, b.cluster
-         FROM hub a JOIN hub b ON b.hub = a.hub AND a.cluster < b.cluster
-         JOIN sig ia ON ia.grp = a.cluster JOIN sig ib ON ib.grp = b.cluster
-         WHERE cardinality(ARRAY(SELECT unnest(ia.items) INTERSECT SELECT unnest(ib.items)))::float8
-              / cardinality(ARRAY(SELECT unnest(ia.items) UNION SELECT unnest(ib.items))) >= 0.6)
+        -- cells of one recruiter at different providers: cells that never
+        -- meet (ties between their members, the recruiter's aside, on 10%
+        -- of their pairs or fewer), someone of the clusters (a SCAN hub, or
+        -- a member of one cell) tied to half or more of each (and to two or
+        -- more), and the
+        -- same distinctive items wherever claimed: 60% or more of the
+        -- smaller item set in the other (a cell at its own pharmacy may keep
+        -- only one of the basket's items distinctive).  Two peak-hour rings
+        -- at one hospital, or two dialysis shifts, meet all the time
+        (WITH sig AS (SELECT grp, array_agg(DISTINCT item) AS items FROM pg_temp._mf_sig GROUP BY 1),
+              sz AS (SELECT cluster, count(*) AS n FROM pg_temp._mf_cl
+                     WHERE cluster IN (SELECT grp FROM sig) GROUP BY 1),
+              hub AS (SELECT h.node AS hub, m.cluster FROM pg_temp._mf_cl h
+                      JOIN pg_temp._mf_ue e ON e.a = h.node JOIN pg_temp._mf_cl m ON m.node = e.b
+                      JOIN sz ON sz.cluster = m.cluster
+                      GROUP BY 1, 2, sz.n HAVING count(*) >= greatest(2, 0.5 * sz.n)),
+              lk AS (SELECT a.cluster AS ca, b.cluster AS cb, array_agg(a.hub) AS linkers
+                     FROM hub a JOIN hub b ON b.hub = a.hub AND a.cluster < b.cluster
+                     JOIN sig ia ON ia.grp = a.cluster JOIN sig ib ON ib.grp = b.cluster
+                     WHERE cardinality(ARRAY(SELECT unnest(ia.items) INTERSECT SELECT unnest(ib.items)))::float8
+                           / least(cardinality(ia.items), cardinality(ib.items)) >= 0.6
+                     GROUP BY 1, 2)
+         SELECT lk.ca, lk.cb
+         FROM lk JOIN sz na ON na.cluster = lk.ca JOIN sz nb ON nb.cluster = lk.cb
+         WHERE (SELECT count(*) FROM pg_temp._mf_cl x JOIN pg_temp._mf_ue e ON e.a = x.node
+                JOIN pg_temp._mf_cl y ON y.node = e.b AND y.cluster = lk.cb
+                WHERE x.cluster = lk.ca AND NOT x.node = ANY (lk.linkers) AND NOT y.node = ANY (lk.linkers))
+               <= 0.1 * na.n * nb.n)
         UNION
         SELECT grp, grp FROM pg_temp._mf_ring_of$q$) cc
     WHERE cc.node::bigint = r.grp;
@@ -768,7 +785,22 @@ BEGIN
     --    stay under 1.8 and 99% under 2.1, while rings reselling drugs claim
     --    4-18 times their use);
     --  * course: a span no longer than 1.5 courses and a week (a 14-day
-    --    injection course claimed for four months is not one).
+    --    injection course claimed for four months is not one);
+    --  * sex and age, where the persons table is given (option persons): an
+    --    indication limited to adults does not cover a child's claim (a
+    --    family ring claiming insulin on the children's cards too).
+    -- The ring members' sex and birth date (a person table holds one row
+    -- per person; of several, one with a birth date):
+    CREATE TEMP TABLE _mf_psn(psn_no text PRIMARY KEY, gend text, brdy date) ON COMMIT DROP;
+    IF o ->> 'persons' IS NOT NULL THEN
+        EXECUTE format($q$
+            INSERT INTO _mf_psn
+            SELECT DISTINCT ON (p.%1$I::text) p.%1$I::text, p.%2$I::text, p.%3$I::date
+            FROM %4$s p WHERE p.%1$I::text IN (SELECT psn_no FROM pg_temp._mf_rm)
+            ORDER BY p.%1$I::text, p.%3$I IS NULL, p.%2$I IS NULL$q$,
+            o #>> '{person_columns,psn_no}', o #>> '{person_columns,gend}', o #>> '{person_columns,brdy}',
+            (o ->> 'persons')::regclass);
+    END IF;
     CREATE TEMP TABLE _mf_cfit ON COMMIT DROP AS
     WITH di AS (
         SELECT DISTINCT d.grp AS ring, d.item
@@ -780,13 +812,18 @@ BEGIN
         FROM di JOIN _mf_rm m ON m.ring = di.ring
         JOIN _mf_v v ON v.psn_no = m.psn_no
         JOIN _mf_ilines l ON l.claim_id = v.claim_id AND l.item = di.item
-        -- the indication rows this claim's diagnosis matches (NULL limits: as needed, chronic)
+        LEFT JOIN _mf_psn p ON p.psn_no = m.psn_no
+        -- the indication rows this claim's diagnosis matches, for the
+        -- member's sex and age when known (NULL limits: as needed, chronic)
         CROSS JOIN LATERAL (
             SELECT count(*) > 0 AS dx_ok,
                    CASE WHEN bool_and(ii.per_week IS NOT NULL) THEN max(ii.per_week) END AS per_week,
                    CASE WHEN bool_and(ii.course_days IS NOT NULL) THEN max(ii.course_days) END AS course_days
             FROM medfraud.item_indications ii
-            WHERE ii.med_list_codg = di.item AND medfraud.dx_matches(v.dx, ii.dise_codg)) ind),
+            WHERE ii.med_list_codg = di.item AND medfraud.dx_matches(v.dx, ii.dise_codg)
+              AND (ii.gender IS NULL OR p.gend IS NULL OR ii.gender = p.gend)
+              AND (p.brdy IS NULL OR ((ii.min_age IS NULL OR extract(year FROM age(v.setl_time::date, p.brdy)) >= ii.min_age)
+                                      AND (ii.max_age IS NULL OR extract(year FROM age(v.setl_time::date, p.brdy)) <= ii.max_age)))) ind),
     -- courses: a break longer than two courses and four weeks starts a new
     -- one (three colds in a year are three 7-day courses, not one of 300
     -- days; a costly 14-day injection claimed every 5-21 days stays one)
@@ -798,19 +835,27 @@ BEGIN
                                    > (2 * mc.course_days + 28) * interval '1 day'
                           THEN 1 ELSE 0 END AS brk
               FROM mc) x),
+    -- quantity and course are checked on the claims of each indication the
+    -- member's claims invoke (its usual quantity and course), not at the
+    -- laxest one: aspirin claimed in bulk under chronic angina, a stroke
+    -- (7 boxes a week for 14 days) and its sequelae is not a stroke's
+    -- course for four months
+    ifit AS (
+        SELECT ring, psn_no, item, episode,
+               bool_and((per_week IS NULL OR n <= 2 * (per_week * span_days / 7.0 + last_qty))
+                        AND (course_days IS NULL OR span_days <= 1.5 * course_days + 7)) AS ok
+        FROM (SELECT ring, psn_no, item, episode, per_week, course_days, sum(qty) AS n,
+                     (array_agg(qty ORDER BY setl_time DESC))[1] AS last_qty,
+                     extract(epoch FROM max(setl_time) - min(setl_time)) / 86400.0 AS span_days
+              FROM ep WHERE dx_ok GROUP BY 1, 2, 3, 4, 5, 6) x
+        GROUP BY 1, 2, 3, 4),
     pair AS (
-        SELECT ring, psn_no, item, episode, sum(qty) AS n, sum(amount) AS amount, avg(dx_ok::int) AS dx_share,
-               CASE WHEN bool_and(per_week IS NOT NULL OR NOT dx_ok) THEN max(per_week) END AS per_week,
-               CASE WHEN bool_and(course_days IS NOT NULL OR NOT dx_ok) THEN max(course_days) END AS course_days,
-               (array_agg(qty ORDER BY setl_time DESC))[1] AS last_qty,
-               extract(epoch FROM max(setl_time) - min(setl_time)) / 86400.0 AS span_days
+        SELECT ring, psn_no, item, episode, sum(amount) AS amount, avg(dx_ok::int) AS dx_share
         FROM ep GROUP BY 1, 2, 3, 4)
     -- (a ring none of whose pairs fits has fit 0, not "unknown")
-    SELECT ring, coalesce(sum(amount) FILTER (WHERE dx_share >= 0.8
-                                                AND (per_week IS NULL OR n <= 2 * (per_week * span_days / 7.0 + last_qty))
-                                                AND (course_days IS NULL OR span_days <= 1.5 * course_days + 7)), 0)
+    SELECT ring, coalesce(sum(amount) FILTER (WHERE dx_share >= 0.8 AND ifit.ok), 0)
                  / nullif(sum(amount), 0) AS clinical_fit
-    FROM pair GROUP BY ring;
+    FROM pair LEFT JOIN ifit USING (ring, psn_no, item, episode) GROUP BY ring;
 
     -- z-scores; the baseline's spread is floored at 0.05 so a near-constant
     -- baseline cannot turn a small difference into a huge z

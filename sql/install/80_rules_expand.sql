@@ -219,14 +219,15 @@ BEGIN
         FROM medfraud.ring_members m1 JOIN medfraud.ring_members m2
           ON m2.run_id = m1.run_id AND m2.ring_id = m1.ring_id AND NOT m2.psn_no = ANY (seeds)
         WHERE same_ring_bonus AND m1.run_id = run AND m1.psn_no = ANY (seeds) GROUP BY 1),
-    -- without the bonus, the half of the score membership gave goes to
-    -- direct ties: how many of the seeds the candidate co-visits with
-    -- (a ring member is tied to many members, a bystander to one)
+    -- without the bonus, or when no seed is in a detected ring, the half of
+    -- the score membership gives goes to direct ties: how many of the seeds
+    -- the candidate co-visits with (a ring member is tied to many members,
+    -- a bystander to one)
     ties AS (
         SELECT CASE WHEN g.src = ANY (seeds) THEN g.dst ELSE g.src END AS psn_no,
                count(DISTINCT CASE WHEN g.src = ANY (seeds) THEN g.src ELSE g.dst END) AS n
         FROM medfraud.covisit_graph g
-        WHERE NOT same_ring_bonus AND g.run_id = run AND (g.src = ANY (seeds) OR g.dst = ANY (seeds))
+        WHERE NOT EXISTS (SELECT 1 FROM ringmates) AND g.run_id = run AND (g.src = ANY (seeds) OR g.dst = ANY (seeds))
           AND NOT (g.src = ANY (seeds) AND g.dst = ANY (seeds))
         GROUP BY 1),
     cand AS (

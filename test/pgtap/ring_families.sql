@@ -4,10 +4,12 @@
 -- 140, and a dialysis shift that clinical knowledge must clear.  Each
 -- ring is checked found with fee lines and, as the control that the
 -- item co-claim layer is what finds it, not found without them.  Then the
--- score's documented parts and the item_window option.  (Quality over
+-- score's documented parts, the clinical fit's limits (each indication on
+-- its own claims; sex and age with a persons table) and the item_window
+-- option.  (Quality over
 -- many independently generated cities: bench/zoo, make bench-quality.)
 BEGIN;
-SELECT plan(20);
+SELECT plan(27);
 SET client_min_messages = warning;
 
 SELECT lives_ok($$SELECT medfraud.generate_demo_city('rf', persons => 5000, days => 70, rings => 1, seed => 11)$$,
@@ -25,11 +27,14 @@ SELECT (SELECT fixmedins_code FROM rf.setl_d WHERE fixmedins_code LIKE 'P%' GROU
 CREATE TEMP TABLE planted(psn_no text, fixmedins_code text, setl_time timestamp, dx text, item text, cnt numeric, amount numeric);
 -- (1) loose days: 8 members, a trip a week for 8 weeks, each member on one of
 -- three consecutive days (varying) at his own hour (8:00, 9:00, ... 15:00): never two
--- within 30 minutes; 4 boxes of a drug at 120 each
+-- within 30 minutes; 4 boxes of a drug at 120 each, under diabetes (a box a
+-- month) and, every other week, under a stroke (a week's supply a day for
+-- 14 days): neither indication covers a box a week for eight weeks, though
+-- the stroke's rate alone would cover the quantity
 INSERT INTO planted
 SELECT 'LD0' || m, p.pharmacy, b.d0 + k * interval '7 days' + (((m + 1) * (k + 2)) % 3) * interval '1 day'
        + (8 + m) * interval '1 hour' + ((m * 13 + k * 7) % 20) * interval '1 minute',
-       'E11.9', 'XLOOSE1', 4, 480
+       CASE WHEN k % 2 = 0 THEN 'E11.9' ELSE 'I63.9' END, 'XLOOSE1', 4, 480
 FROM generate_series(0, 7) m, generate_series(0, 7) k, base b, place p
 WHERE (m + k) % 5 <> 0;
 -- (2) a ring of six at the busiest hospital, 9:00-9:25, on six days, among
@@ -69,6 +74,7 @@ DELETE FROM medfraud.item_indications;
 INSERT INTO medfraud.item_indications(med_list_codg, dise_codg, per_week, course_days, note)
 VALUES ('XDIAL1', 'N18', 3, NULL, 'haemodialysis session'),
        ('XLOOSE1', 'E11', 0.23, NULL, 'a box a month'),
+       ('XLOOSE1', 'I63', 7, 14, 'acute: a week''s supply a day for two weeks'),
        ('XPEAK1', 'I63', 1, 14, 'a vial a week for two weeks');
 
 CREATE TEMP TABLE runs AS
@@ -111,6 +117,34 @@ SELECT ok((SELECT bool_and(r.reason LIKE '%use the items as indicated%') FROM me
 SELECT is((SELECT count(DISTINCT r.ring_id) FROM medfraud.rings r JOIN medfraud.ring_members m USING (run_id, ring_id)
            WHERE r.run_id = (SELECT with_items FROM runs) AND (m.psn_no LIKE 'LD%' OR m.psn_no LIKE 'PK%')
            AND r.score >= 20), 2::bigint, 'the two rings are two rings, not one');
+SELECT cmp_ok((SELECT max(r.dx_fit) FROM medfraud.rings r JOIN medfraud.ring_members m USING (run_id, ring_id)
+               WHERE r.run_id = (SELECT with_items FROM runs) AND m.psn_no LIKE 'LD%'), '<', 0.5::float8,
+              'claims under two indications: each judged at its own rate and course, not at the laxest (fit under 0.5)');
+
+-- sex and age: the dialysis shift's cards are children's, and the session is
+-- indicated from 18 on; only a persons table tells
+CREATE TABLE rf.persons_kids AS
+SELECT 'DY' || lpad(m::text, 2, '0') AS psn_no, '1'::text AS gend, (b.d0 - interval '10 years')::date AS brdy
+FROM generate_series(0, 9) m, base b;
+UPDATE medfraud.item_indications SET min_age = 18 WHERE med_list_codg = 'XDIAL1';
+CREATE TEMP TABLE runs2 AS
+SELECT medfraud.detect_rings('rf.setl_d', 'rf.fee_list_d', '{"progress": false, "persons": "rf.persons_kids"}') AS kids,
+       medfraud.detect_rings('rf.setl_d', 'rf.fee_list_d', '{"progress": false}') AS no_persons;
+SELECT cmp_ok((SELECT max(r.dx_fit) FROM medfraud.rings r JOIN medfraud.ring_members m USING (run_id, ring_id)
+               WHERE r.run_id = (SELECT kids FROM runs2) AND m.psn_no LIKE 'DY%'), '<', 0.5::float8,
+              'with the persons table, a session indicated from 18 does not fit a ten-year-old''s claims');
+SELECT cmp_ok((SELECT min(r.dx_fit) FROM medfraud.rings r JOIN medfraud.ring_members m USING (run_id, ring_id)
+               WHERE r.run_id = (SELECT no_persons FROM runs2) AND m.psn_no LIKE 'DY%'), '>=', 0.9::float8,
+              'without it, age is unknown and the shift is cleared as before');
+SELECT throws_ok($$SELECT medfraud.detect_rings('rf.setl_d', 'rf.fee_list_d', '{"persons": "rf.no_such_table"}')$$,
+                 '42P01', NULL, 'persons: a table that does not exist');
+SELECT throws_ok($$SELECT medfraud.detect_rings('rf.setl_d', 'rf.fee_list_d',
+                                                '{"persons": "rf.persons_kids", "person_columns": {"brdy": "birth"}}')$$,
+                 '42703', 'column "birth" (the brdy column) does not exist in rf.persons_kids', 'persons: a missing column');
+SELECT throws_ok($$SELECT medfraud.detect_rings('rf.setl_d', 'rf.fee_list_d', '{"persons": 7}')$$,
+                 '22023', 'option "persons" must be a table name', 'persons: not a name');
+SELECT throws_ok($$SELECT medfraud.detect_rings('rf.setl_d', 'rf.fee_list_d', '{"person_columns": {"age": "age"}}')$$,
+                 '22023', 'unknown key "age" in option "person_columns"', 'person_columns: an unknown key');
 
 -- the score's parts (docs/design.md, "Scoring")
 SELECT is(medfraud.ring_score(9, 9, 9, 8, NULL, 1, true), 0::float8,
