@@ -801,12 +801,60 @@ BEGIN
             o #>> '{person_columns,psn_no}', o #>> '{person_columns,gend}', o #>> '{person_columns,brdy}',
             (o ->> 'persons')::regclass);
     END IF;
+    -- The run's clinical knowledge: the bureau's item_indications, and
+    -- (with feedback) what cleared cases teach of items it does not cover:
+    -- a cleared group's items are indicated for the diagnoses (ICD-10
+    -- category) under which its cleared members claimed a tenth or more of
+    -- them, at up to the rate 90% of those members keep (chronic: no
+    -- course).  A cleared dialysis shift vouches for the other shifts and
+    -- centres; a ring claiming the items under other diagnoses, or at
+    -- several times the rate, still does not fit.  A case's lesson is not
+    -- applied to the group it cleared (half its members or more among the
+    -- case's cleared persons): that group is judged by its behaviour
+    -- against the case's (_case_feedback), so it comes back when that
+    -- changes.  _mf_same holds (ring, case) of such groups.
+    CREATE TEMP TABLE _mf_ind ON COMMIT DROP AS
+    SELECT med_list_codg, dise_codg, per_week, course_days, gender, min_age, max_age, NULL::bigint[] AS cases
+    FROM medfraud.item_indications;
+    CREATE TEMP TABLE _mf_same(ring bigint, case_id bigint) ON COMMIT DROP;
+    IF items IS NOT NULL AND (o ->> 'feedback')::bool
+       AND EXISTS (SELECT 1 FROM medfraud.case_examples x WHERE x.label = 'cleared' AND x.items IS NOT NULL) THEN
+        CREATE TEMP TABLE _mf_lx ON COMMIT DROP AS
+        SELECT x.case_id, i.item, p.psn_no
+        FROM medfraud.case_examples x, unnest(x.items) i(item), unnest(x.persons) p(psn_no)
+        WHERE x.label = 'cleared' AND i.item NOT IN (SELECT med_list_codg FROM _mf_ind);
+        PERFORM medfraud._ring_load_lines(items, o -> 'item_columns', NULL, ARRAY(SELECT DISTINCT item FROM _mf_lx));
+        INSERT INTO _mf_ind(med_list_codg, dise_codg, per_week, course_days, cases)
+        WITH c AS (
+            SELECT DISTINCT x.item, x.psn_no, v.claim_id, upper(left(v.dx, 3)) AS cat, v.setl_time, l.qty
+            FROM (SELECT DISTINCT item, psn_no FROM _mf_lx) x JOIN _mf_v v ON v.psn_no = x.psn_no
+            JOIN _mf_ilines l ON l.claim_id = v.claim_id AND l.item = x.item),
+        cat AS (
+            SELECT item, cat FROM c WHERE cat ~ '^[A-Z][0-9][0-9]$' GROUP BY 1, 2
+            HAVING count(*) >= 0.1 * (SELECT count(*) FROM c c2 WHERE c2.item = c.item)),
+        rate AS (
+            SELECT item, percentile_cont(0.9) WITHIN GROUP (ORDER BY r) AS per_week
+            FROM (SELECT item, psn_no, sum(qty) / greatest(extract(epoch FROM max(setl_time) - min(setl_time)) / 604800.0, 1) AS r
+                  FROM c GROUP BY 1, 2) q
+            GROUP BY 1)
+        SELECT cat.item, cat.cat, least(greatest(rate.per_week, 0.01), 21), NULL,
+               ARRAY(SELECT DISTINCT case_id FROM _mf_lx WHERE _mf_lx.item = cat.item ORDER BY 1)
+        FROM cat JOIN rate USING (item);
+        INSERT INTO _mf_same
+        SELECT m.ring, x.case_id
+        FROM _mf_rm m JOIN (SELECT DISTINCT case_id, psn_no FROM _mf_lx) x USING (psn_no)
+        GROUP BY 1, 2 HAVING count(*) >= 0.5 * (SELECT count(*) FROM _mf_rm r WHERE r.ring = m.ring);
+        DROP TABLE _mf_lx;
+    END IF;
     CREATE TEMP TABLE _mf_cfit ON COMMIT DROP AS
     WITH di AS (
         SELECT DISTINCT d.grp AS ring, d.item
         FROM _mf_def d
         WHERE d.grp IN (SELECT ring FROM _mf_tl)
-          AND d.item IN (SELECT med_list_codg FROM medfraud.item_indications)),
+          AND EXISTS (SELECT 1 FROM _mf_ind ii
+                      WHERE ii.med_list_codg = d.item
+                        AND (ii.cases IS NULL OR EXISTS (SELECT 1 FROM unnest(ii.cases) c
+                                                         WHERE (d.grp, c) NOT IN (SELECT ring, case_id FROM _mf_same))))),
     mc AS (
         SELECT di.ring, m.psn_no, di.item, v.setl_time, l.amount, l.qty, ind.*
         FROM di JOIN _mf_rm m ON m.ring = di.ring
@@ -819,8 +867,10 @@ BEGIN
             SELECT count(*) > 0 AS dx_ok,
                    CASE WHEN bool_and(ii.per_week IS NOT NULL) THEN max(ii.per_week) END AS per_week,
                    CASE WHEN bool_and(ii.course_days IS NOT NULL) THEN max(ii.course_days) END AS course_days
-            FROM medfraud.item_indications ii
+            FROM _mf_ind ii
             WHERE ii.med_list_codg = di.item AND medfraud.dx_matches(v.dx, ii.dise_codg)
+              AND (ii.cases IS NULL OR EXISTS (SELECT 1 FROM unnest(ii.cases) c
+                                               WHERE (di.ring, c) NOT IN (SELECT ring, case_id FROM _mf_same)))
               AND (ii.gender IS NULL OR p.gend IS NULL OR ii.gender = p.gend)
               AND (p.brdy IS NULL OR ((ii.min_age IS NULL OR extract(year FROM age(v.setl_time::date, p.brdy)) >= ii.min_age)
                                       AND (ii.max_age IS NULL OR extract(year FROM age(v.setl_time::date, p.brdy)) <= ii.max_age)))) ind),
@@ -854,7 +904,10 @@ BEGIN
         FROM ep GROUP BY 1, 2, 3, 4)
     -- (a ring none of whose pairs fits has fit 0, not "unknown")
     SELECT ring, coalesce(sum(amount) FILTER (WHERE dx_share >= 0.8 AND ifit.ok), 0)
-                 / nullif(sum(amount), 0) AS clinical_fit
+                 / nullif(sum(amount), 0) AS clinical_fit,
+           -- the cleared cases whose lessons cover the ring's items
+           (SELECT array_agg(DISTINCT c ORDER BY c) FROM di JOIN _mf_ind ii ON ii.med_list_codg = di.item, unnest(ii.cases) c
+            WHERE di.ring = pair.ring AND (di.ring, c) NOT IN (SELECT ring, case_id FROM _mf_same)) AS learned_from
     FROM pair LEFT JOIN ifit USING (ring, psn_no, item, episode) GROUP BY ring;
 
     -- z-scores; the baseline's spread is floored at 0.05 so a near-constant
@@ -878,7 +931,7 @@ BEGIN
     -- treatment is concentrated in a few centres)
     fit AS (SELECT tl.ring, coalesce(max(cf.clinical_fit),
                                      sum(tl.amount) FILTER (WHERE std.item IS NOT NULL) / nullif(sum(tl.amount), 0)) AS dx_fit,
-                   bool_or(cf.clinical_fit IS NOT NULL) AS clinical
+                   bool_or(cf.clinical_fit IS NOT NULL) AS clinical, max(cf.learned_from) AS learned_from
             FROM _mf_tl tl LEFT JOIN _mf_std std ON std.ring = tl.ring AND std.item = tl.item AND std.dx IS NOT DISTINCT FROM tl.dx
             LEFT JOIN _mf_cfit cf ON cf.ring = tl.ring
             GROUP BY 1)
@@ -891,7 +944,8 @@ BEGIN
            money.medfee, money.fund, money.fund_per_claim / nullif(norm.fund_per_claim, 0) AS fund_ratio,
            CASE WHEN wd.trips >= 7 THEN wd.top3 END AS weekly_regularity,
            coalesce(fit.dx_fit, 0) AS dx_fit,
-           CASE WHEN fit.clinical THEN 'clinical' WHEN fit.ring IS NOT NULL THEN 'proxy' END AS dx_basis
+           CASE WHEN fit.clinical THEN 'clinical' WHEN fit.ring IS NOT NULL THEN 'proxy' END AS dx_basis,
+           fit.learned_from
     FROM r LEFT JOIN b USING (ring) LEFT JOIN money USING (ring) LEFT JOIN norm USING (ring)
     LEFT JOIN wd USING (ring) LEFT JOIN fit USING (ring);
 END
@@ -984,6 +1038,8 @@ BEGIN
                   CASE WHEN f.dx_basis = 'clinical' AND f.dx_fit >= 0.5 THEN '; members use the items as indicated'
                        WHEN f.dx_basis = 'clinical' THEN format('; %s%% of item spend outside its indications', round((100 * (1 - f.dx_fit))::numeric))
                        WHEN f.dx_fit >= 0.5 THEN '; items fit the members'' diagnoses' ELSE '' END)
+               || CASE WHEN f.learned_from IS NOT NULL
+                       THEN format(' (indications learned from cleared case %s)', array_to_string(f.learned_from, ', ')) ELSE '' END
                || f.note,
            f.dx_basis, CASE WHEN with_items THEN f.items END, f.base_score, f.feedback
     FROM _mf_final f

@@ -12,7 +12,7 @@ DROP FUNCTION medfraud.ring_score(pg_catalog.float8, pg_catalog.float8, pg_catal
 
 -- rings: what dx_fit measured
 ALTER TABLE medfraud.rings ADD COLUMN dx_basis pg_catalog.text;
-COMMENT ON COLUMN medfraud.rings.dx_basis IS 'What dx_fit measured: clinical (item_indications covers the ring''s defining items) or proxy (the item and diagnosis claimed at three or more other providers); NULL without fee lines.';
+COMMENT ON COLUMN medfraud.rings.dx_basis IS 'What dx_fit measured: clinical (item_indications, or what closed cleared cases teach, covers the ring''s defining items) or proxy (the item and diagnosis claimed at three or more other providers); NULL without fee lines.';
 COMMENT ON COLUMN medfraud.rings.dx_fit IS 'Legitimacy of the ring''s defining items, 0-1. Clinical (dx_basis): share of spend by members who use the item as indicated (diagnosis, weekly quantity, course length; item_indications). Proxy: share of joint-trip item spend whose (item, diagnosis) pair is also claimed at other providers by non-members.';
 -- rings: their items, and what the case loop (verdicts) did to their score
 ALTER TABLE medfraud.rings ADD COLUMN items pg_catalog.text[];

@@ -3,10 +3,11 @@
 -- no MF-RING alert); when its behaviour changes it comes back with what
 -- changed; a group claiming the same items at the same rhythm as a cleared
 -- one is scored down by its similarity, as a confirmed one's is scored up;
--- the options' bad values.  The "look-alike" is a clone: the top ring's
+-- a cleared group's items, diagnoses and rate become clinical knowledge for
+-- other groups (not for itself); the options' bad values.  The "look-alike" is a clone: the top ring's
 -- members' claims copied, under new person ids, to another pharmacy.
 BEGIN;
-SELECT plan(17);
+SELECT plan(20);
 SET client_min_messages = warning;
 
 SELECT medfraud.generate_demo_city('cf', persons => 5000, days => 90, rings => 3, seed => 12);
@@ -74,6 +75,12 @@ SELECT ok((SELECT feedback ->> 'effect' = 'like_cleared' AND (feedback ->> 'clea
                   AND score < 20 AND reason ~ 'claims the items of cleared case'
            FROM pg_temp.ring_of((SELECT id FROM run3), true)),
           'the look-alike: like the cleared group (similarity >= 0.8), score x (1 - similarity), below the report line');
+SELECT ok((SELECT dx_basis = 'clinical' AND dx_fit >= 0.9 AND reason ~ ('indications learned from cleared case ' || (SELECT id FROM c1))
+           FROM pg_temp.ring_of((SELECT id FROM run3), true)),
+          'the cleared case teaches: the look-alike''s items, under its diagnoses at its rate, fit (learned from the case)');
+SELECT ok((SELECT reason !~ 'learned from' FROM pg_temp.ring_of((SELECT id FROM run3), false)),
+          'the cleared group is not judged by its own lesson');
+SELECT is((SELECT count(*)::int FROM medfraud.item_indications), 0, 'the lesson is the run''s: item_indications is untouched');
 
 -- the cleared group changes: half its trips move to a new pharmacy
 CREATE TEMP TABLE q2 AS
