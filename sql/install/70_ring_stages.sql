@@ -535,14 +535,17 @@ BEGIN
         UNION
         -- cells of one recruiter at different providers: cells that never
         -- meet (ties between their members, the recruiter's aside, on 10%
-        -- of their pairs or fewer), someone of the clusters (a SCAN hub, or
+        -- of their pairs or fewer) and whose distinctive items are claimed
+        -- at no common provider (two peak-hour rings of one hospital, on
+        -- different days, were merged otherwise), someone of the clusters (a SCAN hub, or
         -- a member of one cell) tied to half or more of each (and to two or
         -- more), and the
         -- same distinctive items wherever claimed: 60% or more of the
         -- smaller item set in the other (a cell at its own pharmacy may keep
         -- only one of the basket's items distinctive).  Two peak-hour rings
         -- at one hospital, or two dialysis shifts, meet all the time
-        (WITH sig AS (SELECT grp, array_agg(DISTINCT item) AS items FROM pg_temp._mf_sig GROUP BY 1),
+        (WITH sig AS (SELECT grp, array_agg(DISTINCT item) AS items, array_agg(DISTINCT fixmedins_code) AS provs
+                      FROM pg_temp._mf_sig GROUP BY 1),
               sz AS (SELECT cluster, count(*) AS n FROM pg_temp._mf_cl
                      WHERE cluster IN (SELECT grp FROM sig) GROUP BY 1),
               hub AS (SELECT h.node AS hub, m.cluster FROM pg_temp._mf_cl h
@@ -554,6 +557,7 @@ BEGIN
                      JOIN sig ia ON ia.grp = a.cluster JOIN sig ib ON ib.grp = b.cluster
                      WHERE cardinality(ARRAY(SELECT unnest(ia.items) INTERSECT SELECT unnest(ib.items)))::float8
                            / least(cardinality(ia.items), cardinality(ib.items)) >= 0.6
+                       AND NOT ia.provs && ib.provs
                      GROUP BY 1, 2)
          SELECT lk.ca, lk.cb
          FROM lk JOIN sz na ON na.cluster = lk.ca JOIN sz nb ON nb.cluster = lk.cb

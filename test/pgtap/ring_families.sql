@@ -1,7 +1,8 @@
 -- Ring families the first detector missed, planted by hand into a small
 -- generated city (issue 14): a ring whose members come on consecutive
 -- days and never meet, a ring of six inside a hospital's morning crowd of
--- 140, and a dialysis shift that clinical knowledge must clear.  Each
+-- 140, cells of one recruiter at two pharmacies, and a dialysis shift
+-- that clinical knowledge must clear.  Each
 -- ring is checked found with fee lines and, as the control that the
 -- item co-claim layer is what finds it, not found without them.  Then the
 -- score's documented parts, the clinical fit's limits (each indication on
@@ -9,7 +10,7 @@
 -- option.  (Quality over
 -- many independently generated cities: bench/zoo, make bench-quality.)
 BEGIN;
-SELECT plan(27);
+SELECT plan(28);
 SET client_min_messages = warning;
 
 SELECT lives_ok($$SELECT medfraud.generate_demo_city('rf', persons => 5000, days => 70, rings => 1, seed => 11)$$,
@@ -55,6 +56,22 @@ SELECT 'DY' || lpad(m::text, 2, '0'), p.centre, d + interval '11 hours' + m * in
 FROM generate_series(0, 9) m, base b, place p,
      generate_series(b.d0, b.d0 + interval '55 days', interval '1 day') d
 WHERE extract(isodow FROM d) IN (1, 3, 5);
+
+-- (4) cells of one recruiter that never meet: a cell of six at one pharmacy
+-- (two costly items, alternating trips, every 9 days) and a cell of four at another (one of
+-- them), the recruiter with the first on every trip and with the second on
+-- every third (so the second is a cluster of its own, under min_ring_size)
+INSERT INTO planted
+SELECT m, ph, b.d0 + k * interval '9 days' + off + interval '10 hours' + j * interval '3 minutes', 'E11.9',
+       CASE WHEN cell = 'A' AND k % 2 = 1 THEN 'XCELL2' ELSE 'XCELL1' END, 3, 900
+FROM base b, generate_series(0, 7) k,
+     (SELECT 'A' AS cell, p.ph, interval '0 days' AS off FROM (SELECT fixmedins_code AS ph FROM rf.setl_d WHERE fixmedins_code LIKE 'P%'
+                                                              GROUP BY 1 ORDER BY count(*) DESC, 1 OFFSET 1 LIMIT 1) p
+      UNION ALL
+      SELECT 'B', p.ph, interval '3 days' FROM (SELECT fixmedins_code AS ph FROM rf.setl_d WHERE fixmedins_code LIKE 'P%'
+                                                GROUP BY 1 ORDER BY count(*) DESC, 1 OFFSET 2 LIMIT 1) p) c,
+     LATERAL (SELECT 'RC' || c.cell || i AS m, i AS j FROM generate_series(0, CASE WHEN c.cell = 'A' THEN 5 ELSE 3 END) i
+              UNION ALL SELECT 'RCR', 9 WHERE c.cell = 'A' OR k % 3 = 0) x;
 
 INSERT INTO rf.setl_d(setl_id, mdtrt_id, psn_no, fixmedins_code, setl_time, med_type, dise_codg, medfee_sumamt, hifp_pay,
                       refd_setl_flag, vali_flag)
@@ -117,6 +134,8 @@ SELECT ok((SELECT bool_and(r.reason LIKE '%use the items as indicated%') FROM me
 SELECT is((SELECT count(DISTINCT r.ring_id) FROM medfraud.rings r JOIN medfraud.ring_members m USING (run_id, ring_id)
            WHERE r.run_id = (SELECT with_items FROM runs) AND (m.psn_no LIKE 'LD%' OR m.psn_no LIKE 'PK%')
            AND r.score >= 20), 2::bigint, 'the two rings are two rings, not one');
+SELECT cmp_ok(pg_temp.best((SELECT with_items FROM runs), 'RC'), '>=', 0.9::float8,
+              'two cells of one recruiter at two pharmacies, never meeting, one item in common: one reported ring');
 SELECT cmp_ok((SELECT max(r.dx_fit) FROM medfraud.rings r JOIN medfraud.ring_members m USING (run_id, ring_id)
                WHERE r.run_id = (SELECT with_items FROM runs) AND m.psn_no LIKE 'LD%'), '<', 0.5::float8,
               'claims under two indications: each judged at its own rate and course, not at the laxest (fit under 0.5)');
