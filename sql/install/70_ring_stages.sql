@@ -911,7 +911,10 @@ BEGIN
                  / nullif(sum(amount), 0) AS clinical_fit,
            -- the cleared cases whose lessons cover the ring's items
            (SELECT array_agg(DISTINCT c ORDER BY c) FROM di JOIN _mf_ind ii ON ii.med_list_codg = di.item, unnest(ii.cases) c
-            WHERE di.ring = pair.ring AND (di.ring, c) NOT IN (SELECT ring, case_id FROM _mf_same)) AS learned_from
+            WHERE di.ring = pair.ring AND (di.ring, c) NOT IN (SELECT ring, case_id FROM _mf_same)) AS learned_from,
+           -- whether the bureau's own rows cover any of them
+           EXISTS (SELECT 1 FROM di JOIN _mf_ind ii ON ii.med_list_codg = di.item
+                   WHERE di.ring = pair.ring AND ii.cases IS NULL) AS bureau
     FROM pair LEFT JOIN ifit USING (ring, psn_no, item, episode) GROUP BY ring;
 
     -- z-scores; the baseline's spread is floored at 0.05 so a near-constant
@@ -937,7 +940,10 @@ BEGIN
                                      sum(tl.amount) FILTER (WHERE std.item IS NOT NULL) / nullif(sum(tl.amount), 0)) AS dx_fit,
                    bool_or(cf.clinical_fit IS NOT NULL) AS clinical, max(cf.learned_from) AS learned_from
             FROM _mf_tl tl LEFT JOIN _mf_std std ON std.ring = tl.ring AND std.item = tl.item AND std.dx IS NOT DISTINCT FROM tl.dx
-            LEFT JOIN _mf_cfit cf ON cf.ring = tl.ring
+            -- (a lesson of cleared cases is evidence for legitimacy, not
+            -- against it: it knows the diagnoses of a few persons, so a
+            -- ring it covers alone is judged by it only where it fits)
+            LEFT JOIN _mf_cfit cf ON cf.ring = tl.ring AND (cf.bureau OR cf.clinical_fit >= 0.5)
             GROUP BY 1)
     SELECT r.ring, r.k AS size, r.jaccard, r.lockstep, r.cv,
            -- (no fee lines: items not measured)
