@@ -533,17 +533,17 @@ BEGIN
                       WHERE x.grp = a.grp AND y.grp = b.grp AND x.fixmedins_code = a.fixmedins_code) i ON true
         WHERE i.k::float8 / (a.n + b.n - i.k) >= 0.6
         UNION
-        -- cells of one recruiter at different providers: cells that never
-        -- meet (ties between their members, the recruiter's aside, on 10%
-        -- of their pairs or fewer) and whose distinctive items are claimed
-        -- at no common provider (two peak-hour rings of one hospital, on
-        -- different days, were merged otherwise), someone of the clusters (a SCAN hub, or
-        -- a member of one cell) tied to half or more of each (and to two or
-        -- more), and the
-        -- same distinctive items wherever claimed: 60% or more of the
-        -- smaller item set in the other (a cell at its own pharmacy may keep
-        -- only one of the basket's items distinctive).  Two peak-hour rings
-        -- at one hospital, or two dialysis shifts, meet all the time
+        -- cells of one recruiter at different providers:
+        --  * someone of the clusters (a SCAN hub, or a member of one cell)
+        --    tied to half or more of each cluster, and to two or more;
+        --  * the same distinctive items wherever claimed: 60% or more of the
+        --    smaller item set in the other (a cell at its own pharmacy may
+        --    keep only one of the basket's items distinctive);
+        --  * cells that never meet: ties between their members, the linking
+        --    persons' aside, on 10% of their pairs or fewer (two dialysis
+        --    shifts meet all the time);
+        --  * no common provider of their distinctive items (two peak-hour
+        --    rings of one hospital, on different days, were merged otherwise)
         (WITH sig AS (SELECT grp, array_agg(DISTINCT item) AS items, array_agg(DISTINCT fixmedins_code) AS provs
                       FROM pg_temp._mf_sig GROUP BY 1),
               sz AS (SELECT cluster, count(*) AS n FROM pg_temp._mf_cl
