@@ -40,6 +40,19 @@ END;
 COMMENT ON FUNCTION medfraud.dx_matches(pg_catalog.text, pg_catalog.text) IS
 'Whether a claim''s diagnosis code falls under an indication of item_indications: it starts with the indication''s code or category (case and surrounding blanks ignored).';
 
+-- Whether an indication row's sex and age limits admit a person (NULL
+-- limits: none; NULL sex or age: unknown, not held against anyone).  One
+-- definition for check_claim's MF-DX and detect_rings' clinical fit.
+CREATE FUNCTION medfraud._indication_admits(gender pg_catalog.text, min_age pg_catalog.int4, max_age pg_catalog.int4,
+                                            gend pg_catalog.text, age pg_catalog.int4)
+RETURNS pg_catalog.bool LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT (gender IS NULL OR gend IS NULL OR gender = gend)
+       AND (age IS NULL OR ((min_age IS NULL OR age >= min_age) AND (max_age IS NULL OR age <= max_age)));
+END;
+COMMENT ON FUNCTION medfraud._indication_admits(pg_catalog.text, pg_catalog.int4, pg_catalog.int4, pg_catalog.text, pg_catalog.int4) IS
+'Internal: whether an item_indications row''s gender, min_age and max_age admit a person of sex gend and age (years); NULL limits or an unknown sex or age admit.';
+
 -- A CSV file on the server staged into pg_temp._mf_csv_in, a table like
 -- target: the header names columns of target (checked, with the valid
 -- ones in the hint), the required ones must be there, and the rows are

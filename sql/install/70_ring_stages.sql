@@ -850,15 +850,20 @@ BEGIN
         GROUP BY 1, 2 HAVING count(*) >= 0.5 * (SELECT count(*) FROM _mf_rm r WHERE r.ring = m.ring);
         DROP TABLE _mf_lx;
     END IF;
+    -- the indication rows that apply to each ring's defining items: the
+    -- bureau's, and lessons with a case other than the ring's own (indexed:
+    -- the clinical fit looks them up claim by claim)
+    CREATE TEMP TABLE _mf_rind ON COMMIT DROP AS
+    SELECT d.ring, ii.*
+    FROM (SELECT DISTINCT grp AS ring, item FROM _mf_def WHERE grp IN (SELECT ring FROM _mf_tl)) d
+    JOIN _mf_ind ii ON ii.med_list_codg = d.item
+    WHERE ii.cases IS NULL
+       OR EXISTS (SELECT 1 FROM unnest(ii.cases) c WHERE (d.ring, c) NOT IN (SELECT ring, case_id FROM _mf_same));
+    CREATE INDEX ON _mf_rind (ring, med_list_codg);
+    ANALYZE _mf_rind;
     CREATE TEMP TABLE _mf_cfit ON COMMIT DROP AS
     WITH di AS (
-        SELECT DISTINCT d.grp AS ring, d.item
-        FROM _mf_def d
-        WHERE d.grp IN (SELECT ring FROM _mf_tl)
-          AND EXISTS (SELECT 1 FROM _mf_ind ii
-                      WHERE ii.med_list_codg = d.item
-                        AND (ii.cases IS NULL OR EXISTS (SELECT 1 FROM unnest(ii.cases) c
-                                                         WHERE (d.grp, c) NOT IN (SELECT ring, case_id FROM _mf_same))))),
+        SELECT DISTINCT ring, med_list_codg AS item FROM _mf_rind),
     mc AS (
         SELECT di.ring, m.psn_no, di.item, v.setl_time, l.amount, l.qty, ind.*
         FROM di JOIN _mf_rm m ON m.ring = di.ring
@@ -871,13 +876,10 @@ BEGIN
             SELECT count(*) > 0 AS dx_ok,
                    CASE WHEN bool_and(ii.per_week IS NOT NULL) THEN max(ii.per_week) END AS per_week,
                    CASE WHEN bool_and(ii.course_days IS NOT NULL) THEN max(ii.course_days) END AS course_days
-            FROM _mf_ind ii
-            WHERE ii.med_list_codg = di.item AND medfraud.dx_matches(v.dx, ii.dise_codg)
-              AND (ii.cases IS NULL OR EXISTS (SELECT 1 FROM unnest(ii.cases) c
-                                               WHERE (di.ring, c) NOT IN (SELECT ring, case_id FROM _mf_same)))
-              AND (ii.gender IS NULL OR p.gend IS NULL OR ii.gender = p.gend)
-              AND (p.brdy IS NULL OR ((ii.min_age IS NULL OR extract(year FROM age(v.setl_time::date, p.brdy)) >= ii.min_age)
-                                      AND (ii.max_age IS NULL OR extract(year FROM age(v.setl_time::date, p.brdy)) <= ii.max_age)))) ind),
+            FROM _mf_rind ii
+            WHERE ii.ring = di.ring AND ii.med_list_codg = di.item AND medfraud.dx_matches(v.dx, ii.dise_codg)
+              AND medfraud._indication_admits(ii.gender, ii.min_age, ii.max_age, p.gend,
+                                              extract(year FROM age(v.setl_time::date, p.brdy))::int)) ind),
     -- courses: a break longer than two courses and four weeks starts a new
     -- one (three colds in a year are three 7-day courses, not one of 300
     -- days; a costly 14-day injection claimed every 5-21 days stays one)
@@ -910,11 +912,10 @@ BEGIN
     SELECT ring, coalesce(sum(amount) FILTER (WHERE dx_share >= 0.8 AND ifit.ok), 0)
                  / nullif(sum(amount), 0) AS clinical_fit,
            -- the cleared cases whose lessons cover the ring's items
-           (SELECT array_agg(DISTINCT c ORDER BY c) FROM di JOIN _mf_ind ii ON ii.med_list_codg = di.item, unnest(ii.cases) c
-            WHERE di.ring = pair.ring AND (di.ring, c) NOT IN (SELECT ring, case_id FROM _mf_same)) AS learned_from,
+           (SELECT array_agg(DISTINCT c ORDER BY c) FROM _mf_rind ii, unnest(ii.cases) c
+            WHERE ii.ring = pair.ring AND (ii.ring, c) NOT IN (SELECT ring, case_id FROM _mf_same)) AS learned_from,
            -- whether the bureau's own rows cover any of them
-           EXISTS (SELECT 1 FROM di JOIN _mf_ind ii ON ii.med_list_codg = di.item
-                   WHERE di.ring = pair.ring AND ii.cases IS NULL) AS bureau
+           EXISTS (SELECT 1 FROM _mf_rind ii WHERE ii.ring = pair.ring AND ii.cases IS NULL) AS bureau
     FROM pair LEFT JOIN ifit USING (ring, psn_no, item, episode) GROUP BY ring;
 
     -- z-scores; the baseline's spread is floored at 0.05 so a near-constant

@@ -231,9 +231,7 @@ BEGIN ATOMIC
         SELECT p.no, p.item, p.amt, p.dx, p.gend, p.age,
                bool_or(medfraud.dx_matches(p.dx, ii.dise_codg)) AS dx_ok,
                bool_or(medfraud.dx_matches(p.dx, ii.dise_codg)
-                       AND (ii.gender IS NULL OR p.gend IS NULL OR ii.gender = p.gend)
-                       AND (p.age IS NULL OR ((ii.min_age IS NULL OR p.age >= ii.min_age)
-                                              AND (ii.max_age IS NULL OR p.age <= ii.max_age)))) AS ok,
+                       AND medfraud._indication_admits(ii.gender, ii.min_age, ii.max_age, p.gend, p.age)) AS ok,
                string_agg(ii.dise_codg, ', ' ORDER BY ii.dise_codg) AS indicated
         FROM p JOIN medfraud.item_indications ii ON ii.med_list_codg = p.item
         GROUP BY 1, 2, 3, 4, 5, 6)
