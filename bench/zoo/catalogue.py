@@ -380,10 +380,13 @@ def indications():
         for item, _p, lo, hi in drugs:
             put(item, dx, (lo + hi) / 2.0, 7, sex)
     for dx, (_, sex, drugs, _) in CHRONIC.items():
+        # adults only, but for asthma: children have it too (the generator
+        # gives it to 3% of them), and its drugs are indicated for them
+        lo = None if dx == "J45.9" else 18
         for item, _w, boxes in drugs:
-            put(item, dx, boxes / 4.3, None, sex, 18)
+            put(item, dx, boxes / 4.3, None, sex, lo)
         for item in CHRONIC_LABS.get(dx, []):
-            put(item, dx, 0.1, None, sex, 18)
+            put(item, dx, 0.1, None, sex, lo)
     for dx, (_, _, daily, procs, surgery) in INPATIENT.items():
         sex = DIAGNOSES[dx][3]
         for item in daily:

@@ -76,7 +76,8 @@ made a claim of their group (joined late, absent every time) are not in the trut
   rehab             a course of 6-15 patients starting the same week, 3-5 sessions a week
                     at fixed slots for 2-6 weeks.
   nursing_home      15-60 residents (70-95) bused weekly to a community hospital, each
-                    every 2-4 weeks for their own chronic drugs.
+                    every 2-4 weeks (longer where a box lasts longer) for all of their
+                    own chronic drugs, which then no longer come from their own doctor.
   mass_event        one morning: a company physical (100-400 employees) or a school
                     vaccination (100-400 pupils; hepatitis B gets a second dose a month on).
   carer             a paid carer accompanying 2-5 elderly patients to their hospitals every
@@ -498,10 +499,10 @@ class City:
                 reg_item[w_, col] = np.where(ok, items[pk], -1)
                 reg_cnt[w_, col] = np.where(ok, np.maximum(1, np.ceil(boxes[pk] * interval[w_] / 30.0
                                                                        * r.uniform(0.8, 1.2, len(w_)))), 0)
-        self.chronic_of = {}                 # person -> [(dx, [(item, count a refill)])]
+        self.chronic_of = {}                 # person -> [(dx, [(item, count a refill)], refill interval days)]
         for j in range(I):
             regs = [(int(reg_item[j, c]), int(reg_cnt[j, c])) for c in (0, 1) if reg_item[j, c] >= 0]
-            self.chronic_of.setdefault(int(ip[j]), []).append((DX_KEYS[idx_dx[j]], regs))
+            self.chronic_of.setdefault(int(ip[j]), []).append((DX_KEYS[idx_dx[j]], regs, int(interval[j])))
         K = int(np.ceil(D / interval.min())) + 2
         gaps = interval[:, None] * (1 + r.normal(0, 0.1, (I, K))) + r.integers(-3, 4, (I, K))
         gaps = np.maximum(gaps, 5)
@@ -1072,7 +1073,7 @@ class City:
     def regimen_of(self, r, p, old=True):
         """The person's chronic regimen (dx, [(item, boxes a month)]): their own if they have one."""
         if p in self.chronic_of:
-            k, regs = self.chronic_of[p][0]
+            k, regs, _ = self.chronic_of[p][0]
             return k, [(ITEM_KEYS[i], c) for i, c in regs]
         k = str(r.choice(["I10", "E11.9", "I25.1", "J44.9", "M81.9", "I69.3"] if old else ["I10", "E11.9", "K21.9"]))
         drugs = cat.CHRONIC[k][2]
@@ -1198,7 +1199,15 @@ class City:
             self.member(gid, p, "patient")
         return dict(hospital=self.p_code[pv], start=s0, weeks=weeks, slots=[float(x) for x in slot_h], patients=len(pts))
 
+    def regimens_monthly(self, r, p):
+        """Every chronic regimen of the person as (dx, [(item, boxes a month)]); one drawn if none."""
+        if p in self.chronic_of:
+            return [(k, [(ITEM_KEYS[i], c * 30.0 / iv) for i, c in regs]) for k, regs, iv in self.chronic_of[p]]
+        k, regs = self.regimen_of(r, p)
+        return [(k, [(it, float(b)) for it, b in regs])]
+
     def fam_nursing_home(self, r, gid, S):
+        """Residents' chronic drugs come on the home's weekly trip, not from their own doctor."""
         home = int(r.choice(len(self.district_codes), p=self.district_w))
         c = int(r.choice([PR, SE], p=[0.7, 0.3]))
         pv = int(self.pick_provider(r, c, district=home, local=1.0)[0])
@@ -1209,19 +1218,34 @@ class City:
         plan = {}
         for p in res:
             cyc = draw(r, S["cycle_weeks"])
-            plan[p] = (cyc, int(r.integers(cyc)), self.regimen_of(r, p))
+            regs = self.regimens_monthly(r, p)
+            # whole boxes each cycle: a box a month is not given every two weeks
+            least = min(b for _, lines in regs for _, b in lines)
+            while cyc < 8 and max(1, round(least * cyc * 7 / 30.0)) > 1.5 * least * cyc * 7 / 30.0:
+                cyc += 1
+            plan[p] = (cyc, int(r.integers(cyc)), regs)
+            self.moved_refills.add(int(p))
         visits = 0
         for w, d in enumerate(trip_days):
-            who = [p for p in res if ((w - plan[p][1]) % plan[p][0] == 0 and r.random() < 0.9) or r.random() < 0.05]
+            due = {p for p in res if (w - plan[p][1]) % plan[p][0] == 0 and r.random() < 0.9}
+            who = [p for p in res if p in due or r.random() < 0.05]
             arrive = r.uniform(8.3, 9.0) * 3600
             offs = r.uniform(0, 20 * 60, len(who)) + self.waits(r, c, len(who), 0.5)
             for p, o in zip(who, offs):
-                cyc, _, (dx, regs) = plan[p]
-                lines = [(it, max(1, int(math.ceil(b * cyc * 7 / 30.0)))) for it, b in regs]
-                if r.random() < 0.08:
-                    lines.append((str(r.choice(["blood_routine", "ecg", "glucose"])), 1))
-                self.add(p, pv, d * DAY + arrive + o, o, 11, dx, lines, gid, 1)
-                visits += 1
+                cyc, _, regs = plan[p]
+                check = r.random() < 0.08
+                if p not in due:
+                    # along for a check, no drugs
+                    self.add(p, pv, d * DAY + arrive + o, o, 11, regs[0][0],
+                             [(str(r.choice(["blood_routine", "ecg", "glucose"])), 1)], gid, 1)
+                    visits += 1
+                    continue
+                for n, (dx, lines) in enumerate(regs):
+                    lines = [(it, max(1, int(round(b * cyc * 7 / 30.0)))) for it, b in lines]
+                    if check and n == 0:
+                        lines.append((str(r.choice(["blood_routine", "ecg", "glucose"])), 1))
+                    self.add(p, pv, d * DAY + arrive + o + 60 * n, o + 60 * n, 11, dx, lines, gid, 1)
+                    visits += 1
         for p in res:
             self.member(gid, p, "resident")
         return dict(provider=self.p_code[pv], weekday=wd + 1, residents=len(res), visits=visits, trips=len(trip_days))
@@ -1369,6 +1393,7 @@ class City:
         self.timings["background"] = time.time() - t
         t = time.time()
         self.mix = []
+        self.moved_refills = set()
         for fam, count, spec in self.plan():
             for k in range(count):
                 r = stable_rng(self.seed, "group", fam, k)
@@ -1400,6 +1425,14 @@ class City:
         seeds = {g: self.seeds(g, ms) for g, ms in ring_members.items()}
         for m in self.members:
             m[3] = m[1] in seeds.get(m[0], ())
+        # nursing-home residents' own refills moved to the home's trips
+        if self.moved_refills:
+            keep = ~((self.bg["kind"] == 1) & np.isin(self.bg["person"], np.fromiter(self.moved_refills, np.int64)))
+            new = np.cumsum(keep) - 1
+            self.bg = {k: v[keep] for k, v in self.bg.items()}
+            lv, li, lc = self.bg_lines
+            lk = keep[lv]
+            self.bg_lines = (new[lv[lk]], li[lk], lc[lk])
         self.timings["scenarios"] = time.time() - t
         t = time.time()
         self.assemble()

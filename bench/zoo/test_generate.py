@@ -180,6 +180,17 @@ def main():
                     FROM {S}.truth_claims c JOIN {S}.truth_groups g USING (group_id) JOIN {S}.setl_d s USING (setl_id)
                     WHERE g.family = 'nursing_home'""")[0]
     check("nursing home: every trip on its weekday", nh[0] == 0 and nh[1] > 0, nh)
+    # residents' chronic drugs come on the home's trips only, in whole boxes
+    # for the weeks until their next trip (not their own doctor's refills too)
+    nr = q(cur, f"""
+        WITH home AS (SELECT DISTINCT s.psn_no, s.fixmedins_code, f.med_list_codg
+                      FROM {S}.truth_claims c JOIN {S}.truth_groups g USING (group_id) JOIN {S}.setl_d s USING (setl_id)
+                      JOIN {S}.fee_list_d f USING (setl_id)
+                      WHERE g.family = 'nursing_home' AND f.med_list_codg LIKE 'X%%')
+        SELECT count(*) FILTER (WHERE s.fixmedins_code <> h.fixmedins_code AND s.med_type IN ('11', '14', '41')), count(*)
+        FROM home h JOIN {S}.setl_d s ON s.psn_no = h.psn_no JOIN {S}.fee_list_d f ON f.setl_id = s.setl_id
+             AND f.med_list_codg = h.med_list_codg""")[0]
+    check("nursing home: residents' drugs not refilled elsewhere as well", nr[0] <= 0.02 * nr[1] and nr[1] > 0, nr)
     me = q(cur, f"""SELECT count(DISTINCT s.psn_no), max(extract(hour FROM s.setl_time)), count(DISTINCT s.begndate)
                     FROM {S}.truth_claims c JOIN {S}.truth_groups g USING (group_id) JOIN {S}.setl_d s USING (setl_id)
                     WHERE g.family = 'mass_event'""")[0]
