@@ -145,6 +145,24 @@ BEGIN
         FROM _mf_e a FULL JOIN _mf_ie b ON a.src = b.src AND a.dst = b.dst;
         DROP TABLE _mf_e, _mf_ie;
         ALTER TABLE _mf_e2 RENAME TO _mf_e;
+        -- baskets: pairs who each claimed the same two costly items (or
+        -- more) at one provider within the window, on one day or more.  A
+        -- ring rotating over many pharmacies, a few members a trip, meets
+        -- each ringmate once or twice in a month: below min_days in the
+        -- item layer above, and its members are tied by nothing else.  A
+        -- basket on the same morning is rare among honest patients (in a
+        -- zoo city of 35 days, a rotating ring of 40 was one component of
+        -- 158 such pairs with no pair to anyone outside it).  Read only by
+        -- the second lens of the clusters stage; tie and SCAN do not see it.
+        CREATE TEMP TABLE _mf_bv ON COMMIT DROP AS
+        SELECT v.psn_no, v.fixmedins_code || '|' || a.item || '|' || b.item AS place, v.setl_time
+        FROM _mf_costly a JOIN _mf_costly b ON b.claim_id = a.claim_id AND a.item < b.item
+        JOIN _mf_v v ON v.claim_id = a.claim_id;
+        CREATE TEMP TABLE _mf_be ON COMMIT DROP AS
+        SELECT e.src, e.dst, e.days, e.first_at, e.last_at
+        FROM medfraud.covisit_edges('pg_temp._mf_bv'::regclass, 'psn_no', 'place', 'setl_time',
+                                    win, 1, (o ->> 'max_crowd')::int) e;
+        DROP TABLE _mf_bv;
     END IF;
     SELECT count(*) INTO n FROM _mf_e;
     INSERT INTO medfraud.covisit_graph(run_id, src, dst, weight, covisits, days)
@@ -224,8 +242,49 @@ BEGIN
         FROM _mf_sub s WHERE c.node = s.node;
         DROP TABLE _mf_sub;
     END IF;
-    -- a second lens, with fee lines: communities (label propagation) of the co-claim
-    -- layer alone, among people SCAN left out.  A ring rotating over many
+    -- a second lens, with fee lines: people tied by baskets claimed
+    -- together on one day or more (_mf_be).  A rotating ring of a
+    -- short city meets each ringmate once or twice, too sparse for SCAN's
+    -- cores and even for label propagation (the third lens cut a ring of 11
+    -- into communities of 6 and 5).  Connected components, since a basket
+    -- within the window at one provider is rare among honest patients
+    -- (components of six or more among the people SCAN left out: 6 in each
+    -- of two zoo cities, against 450 smaller ones); a component counts with
+    -- min_ring_size to max_crowd people, tied on min_trips days or more (a
+    -- company's physical is one morning, a crowd is no ring).
+    IF to_regclass('pg_temp._mf_be') IS NOT NULL THEN
+        CREATE TEMP TABLE _mf_lv ON COMMIT DROP AS
+        SELECT node, component AS community
+        FROM medfraud.connected_components('SELECT src, dst, days::float8 AS weight FROM pg_temp._mf_be');
+        -- qualifying components: size, and days
+        DELETE FROM _mf_lv WHERE community NOT IN (
+            SELECT l.community FROM _mf_lv l GROUP BY 1
+            HAVING count(*) BETWEEN (o ->> 'min_ring_size')::int AND (o ->> 'max_crowd')::int)
+           OR community NOT IN (
+            SELECT a.community FROM _mf_be b JOIN _mf_lv a ON a.node = b.src
+            CROSS JOIN LATERAL (VALUES (b.first_at::date), (b.last_at::date)) d(day)
+            GROUP BY 1 HAVING count(DISTINCT d.day) >= (o ->> 'min_trips')::int);
+        -- a component takes the people SCAN left out, and the clusters it
+        -- holds whole (SCAN may find a core of a rotating ring, six of
+        -- eleven, where two of them also meet elsewhere); clusters reaching
+        -- out of it stay as they are, with their members
+        DELETE FROM _mf_lv l USING _mf_cl c
+        WHERE c.node = l.node AND (c.cluster IS NULL OR c.cluster IN (
+            SELECT c2.cluster FROM _mf_cl c2 LEFT JOIN _mf_lv l2 ON l2.node = c2.node
+            WHERE c2.cluster IN (SELECT c3.cluster FROM _mf_cl c3 JOIN _mf_lv l3 ON l3.node = c3.node)
+            GROUP BY 1 HAVING count(*) > count(l2.node) OR min(l2.community) <> max(l2.community)));
+        -- ... with someone SCAN left out, and min_ring_size people in all
+        DELETE FROM _mf_lv WHERE community NOT IN (
+            SELECT l.community FROM _mf_lv l LEFT JOIN _mf_cl c ON c.node = l.node GROUP BY 1
+            HAVING count(*) >= (o ->> 'min_ring_size')::int AND count(*) FILTER (WHERE c.node IS NULL) > 0);
+        DELETE FROM _mf_cl WHERE node IN (SELECT node FROM _mf_lv);
+        INSERT INTO _mf_cl
+        SELECT l.node, l.community + (SELECT coalesce(max(cluster), 0) + 1 FROM _mf_cl), 'core'
+        FROM _mf_lv l;
+        DROP TABLE _mf_lv;
+    END IF;
+    -- a third lens, with fee lines: communities (label propagation) of the co-claim
+    -- layer alone, among people the lenses above left out.  A ring rotating over many
     -- pharmacies, a few members a trip, ties each member to a few others a
     -- day or two each: too sparse for SCAN's cores (31 members, 52 edges in
     -- a zoo city), plain as a community of people claiming the same costly
@@ -788,8 +847,9 @@ BEGIN
     --    month's supply is 1; in the zoo's cities 95% of chronic patients
     --    stay under 1.8 and 99% under 2.1, while rings reselling drugs claim
     --    4-18 times their use);
-    --  * course: a span no longer than 1.5 courses and a week (a 14-day
-    --    injection course claimed for four months is not one);
+    --  * course: a span no longer than 1.5 courses and two weeks (a 14-day
+    --    injection course claimed for four months is not one; a second
+    --    cold three weeks after the first still fits);
     --  * sex and age, where the persons table is given (option persons): an
     --    indication limited to adults does not cover a child's claim (a
     --    family ring claiming insulin on the children's cards too).
@@ -880,15 +940,18 @@ BEGIN
             WHERE ii.ring = di.ring AND ii.med_list_codg = di.item AND medfraud.dx_matches(v.dx, ii.dise_codg)
               AND medfraud._indication_admits(ii.gender, ii.min_age, ii.max_age, p.gend,
                                               extract(year FROM age(v.setl_time::date, p.brdy))::int)) ind),
-    -- courses: a break longer than two courses and four weeks starts a new
-    -- one (three colds in a year are three 7-day courses, not one of 300
-    -- days; a costly 14-day injection claimed every 5-21 days stays one)
+    -- courses: a break longer than a course and two weeks starts a new one
+    -- (a child's colds six weeks apart are two 7-day courses, not one of
+    -- 41 days: with breaks of two courses and four weeks, a household of
+    -- six fitted 0.52 on the zoo's development city seed 3007 and 0.95
+    -- this way; a costly 14-day injection claimed every 5-21 days stays
+    -- one course)
     ep AS (
         SELECT x.*, sum(brk) OVER (PARTITION BY ring, psn_no, item ORDER BY setl_time) AS episode
         FROM (SELECT mc.*,
                      CASE WHEN mc.course_days IS NOT NULL
                                AND mc.setl_time - lag(mc.setl_time) OVER (PARTITION BY mc.ring, mc.psn_no, mc.item ORDER BY mc.setl_time)
-                                   > (2 * mc.course_days + 28) * interval '1 day'
+                                   > (mc.course_days + 14) * interval '1 day'
                           THEN 1 ELSE 0 END AS brk
               FROM mc) x),
     -- quantity and course are checked on the claims of each indication the
@@ -899,7 +962,7 @@ BEGIN
     ifit AS (
         SELECT ring, psn_no, item, episode,
                bool_and((per_week IS NULL OR n <= 2 * (per_week * span_days / 7.0 + last_qty))
-                        AND (course_days IS NULL OR span_days <= 1.5 * course_days + 7)) AS ok
+                        AND (course_days IS NULL OR span_days <= 1.5 * course_days + 14)) AS ok
         FROM (SELECT ring, psn_no, item, episode, per_week, course_days, sum(qty) AS n,
                      (array_agg(qty ORDER BY setl_time DESC))[1] AS last_qty,
                      extract(epoch FROM max(setl_time) - min(setl_time)) / 86400.0 AS span_days
@@ -982,16 +1045,14 @@ SELECT round((100
    -- doublings.  With clinical knowledge it is half the factor: claims of
    -- items outside their indications are a loss at the usual price too,
    -- and legitimacy below already weighs that evidence; without it, a
-   -- price above the providers' norm is the only sign of a loss.  Below
-   -- the norm (ratio r < 1) the clinical factor is r^2 / 2: a group whose
-   -- claims cost less than the usual claim at its providers is where the
-   -- least money is (without clinical knowledge it scores 0 there).  In
-   -- the zoo's development cities every group scoring 15 or more below
-   -- the norm was a nursing home or a household (r 0.31-0.73), every
-   -- planted ring 1.09 or more
+   -- price above the providers' norm is the only sign of a loss.  Under
+   -- half the norm (ratio r < 0.5) the clinical factor falls with r to 0:
+   -- where nothing is paid nothing is lost.  (A bus ring of the zoo claimed
+   -- at 0.59 of its pharmacy's usual claim; the nursing homes once scored
+   -- here were an artifact of the zoo's generator, which billed residents'
+   -- drugs twice, and now fit their indications)
    * CASE WHEN NOT coalesce(clinical, false) THEN g.gain
-          WHEN coalesce(fund_ratio, 1) < 1 THEN 0.5 * greatest(fund_ratio, 0) ^ 2
-          ELSE 0.5 + 0.5 * g.gain END
+          ELSE 0.5 * least(1, 2 * greatest(coalesce(fund_ratio, 1), 0)) + 0.5 * g.gain END
    -- legitimacy: with clinical knowledge for the items, the members' use
    -- of them as indicated (diagnosis, rhythm, course) is the whole of it,
    -- on a ramp: a treatment cohort's use fits nearly throughout (0.87-1.00
@@ -1005,7 +1066,7 @@ SELECT round((100
 FROM (SELECT 1 - exp(-greatest(ln(greatest(coalesce(fund_ratio, 1), 1e-9)) / ln(2), 0) / 2) AS gain) g
 $$;
 COMMENT ON FUNCTION medfraud.ring_score(pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.bool) IS
-'Ring suspicion score 0-100 = 100 x collusion x gain x (1 - legitimacy) (gain counts half when clinical, and falls as the square of the pooled-fund ratio below 1): collusion = shared items x (lockstep and uniform amounts) from the consistency z-scores, the pooled-fund ratio, and legitimacy: the clinical fit of the items when clinical is true (item_indications covers them), else the weekly regularity of trips and the proxy diagnosis fit (docs/design.md).';
+'Ring suspicion score 0-100 = 100 x collusion x gain x (1 - legitimacy) (gain counts half when clinical, and falls with the pooled-fund ratio below 0.5): collusion = shared items x (lockstep and uniform amounts) from the consistency z-scores, the pooled-fund ratio, and legitimacy: the clinical fit of the items when clinical is true (item_indications covers them), else the weekly regularity of trips and the proxy diagnosis fit (docs/design.md).';
 
 -- Publish rings, members and events; ring_id 1 is the highest score.
 CREATE FUNCTION medfraud._ring_publish(run pg_catalog.int8, o pg_catalog.jsonb, with_items pg_catalog.bool)

@@ -1,7 +1,8 @@
 -- Ring families the first detector missed, planted by hand into a small
 -- generated city (issue 14): a ring whose members come on consecutive
 -- days and never meet, a ring of six inside a hospital's morning crowd of
--- 140, cells of one recruiter at two pharmacies, and a dialysis shift
+-- 140, cells of one recruiter at two pharmacies, a ring rotating over six
+-- pharmacies whose members meet each other once, and a dialysis shift
 -- that clinical knowledge must clear.  Each
 -- ring is checked found with fee lines and, as the control that the
 -- item co-claim layer is what finds it, not found without them.  Then the
@@ -10,7 +11,7 @@
 -- option.  (Quality over
 -- many independently generated cities: bench/zoo, make bench-quality.)
 BEGIN;
-SELECT plan(28);
+SELECT plan(31);
 SET client_min_messages = warning;
 
 SELECT lives_ok($$SELECT medfraud.generate_demo_city('rf', persons => 5000, days => 70, rings => 1, seed => 11)$$,
@@ -73,6 +74,21 @@ FROM base b, generate_series(0, 7) k,
      LATERAL (SELECT 'RC' || c.cell || i AS m, i AS j FROM generate_series(0, CASE WHEN c.cell = 'A' THEN 5 ELSE 3 END) i
               UNION ALL SELECT 'RCR', 9 WHERE c.cell = 'A' OR k % 3 = 0) x;
 
+-- (5) a ring rotating over six pharmacies: nine members, three a trip, on
+-- twelve trips four days apart, each trip a line of the affine plane of
+-- order 3 (points 3x + y), so that every pair of members meets exactly once
+-- and no pharmacy sees more than two trips; each claim holds two costly
+-- items (below: a claim with two fee lines)
+CREATE TEMP TABLE rotating AS
+WITH pts AS (SELECT x, y, 3 * x + y AS p FROM generate_series(0, 2) x, generate_series(0, 2) y),
+lines AS (SELECT m * 3 + c AS line, p FROM pts, generate_series(0, 2) m, generate_series(0, 2) c WHERE y = (m * x + c) % 3
+          UNION ALL SELECT 9 + c, p FROM pts, generate_series(0, 2) c WHERE x = c)
+SELECT 'RT' || l.p AS psn_no, ph.ph AS fixmedins_code,
+       b.d0 + l.line * interval '4 days' + interval '15 hours' + (row_number() OVER (PARTITION BY l.line ORDER BY l.p)) * interval '3 minutes' AS setl_time
+FROM lines l, base b,
+     LATERAL (SELECT fixmedins_code AS ph FROM rf.setl_d WHERE fixmedins_code LIKE 'P%'
+              GROUP BY 1 ORDER BY count(*) DESC, 1 OFFSET 3 + l.line % 6 LIMIT 1) ph;
+
 INSERT INTO rf.setl_d(setl_id, mdtrt_id, psn_no, fixmedins_code, setl_time, med_type, dise_codg, medfee_sumamt, hifp_pay,
                       refd_setl_flag, vali_flag)
 SELECT 'PL' || row_number() OVER w, 'PLM' || row_number() OVER w, psn_no, fixmedins_code, setl_time, '11', dx,
@@ -83,6 +99,16 @@ INSERT INTO rf.fee_list_d(mdtrt_id, feedetl_sn, psn_no, fixmedins_code, setl_id,
 SELECT 'PLM' || row_number() OVER w, '1', psn_no, fixmedins_code, 'PL' || row_number() OVER w, setl_time, item, cnt,
        amount / cnt, amount
 FROM planted WINDOW w AS (ORDER BY psn_no, setl_time, item);
+INSERT INTO rf.setl_d(setl_id, mdtrt_id, psn_no, fixmedins_code, setl_time, med_type, dise_codg, medfee_sumamt, hifp_pay,
+                      refd_setl_flag, vali_flag)
+SELECT 'RTS' || row_number() OVER w, 'RTM' || row_number() OVER w, psn_no, fixmedins_code, setl_time, '41', 'M54.5',
+       1500, 1200, '0', '1'
+FROM rotating WINDOW w AS (ORDER BY psn_no, setl_time);
+INSERT INTO rf.fee_list_d(mdtrt_id, feedetl_sn, psn_no, fixmedins_code, setl_id, fee_ocur_time, med_list_codg, cnt, pric,
+                          det_item_fee_sumamt)
+SELECT 'RTM' || n, sn::text, psn_no, fixmedins_code, 'RTS' || n, setl_time, item, 2, amount / 2, amount
+FROM (SELECT r.*, row_number() OVER (ORDER BY psn_no, setl_time) AS n FROM rotating r) r,
+     (VALUES (1, 'XROT1', 900), (2, 'XROT2', 600)) i(sn, item, amount);
 
 -- the bureau's clinical knowledge of the planted items: a dialysis session
 -- three times a week, a diabetes drug at a box a month, a 14-day injection
@@ -103,7 +129,8 @@ SELECT is((SELECT count(*) FROM medfraud.runs WHERE run_id IN (SELECT with_items
 -- best Jaccard of a planted group with a reported ring (score >= rule_min_score) of a run
 CREATE FUNCTION pg_temp.best(run bigint, prefix text) RETURNS float8 LANGUAGE sql AS $$
     SELECT coalesce(max(ov.k::float8 / (g.n + r.size - ov.k)), 0)
-    FROM (SELECT count(DISTINCT psn_no) AS n FROM pg_temp.planted WHERE psn_no LIKE prefix || '%') g,
+    FROM (SELECT count(DISTINCT psn_no) AS n FROM (SELECT psn_no FROM pg_temp.planted UNION SELECT psn_no FROM pg_temp.rotating) p
+          WHERE psn_no LIKE prefix || '%') g,
          (SELECT m.ring_id, count(*) AS k FROM medfraud.ring_members m
           WHERE m.run_id = run AND m.psn_no LIKE prefix || '%' GROUP BY 1) ov
     JOIN medfraud.rings r ON r.run_id = run AND r.ring_id = ov.ring_id
@@ -136,6 +163,10 @@ SELECT is((SELECT count(DISTINCT r.ring_id) FROM medfraud.rings r JOIN medfraud.
            AND r.score >= 20), 2::bigint, 'the two rings are two rings, not one');
 SELECT cmp_ok(pg_temp.best((SELECT with_items FROM runs), 'RC'), '>=', 0.9::float8,
               'two cells of one recruiter at two pharmacies, never meeting, one item in common: one reported ring');
+SELECT cmp_ok(pg_temp.best((SELECT with_items FROM runs), 'RT'), '>=', 0.8::float8,
+              'a ring rotating over six pharmacies, each pair together once, two costly items a claim: found (basket lens)');
+SELECT is(pg_temp.best((SELECT without_items FROM runs), 'RT'), 0::float8,
+          'the same ring without fee lines: not found (no pair meets twice)');
 SELECT cmp_ok((SELECT max(r.dx_fit) FROM medfraud.rings r JOIN medfraud.ring_members m USING (run_id, ring_id)
                WHERE r.run_id = (SELECT with_items FROM runs) AND m.psn_no LIKE 'LD%'), '<', 0.5::float8,
               'claims under two indications: each judged at its own rate and course, not at the laxest (fit under 0.5)');
@@ -170,10 +201,12 @@ SELECT is(medfraud.ring_score(9, 9, 9, 8, NULL, 1, true), 0::float8,
           'clinical fit 1: legitimate, whatever the collusion');
 SELECT cmp_ok(medfraud.ring_score(9, 9, 9, 1, NULL, 0, true), '>', 20::float8,
               'clinical fit 0 at the usual price: still scored (gain counts half)');
-SELECT ok(abs(medfraud.ring_score(9, 9, 9, 0.5, NULL, 0, true) - medfraud.ring_score(9, 9, 9, 1, NULL, 0, true) * 0.5 ^ 2) <= 0.01,
-          'below the providers'' norm the clinical gain falls as the square of the ratio (half the norm: a quarter)');
-SELECT cmp_ok(medfraud.ring_score(4, 14, 0, 0.7, NULL, 0.15, true), '<', 20::float8,
-              'a nursing-home bus (items 4 sigma, lockstep 14, fit 0.15) at 0.7 of the norm is not reported');
+SELECT is(medfraud.ring_score(9, 9, 9, 0.6, NULL, 0, true), medfraud.ring_score(9, 9, 9, 1, NULL, 0, true),
+          'down to half the providers'' norm the clinical gain stays half (a bus ring at 0.59 of a pharmacy''s usual claim)');
+SELECT ok(abs(medfraud.ring_score(9, 9, 9, 0.25, NULL, 0, true) - medfraud.ring_score(9, 9, 9, 1, NULL, 0, true) * 0.5) <= 0.01,
+          'below half the norm it falls with the ratio (a quarter of the norm: half of it)');
+SELECT is(medfraud.ring_score(4, 14, 0, 0.7, NULL, 0.97, true), 0::float8,
+          'a nursing-home bus (items 4 sigma, lockstep 14) whose residents use their drugs as indicated is not reported');
 SELECT is(medfraud.ring_score(9, 9, 9, 0, NULL, 0, true), 0::float8, 'nothing paid: nothing gained');
 SELECT is(medfraud.ring_score(9, 9, 9, 1, NULL, 0, false), 0::float8,
           'without clinical knowledge the usual price gains nothing');
