@@ -245,8 +245,8 @@ BEGIN
     -- a second lens, with fee lines: people tied by baskets claimed
     -- together on one day or more (_mf_be).  A rotating ring of a
     -- short city meets each ringmate once or twice, too sparse for SCAN's
-    -- cores and even for label propagation (the third lens cut a ring of 11
-    -- into communities of 6 and 5).  Connected components, since a basket
+    -- cores (of a ring of 11, SCAN made a cluster of six, and the other
+    -- five were a component under min_ring_size).  Connected components, since a basket
     -- within the window at one provider is rare among honest patients
     -- (components of six or more among the people SCAN left out: 6 in each
     -- of two zoo cities, against 450 smaller ones); a component counts with
