@@ -428,7 +428,9 @@ def main(argv=None):
             has_options = len(sig) >= 4 and sig[3][1] == "jsonb"
             if ("same_ring_bonus", "boolean") in sig:
                 off = score(groups, members, seeds, found, reported, scores, lambda sd, k: expand(sd, k, "no_bonus"))
-                out["expansion"]["bonus_off"] = {k: off["expansion"][k] for k in ("all", "found", "not_found")}
+                out["expansion"]["bonus_off"] = {k: off["expansion"][k] for k in ("all", "found", "not_found", "per_ring")}
+                out["expansion"]["bonus_off"]["families"] = {f: x.get("expansion_r_precision")
+                                                             for f, x in off["families"].items()}
                 out["expansion"]["bonus_off_call"] = "expand_ring(seeds, run, 4h, same_ring_bonus => false)"
             elif has_options and a.bonus_off_options:
                 off = score(groups, members, seeds, found, reported, scores,
