@@ -125,7 +125,7 @@ COMMENT ON COLUMN medfraud.ring_members.ring_id IS 'Ring within the run.';
 COMMENT ON COLUMN medfraud.ring_members.psn_no IS 'Insured person number.';
 COMMENT ON COLUMN medfraud.ring_members.role IS 'core (SCAN core: many similar neighbours), border (attached to a core, or joined by trips), hub (links parts of the ring, or recruiter-like).';
 COMMENT ON COLUMN medfraud.ring_members.recruiter_like IS 'On at least 60% of the ring''s joint trips, across its cells: the person who brings the others.';
-COMMENT ON COLUMN medfraud.ring_members.joined_by IS 'graph (a cluster of the co-visit graph, or strongly tied to half of its members or more) or trips (took part in a joint trip claiming the ring''s distinctive items).';
+COMMENT ON COLUMN medfraud.ring_members.joined_by IS 'graph (a cluster of the co-visit graph, or strongly tied to half of its members or more) or trips (took part in joint trips claiming the ring''s distinctive items as the ring does: two of them, or its only one, more often on its trips than off them).';
 COMMENT ON COLUMN medfraud.ring_members.degree IS 'Co-visit edges to other members.';
 COMMENT ON COLUMN medfraud.ring_members.trips IS 'Joint trips of the ring this person was on.';
 COMMENT ON COLUMN medfraud.ring_members.visits IS 'The person''s claims at the ring''s providers.';
@@ -193,16 +193,18 @@ CREATE TABLE medfraud.rule_hits (
     claim_id        pg_catalog.text NOT NULL,
     fixmedins_code  pg_catalog.text NOT NULL,
     at              pg_catalog.timestamptz NOT NULL,
+    in_ring         pg_catalog.bool NOT NULL DEFAULT false,
     PRIMARY KEY (run_id, rule_id, claim_id),
     FOREIGN KEY (run_id, rule_id) REFERENCES medfraud.rules ON DELETE CASCADE
 );
-COMMENT ON TABLE medfraud.rule_hits IS 'Claims of persons outside every ring that match a rule: candidates for expansion.';
+COMMENT ON TABLE medfraud.rule_hits IS 'Claims that match a rule, wherever the rule''s providers and items were read: those of persons outside every ring are candidates for expansion (in_ring false); members'' are kept so that expand_ring weighs everyone''s claims alike.';
 COMMENT ON COLUMN medfraud.rule_hits.run_id IS 'Run.';
 COMMENT ON COLUMN medfraud.rule_hits.rule_id IS 'Rule matched.';
-COMMENT ON COLUMN medfraud.rule_hits.psn_no IS 'Person (not a member of any ring of the run).';
+COMMENT ON COLUMN medfraud.rule_hits.psn_no IS 'Person.';
 COMMENT ON COLUMN medfraud.rule_hits.claim_id IS 'Matching claim (setl_id).';
 COMMENT ON COLUMN medfraud.rule_hits.fixmedins_code IS 'Provider of the claim.';
 COMMENT ON COLUMN medfraud.rule_hits.at IS 'Settlement time of the claim.';
+COMMENT ON COLUMN medfraud.rule_hits.in_ring IS 'The person is a member of a ring of the run.';
 
 CREATE TABLE medfraud.covisit_graph (
     run_id          pg_catalog.int8 NOT NULL REFERENCES medfraud.runs ON DELETE CASCADE,

@@ -149,13 +149,16 @@ BEGIN
     SELECT run, rule_id, ring_ids, cond, medfraud._rule_predicate(cond, o -> 'columns', o -> 'item_columns', false),
            ring_claims, matched, support, confidence, coalesce(lift, 0)
     FROM _mf_rule;
-    -- non-members' claims that match, wherever the rule's lines were read
+    -- the claims that match, wherever the rule's lines were read: members'
+    -- too, so that expand_ring weighs everyone's claims alike (a cell that
+    -- never meets the seeds' cell is found by its claims alone)
     FOR r IN SELECT * FROM _mf_rule LOOP
         EXECUTE format($q$
-            INSERT INTO medfraud.rule_hits(run_id, rule_id, psn_no, claim_id, fixmedins_code, at)
-            SELECT DISTINCT ON (v.claim_id) %s, %s, v.psn_no, v.claim_id, v.fixmedins_code, v.setl_time
+            INSERT INTO medfraud.rule_hits(run_id, rule_id, psn_no, claim_id, fixmedins_code, at, in_ring)
+            SELECT DISTINCT ON (v.claim_id) %s, %s, v.psn_no, v.claim_id, v.fixmedins_code, v.setl_time,
+                   EXISTS (SELECT 1 FROM _mf_rm m WHERE m.psn_no = v.psn_no)
             FROM _mf_v v %s
-            WHERE %s AND NOT EXISTS (SELECT 1 FROM _mf_rm m WHERE m.psn_no = v.psn_no)
+            WHERE %s
             ORDER BY v.claim_id$q$,
             run, r.rule_id,
             CASE WHEN r.cond ? 'med_list_codg' THEN 'JOIN _mf_ilines l USING (claim_id)' ELSE '' END,
@@ -208,9 +211,20 @@ BEGIN
         JOIN medfraud.ring_members m ON m.run_id = run AND m.ring_id = ANY (ru.ring_ids)
         WHERE ru.run_id = run AND m.psn_no = ANY (seeds)),
     hits AS (
-        SELECT h.psn_no, array_agg(DISTINCT h.rule_id ORDER BY h.rule_id) AS rules, count(*) AS claims
+        SELECT h.psn_no, array_agg(DISTINCT h.rule_id ORDER BY h.rule_id) AS rules, count(DISTINCT h.claim_id) AS claims
         FROM medfraud.rule_hits h WHERE h.run_id = run AND h.rule_id IN (SELECT rule_id FROM seed_rules)
         GROUP BY 1),
+    -- how much a candidate's claims are like the seeds': the share of the
+    -- seeds' rules matched, times the matching claims against the seeds'
+    -- median (a regular patient of one of a ring's drugs matches one rule a
+    -- few times; a member of another cell, who never met the seeds, matches
+    -- them all as often as they do)
+    fit AS (
+        SELECT h.psn_no,
+               cardinality(h.rules)::float8 / (SELECT count(*) FROM seed_rules)
+             * least(1.0, h.claims / coalesce((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s.claims)
+                                               FROM hits s WHERE s.psn_no = ANY (seeds)), 3.0)) AS f
+        FROM hits h),
     -- members of the seeds' rings are candidates too (unless the bonus is
     -- off: then expansion stands on the graph and the rules alone, which is
     -- how it is measured apart from detection)
@@ -231,16 +245,18 @@ BEGIN
           AND NOT (g.src = ANY (seeds) AND g.dst = ANY (seeds))
         GROUP BY 1),
     cand AS (
-        SELECT x.node AS psn_no FROM prop x UNION SELECT hits.psn_no FROM hits UNION SELECT ringmates.psn_no FROM ringmates),
+        SELECT x.node AS psn_no FROM prop x UNION SELECT hits.psn_no FROM hits UNION SELECT ringmates.psn_no FROM ringmates
+        EXCEPT SELECT unnest(seeds)),
     scored AS (
         SELECT c.psn_no,
                0.5 * (rm.psn_no IS NOT NULL)::int
              + 0.5 * coalesce(t.n::float8 / nullif((SELECT max(ties.n) FROM ties), 0), 0)
              + 0.35 * coalesce(pr.score / nullif((SELECT max(prop.score) FROM prop), 0), 0)
-             + 0.15 * least(coalesce(h.claims, 0), 3) / 3.0 AS s,
+             + 0.5 * coalesce(fit.f, 0) AS s,
                pr.score AS prop_score, rm.rings, h.rules, h.claims
         FROM cand c LEFT JOIN prop pr ON pr.node = c.psn_no LEFT JOIN ringmates rm ON rm.psn_no = c.psn_no
-        LEFT JOIN hits h ON h.psn_no = c.psn_no LEFT JOIN ties t ON t.psn_no = c.psn_no)
+        LEFT JOIN hits h ON h.psn_no = c.psn_no LEFT JOIN fit ON fit.psn_no = c.psn_no
+        LEFT JOIN ties t ON t.psn_no = c.psn_no)
     SELECT sc.psn_no, round(sc.s::numeric, 4)::float8,
            jsonb_strip_nulls(jsonb_build_object(
                'propagation_score', sc.prop_score,

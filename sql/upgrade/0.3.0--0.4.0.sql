@@ -24,10 +24,19 @@ COMMENT ON COLUMN medfraud.rings.items IS 'The ring''s items: those claimed on a
 COMMENT ON COLUMN medfraud.rings.base_score IS 'The score before the case loop''s feedback (score = base_score unless feedback says otherwise); NULL for rings of runs before 0.4.0, which had none.';
 COMMENT ON COLUMN medfraud.rings.feedback IS 'What investigators'' verdicts did to this ring, NULL when nothing: effect suppressed (a cleared group, behaviour unchanged: score 0), returned (a cleared group whose behaviour changed: changes lists what), confirmed (a confirmed group seen again), like_cleared / like_confirmed (resembles a cleared or confirmed group: similarity, factor), with the case ids.';
 COMMENT ON COLUMN medfraud.rings.score IS 'Suspicion score 0-100 = 100 x collusion x gain x (1 - legitimacy) (base_score), times what investigators'' verdicts say of groups like it (feedback); see docs/design.md.';
-COMMENT ON COLUMN medfraud.ring_members.joined_by IS 'graph (a cluster of the co-visit graph, or strongly tied to half of its members or more) or trips (took part in a joint trip claiming the ring''s distinctive items).';
+COMMENT ON COLUMN medfraud.ring_members.joined_by IS 'graph (a cluster of the co-visit graph, or strongly tied to half of its members or more) or trips (took part in joint trips claiming the ring''s distinctive items as the ring does: two of them, or its only one, more often on its trips than off them).';
 -- the view lists the table's columns as they were when it was made
 CREATE OR REPLACE VIEW medfraud.latest_rings AS
     SELECT r.* FROM medfraud.rings r JOIN medfraud.latest_run l USING (run_id);
+
+-- rule_hits: members' matching claims too (expand_ring weighs everyone's
+-- claims alike), told apart by in_ring
+ALTER TABLE medfraud.rule_hits ADD COLUMN in_ring pg_catalog.bool NOT NULL DEFAULT false;
+COMMENT ON TABLE medfraud.rule_hits IS 'Claims that match a rule, wherever the rule''s providers and items were read: those of persons outside every ring are candidates for expansion (in_ring false); members'' are kept so that expand_ring weighs everyone''s claims alike.';
+COMMENT ON COLUMN medfraud.rule_hits.psn_no IS 'Person.';
+COMMENT ON COLUMN medfraud.rule_hits.in_ring IS 'The person is a member of a ring of the run.';
+CREATE OR REPLACE VIEW medfraud.latest_rule_hits AS
+    SELECT h.* FROM medfraud.rule_hits h JOIN medfraud.latest_run l USING (run_id);
 
 -- _option_window names the option it reads (window, item_window)
 DROP FUNCTION medfraud._option_window(pg_catalog.jsonb);

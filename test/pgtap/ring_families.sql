@@ -11,7 +11,7 @@
 -- option.  (Quality over
 -- many independently generated cities: bench/zoo, make bench-quality.)
 BEGIN;
-SELECT plan(31);
+SELECT plan(34);
 SET client_min_messages = warning;
 
 SELECT lives_ok($$SELECT medfraud.generate_demo_city('rf', persons => 5000, days => 70, rings => 1, seed => 11)$$,
@@ -167,6 +167,18 @@ SELECT cmp_ok(pg_temp.best((SELECT with_items FROM runs), 'RT'), '>=', 0.8::floa
               'a ring rotating over six pharmacies, each pair together once, two costly items a claim: found (basket lens)');
 SELECT is(pg_temp.best((SELECT without_items FROM runs), 'RT'), 0::float8,
           'the same ring without fee lines: not found (no pair meets twice)');
+-- expansion without the same-ring bonus: the rotating ring's members never
+-- meet twice, so the co-visit graph has no edge between them; from three
+-- seeds, the six others are found by their claims (the ring's rules) alone
+CREATE TEMP TABLE exp_rt AS
+SELECT e.*, row_number() OVER (ORDER BY e.score DESC, e.psn_no) AS rk
+FROM medfraud.expand_ring(ARRAY['RT0', 'RT4', 'RT8'], (SELECT with_items FROM runs), 24, same_ring_bonus => false) e;
+SELECT is((SELECT count(*) FROM exp_rt WHERE rk <= 6 AND psn_no LIKE 'RT%'), 6::bigint,
+          'expand_ring without the bonus: a rotating ring''s other six members, who never meet the seeds twice, ranked first');
+SELECT is_empty($$SELECT psn_no FROM exp_rt WHERE psn_no IN ('RT0', 'RT4', 'RT8')$$,
+                'expand_ring never returns a seed');
+SELECT ok((SELECT bool_and(evidence ? 'rules_matched') FROM exp_rt WHERE rk <= 6),
+          'their evidence: the rules their claims matched');
 SELECT cmp_ok((SELECT max(r.dx_fit) FROM medfraud.rings r JOIN medfraud.ring_members m USING (run_id, ring_id)
                WHERE r.run_id = (SELECT with_items FROM runs) AND m.psn_no LIKE 'LD%'), '<', 0.5::float8,
               'claims under two indications: each judged at its own rate and course, not at the laxest (fit under 0.5)');

@@ -84,8 +84,8 @@ for v in views:
     assert len(cur.description) > 0
     if not rows:
         empty.append(v)
-# (rule_hits: the small city has no outsider whose claims match a rule)
-assert set(empty) <= {'latest_rule_hits'}, 'views without rows: %s' % empty
+# (rule_hits holds members' matching claims too, so every view has rows)
+assert not empty, 'views without rows: %s' % empty
 def refused(sql, code):
     try:
         cur.execute(sql)
