@@ -694,47 +694,68 @@ BEGIN
     ORDER BY p.psn_no, p.claims_on DESC, p.ring;
     GET DIAGNOSTICS n = ROW_COUNT;
     PERFORM medfraud._ring_trips('_mf_rm', 'ring', win, (o ->> 'min_trips')::int, wide);
-    PERFORM medfraud._ring_load_lines(items, ic, '_mf_tv');
-    -- in a ring with distinctive items, a member has claimed one on a trip:
-    -- at a busy hospital the graph also ties in bystanders who only shared
-    -- the waiting room
-    DELETE FROM _mf_rm m
-    WHERE EXISTS (SELECT 1 FROM _mf_ring sg WHERE sg.ring = m.ring)
-      AND NOT EXISTS (SELECT 1 FROM _mf_tv tv JOIN _mf_lines l USING (claim_id)
-                      JOIN _mf_ring sg ON sg.ring = tv.grp AND sg.fixmedins_code = tv.fixmedins_code AND sg.item = l.item
-                      WHERE tv.grp = m.ring AND tv.psn_no = m.psn_no);
-    PERFORM medfraud._ring_trips('_mf_rm', 'ring', win, (o ->> 'min_trips')::int, wide);
-    -- lines of the final trips, and of the rings' defining items anywhere (for dx_fit)
+    -- lines of the trips, the rings' defining items, and their lines
+    -- anywhere (for the lift below, and dx_fit)
     PERFORM medfraud._ring_load_lines(items, ic, '_mf_tv');
     PERFORM medfraud._ring_defining_items();
     PERFORM medfraud._ring_load_lines(items, ic, NULL, ARRAY(SELECT DISTINCT item FROM _mf_def));
-    -- the same for a ring without distinctive items (its drug is claimed by
-    -- honest patients too, at a big hospital): a member has claimed, on a
-    -- trip, one of its defining items that is three times as common on its
+    -- a ring's lifted items: defining items three times as common on its
     -- trips as on the provider's claims (not the consultation every visit
-    -- bills); otherwise the regulars of the hospital's morning peak, tied to
-    -- the ring by two or three chance mornings, made up most of it (29 of 35
-    -- on an independent city)
+    -- bills)
     CREATE TEMP TABLE _mf_lift ON COMMIT DROP AS
-    WITH d AS (SELECT * FROM _mf_def WHERE grp NOT IN (SELECT ring FROM _mf_ring)),
-    pv AS (SELECT fixmedins_code, count(*) AS n FROM _mf_v WHERE fixmedins_code IN (SELECT fixmedins_code FROM d) GROUP BY 1),
+    WITH pv AS (SELECT fixmedins_code, count(*) AS n FROM _mf_v
+                WHERE fixmedins_code IN (SELECT fixmedins_code FROM _mf_def) GROUP BY 1),
     pi AS (SELECT v.fixmedins_code, l.item, count(DISTINCT l.claim_id) AS n
            FROM _mf_ilines l JOIN _mf_v v USING (claim_id)
-           WHERE (v.fixmedins_code, l.item) IN (SELECT fixmedins_code, item FROM d) GROUP BY 1, 2)
+           WHERE (v.fixmedins_code, l.item) IN (SELECT fixmedins_code, item FROM _mf_def) GROUP BY 1, 2)
     SELECT d.grp, d.fixmedins_code, d.item
-    FROM d JOIN pv USING (fixmedins_code) JOIN pi USING (fixmedins_code, item)
+    FROM _mf_def d JOIN pv USING (fixmedins_code) JOIN pi USING (fixmedins_code, item)
     WHERE d.share >= 3 * pi.n::float8 / pv.n;
+    -- a member has claimed, on a trip, one of the ring's distinctive items,
+    -- or in a ring without them one of its lifted items: at a busy hospital
+    -- the graph also ties in bystanders who only shared the waiting room
+    -- (the regulars of its morning peak, tied to a ring without distinctive
+    -- items by two or three chance mornings, made up 29 of 35 on an
+    -- independent city).  In a ring with distinctive items, lifted items
+    -- claimed on min_trips trips or more count too: a camouflaged ring's
+    -- distinctive item can be one of the ordinary ones its members mix in at
+    -- random, while its costly item, claimed by honest patients there as
+    -- well, is on every ring claim (four of a ring of six claimed the one,
+    -- and the ring fell under min_ring_size).  Rescued so, a member is tied
+    -- to half of the ring's others or more, and has claimed them more often
+    -- on the ring's trips than off them: people rescued on one or two trips
+    -- were bystanders of bus rings, and on more trips the hospitals' chronic
+    -- patients, SCAN hubs tied to one to three of a ring of 28.
+    CREATE TEMP TABLE _mf_lifted_on ON COMMIT DROP AS
+    SELECT q.grp, q.psn_no, count(*) FILTER (WHERE q.on_trip) AS claims,
+           count(*) FILTER (WHERE NOT q.on_trip) AS claims_off
+    FROM (SELECT d.grp, v.psn_no, v.claim_id,
+                 EXISTS (SELECT 1 FROM _mf_tv tv WHERE tv.grp = d.grp AND tv.claim_id = v.claim_id) AS on_trip
+          FROM _mf_lift d JOIN _mf_ilines l ON l.item = d.item
+          JOIN _mf_v v ON v.claim_id = l.claim_id AND v.fixmedins_code = d.fixmedins_code
+          JOIN _mf_rm m ON m.ring = d.grp AND m.psn_no = v.psn_no
+          GROUP BY 1, 2, 3) q
+    GROUP BY 1, 2;
     DELETE FROM _mf_rm m
-    WHERE m.ring IN (SELECT grp FROM _mf_lift)
-      AND NOT EXISTS (SELECT 1 FROM _mf_tv tv JOIN _mf_lines l USING (claim_id)
-                      JOIN _mf_lift d ON d.grp = tv.grp AND d.fixmedins_code = tv.fixmedins_code AND d.item = l.item
-                      WHERE tv.grp = m.ring AND tv.psn_no = m.psn_no);
+    WHERE CASE WHEN m.ring IN (SELECT ring FROM _mf_ring) THEN
+              NOT EXISTS (SELECT 1 FROM _mf_tv tv JOIN _mf_lines l USING (claim_id)
+                          JOIN _mf_ring sg ON sg.ring = tv.grp AND sg.fixmedins_code = tv.fixmedins_code AND sg.item = l.item
+                          WHERE tv.grp = m.ring AND tv.psn_no = m.psn_no)
+              AND NOT (EXISTS (SELECT 1 FROM _mf_lifted_on x WHERE x.grp = m.ring AND x.psn_no = m.psn_no
+                               AND x.claims >= (o ->> 'min_trips')::int AND x.claims > x.claims_off)
+                       AND 2 * (SELECT count(*) FROM _mf_ue e JOIN _mf_rm y ON y.psn_no = e.b AND y.ring = m.ring
+                                WHERE e.a = m.psn_no)
+                           >= (SELECT count(*) - 1 FROM _mf_rm z WHERE z.ring = m.ring))
+          ELSE m.ring IN (SELECT grp FROM _mf_lift)
+              AND NOT EXISTS (SELECT 1 FROM _mf_lifted_on x WHERE x.grp = m.ring AND x.psn_no = m.psn_no
+                              AND x.claims > 0) END;
     IF FOUND THEN
         PERFORM medfraud._ring_trips('_mf_rm', 'ring', win, (o ->> 'min_trips')::int, wide);
+        PERFORM medfraud._ring_load_lines(items, ic, '_mf_tv');
         PERFORM medfraud._ring_defining_items();
         PERFORM medfraud._ring_load_lines(items, ic, NULL, ARRAY(SELECT DISTINCT item FROM _mf_def));
     END IF;
-    DROP TABLE _mf_lift;
+    DROP TABLE _mf_lift, _mf_lifted_on;
     RETURN n;
 END
 $fn$;

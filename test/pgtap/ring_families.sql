@@ -2,8 +2,9 @@
 -- generated city (issue 14): a ring whose members come on consecutive
 -- days and never meet, a ring of six inside a hospital's morning crowd of
 -- 140, cells of one recruiter at two pharmacies, a ring rotating over six
--- pharmacies whose members meet each other once, and a dialysis shift
--- that clinical knowledge must clear.  Each
+-- pharmacies whose members meet each other once, a camouflaged ring
+-- whose only distinctive item two of its members never claim, and a
+-- dialysis shift that clinical knowledge must clear.  Each
 -- ring is checked found with fee lines and, as the control that the
 -- item co-claim layer is what finds it, not found without them.  Then the
 -- score's documented parts, the clinical fit's limits (each indication on
@@ -11,7 +12,7 @@
 -- option.  (Quality over
 -- many independently generated cities: bench/zoo, make bench-quality.)
 BEGIN;
-SELECT plan(34);
+SELECT plan(35);
 SET client_min_messages = warning;
 
 SELECT lives_ok($$SELECT medfraud.generate_demo_city('rf', persons => 5000, days => 70, rings => 1, seed => 11)$$,
@@ -89,6 +90,25 @@ FROM lines l, base b,
      LATERAL (SELECT fixmedins_code AS ph FROM rf.setl_d WHERE fixmedins_code LIKE 'P%'
               GROUP BY 1 ORDER BY count(*) DESC, 1 OFFSET 3 + l.line % 6 LIMIT 1) ph;
 
+-- (6) a camouflaged ring: six members at a pharmacy at 10:00, every 7 days
+-- for 8 weeks, each claiming a costly drug that 60 honest patients also
+-- claim there (so it is not distinctive of the ring) and, four of them, an
+-- ordinary item nobody else claims there (the ring's only distinctive item,
+-- which two members never claim)
+CREATE TEMP TABLE camo AS
+SELECT 'CF' || m AS psn_no, ph.ph AS fixmedins_code,
+       b.d0 + interval '2 days' + k * interval '7 days' + interval '10 hours' + m * interval '3 minutes' AS setl_time,
+       m < 4 AS ordinary
+FROM generate_series(0, 5) m, generate_series(0, 7) k, base b,
+     (SELECT fixmedins_code AS ph FROM rf.setl_d WHERE fixmedins_code LIKE 'P%'
+      GROUP BY 1 ORDER BY count(*) DESC, 1 OFFSET 4 LIMIT 1) ph;
+INSERT INTO planted
+SELECT x.psn_no, c.ph, b.d0 + ((j * 7 + n * 23) % 60) * interval '1 day' + (8 + j % 9) * interval '1 hour'
+       + ((j * 11) % 50) * interval '1 minute', 'J44.9', 'XCAMO1', 2, 800
+FROM generate_series(0, 59) j, generate_series(0, 1) n, base b,
+     (SELECT DISTINCT fixmedins_code AS ph FROM camo) c,
+     LATERAL (SELECT psn_no FROM rf.psn_info_b ORDER BY psn_no OFFSET 3000 + j LIMIT 1) x;
+
 INSERT INTO rf.setl_d(setl_id, mdtrt_id, psn_no, fixmedins_code, setl_time, med_type, dise_codg, medfee_sumamt, hifp_pay,
                       refd_setl_flag, vali_flag)
 SELECT 'PL' || row_number() OVER w, 'PLM' || row_number() OVER w, psn_no, fixmedins_code, setl_time, '11', dx,
@@ -109,6 +129,17 @@ INSERT INTO rf.fee_list_d(mdtrt_id, feedetl_sn, psn_no, fixmedins_code, setl_id,
 SELECT 'RTM' || n, sn::text, psn_no, fixmedins_code, 'RTS' || n, setl_time, item, 2, amount / 2, amount
 FROM (SELECT r.*, row_number() OVER (ORDER BY psn_no, setl_time) AS n FROM rotating r) r,
      (VALUES (1, 'XROT1', 900), (2, 'XROT2', 600)) i(sn, item, amount);
+INSERT INTO rf.setl_d(setl_id, mdtrt_id, psn_no, fixmedins_code, setl_time, med_type, dise_codg, medfee_sumamt, hifp_pay,
+                      refd_setl_flag, vali_flag)
+SELECT 'CFS' || row_number() OVER w, 'CFM' || row_number() OVER w, psn_no, fixmedins_code, setl_time, '41', 'J20.9',
+       CASE WHEN ordinary THEN 820 ELSE 800 END, 640, '0', '1'
+FROM camo WINDOW w AS (ORDER BY psn_no, setl_time);
+INSERT INTO rf.fee_list_d(mdtrt_id, feedetl_sn, psn_no, fixmedins_code, setl_id, fee_ocur_time, med_list_codg, cnt, pric,
+                          det_item_fee_sumamt)
+SELECT 'CFM' || n, sn::text, psn_no, fixmedins_code, 'CFS' || n, setl_time, item, cnt, amount / cnt, amount
+FROM (SELECT c.*, row_number() OVER (ORDER BY psn_no, setl_time) AS n FROM camo c) c,
+     (VALUES (1, 'XCAMO1', 2, 800), (2, 'XORDR', 1, 20)) i(sn, item, cnt, amount)
+WHERE sn = 1 OR c.ordinary;
 
 -- the bureau's clinical knowledge of the planted items: a dialysis session
 -- three times a week, a diabetes drug at a box a month, a 14-day injection
@@ -129,7 +160,8 @@ SELECT is((SELECT count(*) FROM medfraud.runs WHERE run_id IN (SELECT with_items
 -- best Jaccard of a planted group with a reported ring (score >= rule_min_score) of a run
 CREATE FUNCTION pg_temp.best(run bigint, prefix text) RETURNS float8 LANGUAGE sql AS $$
     SELECT coalesce(max(ov.k::float8 / (g.n + r.size - ov.k)), 0)
-    FROM (SELECT count(DISTINCT psn_no) AS n FROM (SELECT psn_no FROM pg_temp.planted UNION SELECT psn_no FROM pg_temp.rotating) p
+    FROM (SELECT count(DISTINCT psn_no) AS n FROM (SELECT psn_no FROM pg_temp.planted UNION SELECT psn_no FROM pg_temp.rotating
+                                        UNION SELECT psn_no FROM pg_temp.camo) p
           WHERE psn_no LIKE prefix || '%') g,
          (SELECT m.ring_id, count(*) AS k FROM medfraud.ring_members m
           WHERE m.run_id = run AND m.psn_no LIKE prefix || '%' GROUP BY 1) ov
@@ -167,6 +199,9 @@ SELECT cmp_ok(pg_temp.best((SELECT with_items FROM runs), 'RT'), '>=', 0.8::floa
               'a ring rotating over six pharmacies, each pair together once, two costly items a claim: found (basket lens)');
 SELECT is(pg_temp.best((SELECT without_items FROM runs), 'RT'), 0::float8,
           'the same ring without fee lines: not found (no pair meets twice)');
+SELECT is(pg_temp.best((SELECT with_items FROM runs), 'CF'), 1::float8,
+          'a camouflaged ring whose one distinctive item two of its six never claim: found whole (its costly drug, '
+          'claimed by honest patients too, is on every ring claim)');
 -- expansion without the same-ring bonus: the rotating ring's members never
 -- meet twice, so the co-visit graph has no edge between them; from three
 -- seeds, the six others are found by their claims (the ring's rules) alone
