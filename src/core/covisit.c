@@ -150,6 +150,9 @@ sweep(mf_env *env, const mf_visit *v, int64_t nv, const mf_covisit_params *p, in
 			hi++;
 		if (hi == i)
 			continue;			/* nobody after i in the window */
+		/* an anchored run: anchors outside [from, to) belong to another run */
+		if (p->anchored && (v[i].t < p->anchor_from || v[i].t >= p->anchor_to))
+			continue;
 
 		/*
 		 * Every event of anchor i has a crowd of at least hi - lo + 1, so

@@ -20,6 +20,13 @@
  *    million visits in an hour).  Skips are counted in the stats.
  *  - A pair's covisits = its events, days = distinct event days, first/last =
  *    the earliest/latest event time.  Pairs with days < min_days are dropped.
+ *  - Anchored runs (params.anchored) count only the events whose earlier visit
+ *    x has anchor_from <= t_x < anchor_to.  Such an event and its crowd only
+ *    involve visits in [t_x - window, t_x + 2 window], so a run over the
+ *    visits in [anchor_from - window, anchor_to + 2 window] gives exactly the
+ *    events a run over all visits gives with their anchor in the range: the
+ *    events of disjoint anchor ranges add up to the whole (the live co-visit
+ *    graph recomputes one time slot at a time this way).
  */
 #ifndef MF_COVISIT_H
 #define MF_COVISIT_H
@@ -41,6 +48,9 @@ typedef struct mf_covisit_params
 	int32_t		min_days;		/* >= 1 */
 	int32_t		max_crowd;		/* >= 2 */
 	bool		by_day;			/* one output record per pair and day */
+	bool		anchored;		/* count only events anchored in [from, to) */
+	int64_t		anchor_from;	/* microseconds, inclusive */
+	int64_t		anchor_to;		/* exclusive; from >= to counts nothing */
 } mf_covisit_params;
 
 typedef struct mf_covisit_edge

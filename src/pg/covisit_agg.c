@@ -34,7 +34,7 @@ PG_FUNCTION_INFO_V1(medfraud_covisit_agg_deserial);
 PG_FUNCTION_INFO_V1(medfraud_covisit_agg_final);
 PG_FUNCTION_INFO_V1(medfraud_covisit_pairs);
 
-#define STATE_VERSION 1
+#define STATE_VERSION 2
 #define SET_MAGIC "MFCV"
 #define SET_VERSION 1
 
@@ -50,6 +50,9 @@ typedef struct covisit_state
 	int64		window;
 	int32		max_crowd;
 	uint8		kind;			/* mf_keykind */
+	bool		anchored;		/* events anchored in [anchor_from, anchor_to) */
+	int64		anchor_from;
+	int64		anchor_to;
 	int64		n;
 	int64		cap;
 	agg_visit  *v;
@@ -64,9 +67,12 @@ typedef struct state_header
 {
 	uint8		version;
 	uint8		kind;
-	uint16		zero;
+	uint8		anchored;
+	uint8		zero;
 	int32		max_crowd;
 	int64		window;
+	int64		anchor_from;
+	int64		anchor_to;
 	int64		n;
 	int64		kused;
 } state_header;
@@ -137,6 +143,8 @@ state_new(MemoryContext aggctx, uint8 kind, int64 window, int32 max_crowd)
 	s->kind = kind;
 	s->window = window;
 	s->max_crowd = max_crowd;
+	s->anchor_from = PG_INT64_MIN;
+	s->anchor_to = PG_INT64_MAX;
 	s->cap = 64;
 	s->v = MemoryContextAlloc(aggctx, sizeof(agg_visit) * s->cap);
 	s->kcap = 1024;
@@ -157,18 +165,35 @@ agg_context(FunctionCallInfo fcinfo, const char *fn)
 }
 
 static void
-params_must_match(int64 w1, int32 c1, int64 w2, int32 c2)
+params_must_match(const covisit_state *a, const covisit_state *b)
 {
-	if (w1 != w2 || c1 != c2)
+	if (a->window != b->window || a->max_crowd != b->max_crowd || a->anchored != b->anchored ||
+		a->anchor_from != b->anchor_from || a->anchor_to != b->anchor_to)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("time_window and max_crowd must be the same for every row of a covisit_agg group"),
-				 errhint("Pass constants, e.g. covisit_agg(psn_no, setl_time, '30 minutes').")));
+				 errmsg("time_window, max_crowd and the anchor range must be the same for every row of a covisit_agg group"),
+				 errhint("Pass constants, e.g. covisit_agg(psn_no, setl_time, '30 minutes'), or values of the grouping.")));
+}
+
+/* the anchor range of a call with one (NULL bounds are open) */
+static void
+call_anchors(FunctionCallInfo fcinfo, covisit_state *s)
+{
+	s->anchored = PG_NARGS() > 5;
+	s->anchor_from = PG_INT64_MIN;
+	s->anchor_to = PG_INT64_MAX;
+	if (!s->anchored)
+		return;
+	if (!PG_ARGISNULL(5))
+		s->anchor_from = PG_GETARG_TIMESTAMPTZ(5);
+	if (!PG_ARGISNULL(6))
+		s->anchor_to = PG_GETARG_TIMESTAMPTZ(6);
 }
 
 /*
  * covisit_agg_trans(state, person text|bigint, at timestamptz,
- *                   time_window interval [, max_crowd int])
+ *                   time_window interval [, max_crowd int
+ *                   [, anchored_from timestamptz, anchored_until timestamptz]])
  */
 Datum
 medfraud_covisit_agg_trans(PG_FUNCTION_ARGS)
@@ -199,11 +224,16 @@ medfraud_covisit_agg_trans(PG_FUNCTION_ARGS)
 					 errhint("A window needs room for at least two visits; the default is 100.")));
 		s = state_new(aggctx, ptype == TEXTOID || ptype == VARCHAROID || ptype == BPCHAROID ?
 					  MF_KEY_TEXT : MF_KEY_INT, window, max_crowd);
+		call_anchors(fcinfo, s);
 	}
 	else
 	{
-		window = mf_interval_usecs(PG_GETARG_INTERVAL_P(3), "time_window");
-		params_must_match(s->window, s->max_crowd, window, max_crowd);
+		covisit_state row;
+
+		row.window = mf_interval_usecs(PG_GETARG_INTERVAL_P(3), "time_window");
+		row.max_crowd = max_crowd;
+		call_anchors(fcinfo, &row);
+		params_must_match(s, &row);
 	}
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -250,12 +280,15 @@ medfraud_covisit_agg_combine(PG_FUNCTION_ARGS)
 	{
 		/* copy: b may live in a context that dies before ours */
 		a = state_new(aggctx, b->kind, b->window, b->max_crowd);
+		a->anchored = b->anchored;
+		a->anchor_from = b->anchor_from;
+		a->anchor_to = b->anchor_to;
 		state_append(a, b);
 		PG_RETURN_POINTER(a);
 	}
 	if (a->kind != b->kind)
 		elog(ERROR, "covisit_agg states of different id kinds cannot be combined");
-	params_must_match(a->window, a->max_crowd, b->window, b->max_crowd);
+	params_must_match(a, b);
 	state_append(a, b);
 	PG_RETURN_POINTER(a);
 }
@@ -284,6 +317,9 @@ medfraud_covisit_agg_serial(PG_FUNCTION_ARGS)
 	h.kind = s->kind;
 	h.max_crowd = s->max_crowd;
 	h.window = s->window;
+	h.anchored = s->anchored;
+	h.anchor_from = s->anchor_from;
+	h.anchor_to = s->anchor_to;
 	h.n = s->n;
 	h.kused = s->kused;
 	out = palloc(total);
@@ -320,12 +356,16 @@ medfraud_covisit_agg_deserial(PG_FUNCTION_ARGS)
 	if (h.version != STATE_VERSION)
 		bad_state("unknown version");
 	if ((h.kind != MF_KEY_TEXT && h.kind != MF_KEY_INT) || h.n < 0 || h.kused < 0 ||
-		h.window <= 0 || h.max_crowd < 2)
+		h.window <= 0 || h.max_crowd < 2 || h.anchored > 1 || h.zero != 0 ||
+		(!h.anchored && (h.anchor_from != PG_INT64_MIN || h.anchor_to != PG_INT64_MAX)))
 		bad_state("bad header values");
 	if ((uint64) h.n > (len - sizeof(h)) / sizeof(agg_visit) ||
 		(Size) h.n * sizeof(agg_visit) + (Size) h.kused != len - sizeof(h))
 		bad_state("length does not match its contents");
 	s = state_new(aggctx, h.kind, h.window, h.max_crowd);
+	s->anchored = h.anchored;
+	s->anchor_from = h.anchor_from;
+	s->anchor_to = h.anchor_to;
 	state_reserve(s, h.n, h.kused);
 	memcpy(s->v, p + sizeof(h), sizeof(agg_visit) * h.n);
 	memcpy(s->keys, p + sizeof(h) + sizeof(agg_visit) * h.n, h.kused);
@@ -393,7 +433,7 @@ medfraud_covisit_agg_final(PG_FUNCTION_ARGS)
 			   *compact;
 	int32		np,
 				nused = 0;
-	mf_covisit_params p;
+	mf_covisit_params p = {0};
 	mf_covisit_stats st;
 	rec_buf		rb;
 	Size		total;
@@ -432,6 +472,9 @@ medfraud_covisit_agg_final(PG_FUNCTION_ARGS)
 	p.max_crowd = s->max_crowd;
 	p.min_days = 1;
 	p.by_day = true;
+	p.anchored = s->anchored;
+	p.anchor_from = s->anchor_from;
+	p.anchor_to = s->anchor_to;
 	rb.env = env;
 	rb.cap = 1024;
 	rb.n = 0;

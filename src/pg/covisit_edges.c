@@ -122,7 +122,7 @@ medfraud_covisit_edges(PG_FUNCTION_ARGS)
 				ct;
 	mf_keykind	pkind,
 				vkind;
-	mf_covisit_params params;
+	mf_covisit_params params = {0};
 	mf_covisit_stats st;
 	mf_pg_call *call;
 	mf_env	   *env;

@@ -45,7 +45,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.window = (int64_t) fz_u(&in, 8);
 	p.min_days = (int32_t) fz_u(&in, 4);
 	p.max_crowd = (int32_t) fz_u(&in, 4);
-	p.by_day = fz_u(&in, 1) & 1;
+	{
+		/* the flags byte: by_day, and an anchored run over a slice of time */
+		uint8_t		f = (uint8_t) fz_u(&in, 1);
+
+		p.by_day = f & 1;
+		p.anchored = (f & 2) != 0;
+		p.anchor_from = (int64_t) ((f >> 2) & 15) * 600000000LL;
+		p.anchor_to = p.anchor_from + (int64_t) (f >> 6) * 3600000000LL;
+	}
 	nv = (int64_t) (in.n / 7);
 	v = malloc(sizeof(mf_visit) * (nv + 1));
 	for (int64_t i = 0; i < nv; i++)

@@ -1,7 +1,7 @@
 -- covisit_edges and covisit_agg: behaviour, bad inputs, and a differential
 -- check against a brute-force SQL self-join on random claims.
 BEGIN;
-SELECT plan(43);
+SELECT plan(46);
 SET LOCAL client_min_messages = warning;
 
 -- random claims, deterministic for a seed; dense enough for ties, crowds and
@@ -123,6 +123,25 @@ SELECT results_eq($$SELECT * FROM agg_edges ORDER BY 1, 2$$,
 SELECT results_eq($$SELECT src, dst, covisits::bigint FROM (SELECT medfraud.covisit_agg(psn_id, setl_time, '30 minutes', 100) cv FROM rc2 WHERE fixmedins_code = 'H1') g, medfraud.covisit_pairs(g.cv) ORDER BY src::bigint, dst::bigint$$,
                   $$SELECT src, dst, covisits FROM pg_temp.ours('rc2_h1', 'psn_id', '30 minutes', 1, 100) ORDER BY src::bigint, dst::bigint$$,
                   'covisit_agg over bigint ids, one group, equals covisit_edges on that group');
+-- anchored slices: each visit in the group of every one-hour slot whose
+-- reach (a window before, two after) holds it; the slots' events combined
+-- are the whole graph
+SELECT results_eq($$
+  SELECT d.src, d.dst, round(sum(d.weight)::numeric, 9) AS weight, sum(d.covisits)::bigint AS covisits,
+         count(DISTINCT d.day)::bigint AS days, min(d.first_at) AS first_at, max(d.last_at) AS last_at
+  FROM (SELECT medfraud.covisit_agg(v.psn_no, v.at, '30 minutes', 100, sl.s, sl.s + interval '1 hour') AS cv
+        FROM (SELECT psn_no, fixmedins_code, setl_time::timestamptz AS at FROM rc2 WHERE refd_setl_flag = '0') v
+        CROSS JOIN LATERAL (SELECT s FROM generate_series(date_bin('1 hour', v.at - interval '2 hours', timestamptz '2000-01-01 00:00+00'),
+                                                          v.at + interval '30 minutes', interval '1 hour') s
+                            WHERE v.at BETWEEN s - interval '30 minutes' AND s + interval '2 hours') sl
+        GROUP BY v.fixmedins_code, sl.s) g,
+       medfraud.covisit_days(g.cv) d
+  GROUP BY 1, 2 HAVING count(DISTINCT d.day) >= 2 ORDER BY 1, 2$$,
+                  $$SELECT * FROM agg_edges ORDER BY 1, 2$$,
+                  'covisit_agg over one-hour anchor slots, each fed only the visits within its reach, adds up to the whole graph');
+SELECT is((SELECT medfraud.covisit_agg(psn_no, setl_time, '30 minutes', 100, NULL, NULL) FROM rc2 WHERE fixmedins_code = 'H1'),
+          (SELECT medfraud.covisit_agg(psn_no, setl_time, '30 minutes', 100) FROM rc2 WHERE fixmedins_code = 'H1'),
+          'covisit_agg with open anchor bounds is covisit_agg');
 RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
 
 -- bad inputs: each a clear error with its SQLSTATE
@@ -146,6 +165,7 @@ SELECT throws_ok($$SELECT medfraud.covisit_agg(psn_no, setl_time, '30 minutes') 
 SELECT throws_ok($$SELECT medfraud.covisit_agg(psn_no, setl_time, '0') FROM rc1$$, '22023', 'time_window must be positive', 'aggregate: window of zero');
 SELECT throws_ok($$SELECT medfraud.covisit_agg(psn_no, setl_time, '30 minutes', 1) FROM rc1$$, '22023', 'max_crowd must be at least 2', 'aggregate: max_crowd 1');
 SELECT throws_ok($$SELECT medfraud.covisit_agg(psn_no, setl_time, (setl_id % 2 + 1) * interval '10 minutes') FROM rc1$$, '22023', NULL, 'aggregate: time_window varying within a group');
+SELECT throws_ok($$SELECT medfraud.covisit_agg(psn_no, setl_time, '30 minutes', 100, setl_time, NULL) FROM rc1$$, '22023', NULL, 'aggregate: anchor range varying within a group');
 SELECT throws_ok($$SELECT * FROM medfraud.covisit_pairs('\x00'::bytea)$$, '22P03', NULL, 'garbage co-visit set');
 SELECT throws_ok($$SELECT p.* FROM (SELECT medfraud.covisit_agg(psn_no, setl_time, '30 minutes') cv FROM rc1 WHERE fixmedins_code = 'H1') s, medfraud.covisit_pairs(set_byte(s.cv, 11, 127)) p$$, '22P03', NULL, 'corrupted co-visit set');
 SELECT throws_ok($$SELECT p.* FROM (SELECT medfraud.covisit_agg(psn_no, setl_time, '30 minutes') cv FROM rc1 WHERE fixmedins_code = 'H1') s, medfraud.covisit_pairs(substr(s.cv, 1, length(s.cv) - 3)) p$$, '22P03', NULL, 'truncated co-visit set');

@@ -76,6 +76,8 @@ reference(const mf_visit *in, int nv, const mf_covisit_params *p)
 				continue;
 			if (v[y].t - v[x].t > p->window)
 				continue;
+			if (p->anchored && (v[x].t < p->anchor_from || v[x].t >= p->anchor_to))
+				continue;
 			for (int z = 0; z < n; z++)
 				if (v[z].provider == v[x].provider && v[z].t >= v[x].t - p->window && v[z].t <= v[y].t + p->window)
 					c++;
@@ -98,10 +100,14 @@ reference(const mf_visit *in, int nv, const mf_covisit_params *p)
 		}
 }
 
-/* returns how many pairs the reference found: a case with none compares nothing */
+/*
+ * returns how many pairs the reference found: a case with none compares
+ * nothing.  clip (anchored runs): the run gets only the visits within
+ * [anchor_from - window, anchor_to + 2 window], the reference all of them.
+ */
 static int
 random_case(unsigned seed, int nv, int npersons, int nprov, const mf_covisit_params *p,
-			size_t limit)
+			size_t limit, bool clip)
 {
 	mf_visit	v[4096];
 	int64_t		n = nv;
@@ -125,6 +131,15 @@ random_case(unsigned seed, int nv, int npersons, int nprov, const mf_covisit_par
 			v[i] = v[i - 1];	/* exact duplicate */
 	}
 	reference(v, nv, p);
+	if (clip)
+	{
+		int64_t		kept = 0;
+
+		for (int i = 0; i < nv; i++)
+			if (v[i].t >= p->anchor_from - p->window && v[i].t <= p->anchor_to + 2 * p->window)
+				v[kept++] = v[i];
+		n = kept;
+	}
 	memset(got, 0, sizeof(got));
 	bad_order = 0;
 	(env->used = env->peak = 0);
@@ -169,7 +184,7 @@ test_by_day(void)
 		{3 * 86400000000LL, 1, 0, 3, 0}, {3 * 86400000000LL + 10, 0, 0, 3, 0},
 	};
 	int64_t		n = 6;
-	mf_covisit_params p = {1000, 1, 100, true};
+	mf_covisit_params p = {.window = 1000, .min_days = 1, .max_crowd = 100, .by_day = true};
 	mf_covisit_stats st;
 
 	memset(got, 0, sizeof(got));
@@ -184,9 +199,9 @@ test_params(void)
 	mf_visit	v[1] = {{0, 0, 0, 0, 0}};
 	int64_t		n = 1;
 	mf_covisit_stats st;
-	mf_covisit_params bad1 = {0, 1, 100, false};
-	mf_covisit_params bad2 = {10, 0, 100, false};
-	mf_covisit_params bad3 = {10, 1, 1, false};
+	mf_covisit_params bad1 = {.window = 0, .min_days = 1, .max_crowd = 100, .by_day = false};
+	mf_covisit_params bad2 = {.window = 10, .min_days = 0, .max_crowd = 100, .by_day = false};
+	mf_covisit_params bad3 = {.window = 10, .min_days = 1, .max_crowd = 1, .by_day = false};
 
 	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_covisit_run(env, v, &n, 1, &bad1, sink, NULL, &st));
 	MF_EXPECT_ERROR(MF_ERR_INVALID, mf_covisit_run(env, v, &n, 1, &bad2, sink, NULL, &st));
@@ -199,7 +214,7 @@ test_crowd_cap(void)
 	/* 50 persons in one minute: capped at 10, nothing comes out */
 	mf_visit	v[50];
 	int64_t		n = 50;
-	mf_covisit_params p = {60000000LL, 1, 10, false};
+	mf_covisit_params p = {.window = 60000000LL, .min_days = 1, .max_crowd = 10, .by_day = false};
 	mf_covisit_stats st;
 
 	for (int i = 0; i < 50; i++)
@@ -306,23 +321,45 @@ test_idmap(void)
 int
 main(void)
 {
-	mf_covisit_params p1 = {30 * 60000000LL, 1, 100, false};
-	mf_covisit_params p2 = {10 * 60000000LL, 2, 100, false};
-	mf_covisit_params p3 = {60 * 60000000LL, 1, 4, false};
+	mf_covisit_params p1 = {.window = 30 * 60000000LL, .min_days = 1, .max_crowd = 100, .by_day = false};
+	mf_covisit_params p2 = {.window = 10 * 60000000LL, .min_days = 2, .max_crowd = 100, .by_day = false};
+	mf_covisit_params p3 = {.window = 60 * 60000000LL, .min_days = 1, .max_crowd = 4, .by_day = false};
 	int			nonempty[3] = {0, 0, 0};
+	int			anchored_found = 0;
 
 	mf_test_init();
 	for (unsigned s = 1; s <= 40; s++)
 	{
-		nonempty[0] += random_case(s, 300 + s * 10, MAXP, 3, &p1, 0) > 0;
-		nonempty[1] += random_case(s + 100, 400, MAXP, 2, &p2, 0) > 0;
-		nonempty[2] += random_case(s + 200, 500, MAXP, 2, &p3, 0) > 0;
+		nonempty[0] += random_case(s, 300 + s * 10, MAXP, 3, &p1, 0, false) > 0;
+		nonempty[1] += random_case(s + 100, 400, MAXP, 2, &p2, 0, false) > 0;
+		nonempty[2] += random_case(s + 200, 500, MAXP, 2, &p3, 0, false) > 0;
 	}
+	/*
+	 * Anchored runs (one-hour slots of random days, and an empty range), on
+	 * all visits and on only those within a window before and two after
+	 * the slot: both equal the brute force restricted to the slot's anchors.
+	 */
+	for (unsigned s = 1; s <= 40; s++)
+	{
+		mf_covisit_params pa = p1;
+		int64_t		day = (int64_t) (s % 20) * 86400000000LL;
+
+		pa.min_days = 1;
+		pa.anchored = true;
+		pa.anchor_from = day + (int64_t) (s % 5) * 3600000000LL;
+		pa.anchor_to = pa.anchor_from + 3600000000LL;
+		anchored_found += random_case(s + 300, 1500, MAXP, 2, &pa, 0, false) > 0;
+		anchored_found += random_case(s + 300, 1500, MAXP, 2, &pa, 0, true) > 0;
+		pa.anchor_to = pa.anchor_from;
+		MF_CHECK(random_case(s + 300, 1500, MAXP, 2, &pa, 0, false) == 0, "an empty anchor range counts nothing");
+	}
+	/* (measured: 80 of 80) */
+	MF_CHECK(anchored_found >= 70, "anchored cases with pairs to compare: %d of 80", anchored_found);
 	/* (measured: 40, 38 and 40 of 40) */
 	MF_CHECK(nonempty[0] >= 35 && nonempty[1] >= 35 && nonempty[2] >= 35,
 			 "random cases with pairs to compare: %d, %d, %d of 40 per parameter set",
 			 nonempty[0], nonempty[1], nonempty[2]);
-	random_case(999, 2000, MAXP, 2, &p1, 150000);	/* forces several passes */
+	random_case(999, 2000, MAXP, 2, &p1, 150000, false);	/* forces several passes */
 	test_by_day();
 	test_params();
 	test_crowd_cap();
