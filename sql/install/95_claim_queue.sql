@@ -54,7 +54,7 @@ CREATE TABLE medfraud.drain_log (
 CREATE INDEX ON medfraud.drain_log (drained_at);
 SELECT pg_catalog.pg_extension_config_dump('medfraud.drain_log', '');
 COMMENT ON TABLE medfraud.drain_log IS 'One row per queue row (or part of one) a drain checked; kept for a day. Read through medfraud.stream_status.';
-COMMENT ON COLUMN medfraud.drain_log.drained_at IS 'When the drain finished the part.';
+COMMENT ON COLUMN medfraud.drain_log.drained_at IS 'When the drain''s transaction had done its work (checks, alerts and the live graph''s fold), just before it committed.';
 COMMENT ON COLUMN medfraud.drain_log.claims_table IS 'Table of the claims.';
 COMMENT ON COLUMN medfraud.drain_log.claims IS 'Claim ids taken from the queue.';
 COMMENT ON COLUMN medfraud.drain_log.checked IS 'Claims found in the table and checked (a claim deleted before the drain is not).';
@@ -115,6 +115,11 @@ DECLARE
     msg text;
     ids text[]; psns text[]; provs text[]; ats timestamptz[]; mts text[]; dxs text[]; amts numeric[];
     c jsonb;
+    -- the drain_log rows, written at the end (after the live graphs' folds,
+    -- just before the caller commits): drained_at - oldest is then the lag
+    -- until the alerts are visible, not until the check alone was done
+    l_tables regclass[] := '{}'; l_claims int4[] := '{}'; l_checked int4[] := '{}'; l_alerts int8[] := '{}';
+    l_oldest timestamptz[] := '{}'; l_ms float8[] := '{}';
 BEGIN
     IF max_claims IS NULL OR max_claims < 1 THEN
         RAISE EXCEPTION 'max_claims must be 1 or more' USING ERRCODE = '22023',
@@ -153,9 +158,9 @@ BEGIN
             nalerts := medfraud._record_checks(tbl, 'flag', q.options, ids, psns, provs, ats, mts, dxs, amts);
             -- where the live co-visit graph changes (98_live_graph.sql)
             PERFORM medfraud._live_graph_mark(q.claims_table, q.claim_ids[1:k]);
-            INSERT INTO medfraud.drain_log(claims_table, claims, checked, alerts, oldest, ms)
-            VALUES (q.claims_table, k, coalesce(cardinality(ids), 0), nalerts, q.enqueued_at,
-                    1000 * extract(epoch FROM clock_timestamp() - t0));
+            l_tables := l_tables || q.claims_table; l_claims := l_claims || k;
+            l_checked := l_checked || coalesce(cardinality(ids), 0); l_alerts := l_alerts || nalerts;
+            l_oldest := l_oldest || q.enqueued_at; l_ms := l_ms || 1000 * extract(epoch FROM clock_timestamp() - t0)::float8;
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS err = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
             UPDATE medfraud.claim_queue SET failed_at = clock_timestamp(), error = err || ': ' || msg
@@ -165,9 +170,6 @@ BEGIN
         END;
         done := done + k;
     END LOOP;
-    IF done > 0 THEN
-        DELETE FROM medfraud.drain_log WHERE drained_at < now() - interval '1 day';
-    END IF;
     -- the live graphs: new claims marked above, UPDATEs and DELETEs by their triggers
     -- (changes of a table dropped since are dropped too: nothing to fold them into)
     DELETE FROM medfraud.live_graph_dirty d WHERE NOT EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = d.claims_table);
@@ -185,6 +187,11 @@ BEGIN
                 USING ERRCODE = err, HINT = 'Its changes stay marked in medfraud.live_graph_dirty; the next drain tries again.';
         END;
     END LOOP;
+    IF done > 0 THEN
+        INSERT INTO medfraud.drain_log(claims_table, claims, checked, alerts, oldest, ms)
+        SELECT * FROM unnest(l_tables, l_claims, l_checked, l_alerts, l_oldest, l_ms);
+        DELETE FROM medfraud.drain_log WHERE drained_at < now() - interval '1 day';
+    END IF;
     RETURN done;
 END
 $fn$;

@@ -1,14 +1,15 @@
 -- The live co-visit graph (docs/design.md, "Continuous detection"): a
 -- claims table in queue mode can keep its co-visit graph current as claims
--- arrive, change and go.  Co-visit events, and their crowds, only involve
--- visits at one provider that follow each other within the window: a
--- provider's visits split into chains (consecutive visits at most a window
--- apart), and the graph is the sum over chains of what covisit_agg finds
--- in each.  A change at (provider, time) can only alter the chains within a
--- window of it, so those chains are recomputed, with the same aggregate,
--- and nothing else: the graph equals covisit_edges over the same visits.
+-- arrive, change and go.  A co-visit event is dated by its earlier visit
+-- (its anchor), and the event and its crowd only involve visits from a
+-- window before the anchor to two windows after it.  Each provider's time
+-- is cut into fixed slots (_live_slot_width), and the graph is the sum over
+-- slots of what covisit_agg finds anchored in each (21_covisit_anchored.sql).
+-- A change at (provider, time) can only alter the slots reaching it, so
+-- those are recomputed, with the same aggregate, and only the rows that
+-- differ are written: the graph equals covisit_edges over the same visits.
 --   live_graphs         tables with a live graph, and its options
---   live_covisit_parts  per chain, pair and day: what covisit_days gives
+--   live_covisit_parts  per slot, pair and day: what covisit_days gives
 --   live_graph_dirty    (provider, time) points changed since the last fold
 --   live_covisit_edges  the graph (a view summing the parts)
 
@@ -30,8 +31,7 @@ COMMENT ON COLUMN medfraud.live_graphs.folded_at IS 'When changes were last fold
 CREATE TABLE medfraud.live_covisit_parts (
     claims_table  pg_catalog.regclass NOT NULL,
     provider      pg_catalog.text NOT NULL,
-    chain_start   pg_catalog.timestamptz NOT NULL,
-    chain_end     pg_catalog.timestamptz NOT NULL,
+    slot          pg_catalog.timestamptz NOT NULL,
     src           pg_catalog.text NOT NULL,
     dst           pg_catalog.text NOT NULL,
     day           pg_catalog.date NOT NULL,
@@ -39,17 +39,24 @@ CREATE TABLE medfraud.live_covisit_parts (
     covisits      pg_catalog.int4 NOT NULL,
     first_at      pg_catalog.timestamptz NOT NULL,
     last_at       pg_catalog.timestamptz NOT NULL
-);
-CREATE INDEX ON medfraud.live_covisit_parts (claims_table, provider, chain_end);
-CREATE INDEX ON medfraud.live_covisit_parts (claims_table, src, dst);
-CREATE INDEX ON medfraud.live_covisit_parts (claims_table, chain_end);
-CREATE INDEX ON medfraud.live_covisit_parts (claims_table, dst);
+-- (room on each page: a fold mostly updates weights, no indexed column, so
+-- the new versions can stay on the page without new index entries)
+) WITH (fillfactor = 80);
+-- Each lookup has one index it can use: statistics taken before a table's
+-- graph grew say it has no parts, so the planner expects one row from any
+-- index that matches and takes whichever; with claims_table leading every
+-- index (or slot leading the horizon's), a fold's slot lookups filtered
+-- the whole graph, or a slot's every provider (53 s, then 3 s, for 3,000
+-- claims).  The horizon reads slots by their UTC wall clock, an expression
+-- no other lookup uses.
+CREATE INDEX ON medfraud.live_covisit_parts (provider, slot, claims_table);
+CREATE INDEX ON medfraud.live_covisit_parts (src, dst, claims_table);
+CREATE INDEX ON medfraud.live_covisit_parts ((slot AT TIME ZONE 'UTC'), claims_table);
 SELECT pg_catalog.pg_extension_config_dump('medfraud.live_covisit_parts', '');
-COMMENT ON TABLE medfraud.live_covisit_parts IS 'The live co-visit graph''s state: per claims table, provider chain (visits at most a window apart), pair and day, the co-visit weight and events (covisit_days of the chain). live_covisit_edges sums it.';
+COMMENT ON TABLE medfraud.live_covisit_parts IS 'The live co-visit graph''s state: per claims table, provider, time slot, pair and day, the co-visit weight and events anchored in the slot (covisit_days of covisit_agg over the slot). live_covisit_edges sums it.';
 COMMENT ON COLUMN medfraud.live_covisit_parts.claims_table IS 'Claims table.';
 COMMENT ON COLUMN medfraud.live_covisit_parts.provider IS 'Provider.';
-COMMENT ON COLUMN medfraud.live_covisit_parts.chain_start IS 'First visit of the chain.';
-COMMENT ON COLUMN medfraud.live_covisit_parts.chain_end IS 'Last visit of the chain.';
+COMMENT ON COLUMN medfraud.live_covisit_parts.slot IS 'Start of the time slot holding the events'' earlier visits (slots of max(1 hour, window), from 2000-01-01 00:00 UTC).';
 COMMENT ON COLUMN medfraud.live_covisit_parts.src IS 'Person (src < dst).';
 COMMENT ON COLUMN medfraud.live_covisit_parts.dst IS 'Person.';
 COMMENT ON COLUMN medfraud.live_covisit_parts.day IS 'Day of the co-visit events.';
@@ -68,9 +75,9 @@ CREATE TABLE medfraud.live_covisit_pairs (
     days          pg_catalog.int4 NOT NULL,
     first_at      pg_catalog.timestamptz NOT NULL,
     last_at       pg_catalog.timestamptz NOT NULL,
-    PRIMARY KEY (claims_table, src, dst)
+    PRIMARY KEY (src, dst, claims_table)
 );
-CREATE INDEX ON medfraud.live_covisit_pairs (claims_table, dst);
+CREATE INDEX ON medfraud.live_covisit_pairs (dst, claims_table);
 SELECT pg_catalog.pg_extension_config_dump('medfraud.live_covisit_pairs', '');
 COMMENT ON TABLE medfraud.live_covisit_pairs IS 'The live co-visit graph per pair: distinct days with a co-visit, first and last, over its live_covisit_parts; kept by every fold.';
 COMMENT ON COLUMN medfraud.live_covisit_pairs.claims_table IS 'Claims table.';
@@ -80,24 +87,38 @@ COMMENT ON COLUMN medfraud.live_covisit_pairs.days IS 'Distinct days with a co-v
 COMMENT ON COLUMN medfraud.live_covisit_pairs.first_at IS 'Earliest co-visit event.';
 COMMENT ON COLUMN medfraud.live_covisit_pairs.last_at IS 'Latest co-visit event.';
 
--- The pairs whose parts a fold removed or wrote (pg_temp._mf_lg_pairs)
--- counted again from their parts; the list stays for the emerging step.
+-- The pairs whose parts a fold changed (pg_temp._mf_lg_pairs) counted
+-- again from their parts; only rows that differ are written (in place where
+-- the pair stays), and the list keeps only those, for the emerging step: a
+-- pair whose days, first and last are as they were changes no group.
 CREATE FUNCTION medfraud._live_pairs_refresh(claims pg_catalog.regclass)
 RETURNS void LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
-    CREATE TEMP TABLE _mf_lg_pd ON COMMIT DROP AS SELECT DISTINCT src, dst FROM _mf_lg_pairs;
-    ANALYZE _mf_lg_pd;
-    DELETE FROM medfraud.live_covisit_pairs lp USING _mf_lg_pd d
-    WHERE lp.claims_table = claims AND lp.src = d.src AND lp.dst = d.dst;
-    INSERT INTO medfraud.live_covisit_pairs(claims_table, src, dst, days, first_at, last_at)
-    SELECT claims, p.src, p.dst, count(DISTINCT p.day), min(p.first_at), max(p.last_at)
-    FROM _mf_lg_pd d JOIN medfraud.live_covisit_parts p ON p.claims_table = claims AND p.src = d.src AND p.dst = d.dst
-    GROUP BY p.src, p.dst;
+    CREATE TEMP TABLE _mf_lg_pn ON COMMIT DROP AS
+    SELECT d.src, d.dst, x.days, x.first_at, x.last_at
+    FROM (SELECT DISTINCT src, dst FROM _mf_lg_pairs) d CROSS JOIN LATERAL (
+        SELECT count(DISTINCT p.day)::int4 AS days, min(p.first_at) AS first_at, max(p.last_at) AS last_at
+        FROM medfraud.live_covisit_parts p WHERE p.claims_table = claims AND p.src = d.src AND p.dst = d.dst) x;
+    ANALYZE _mf_lg_pn;
     TRUNCATE _mf_lg_pairs;
-    INSERT INTO _mf_lg_pairs SELECT src, dst FROM _mf_lg_pd;
-    DROP TABLE _mf_lg_pd;
+    -- new or changed (through the primary key: no scan of every pair)
+    WITH u AS (
+        INSERT INTO medfraud.live_covisit_pairs AS lp (claims_table, src, dst, days, first_at, last_at)
+        SELECT claims, n.src, n.dst, n.days, n.first_at, n.last_at FROM _mf_lg_pn n WHERE n.days > 0
+        ON CONFLICT (src, dst, claims_table) DO UPDATE
+        SET days = EXCLUDED.days, first_at = EXCLUDED.first_at, last_at = EXCLUDED.last_at
+        WHERE (lp.days, lp.first_at, lp.last_at) IS DISTINCT FROM (EXCLUDED.days, EXCLUDED.first_at, EXCLUDED.last_at)
+        RETURNING lp.src, lp.dst)
+    INSERT INTO _mf_lg_pairs SELECT src, dst FROM u;
+    -- gone: no part left
+    WITH g AS (
+        DELETE FROM medfraud.live_covisit_pairs lp USING _mf_lg_pn n
+        WHERE lp.claims_table = claims AND lp.src = n.src AND lp.dst = n.dst AND n.days = 0
+        RETURNING lp.src, lp.dst)
+    INSERT INTO _mf_lg_pairs SELECT src, dst FROM g;
+    DROP TABLE _mf_lg_pn;
 END
 $fn$;
 
@@ -240,18 +261,48 @@ SELECT format($q$
     c ->> 'fixmedins_code', c ->> 'setl_time', rows_from, rows_where, claims, c ->> 'mdtrt_id', c ->> 'refd_setl_flag')
 $$;
 
--- Recompute the chains of one table's providers within the given ranges
--- (provider, lo, hi): the parts of every chain reaching into a range go,
--- the range widens to cover those chains, and the visits in it are chained
--- and aggregated again.  Returns the parts written.
-CREATE FUNCTION medfraud._live_graph_recompute(claims pg_catalog.regclass, o pg_catalog.jsonb, ranges pg_catalog.text,
+-- The window as the C sweep measures it (a day is 24 hours), and the time
+-- slots of the live graph: an hour, or the window when it is longer (a
+-- change reaches into a window before and two after it, so four slots at
+-- most, and a slot is recomputed from a window and two more of visits).
+-- SQL-standard bodies: bound when created, and inlined into the statements
+-- that call them once per visit (a function call each cost 50 us).
+CREATE FUNCTION medfraud._live_window(o pg_catalog.jsonb)
+RETURNS pg_catalog.interval LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN pg_catalog.make_interval(secs => pg_catalog.date_part('epoch', (o ->> 'window')::pg_catalog.interval));
+CREATE FUNCTION medfraud._live_slot_width(o pg_catalog.jsonb)
+RETURNS pg_catalog.interval LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN GREATEST('1 hour'::pg_catalog.interval, medfraud._live_window(o));
+
+-- The slots (of width sw, for a window w) whose events a change anywhere in
+-- [lo, hi] can alter: those holding anchors in [lo - 2 w, hi + w] (an event
+-- anchored at t and its crowd involve visits in [t - w, t + 2 w]).  For
+-- lo = hi = t they are also the slots whose reach holds a visit at t.
+CREATE FUNCTION medfraud._live_slots(w pg_catalog.interval, sw pg_catalog.interval,
+                                     lo pg_catalog.timestamptz, hi pg_catalog.timestamptz)
+RETURNS SETOF pg_catalog.timestamptz LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT pg_catalog.generate_series(pg_catalog.date_bin(sw, lo - 2 * w, '2000-01-01 00:00+00'::pg_catalog.timestamptz), hi + w, sw);
+END;
+
+-- Recompute one table's slots (provider, slot) given by the query slots:
+-- the visits within their reach are aggregated anchored to each slot, and
+-- the parts that differ from what is kept are updated, deleted or added
+-- (a fold at the end of a busy day rewrote the day's chain, 131,628 parts
+-- for 3,000 claims).  The pairs of those parts are counted again
+-- (_live_pairs_refresh).  Returns the parts written.
+CREATE FUNCTION medfraud._live_graph_recompute(claims pg_catalog.regclass, o pg_catalog.jsonb, slots pg_catalog.text,
                                                since pg_catalog.timestamptz DEFAULT NULL)
 RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+-- (the old and new parts are compared in a hash join: a merge join sorted
+-- both on five keys, 0.15 s of a 1.4 s fold)
+SET enable_mergejoin = off
 AS $fn$
 DECLARE
     c jsonb := o -> 'columns';
-    w interval := (o ->> 'window')::interval;
+    w interval := medfraud._live_window(o);
+    sw interval := medfraud._live_slot_width(o);
     n bigint;
     -- the time column's own type: the range is cast to it, not the column to
     -- timestamptz, so an index on (provider, time) serves it (a cast column
@@ -259,41 +310,28 @@ DECLARE
     tt text := medfraud._live_column_type(claims, c ->> 'setl_time');
     pt text := medfraud._live_column_type(claims, c ->> 'fixmedins_code');
 BEGIN
-    -- ranges (provider, lo, hi) widened by a window, merged where they touch
-    EXECUTE 'CREATE TEMP TABLE _mf_lg_r ON COMMIT DROP AS '
-            || medfraud._live_merged_ranges_sql(format('SELECT provider, lo - $1 AS lo, hi + $1 AS hi FROM (%s) x', ranges))
-    USING w;
-    -- the old chains reaching into a range: gone, and the range covers them
-    -- (found range by range through the (provider, chain_end) index, the
-    -- subquery fenced by OFFSET 0: planned as one join, every part of a
-    -- provider met every range, and deleted by tuple id)
     PERFORM medfraud._live_pairs_list();
-    CREATE TEMP TABLE _mf_lg_hit ON COMMIT DROP AS
-    SELECT r.provider, r.lo, r.hi, x.chain_start, x.chain_end, x.ctid AS part, x.src, x.dst
-    FROM _mf_lg_r r CROSS JOIN LATERAL (
-        SELECT q.ctid, q.chain_start, q.chain_end, q.src, q.dst FROM medfraud.live_covisit_parts q
-        WHERE q.claims_table = claims AND q.provider = r.provider AND q.chain_end >= r.lo AND q.chain_start <= r.hi
-        OFFSET 0) x;
-    DELETE FROM medfraud.live_covisit_parts p
-    WHERE p.ctid = ANY (ARRAY(SELECT h.part FROM _mf_lg_hit h)) AND p.claims_table = claims;
-    INSERT INTO _mf_lg_pairs SELECT DISTINCT src, dst FROM _mf_lg_hit;
+    EXECUTE 'CREATE TEMP TABLE _mf_lg_s ON COMMIT DROP AS SELECT DISTINCT x.provider::text AS provider, x.slot::timestamptz AS slot FROM ('
+            || slots || ') x';
+    -- (statistics: they drive the lateral scans below)
+    ANALYZE _mf_lg_s;
+    -- the slots' parts as they are, slot by slot through the (provider, slot)
+    -- index (the subquery fenced by OFFSET 0: planned as one join, every part
+    -- of a provider met every slot)
     CREATE TEMP TABLE _mf_lg_old ON COMMIT DROP AS
-    SELECT provider, lo, hi, min(chain_start) AS cs, max(chain_end) AS ce FROM _mf_lg_hit GROUP BY 1, 2, 3;
-    DROP TABLE _mf_lg_hit;
-    UPDATE _mf_lg_r r SET lo = least(r.lo, o.cs), hi = greatest(r.hi, o.ce)
-    FROM _mf_lg_old o WHERE o.provider = r.provider AND o.lo = r.lo AND o.hi = r.hi;
-    -- two ranges reaching into one old chain overlap now: merged again (a
-    -- chain is never split between two ranges, so none is counted twice)
-    EXECUTE 'CREATE TEMP TABLE _mf_lg_m ON COMMIT DROP AS '
-            || medfraud._live_merged_ranges_sql('SELECT provider, lo, hi FROM _mf_lg_r');
-    TRUNCATE _mf_lg_r;
-    INSERT INTO _mf_lg_r SELECT * FROM _mf_lg_m;
-    DROP TABLE _mf_lg_m;
-    -- the visits now in each range, chained, and aggregated per chain
+    SELECT x.* FROM _mf_lg_s k CROSS JOIN LATERAL (
+        SELECT q.ctid AS part, q.provider, q.slot, q.src, q.dst, q.day, q.weight, q.covisits, q.first_at, q.last_at
+        FROM medfraud.live_covisit_parts q
+        WHERE q.claims_table = claims AND q.provider = k.provider AND q.slot = k.slot OFFSET 0) x;
+    -- the slots' reaches, merged where they overlap, read range by range
+    EXECUTE 'CREATE TEMP TABLE _mf_lg_r ON COMMIT DROP AS '
+            || medfraud._live_merged_ranges_sql('SELECT provider, slot - $1 AS lo, slot + $2 + 2 * $1 AS hi FROM _mf_lg_s')
+    USING w, sw;
+    -- what the slots hold now: each visit in the group of every slot whose
+    -- reach holds it, aggregated with the slot as the anchor range (from the
+    -- horizon on, when there is one)
     EXECUTE format($q$
-        WITH ins AS (
-        INSERT INTO medfraud.live_covisit_parts(claims_table, provider, chain_start, chain_end, src, dst, day,
-                                                weight, covisits, first_at, last_at)
+        CREATE TEMP TABLE _mf_lg_new ON COMMIT DROP AS
         WITH v AS (
             -- each range read through the (provider, time) index, whatever the
             -- estimates (the visit filter's casts have no statistics: a fresh
@@ -303,18 +341,45 @@ BEGIN
                 SELECT s.%1$I::text AS person, s.%2$I::timestamptz AS at FROM %3$s s
                 WHERE s.%4$I = r.provider::%7$s AND s.%2$I BETWEEN r.lo::%6$s AND r.hi::%6$s
                   AND %5$s AND ($4::timestamptz IS NULL OR s.%2$I >= $4::%6$s) OFFSET 0) s),
-        b AS (SELECT v.*, CASE WHEN at - lag(at) OVER (PARTITION BY provider ORDER BY at) <= $1 THEN 0 ELSE 1 END AS brk FROM v),
-        ch AS (SELECT b.*, sum(brk) OVER (PARTITION BY provider ORDER BY at ROWS UNBOUNDED PRECEDING) AS chain FROM b),
-        agg AS (SELECT provider, min(at) AS cs, max(at) AS ce, medfraud.covisit_agg(person, at, $1, $2) AS cv
-                FROM ch GROUP BY provider, chain HAVING count(*) >= 2)
-        SELECT $3, agg.provider, agg.cs, agg.ce, d.src, d.dst, d.day, d.weight, d.covisits, d.first_at, d.last_at
-        FROM agg, medfraud.covisit_days(agg.cv) d
-        RETURNING src, dst)
-        INSERT INTO pg_temp._mf_lg_pairs SELECT src, dst FROM ins$q$,
+        g AS (SELECT v.provider, sl.slot, v.person, v.at
+              FROM v CROSS JOIN LATERAL medfraud._live_slots($1, $5, v.at, v.at) AS sl(slot)
+              JOIN _mf_lg_s k ON k.provider = v.provider AND k.slot = sl.slot),
+        agg AS (SELECT provider, slot, medfraud.covisit_agg(person, at, $1, $2, greatest(slot, $4), slot + $5) AS cv
+                FROM g GROUP BY provider, slot HAVING count(*) >= 2)
+        SELECT agg.provider, agg.slot, d.src, d.dst, d.day, d.weight, d.covisits, d.first_at, d.last_at
+        FROM agg, medfraud.covisit_days(agg.cv) d$q$,
         c ->> 'psn_no', c ->> 'setl_time', claims, c ->> 'fixmedins_code', medfraud._live_visit_sql(c, claims), tt, pt)
-    USING w, (o ->> 'max_crowd')::int, claims, since;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    DROP TABLE _mf_lg_r, _mf_lg_old;
+    USING w, (o ->> 'max_crowd')::int, o, since, sw;
+    -- the parts that differ: gone (no longer an event), changed, or new
+    -- (keys compared in the C collation: equal is equal in any deterministic
+    -- one, and a merge join's sorts then compare bytes)
+    CREATE TEMP TABLE _mf_lg_x ON COMMIT DROP AS
+    SELECT od.part, coalesce(nw.provider, od.provider) AS provider, coalesce(nw.slot, od.slot) AS slot,
+           coalesce(nw.src, od.src) AS src, coalesce(nw.dst, od.dst) AS dst, coalesce(nw.day, od.day) AS day,
+           nw.weight, nw.covisits, nw.first_at, nw.last_at, nw.src IS NULL AS gone,
+           -- the pair's days, first or last may change (not just a weight)
+           (nw.src IS NULL OR od.part IS NULL OR (od.first_at, od.last_at) IS DISTINCT FROM (nw.first_at, nw.last_at)) AS reshaped
+    FROM _mf_lg_old od FULL JOIN _mf_lg_new nw
+      ON nw.provider COLLATE "C" = od.provider COLLATE "C" AND nw.slot = od.slot AND nw.src COLLATE "C" = od.src COLLATE "C"
+         AND nw.dst COLLATE "C" = od.dst COLLATE "C" AND nw.day = od.day
+    WHERE nw.src IS NULL OR od.part IS NULL
+       OR (od.weight, od.covisits, od.first_at, od.last_at) IS DISTINCT FROM (nw.weight, nw.covisits, nw.first_at, nw.last_at);
+    ANALYZE _mf_lg_x;
+    -- by tuple id (a Tid Scan of the listed ids, not a scan of every part)
+    DELETE FROM medfraud.live_covisit_parts p
+    WHERE p.ctid = ANY (ARRAY(SELECT x.part FROM _mf_lg_x x WHERE x.gone)) AND p.claims_table = claims;
+    UPDATE medfraud.live_covisit_parts p
+    SET weight = x.weight, covisits = x.covisits, first_at = x.first_at, last_at = x.last_at
+    FROM _mf_lg_x x
+    WHERE p.ctid = ANY (ARRAY(SELECT y.part FROM _mf_lg_x y WHERE NOT y.gone AND y.part IS NOT NULL))
+      AND p.ctid = x.part AND p.claims_table = claims;
+    INSERT INTO medfraud.live_covisit_parts(claims_table, provider, slot, src, dst, day, weight, covisits, first_at, last_at)
+    SELECT claims, x.provider, x.slot, x.src, x.dst, x.day, x.weight, x.covisits, x.first_at, x.last_at
+    FROM _mf_lg_x x WHERE x.part IS NULL;
+    -- a pair whose parts only changed weight keeps its days, first and last
+    INSERT INTO _mf_lg_pairs SELECT DISTINCT src, dst FROM _mf_lg_x WHERE reshaped;
+    SELECT count(*) INTO n FROM _mf_lg_x;
+    DROP TABLE _mf_lg_s, _mf_lg_old, _mf_lg_r, _mf_lg_new, _mf_lg_x;
     PERFORM medfraud._live_pairs_refresh(claims);
     RETURN n;
 END
@@ -335,18 +400,21 @@ BEGIN
     IF o IS NULL OR NOT pg_try_advisory_xact_lock(pg_catalog.hashtext('medfraud.live_graph'), claims::oid::int) THEN
         RETURN 0;
     END IF;
-    -- the sliding horizon: visits before it no longer count; chains wholly
-    -- before it go, chains across it are recomputed from the visits after it
+    -- the sliding horizon: visits before it no longer count
     PERFORM medfraud._live_pairs_list();
     TRUNCATE _mf_lg_pairs;
     IF o ->> 'horizon' IS NOT NULL THEN
         since := now() - (o ->> 'horizon')::interval;
-        WITH gone AS (DELETE FROM medfraud.live_covisit_parts p WHERE p.claims_table = claims AND p.chain_end < since
+        -- slots wholly before the horizon go; those reaching across it are
+        -- recomputed from the visits after it
+        WITH gone AS (DELETE FROM medfraud.live_covisit_parts p
+                      WHERE p.claims_table = claims
+                        AND (p.slot AT TIME ZONE 'UTC') <= ((since - medfraud._live_slot_width(o)) AT TIME ZONE 'UTC')
                       RETURNING p.src, p.dst)
         INSERT INTO _mf_lg_pairs SELECT DISTINCT src, dst FROM gone;
         INSERT INTO medfraud.live_graph_dirty(claims_table, provider, at)
         SELECT DISTINCT claims, p.provider, since FROM medfraud.live_covisit_parts p
-        WHERE p.claims_table = claims AND p.chain_end >= since AND p.chain_start < since;
+        WHERE p.claims_table = claims AND (p.slot AT TIME ZONE 'UTC') <= ((since + medfraud._live_window(o)) AT TIME ZONE 'UTC');
     END IF;
     CREATE TEMP TABLE _mf_lg_d ON COMMIT DROP AS
     WITH d AS (DELETE FROM medfraud.live_graph_dirty d WHERE d.claims_table = claims RETURNING d.provider, d.at)
@@ -359,7 +427,9 @@ BEGIN
     -- (statistics: without them a fold of a thousand ranges was planned as
     -- one merge join filtering millions of part-range pairs)
     ANALYZE _mf_lg_d;
-    n := medfraud._live_graph_recompute(claims, o, 'SELECT provider, lo, hi FROM _mf_lg_d', since);
+    n := medfraud._live_graph_recompute(claims, o,
+        format('SELECT d.provider, sl AS slot FROM pg_temp._mf_lg_d d, medfraud._live_slots(%L, %L, d.lo, d.hi) sl',
+               medfraud._live_window(o), medfraud._live_slot_width(o)), since);
     PERFORM medfraud._live_graph_emerging(claims, o, 'SELECT provider, lo, hi FROM pg_temp._mf_lg_d');
     DROP TABLE _mf_lg_d, _mf_lg_pairs;
     UPDATE medfraud.live_graphs SET folded_at = clock_timestamp() WHERE claims_table = claims;
@@ -427,12 +497,16 @@ BEGIN
     -- the strong pairs around the persons of the pairs the fold changed (one
     -- hop), by index from live_covisit_pairs (two scans, by src and by dst)
     CREATE TEMP TABLE _mf_em_e ON COMMIT DROP AS
+    -- (person by person, each probe fenced by OFFSET 0: as a join, stale
+    -- statistics had it read every pair of the table, twice)
     WITH who AS (SELECT src AS p FROM _mf_lg_pairs UNION SELECT dst FROM _mf_lg_pairs)
-    SELECT lp.src, lp.dst, lp.days, lp.first_at, lp.last_at
-    FROM medfraud.live_covisit_pairs lp JOIN who ON lp.src = who.p WHERE lp.claims_table = claims AND lp.days >= k
+    SELECT x.* FROM who CROSS JOIN LATERAL (
+        SELECT lp.src, lp.dst, lp.days, lp.first_at, lp.last_at FROM medfraud.live_covisit_pairs lp
+        WHERE lp.src = who.p AND lp.claims_table = claims AND lp.days >= k OFFSET 0) x
     UNION
-    SELECT lp.src, lp.dst, lp.days, lp.first_at, lp.last_at
-    FROM medfraud.live_covisit_pairs lp JOIN who ON lp.dst = who.p WHERE lp.claims_table = claims AND lp.days >= k;
+    SELECT x.* FROM who CROSS JOIN LATERAL (
+        SELECT lp.src, lp.dst, lp.days, lp.first_at, lp.last_at FROM medfraud.live_covisit_pairs lp
+        WHERE lp.dst = who.p AND lp.claims_table = claims AND lp.days >= k OFFSET 0) x;
     FOR g IN
         WITH cc AS (SELECT node, component FROM medfraud.connected_components('SELECT src, dst FROM pg_temp._mf_em_e')),
         grp AS (SELECT component, array_agg(node ORDER BY node) AS members, count(*) AS size FROM cc GROUP BY 1)
@@ -578,9 +652,10 @@ BEGIN
     INSERT INTO medfraud.live_graphs(claims_table, options) VALUES (claims, d)
     ON CONFLICT (claims_table) DO UPDATE SET options = EXCLUDED.options, enabled_at = now(), folded_at = NULL;
     n := medfraud._live_graph_recompute(claims, d, format(
-        'SELECT s.%1$I::text AS provider, min(s.%2$I)::timestamptz AS lo, max(s.%2$I)::timestamptz AS hi FROM %3$s s
-         WHERE s.%1$I IS NOT NULL AND s.%2$I IS NOT NULL GROUP BY 1',
-        d #>> '{columns,fixmedins_code}', d #>> '{columns,setl_time}', claims),
+        'SELECT DISTINCT s.%1$I::text AS provider, sl AS slot
+         FROM %3$s s, medfraud._live_slots(%4$L, %5$L, s.%2$I::timestamptz, s.%2$I::timestamptz) sl
+         WHERE s.%1$I IS NOT NULL AND s.%2$I IS NOT NULL',
+        d #>> '{columns,fixmedins_code}', d #>> '{columns,setl_time}', claims, medfraud._live_window(d), medfraud._live_slot_width(d)),
         now() - (d ->> 'horizon')::interval);
     DROP TABLE pg_temp._mf_lg_pairs;
     UPDATE medfraud.live_graphs SET folded_at = clock_timestamp() WHERE claims_table = claims;
