@@ -60,6 +60,38 @@ BEGIN
 END
 $fn$;
 
+-- The amount from which a fee line is costly: the 75th percentile of the
+-- line amounts.  Only such lines tie a co-claim pair (detect_rings' item
+-- layer, the live graph's): a ring's gain is there, and every ward's common
+-- drugs are not.  Taken on a block sample of about 200,000 lines (the whole
+-- table when smaller, or when the sample comes out empty), so that 20M
+-- lines of a 10M-visit city are not sorted for one number.  NULL when there
+-- are no lines.
+CREATE FUNCTION medfraud._costly_line_fee(items pg_catalog.regclass, ic pg_catalog.jsonb, seed pg_catalog.int4)
+RETURNS pg_catalog.numeric LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    pct float8;
+    sample_from text;
+    thr numeric;
+BEGIN
+    SELECT least(100, greatest(0.01, 100 * 200000 / greatest(c.reltuples, 1)))::float8 INTO pct
+    FROM pg_class c WHERE c.oid = items;
+    FOREACH sample_from IN ARRAY ARRAY[CASE WHEN pct < 100 THEN format('%s TABLESAMPLE SYSTEM (%s) REPEATABLE (%s)',
+                                                               items, pct, seed) END,
+                               items::text] LOOP
+        CONTINUE WHEN sample_from IS NULL OR thr IS NOT NULL;
+        EXECUTE format('SELECT percentile_cont(0.75) WITHIN GROUP (ORDER BY coalesce(%1$I, 0)::numeric)
+                        FROM %2$s WHERE %3$I IS NOT NULL', ic ->> 'det_item_fee_sumamt', sample_from, ic ->> 'med_list_codg')
+        INTO thr;
+    END LOOP;
+    RETURN thr;
+END
+$fn$;
+COMMENT ON FUNCTION medfraud._costly_line_fee(pg_catalog.regclass, pg_catalog.jsonb, pg_catalog.int4) IS
+'Internal: the line amount from which a fee line is costly (75th percentile, sampled), for the item layers of detect_rings and the live graph.';
+
 -- detect_rings stage 2, the co-visit graph, in two layers: pairs together
 -- at a provider within window (covisit_edges over _mf_v), and, with fee
 -- lines, pairs claiming the same item at the same provider within
@@ -78,8 +110,6 @@ AS $fn$
 DECLARE
     ic jsonb := o -> 'item_columns';
     n bigint;
-    pct float8;
-    sample_from text;
     thr numeric;
 BEGIN
     -- tie: the strength clustering reads, days together; a day on which a
@@ -99,22 +129,8 @@ BEGIN
                                     win, (o ->> 'min_days')::int, (o ->> 'max_crowd')::int) e;
     END IF;
     IF claims_items IS NOT NULL THEN
-        -- only lines worth money (the costliest quarter of lines): a
-        -- ring's gain is there, and every ward's common drugs are not.  The
-        -- quartile is taken on a block sample of about 200,000 lines (the
-        -- whole table when smaller, or when the sample comes out empty), so
-        -- that only a quarter of the lines is joined to the visits: 20M
-        -- lines of a 10M-visit city are not sorted for one number.
-        SELECT least(100, greatest(0.01, 100 * 200000 / greatest(c.reltuples, 1)))::float8 INTO pct
-        FROM pg_class c WHERE c.oid = claims_items;
-        FOREACH sample_from IN ARRAY ARRAY[CASE WHEN pct < 100 THEN format('%s TABLESAMPLE SYSTEM (%s) REPEATABLE (%s)',
-                                                                   claims_items, pct, (o ->> 'seed')::int) END,
-                                   claims_items::text] LOOP
-            CONTINUE WHEN sample_from IS NULL OR thr IS NOT NULL;
-            EXECUTE format('SELECT percentile_cont(0.75) WITHIN GROUP (ORDER BY coalesce(%1$I, 0)::numeric)
-                            FROM %2$s WHERE %3$I IS NOT NULL', ic ->> 'det_item_fee_sumamt', sample_from, ic ->> 'med_list_codg')
-            INTO thr;
-        END LOOP;
+        -- only lines worth money (the costliest quarter of lines)
+        thr := medfraud._costly_line_fee(claims_items, ic, (o ->> 'seed')::int);
         -- (kept for the run: which claims carry a costly item, for joint
         -- trips of rings that rotate over many providers)
         EXECUTE format($q$

@@ -174,7 +174,12 @@ BEGIN
     -- (changes of a table dropped since are dropped too: nothing to fold them into)
     DELETE FROM medfraud.live_graph_dirty d WHERE NOT EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = d.claims_table);
     FOR q IN SELECT g.claims_table FROM medfraud.live_graphs g
-             WHERE EXISTS (SELECT 1 FROM medfraud.live_graph_dirty d WHERE d.claims_table = g.claims_table)
+             WHERE EXISTS (SELECT 1 FROM medfraud.live_graph_dirty d WHERE d.claims_table = g.claims_table AND d.layer = 0)
+                -- the item layer's points wait for its next fold
+                OR (g.options ->> 'items' IS NOT NULL
+                    AND coalesce(g.item_folded_at, '-infinity')
+                        <= clock_timestamp() - (g.options ->> 'item_fold_interval')::interval
+                    AND EXISTS (SELECT 1 FROM medfraud.live_graph_dirty d WHERE d.claims_table = g.claims_table AND d.layer = 1))
                 -- a sliding horizon moves on: at most a fold a minute for it alone
                 OR (g.options ->> 'horizon' IS NOT NULL
                     AND coalesce(g.folded_at, '-infinity') < clock_timestamp() - interval '1 minute')

@@ -8,29 +8,38 @@
 -- A change at (provider, time) can only alter the slots reaching it, so
 -- those are recomputed, with the same aggregate, and only the rows that
 -- differ are written: the graph equals covisit_edges over the same visits.
---   live_graphs         tables with a live graph, and its options
---   live_covisit_parts  per slot, pair and day: what covisit_days gives
---   live_graph_dirty    (provider, time) points changed since the last fold
---   live_covisit_edges  the graph (a view summing the parts)
+-- With fee lines, a second layer is kept the same way, as detect_rings'
+-- co-claim layer: places provider|item of the costly lines, within
+-- item_window (a ring at a hospital's peak, a ring that comes over two
+-- days, meet only there); it is folded at most every item_fold_interval.
+--   live_graphs          tables with a live graph, and its options
+--   live_covisit_parts   per layer, slot, pair and day: what covisit_days gives
+--   live_covisit_pairs   per pair: days in each layer, first and last
+--   live_graph_dirty     (provider, time) points changed since each layer's fold
+--   live_covisit_edges   the provider layer (a view summing its parts)
+--   live_coclaim_edges   the item layer
 
 CREATE TABLE medfraud.live_graphs (
     claims_table  pg_catalog.regclass PRIMARY KEY,
     options       pg_catalog.jsonb NOT NULL,
     enabled_at    pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    folded_at     pg_catalog.timestamptz
+    folded_at     pg_catalog.timestamptz,
+    item_folded_at pg_catalog.timestamptz
 );
 -- the graph and its pending changes are kept by pg_dump: a restored table's
 -- triggers and queue go on where they were
 SELECT pg_catalog.pg_extension_config_dump('medfraud.live_graphs', '');
 COMMENT ON TABLE medfraud.live_graphs IS 'Claims tables whose co-visit graph is kept current (enable_live_graph), with the options it was built with.';
 COMMENT ON COLUMN medfraud.live_graphs.claims_table IS 'Claims table.';
-COMMENT ON COLUMN medfraud.live_graphs.options IS 'columns, window, max_crowd, min_days, horizon and the emerging-ring criteria (medfraud.live_graph_options_default()).';
+COMMENT ON COLUMN medfraud.live_graphs.options IS 'columns, window, max_crowd, min_days, horizon, the item layer (items, item_columns, item_window, item_min_fee, item_fold_interval) and the emerging-ring criteria (medfraud.live_graph_options_default()).';
 COMMENT ON COLUMN medfraud.live_graphs.enabled_at IS 'When the graph was built.';
-COMMENT ON COLUMN medfraud.live_graphs.folded_at IS 'When changes were last folded in.';
+COMMENT ON COLUMN medfraud.live_graphs.folded_at IS 'When changes were last folded into the provider layer.';
+COMMENT ON COLUMN medfraud.live_graphs.item_folded_at IS 'When changes were last folded into the item layer (NULL without one).';
 
 CREATE TABLE medfraud.live_covisit_parts (
     claims_table  pg_catalog.regclass NOT NULL,
     provider      pg_catalog.text NOT NULL,
+    item          pg_catalog.text,
     slot          pg_catalog.timestamptz NOT NULL,
     src           pg_catalog.text NOT NULL,
     dst           pg_catalog.text NOT NULL,
@@ -53,10 +62,11 @@ CREATE INDEX ON medfraud.live_covisit_parts (provider, slot, claims_table);
 CREATE INDEX ON medfraud.live_covisit_parts (src, dst, claims_table);
 CREATE INDEX ON medfraud.live_covisit_parts ((slot AT TIME ZONE 'UTC'), claims_table);
 SELECT pg_catalog.pg_extension_config_dump('medfraud.live_covisit_parts', '');
-COMMENT ON TABLE medfraud.live_covisit_parts IS 'The live co-visit graph''s state: per claims table, provider, time slot, pair and day, the co-visit weight and events anchored in the slot (covisit_days of covisit_agg over the slot). live_covisit_edges sums it.';
+COMMENT ON TABLE medfraud.live_covisit_parts IS 'The live co-visit graph''s state: per claims table, layer (provider, or provider and costly item), time slot, pair and day, the co-visit weight and events anchored in the slot (covisit_days of covisit_agg over the slot). live_covisit_edges and live_coclaim_edges sum it.';
 COMMENT ON COLUMN medfraud.live_covisit_parts.claims_table IS 'Claims table.';
 COMMENT ON COLUMN medfraud.live_covisit_parts.provider IS 'Provider.';
-COMMENT ON COLUMN medfraud.live_covisit_parts.slot IS 'Start of the time slot holding the events'' earlier visits (slots of max(1 hour, window), from 2000-01-01 00:00 UTC).';
+COMMENT ON COLUMN medfraud.live_covisit_parts.item IS 'NULL in the provider layer; in the item layer, the costly item both claimed at the provider (the place is provider|item).';
+COMMENT ON COLUMN medfraud.live_covisit_parts.slot IS 'Start of the time slot holding the events'' earlier visits (slots of max(1 hour, window), or of max(1 hour, item_window) in the item layer, from 2000-01-01 00:00 UTC).';
 COMMENT ON COLUMN medfraud.live_covisit_parts.src IS 'Person (src < dst).';
 COMMENT ON COLUMN medfraud.live_covisit_parts.dst IS 'Person.';
 COMMENT ON COLUMN medfraud.live_covisit_parts.day IS 'Day of the co-visit events.';
@@ -73,19 +83,21 @@ CREATE TABLE medfraud.live_covisit_pairs (
     src           pg_catalog.text NOT NULL,
     dst           pg_catalog.text NOT NULL,
     days          pg_catalog.int4 NOT NULL,
+    item_days     pg_catalog.int4 NOT NULL DEFAULT 0,
     first_at      pg_catalog.timestamptz NOT NULL,
     last_at       pg_catalog.timestamptz NOT NULL,
     PRIMARY KEY (src, dst, claims_table)
 );
 CREATE INDEX ON medfraud.live_covisit_pairs (dst, claims_table);
 SELECT pg_catalog.pg_extension_config_dump('medfraud.live_covisit_pairs', '');
-COMMENT ON TABLE medfraud.live_covisit_pairs IS 'The live co-visit graph per pair: distinct days with a co-visit, first and last, over its live_covisit_parts; kept by every fold.';
+COMMENT ON TABLE medfraud.live_covisit_pairs IS 'The live co-visit graph per pair: distinct days with a co-visit in each layer, first and last, over its live_covisit_parts; kept by every fold.';
 COMMENT ON COLUMN medfraud.live_covisit_pairs.claims_table IS 'Claims table.';
 COMMENT ON COLUMN medfraud.live_covisit_pairs.src IS 'Person (src < dst).';
 COMMENT ON COLUMN medfraud.live_covisit_pairs.dst IS 'Person.';
-COMMENT ON COLUMN medfraud.live_covisit_pairs.days IS 'Distinct days with a co-visit.';
-COMMENT ON COLUMN medfraud.live_covisit_pairs.first_at IS 'Earliest co-visit event.';
-COMMENT ON COLUMN medfraud.live_covisit_pairs.last_at IS 'Latest co-visit event.';
+COMMENT ON COLUMN medfraud.live_covisit_pairs.days IS 'Distinct days with a co-visit (provider layer).';
+COMMENT ON COLUMN medfraud.live_covisit_pairs.item_days IS 'Distinct days on which both claimed the same costly item at one provider within item_window (item layer).';
+COMMENT ON COLUMN medfraud.live_covisit_pairs.first_at IS 'Earliest co-visit event, either layer.';
+COMMENT ON COLUMN medfraud.live_covisit_pairs.last_at IS 'Latest co-visit event, either layer.';
 
 -- The pairs whose parts a fold changed (pg_temp._mf_lg_pairs) counted
 -- again from their parts; only rows that differ are written (in place where
@@ -97,25 +109,29 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
     CREATE TEMP TABLE _mf_lg_pn ON COMMIT DROP AS
-    SELECT d.src, d.dst, x.days, x.first_at, x.last_at
+    SELECT d.src, d.dst, x.days, x.item_days, x.first_at, x.last_at
     FROM (SELECT DISTINCT src, dst FROM _mf_lg_pairs) d CROSS JOIN LATERAL (
-        SELECT count(DISTINCT p.day)::int4 AS days, min(p.first_at) AS first_at, max(p.last_at) AS last_at
+        SELECT (count(DISTINCT p.day) FILTER (WHERE p.item IS NULL))::int4 AS days,
+               (count(DISTINCT p.day) FILTER (WHERE p.item IS NOT NULL))::int4 AS item_days,
+               min(p.first_at) AS first_at, max(p.last_at) AS last_at
         FROM medfraud.live_covisit_parts p WHERE p.claims_table = claims AND p.src = d.src AND p.dst = d.dst) x;
     ANALYZE _mf_lg_pn;
     TRUNCATE _mf_lg_pairs;
     -- new or changed (through the primary key: no scan of every pair)
     WITH u AS (
-        INSERT INTO medfraud.live_covisit_pairs AS lp (claims_table, src, dst, days, first_at, last_at)
-        SELECT claims, n.src, n.dst, n.days, n.first_at, n.last_at FROM _mf_lg_pn n WHERE n.days > 0
+        INSERT INTO medfraud.live_covisit_pairs AS lp (claims_table, src, dst, days, item_days, first_at, last_at)
+        SELECT claims, n.src, n.dst, n.days, n.item_days, n.first_at, n.last_at FROM _mf_lg_pn n
+        WHERE n.first_at IS NOT NULL
         ON CONFLICT (src, dst, claims_table) DO UPDATE
-        SET days = EXCLUDED.days, first_at = EXCLUDED.first_at, last_at = EXCLUDED.last_at
-        WHERE (lp.days, lp.first_at, lp.last_at) IS DISTINCT FROM (EXCLUDED.days, EXCLUDED.first_at, EXCLUDED.last_at)
+        SET days = EXCLUDED.days, item_days = EXCLUDED.item_days, first_at = EXCLUDED.first_at, last_at = EXCLUDED.last_at
+        WHERE (lp.days, lp.item_days, lp.first_at, lp.last_at)
+              IS DISTINCT FROM (EXCLUDED.days, EXCLUDED.item_days, EXCLUDED.first_at, EXCLUDED.last_at)
         RETURNING lp.src, lp.dst)
     INSERT INTO _mf_lg_pairs SELECT src, dst FROM u;
     -- gone: no part left
     WITH g AS (
         DELETE FROM medfraud.live_covisit_pairs lp USING _mf_lg_pn n
-        WHERE lp.claims_table = claims AND lp.src = n.src AND lp.dst = n.dst AND n.days = 0
+        WHERE lp.claims_table = claims AND lp.src = n.src AND lp.dst = n.dst AND n.first_at IS NULL
         RETURNING lp.src, lp.dst)
     INSERT INTO _mf_lg_pairs SELECT src, dst FROM g;
     DROP TABLE _mf_lg_pn;
@@ -137,14 +153,16 @@ $fn$;
 CREATE TABLE medfraud.live_graph_dirty (
     claims_table  pg_catalog.regclass NOT NULL,
     provider      pg_catalog.text NOT NULL,
-    at            pg_catalog.timestamptz NOT NULL
+    at            pg_catalog.timestamptz NOT NULL,
+    layer         pg_catalog.int2 NOT NULL DEFAULT 0
 );
-CREATE INDEX ON medfraud.live_graph_dirty (claims_table, provider);
+CREATE INDEX ON medfraud.live_graph_dirty (claims_table, layer);
 SELECT pg_catalog.pg_extension_config_dump('medfraud.live_graph_dirty', '');
 COMMENT ON TABLE medfraud.live_graph_dirty IS 'Where claims changed (provider, time) since the live graph was last folded: written by the UPDATE and DELETE triggers of enable_live_graph and by the claim queue''s drain for new claims.';
 COMMENT ON COLUMN medfraud.live_graph_dirty.claims_table IS 'Claims table.';
 COMMENT ON COLUMN medfraud.live_graph_dirty.provider IS 'Provider of a changed claim (before or after the change).';
 COMMENT ON COLUMN medfraud.live_graph_dirty.at IS 'Its time.';
+COMMENT ON COLUMN medfraud.live_graph_dirty.layer IS '0: not yet folded into the provider layer; 1: folded there, not yet into the item layer (kept per item_window bin).';
 
 CREATE TABLE medfraud.emerging_rings (
     emerging_id    pg_catalog.int8 GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
@@ -177,7 +195,7 @@ COMMENT ON COLUMN medfraud.emerging_rings.size IS 'Number of members.';
 COMMENT ON COLUMN medfraud.emerging_rings.first_trip IS 'Earliest co-visit among members.';
 COMMENT ON COLUMN medfraud.emerging_rings.latest_trip IS 'Latest co-visit among members.';
 COMMENT ON COLUMN medfraud.emerging_rings.joint_days IS 'Distinct days with co-visits among members.';
-COMMENT ON COLUMN medfraud.emerging_rings.density IS 'Share of member pairs co-visiting on emerging_min_days days or more.';
+COMMENT ON COLUMN medfraud.emerging_rings.density IS 'Share of member pairs co-visiting (in either layer of the live graph) on emerging_min_days days or more.';
 COMMENT ON COLUMN medfraud.emerging_rings.run_id IS 'For ring_active: the detect_rings run.';
 COMMENT ON COLUMN medfraud.emerging_rings.ring_id IS 'For ring_active: the scored ring.';
 COMMENT ON COLUMN medfraud.emerging_rings.tipping_claims IS 'Ids of the claims whose arrival made the group cross the criteria (or extended it), most recent fold last.';
@@ -194,6 +212,12 @@ SELECT '{
   "max_crowd": 100,
   "min_days": 2,
   "horizon": null,
+  "item_layer": true,
+  "items": null,
+  "item_columns": {"setl_id": "setl_id", "med_list_codg": "med_list_codg", "det_item_fee_sumamt": "det_item_fee_sumamt"},
+  "item_window": "1 day",
+  "item_min_fee": null,
+  "item_fold_interval": "1 minute",
   "emerging_min_size": 6,
   "emerging_min_days": 2,
   "emerging_min_trips": 2,
@@ -202,7 +226,7 @@ SELECT '{
 }'::jsonb
 $$;
 COMMENT ON FUNCTION medfraud.live_graph_options_default() IS
-'The options enable_live_graph uses when a key is not given: the claims columns; covisit_edges'' time_window, max_crowd and min_days; and when a group is an emerging ring (emerging_min_size persons, pairs co-visiting on emerging_min_days days or more with a share emerging_min_density of all pairs, together on emerging_min_trips days: detect_rings'' min_ring_size and min_days, and one trip day fewer than its min_trips, by default) or the continuation of a scored ring (ring_min_score, detect_rings'' rule_min_score).';
+'The options enable_live_graph uses when a key is not given: the claims columns; covisit_edges'' time_window, max_crowd and min_days; the item layer (item_layer; items: the fee-line table, by default the queue mode''s; item_columns; item_window as detect_rings'' item_window; item_min_fee: the amount from which a line is costly, by default the 75th percentile of the lines when the graph is built; item_fold_interval: how often changes are folded into it); and when a group is an emerging ring (emerging_min_size persons, pairs co-visiting on emerging_min_days days or more with a share emerging_min_density of all pairs, together on emerging_min_trips days: detect_rings'' min_ring_size and min_days, and one trip day fewer than its min_trips, by default) or the continuation of a scored ring (ring_min_score, detect_rings'' rule_min_score).';
 
 -- Which claims are visits: valid (vali_flag 1), not refunds (refd_setl_flag
 -- 0), and not reversed by a refund row with the same visit id (mdtrt_id).
@@ -261,18 +285,19 @@ SELECT format($q$
     c ->> 'fixmedins_code', c ->> 'setl_time', rows_from, rows_where, claims, c ->> 'mdtrt_id', c ->> 'refd_setl_flag')
 $$;
 
--- The window as the C sweep measures it (a day is 24 hours), and the time
--- slots of the live graph: an hour, or the window when it is longer (a
--- change reaches into a window before and two after it, so four slots at
--- most, and a slot is recomputed from a window and two more of visits).
--- SQL-standard bodies: bound when created, and inlined into the statements
--- that call them once per visit (a function call each cost 50 us).
-CREATE FUNCTION medfraud._live_window(o pg_catalog.jsonb)
+-- The window as the C sweep measures it (a day is 24 hours) of a layer
+-- (k: window, or item_window), and its time slots: an hour, or the window
+-- when it is longer (a change reaches into a window before and two after
+-- it, so four slots at most, and a slot is recomputed from a window and two
+-- more of visits).  SQL-standard bodies: bound when created, and inlined
+-- into the statements that call them once per visit (a function call each
+-- cost 50 us).
+CREATE FUNCTION medfraud._live_window(o pg_catalog.jsonb, k pg_catalog.text)
 RETURNS pg_catalog.interval LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN pg_catalog.make_interval(secs => pg_catalog.date_part('epoch', (o ->> 'window')::pg_catalog.interval));
-CREATE FUNCTION medfraud._live_slot_width(o pg_catalog.jsonb)
+RETURN pg_catalog.make_interval(secs => pg_catalog.date_part('epoch', (o ->> k)::pg_catalog.interval));
+CREATE FUNCTION medfraud._live_slot_width(o pg_catalog.jsonb, k pg_catalog.text)
 RETURNS pg_catalog.interval LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN GREATEST('1 hour'::pg_catalog.interval, medfraud._live_window(o));
+RETURN GREATEST('1 hour'::pg_catalog.interval, medfraud._live_window(o, k));
 
 -- The slots (of width sw, for a window w) whose events a change anywhere in
 -- [lo, hi] can alter: those holding anchors in [lo - 2 w, hi + w] (an event
@@ -285,14 +310,18 @@ BEGIN ATOMIC
     SELECT pg_catalog.generate_series(pg_catalog.date_bin(sw, lo - 2 * w, '2000-01-01 00:00+00'::pg_catalog.timestamptz), hi + w, sw);
 END;
 
--- Recompute one table's slots (provider, slot) given by the query slots:
--- the visits within their reach are aggregated anchored to each slot, and
--- the parts that differ from what is kept are updated, deleted or added
--- (a fold at the end of a busy day rewrote the day's chain, 131,628 parts
--- for 3,000 claims).  The pairs of those parts are counted again
--- (_live_pairs_refresh).  Returns the parts written.
-CREATE FUNCTION medfraud._live_graph_recompute(claims pg_catalog.regclass, o pg_catalog.jsonb, slots pg_catalog.text,
-                                               since pg_catalog.timestamptz DEFAULT NULL)
+-- Recompute one layer of one table (0: provider, 1: provider and costly
+-- item) where changes happened: the query points gives (provider, lo, hi);
+-- the slots they reach are recomputed from the visits within the slots'
+-- reach, aggregated anchored to each slot, and the parts that differ from
+-- what is kept are updated, deleted or added (a fold at the end of a busy
+-- day rewrote the day's chain, 131,628 parts for 3,000 claims).  In the
+-- item layer a visit is a claim's costly line (amount >= item_min_fee) and
+-- the place is provider|item.  The pairs of those parts are listed in
+-- pg_temp._mf_lg_pairs, for _live_pairs_refresh once every layer is done.
+-- Returns the parts written.
+CREATE FUNCTION medfraud._live_graph_recompute(claims pg_catalog.regclass, o pg_catalog.jsonb, points pg_catalog.text,
+                                               since pg_catalog.timestamptz DEFAULT NULL, layer pg_catalog.int4 DEFAULT 0)
 RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 -- (the old and new parts are compared in a hash join: a merge join sorted
@@ -301,32 +330,52 @@ SET enable_mergejoin = off
 AS $fn$
 DECLARE
     c jsonb := o -> 'columns';
-    w interval := medfraud._live_window(o);
-    sw interval := medfraud._live_slot_width(o);
+    ic jsonb := o -> 'item_columns';
+    wk text := CASE WHEN layer = 0 THEN 'window' ELSE 'item_window' END;
+    w interval := medfraud._live_window(o, wk);
+    sw interval := medfraud._live_slot_width(o, wk);
     n bigint;
     -- the time column's own type: the range is cast to it, not the column to
     -- timestamptz, so an index on (provider, time) serves it (a cast column
     -- made every fold read each provider's whole history)
     tt text := medfraud._live_column_type(claims, c ->> 'setl_time');
     pt text := medfraud._live_column_type(claims, c ->> 'fixmedins_code');
+    visits text;
 BEGIN
     PERFORM medfraud._live_pairs_list();
-    EXECUTE 'CREATE TEMP TABLE _mf_lg_s ON COMMIT DROP AS SELECT DISTINCT x.provider::text AS provider, x.slot::timestamptz AS slot FROM ('
-            || slots || ') x';
+    EXECUTE format('CREATE TEMP TABLE _mf_lg_s ON COMMIT DROP AS
+                    SELECT DISTINCT x.provider::text AS provider, sl AS slot
+                    FROM (%s) x, medfraud._live_slots($1, $2, x.lo::timestamptz, x.hi::timestamptz) sl', points)
+    USING w, sw;
     -- (statistics: they drive the lateral scans below)
     ANALYZE _mf_lg_s;
     -- the slots' parts as they are, slot by slot through the (provider, slot)
     -- index (the subquery fenced by OFFSET 0: planned as one join, every part
     -- of a provider met every slot)
-    CREATE TEMP TABLE _mf_lg_old ON COMMIT DROP AS
-    SELECT x.* FROM _mf_lg_s k CROSS JOIN LATERAL (
-        SELECT q.ctid AS part, q.provider, q.slot, q.src, q.dst, q.day, q.weight, q.covisits, q.first_at, q.last_at
-        FROM medfraud.live_covisit_parts q
-        WHERE q.claims_table = claims AND q.provider = k.provider AND q.slot = k.slot OFFSET 0) x;
+    EXECUTE format($q$
+        CREATE TEMP TABLE _mf_lg_old ON COMMIT DROP AS
+        SELECT x.* FROM _mf_lg_s k CROSS JOIN LATERAL (
+            SELECT q.ctid AS part, q.provider, q.item, q.slot, q.src, q.dst, q.day, q.weight, q.covisits, q.first_at, q.last_at
+            FROM medfraud.live_covisit_parts q
+            WHERE q.claims_table = $1 AND q.provider = k.provider AND q.slot = k.slot AND q.item IS %s NULL OFFSET 0) x$q$,
+        CASE WHEN layer = 0 THEN '' ELSE 'NOT' END)
+    USING claims;
     -- the slots' reaches, merged where they overlap, read range by range
     EXECUTE 'CREATE TEMP TABLE _mf_lg_r ON COMMIT DROP AS '
             || medfraud._live_merged_ranges_sql('SELECT provider, slot - $1 AS lo, slot + $2 + 2 * $1 AS hi FROM _mf_lg_s')
     USING w, sw;
+    -- the visits of the layer in one range: claims, or their costly lines
+    -- (read through the lines' claim id)
+    visits := format($q$
+        SELECT s.%1$I::text AS person, s.%2$I::timestamptz AS at, %8$s AS item
+        FROM %3$s s %9$s
+        WHERE s.%4$I = r.provider::%7$s AND s.%2$I BETWEEN r.lo::%6$s AND r.hi::%6$s
+          AND %5$s AND ($4::timestamptz IS NULL OR s.%2$I >= $4::%6$s) %10$s$q$,
+        c ->> 'psn_no', c ->> 'setl_time', claims, c ->> 'fixmedins_code', medfraud._live_visit_sql(c, claims), tt, pt,
+        CASE WHEN layer = 0 THEN 'NULL::text' ELSE format('i.%I::text', ic ->> 'med_list_codg') END,
+        CASE WHEN layer = 0 THEN '' ELSE format('JOIN %s i ON i.%I = s.%I', o ->> 'items', ic ->> 'setl_id', c ->> 'setl_id') END,
+        CASE WHEN layer = 0 THEN '' ELSE format('AND i.%1$I IS NOT NULL AND coalesce(i.%2$I, 0)::numeric >= $6',
+                                                ic ->> 'med_list_codg', ic ->> 'det_item_fee_sumamt') END);
     -- what the slots hold now: each visit in the group of every slot whose
     -- reach holds it, aggregated with the slot as the anchor range (from the
     -- horizon on, when there is one)
@@ -336,32 +385,30 @@ BEGIN
             -- each range read through the (provider, time) index, whatever the
             -- estimates (the visit filter's casts have no statistics: a fresh
             -- table was once read whole, hash-joined to a thousand ranges)
-            SELECT r.provider, s.person, s.at
-            FROM _mf_lg_r r CROSS JOIN LATERAL (
-                SELECT s.%1$I::text AS person, s.%2$I::timestamptz AS at FROM %3$s s
-                WHERE s.%4$I = r.provider::%7$s AND s.%2$I BETWEEN r.lo::%6$s AND r.hi::%6$s
-                  AND %5$s AND ($4::timestamptz IS NULL OR s.%2$I >= $4::%6$s) OFFSET 0) s),
-        g AS (SELECT v.provider, sl.slot, v.person, v.at
+            SELECT r.provider, s.item, s.person, s.at
+            FROM _mf_lg_r r CROSS JOIN LATERAL (%s OFFSET 0) s),
+        g AS (SELECT v.provider, v.item, sl.slot, v.person, v.at
               FROM v CROSS JOIN LATERAL medfraud._live_slots($1, $5, v.at, v.at) AS sl(slot)
               JOIN _mf_lg_s k ON k.provider = v.provider AND k.slot = sl.slot),
-        agg AS (SELECT provider, slot, medfraud.covisit_agg(person, at, $1, $2, greatest(slot, $4), slot + $5) AS cv
-                FROM g GROUP BY provider, slot HAVING count(*) >= 2)
-        SELECT agg.provider, agg.slot, d.src, d.dst, d.day, d.weight, d.covisits, d.first_at, d.last_at
-        FROM agg, medfraud.covisit_days(agg.cv) d$q$,
-        c ->> 'psn_no', c ->> 'setl_time', claims, c ->> 'fixmedins_code', medfraud._live_visit_sql(c, claims), tt, pt)
-    USING w, (o ->> 'max_crowd')::int, o, since, sw;
+        agg AS (SELECT provider, item, slot, medfraud.covisit_agg(person, at, $1, $2, greatest(slot, $4), slot + $5) AS cv
+                FROM g GROUP BY provider, item, slot HAVING count(*) >= 2)
+        SELECT agg.provider, agg.item, agg.slot, d.src, d.dst, d.day, d.weight, d.covisits, d.first_at, d.last_at
+        FROM agg, medfraud.covisit_days(agg.cv) d$q$, visits)
+    USING w, (o ->> 'max_crowd')::int, o, since, sw, (o ->> 'item_min_fee')::numeric;
     -- the parts that differ: gone (no longer an event), changed, or new
     -- (keys compared in the C collation: equal is equal in any deterministic
-    -- one, and a merge join's sorts then compare bytes)
+    -- one, and a merge join's sorts then compare bytes; item is NULL
+    -- throughout the provider layer, set throughout the item layer)
     CREATE TEMP TABLE _mf_lg_x ON COMMIT DROP AS
-    SELECT od.part, coalesce(nw.provider, od.provider) AS provider, coalesce(nw.slot, od.slot) AS slot,
-           coalesce(nw.src, od.src) AS src, coalesce(nw.dst, od.dst) AS dst, coalesce(nw.day, od.day) AS day,
-           nw.weight, nw.covisits, nw.first_at, nw.last_at, nw.src IS NULL AS gone,
+    SELECT od.part, coalesce(nw.provider, od.provider) AS provider, coalesce(nw.item, od.item) AS item,
+           coalesce(nw.slot, od.slot) AS slot, coalesce(nw.src, od.src) AS src, coalesce(nw.dst, od.dst) AS dst,
+           coalesce(nw.day, od.day) AS day, nw.weight, nw.covisits, nw.first_at, nw.last_at, nw.src IS NULL AS gone,
            -- the pair's days, first or last may change (not just a weight)
            (nw.src IS NULL OR od.part IS NULL OR (od.first_at, od.last_at) IS DISTINCT FROM (nw.first_at, nw.last_at)) AS reshaped
     FROM _mf_lg_old od FULL JOIN _mf_lg_new nw
-      ON nw.provider COLLATE "C" = od.provider COLLATE "C" AND nw.slot = od.slot AND nw.src COLLATE "C" = od.src COLLATE "C"
-         AND nw.dst COLLATE "C" = od.dst COLLATE "C" AND nw.day = od.day
+      ON nw.provider COLLATE "C" = od.provider COLLATE "C" AND coalesce(nw.item, '') COLLATE "C" = coalesce(od.item, '') COLLATE "C"
+         AND nw.slot = od.slot AND nw.src COLLATE "C" = od.src COLLATE "C" AND nw.dst COLLATE "C" = od.dst COLLATE "C"
+         AND nw.day = od.day
     WHERE nw.src IS NULL OR od.part IS NULL
        OR (od.weight, od.covisits, od.first_at, od.last_at) IS DISTINCT FROM (nw.weight, nw.covisits, nw.first_at, nw.last_at);
     ANALYZE _mf_lg_x;
@@ -373,65 +420,112 @@ BEGIN
     FROM _mf_lg_x x
     WHERE p.ctid = ANY (ARRAY(SELECT y.part FROM _mf_lg_x y WHERE NOT y.gone AND y.part IS NOT NULL))
       AND p.ctid = x.part AND p.claims_table = claims;
-    INSERT INTO medfraud.live_covisit_parts(claims_table, provider, slot, src, dst, day, weight, covisits, first_at, last_at)
-    SELECT claims, x.provider, x.slot, x.src, x.dst, x.day, x.weight, x.covisits, x.first_at, x.last_at
+    INSERT INTO medfraud.live_covisit_parts(claims_table, provider, item, slot, src, dst, day, weight, covisits, first_at, last_at)
+    SELECT claims, x.provider, x.item, x.slot, x.src, x.dst, x.day, x.weight, x.covisits, x.first_at, x.last_at
     FROM _mf_lg_x x WHERE x.part IS NULL;
     -- a pair whose parts only changed weight keeps its days, first and last
     INSERT INTO _mf_lg_pairs SELECT DISTINCT src, dst FROM _mf_lg_x WHERE reshaped;
     SELECT count(*) INTO n FROM _mf_lg_x;
     DROP TABLE _mf_lg_s, _mf_lg_old, _mf_lg_r, _mf_lg_new, _mf_lg_x;
-    PERFORM medfraud._live_pairs_refresh(claims);
     RETURN n;
 END
 $fn$;
 
 -- Fold one table's dirty points into its graph; another session folding
 -- the same table is not waited for (its points stay for the next fold).
+-- The provider layer takes every point at once; the item layer (whose
+-- slots reach days, not minutes) collects them, per item_window bin, and
+-- takes them every item_fold_interval.
 CREATE FUNCTION medfraud._live_graph_fold(claims pg_catalog.regclass)
 RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     o jsonb;
-    n bigint;
+    n bigint := 0;
     since timestamptz;
+    items_on bool;
+    item_due bool;
+    lay int;
+    iw interval;
 BEGIN
-    SELECT g.options INTO o FROM medfraud.live_graphs g WHERE g.claims_table = claims;
+    SELECT g.options, g.options ->> 'items' IS NOT NULL,
+           g.options ->> 'items' IS NOT NULL
+           AND (g.item_folded_at IS NULL OR g.item_folded_at <= clock_timestamp() - (g.options ->> 'item_fold_interval')::interval)
+    INTO o, items_on, item_due
+    FROM medfraud.live_graphs g WHERE g.claims_table = claims;
     IF o IS NULL OR NOT pg_try_advisory_xact_lock(pg_catalog.hashtext('medfraud.live_graph'), claims::oid::int) THEN
         RETURN 0;
     END IF;
-    -- the sliding horizon: visits before it no longer count
+    iw := CASE WHEN items_on THEN medfraud._live_window(o, 'item_window') END;
     PERFORM medfraud._live_pairs_list();
     TRUNCATE _mf_lg_pairs;
+    -- the sliding horizon: visits before it no longer count; in each layer
+    -- the slots wholly before it go, those reaching across it are
+    -- recomputed from the visits after it
     IF o ->> 'horizon' IS NOT NULL THEN
         since := now() - (o ->> 'horizon')::interval;
-        -- slots wholly before the horizon go; those reaching across it are
-        -- recomputed from the visits after it
-        WITH gone AS (DELETE FROM medfraud.live_covisit_parts p
-                      WHERE p.claims_table = claims
-                        AND (p.slot AT TIME ZONE 'UTC') <= ((since - medfraud._live_slot_width(o)) AT TIME ZONE 'UTC')
-                      RETURNING p.src, p.dst)
-        INSERT INTO _mf_lg_pairs SELECT DISTINCT src, dst FROM gone;
-        INSERT INTO medfraud.live_graph_dirty(claims_table, provider, at)
-        SELECT DISTINCT claims, p.provider, since FROM medfraud.live_covisit_parts p
-        WHERE p.claims_table = claims AND (p.slot AT TIME ZONE 'UTC') <= ((since + medfraud._live_window(o)) AT TIME ZONE 'UTC');
+        FOR lay IN SELECT unnest(CASE WHEN item_due THEN ARRAY[0, 1] ELSE ARRAY[0] END) LOOP
+            WITH gone AS (DELETE FROM medfraud.live_covisit_parts p
+                          WHERE p.claims_table = claims AND (p.item IS NULL) = (lay = 0)
+                            AND (p.slot AT TIME ZONE 'UTC')
+                                <= ((since - medfraud._live_slot_width(o, CASE WHEN lay = 0 THEN 'window' ELSE 'item_window' END))
+                                    AT TIME ZONE 'UTC')
+                          RETURNING p.src, p.dst)
+            INSERT INTO _mf_lg_pairs SELECT DISTINCT src, dst FROM gone;
+            INSERT INTO medfraud.live_graph_dirty(claims_table, provider, at, layer)
+            SELECT DISTINCT claims, p.provider, since, lay FROM medfraud.live_covisit_parts p
+            WHERE p.claims_table = claims AND (p.item IS NULL) = (lay = 0)
+              AND (p.slot AT TIME ZONE 'UTC')
+                  <= ((since + medfraud._live_window(o, CASE WHEN lay = 0 THEN 'window' ELSE 'item_window' END)) AT TIME ZONE 'UTC');
+        END LOOP;
     END IF;
-    CREATE TEMP TABLE _mf_lg_d ON COMMIT DROP AS
-    WITH d AS (DELETE FROM medfraud.live_graph_dirty d WHERE d.claims_table = claims RETURNING d.provider, d.at)
-    SELECT provider, min(at) AS lo, max(at) AS hi FROM (
-        -- points more than two windows apart are separate ranges
+    CREATE TEMP TABLE _mf_lg_p ON COMMIT DROP AS
+    WITH d AS (DELETE FROM medfraud.live_graph_dirty d WHERE d.claims_table = claims AND d.layer = 0 RETURNING d.provider, d.at)
+    SELECT provider, at FROM d;
+    -- the item layer's points: the provider layer's, binned by item_window
+    -- (a bin's two ends are within two windows of each other, so they make
+    -- one range that holds every point of the bin)
+    IF items_on THEN
+        INSERT INTO medfraud.live_graph_dirty(claims_table, provider, at, layer)
+        SELECT DISTINCT claims, p.provider, b.at, 1
+        FROM _mf_lg_p p, date_bin(iw, p.at, '2000-01-01 00:00+00'::timestamptz) AS bin,
+             LATERAL (VALUES (bin), (bin + iw)) AS b(at);
+    END IF;
+    -- per layer, points more than two windows apart are separate ranges
+    CREATE TEMP TABLE _mf_lg_d(layer int, provider text, lo timestamptz, hi timestamptz) ON COMMIT DROP;
+    INSERT INTO _mf_lg_d
+    SELECT 0, provider, min(at), max(at) FROM (
         SELECT provider, at, sum(brk) OVER (PARTITION BY provider ORDER BY at) AS grp
         FROM (SELECT provider, at, CASE WHEN at - lag(at) OVER (PARTITION BY provider ORDER BY at)
-                                            <= 2 * (o ->> 'window')::interval THEN 0 ELSE 1 END AS brk FROM d) x) y
+                                            <= 2 * medfraud._live_window(o, 'window') THEN 0 ELSE 1 END AS brk FROM _mf_lg_p) x) y
     GROUP BY provider, grp;
+    IF item_due THEN
+        INSERT INTO _mf_lg_d
+        SELECT 1, provider, min(at), max(at) FROM (
+            SELECT provider, at, sum(brk) OVER (PARTITION BY provider ORDER BY at) AS grp
+            FROM (SELECT provider, at, CASE WHEN at - lag(at) OVER (PARTITION BY provider ORDER BY at) <= 2 * iw
+                                            THEN 0 ELSE 1 END AS brk
+                  FROM (SELECT DISTINCT d.provider, d.at FROM medfraud.live_graph_dirty d
+                        WHERE d.claims_table = claims AND d.layer = 1) z) x) y
+        GROUP BY provider, grp;
+        DELETE FROM medfraud.live_graph_dirty d WHERE d.claims_table = claims AND d.layer = 1;
+    END IF;
     -- (statistics: without them a fold of a thousand ranges was planned as
     -- one merge join filtering millions of part-range pairs)
     ANALYZE _mf_lg_d;
-    n := medfraud._live_graph_recompute(claims, o,
-        format('SELECT d.provider, sl AS slot FROM pg_temp._mf_lg_d d, medfraud._live_slots(%L, %L, d.lo, d.hi) sl',
-               medfraud._live_window(o), medfraud._live_slot_width(o)), since);
+    IF EXISTS (SELECT 1 FROM _mf_lg_d WHERE layer = 0) THEN
+        n := n + medfraud._live_graph_recompute(claims, o, 'SELECT provider, lo, hi FROM pg_temp._mf_lg_d WHERE layer = 0', since, 0);
+    END IF;
+    IF item_due THEN
+        IF EXISTS (SELECT 1 FROM _mf_lg_d WHERE layer = 1) THEN
+            n := n + medfraud._live_graph_recompute(claims, o, 'SELECT provider, lo, hi FROM pg_temp._mf_lg_d WHERE layer = 1', since, 1);
+        END IF;
+        UPDATE medfraud.live_graphs SET item_folded_at = clock_timestamp() WHERE claims_table = claims;
+    END IF;
+    PERFORM medfraud._live_pairs_refresh(claims);
     PERFORM medfraud._live_graph_emerging(claims, o, 'SELECT provider, lo, hi FROM pg_temp._mf_lg_d');
-    DROP TABLE _mf_lg_d, _mf_lg_pairs;
+    DROP TABLE _mf_lg_p, _mf_lg_d, _mf_lg_pairs;
     UPDATE medfraud.live_graphs SET folded_at = clock_timestamp() WHERE claims_table = claims;
     RETURN n;
 END
@@ -475,7 +569,8 @@ END
 $fn$;
 
 -- After a fold: groups among the persons whose pairs the fold touched,
--- tied by co-visits on emerging_min_days days or more, of emerging_min_size
+-- tied by co-visits on emerging_min_days days or more (in either layer:
+-- together at a provider, or claiming the same costly item there), of emerging_min_size
 -- or more with that share of strong pairs, together on emerging_min_trips
 -- days or more, are new emerging rings, or
 -- extend one seen before (half its members or more), or are a scored ring
@@ -502,11 +597,11 @@ BEGIN
     WITH who AS (SELECT src AS p FROM _mf_lg_pairs UNION SELECT dst FROM _mf_lg_pairs)
     SELECT x.* FROM who CROSS JOIN LATERAL (
         SELECT lp.src, lp.dst, lp.days, lp.first_at, lp.last_at FROM medfraud.live_covisit_pairs lp
-        WHERE lp.src = who.p AND lp.claims_table = claims AND lp.days >= k OFFSET 0) x
+        WHERE lp.src = who.p AND lp.claims_table = claims AND (lp.days >= k OR lp.item_days >= k) OFFSET 0) x
     UNION
     SELECT x.* FROM who CROSS JOIN LATERAL (
         SELECT lp.src, lp.dst, lp.days, lp.first_at, lp.last_at FROM medfraud.live_covisit_pairs lp
-        WHERE lp.dst = who.p AND lp.claims_table = claims AND lp.days >= k OFFSET 0) x;
+        WHERE lp.dst = who.p AND lp.claims_table = claims AND (lp.days >= k OR lp.item_days >= k) OFFSET 0) x;
     FOR g IN
         WITH cc AS (SELECT node, component FROM medfraud.connected_components('SELECT src, dst FROM pg_temp._mf_em_e')),
         grp AS (SELECT component, array_agg(node ORDER BY node) AS members, count(*) AS size FROM cc GROUP BY 1)
@@ -593,25 +688,40 @@ AS $fn$
 DECLARE
     d jsonb;
     mode text;
-    n bigint;
+    qitems text;
+    n bigint := 0;
+    k text;
+    fee numeric;
+    lay int;
 BEGIN
     IF claims IS NULL THEN
         RAISE EXCEPTION 'claims must not be NULL' USING ERRCODE = '22004';
     END IF;
-    SELECT c.mode INTO mode FROM medfraud.prepayment_checks c WHERE c.claims_table = claims;
+    SELECT c.mode, c.options ->> 'items' INTO mode, qitems FROM medfraud.prepayment_checks c WHERE c.claims_table = claims;
     IF mode IS DISTINCT FROM 'queue' THEN
         RAISE EXCEPTION 'the live co-visit graph of % needs the pre-payment check in queue mode', claims
             USING ERRCODE = '55000', DETAIL = format('The check is %s.', coalesce(mode, 'off')),
                   HINT = format('SELECT medfraud.enable_prepayment_check(%L, ''queue''); new claims reach the graph through the queue''s drain.', claims);
     END IF;
-    -- (horizon is an interval string or null, which _merge_options' type check cannot say)
-    d := medfraud._merge_options(medfraud.live_graph_options_default(), options - 'horizon', '{}', '{}', '{"window": "20 minutes"}');
+    -- (horizon is an interval string or null, item_min_fee a number or null,
+    -- which _merge_options' type check cannot say)
+    d := medfraud._merge_options(medfraud.live_graph_options_default(),
+                                 CASE WHEN jsonb_typeof(options) = 'object' THEN options - 'horizon' - 'item_min_fee' ELSE options END,
+                                 ARRAY['items'], '{}', '{"window": "20 minutes"}');
     IF jsonb_typeof(options) = 'object' AND options ? 'horizon' THEN
         IF jsonb_typeof(options -> 'horizon') NOT IN ('string', 'null') THEN
             RAISE EXCEPTION 'option "horizon" must be an interval string or null' USING ERRCODE = '22023',
                 DETAIL = format('Got %s.', options -> 'horizon');
         END IF;
         d := jsonb_set(d, '{horizon}', options -> 'horizon');
+    END IF;
+    IF jsonb_typeof(options) = 'object' AND options ? 'item_min_fee' THEN
+        IF jsonb_typeof(options -> 'item_min_fee') NOT IN ('number', 'null') THEN
+            RAISE EXCEPTION 'option "item_min_fee" must be a number or null' USING ERRCODE = '22023',
+                DETAIL = format('Got %s.', options -> 'item_min_fee');
+        END IF;
+        d := jsonb_set(d, '{item_min_fee}', options -> 'item_min_fee');
+        PERFORM medfraud._check_option(d, 'item_min_fee', 0, 1e15);
     END IF;
     PERFORM medfraud._check_option(d, 'max_crowd', 2, 1000000);
     PERFORM medfraud._check_option(d, 'min_days', 1, 100000);
@@ -620,10 +730,16 @@ BEGIN
     PERFORM medfraud._check_option(d, 'emerging_min_trips', 1, 100000);
     PERFORM medfraud._check_option(d, 'emerging_min_density', 0, 1);
     PERFORM medfraud._check_option(d, 'ring_min_score', 0, 100);
-    IF (d ->> 'window')::interval <= interval '0' OR extract(month FROM (d ->> 'window')::interval) <> 0
-       OR extract(year FROM (d ->> 'window')::interval) <> 0 THEN
-        RAISE EXCEPTION 'option "window" must be positive, without months or years' USING ERRCODE = '22023',
-            DETAIL = format('Got %s.', d ->> 'window');
+    FOREACH k IN ARRAY ARRAY['window', 'item_window'] LOOP
+        IF (d ->> k)::interval <= interval '0' OR extract(month FROM (d ->> k)::interval) <> 0
+           OR extract(year FROM (d ->> k)::interval) <> 0 THEN
+            RAISE EXCEPTION 'option "%" must be positive, without months or years', k USING ERRCODE = '22023',
+                DETAIL = format('Got %s.', d ->> k);
+        END IF;
+    END LOOP;
+    IF (d ->> 'item_fold_interval')::interval < interval '0' THEN
+        RAISE EXCEPTION 'option "item_fold_interval" must not be negative' USING ERRCODE = '22023',
+            DETAIL = format('Got %s.', d ->> 'item_fold_interval');
     END IF;
     IF d ->> 'horizon' IS NOT NULL AND ((d ->> 'horizon')::interval <= interval '0') THEN
         RAISE EXCEPTION 'option "horizon" must be a positive interval, or null to keep every visit' USING ERRCODE = '22023',
@@ -645,20 +761,54 @@ BEGIN
             d #>> '{columns,mdtrt_id}'
             USING HINT = format('CREATE INDEX ON %s (%I);', claims, d #>> '{columns,mdtrt_id}');
     END IF;
-    -- built from scratch: one recompute over every provider's whole time
+    -- the item layer: fee lines from the option, else the queue mode's
+    IF NOT (d ->> 'item_layer')::bool THEN
+        d := jsonb_set(d, '{items}', 'null');
+    ELSIF d ->> 'items' IS NULL AND qitems IS NOT NULL THEN
+        d := jsonb_set(d, '{items}', to_jsonb(qitems));
+    END IF;
+    IF d ->> 'items' IS NOT NULL THEN
+        PERFORM medfraud._check_columns((d ->> 'items')::regclass, d -> 'item_columns', 'items');
+        IF NOT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                       WHERE i.indrelid = (d ->> 'items')::regclass AND i.indisvalid AND i.indpred IS NULL
+                         AND a.attname = d #>> '{item_columns,setl_id}') THEN
+            RAISE WARNING 'no index on %(%): every fold of the item layer will scan the whole table', d ->> 'items',
+                d #>> '{item_columns,setl_id}'
+                USING HINT = format('CREATE INDEX ON %s (%I);', d ->> 'items', d #>> '{item_columns,setl_id}');
+        END IF;
+        -- the amount from which a line is costly: fixed when the graph is built
+        IF d ->> 'item_min_fee' IS NULL THEN
+            fee := medfraud._costly_line_fee((d ->> 'items')::regclass, d -> 'item_columns', 1);
+            IF fee IS NULL THEN
+                RAISE WARNING 'no fee lines in %: the live graph has no item layer', d ->> 'items'
+                    USING HINT = 'Give the option item_min_fee, or enable the live graph again once lines are loaded.';
+                d := jsonb_set(d, '{items}', 'null');
+            ELSE
+                d := jsonb_set(d, '{item_min_fee}', to_jsonb(fee));
+            END IF;
+        END IF;
+    END IF;
+    -- built from scratch: each layer recomputed around every hour with visits
     DELETE FROM medfraud.live_covisit_parts WHERE claims_table = claims;
     DELETE FROM medfraud.live_covisit_pairs WHERE claims_table = claims;
     DELETE FROM medfraud.live_graph_dirty WHERE claims_table = claims;
     INSERT INTO medfraud.live_graphs(claims_table, options) VALUES (claims, d)
-    ON CONFLICT (claims_table) DO UPDATE SET options = EXCLUDED.options, enabled_at = now(), folded_at = NULL;
-    n := medfraud._live_graph_recompute(claims, d, format(
-        'SELECT DISTINCT s.%1$I::text AS provider, sl AS slot
-         FROM %3$s s, medfraud._live_slots(%4$L, %5$L, s.%2$I::timestamptz, s.%2$I::timestamptz) sl
-         WHERE s.%1$I IS NOT NULL AND s.%2$I IS NOT NULL',
-        d #>> '{columns,fixmedins_code}', d #>> '{columns,setl_time}', claims, medfraud._live_window(d), medfraud._live_slot_width(d)),
-        now() - (d ->> 'horizon')::interval);
+    ON CONFLICT (claims_table) DO UPDATE SET options = EXCLUDED.options, enabled_at = now(), folded_at = NULL,
+                                             item_folded_at = NULL;
+    PERFORM medfraud._live_pairs_list();
+    FOREACH lay IN ARRAY CASE WHEN d ->> 'items' IS NULL THEN ARRAY[0] ELSE ARRAY[0, 1] END LOOP
+        n := n + medfraud._live_graph_recompute(claims, d, format(
+            'SELECT DISTINCT s.%1$I::text AS provider, h AS lo, h + interval ''1 hour'' AS hi
+             FROM %3$s s, date_bin(''1 hour'', s.%2$I::timestamptz, ''2000-01-01 00:00+00''::timestamptz) h
+             WHERE s.%1$I IS NOT NULL AND s.%2$I IS NOT NULL',
+            d #>> '{columns,fixmedins_code}', d #>> '{columns,setl_time}', claims),
+            now() - (d ->> 'horizon')::interval, lay);
+    END LOOP;
+    PERFORM medfraud._live_pairs_refresh(claims);
     DROP TABLE pg_temp._mf_lg_pairs;
-    UPDATE medfraud.live_graphs SET folded_at = clock_timestamp() WHERE claims_table = claims;
+    UPDATE medfraud.live_graphs
+    SET folded_at = clock_timestamp(), item_folded_at = CASE WHEN d ->> 'items' IS NOT NULL THEN clock_timestamp() END
+    WHERE claims_table = claims;
     EXECUTE format('DROP TRIGGER IF EXISTS medfraud_live_graph_update ON %s', claims);
     EXECUTE format('DROP TRIGGER IF EXISTS medfraud_live_graph_delete ON %s', claims);
     EXECUTE format('CREATE TRIGGER medfraud_live_graph_update AFTER UPDATE ON %s
@@ -697,11 +847,21 @@ CREATE VIEW medfraud.live_covisit_edges AS
 SELECT p.claims_table, p.src, p.dst, sum(p.weight) AS weight, sum(p.covisits)::int4 AS covisits,
        count(DISTINCT p.day)::int4 AS days, min(p.first_at) AS first_at, max(p.last_at) AS last_at
 FROM medfraud.live_covisit_parts p JOIN medfraud.live_graphs g USING (claims_table)
+WHERE p.item IS NULL
 GROUP BY p.claims_table, p.src, p.dst, g.options
 HAVING count(DISTINCT p.day) >= (g.options ->> 'min_days')::int;
+CREATE VIEW medfraud.live_coclaim_edges AS
+SELECT p.claims_table, p.src, p.dst, sum(p.weight) AS weight, sum(p.covisits)::int4 AS covisits,
+       count(DISTINCT p.day)::int4 AS days, min(p.first_at) AS first_at, max(p.last_at) AS last_at
+FROM medfraud.live_covisit_parts p JOIN medfraud.live_graphs g USING (claims_table)
+WHERE p.item IS NOT NULL
+GROUP BY p.claims_table, p.src, p.dst, g.options
+HAVING count(DISTINCT p.day) >= (g.options ->> 'min_days')::int;
+COMMENT ON VIEW medfraud.live_coclaim_edges IS 'The live graph''s item layer, as detect_rings'' co-claim layer: one row per pair (src < dst) who claimed the same costly item (a line of item_min_fee or more) at the same provider within item_window, on min_days days or more; equal to covisit_edges over those lines with place provider|item and time_window item_window. Current up to live_graphs.item_folded_at.';
 COMMENT ON VIEW medfraud.live_covisit_edges IS 'The live co-visit graph of each table with enable_live_graph: one row per pair (src < dst) with co-visits on min_days or more days, columns as covisit_edges returns them. Current up to the last fold (live_graphs.folded_at).';
 
-GRANT SELECT ON medfraud.live_graphs, medfraud.live_covisit_parts, medfraud.live_covisit_pairs, medfraud.live_covisit_edges, medfraud.emerging_rings
+GRANT SELECT ON medfraud.live_graphs, medfraud.live_covisit_parts, medfraud.live_covisit_pairs, medfraud.live_covisit_edges,
+                medfraud.live_coclaim_edges, medfraud.emerging_rings
     TO medfraud_analyst;
 GRANT INSERT, UPDATE ON medfraud.emerging_rings TO medfraud_checker;
 GRANT USAGE ON SEQUENCE medfraud.emerging_rings_emerging_id_seq TO medfraud_checker;

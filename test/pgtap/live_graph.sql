@@ -2,10 +2,11 @@
 -- of inserts (late, out of order, in batches drained in pieces), vali_flag
 -- updates, refunds, deletes and time corrections, live_covisit_edges
 -- equals a batch covisit_edges over the same visits, pair for pair (weight
--- to 1e-9, co-visits, days, first and last event).  Bad inputs fail with
--- clear errors.
+-- to 1e-9, co-visits, days, first and last event), and the item layer,
+-- live_coclaim_edges, a batch covisit_edges over their costly fee lines
+-- (place provider|item, a day's window).  Bad inputs fail with clear errors.
 BEGIN;
-SELECT plan(29);
+SELECT plan(50);
 SET client_min_messages = warning;
 SELECT setseed(0.42);
 
@@ -28,20 +29,47 @@ CREATE FUNCTION pg_temp.diff() RETURNS text LANGUAGE sql AS $$
            (SELECT count(*) FROM (TABLE batch EXCEPT ALL TABLE live) b) || ' of ' || (SELECT count(*) FROM batch)
 $$;
 CREATE FUNCTION pg_temp.ok(t text) RETURNS bool LANGUAGE sql AS $$ SELECT t ~ '^0 missing/extra 0 of [1-9]' $$;
+-- the item layer's reference: the same visits' fee lines of item_min_fee or more
+CREATE VIEW lg.coclaims AS
+SELECT v.psn_no, v.fixmedins_code || '|' || i.med_list_codg AS place, v.setl_time
+FROM lg.visits v JOIN lg.fee_list_d i ON i.setl_id = v.setl_id
+WHERE i.med_list_codg IS NOT NULL
+  AND coalesce(i.det_item_fee_sumamt, 0) >= (SELECT (options ->> 'item_min_fee')::numeric FROM medfraud.live_graphs
+                                             WHERE claims_table = 'lg.live'::regclass);
+CREATE FUNCTION pg_temp.codiff(ref text DEFAULT 'lg.coclaims') RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r text;
+BEGIN
+    EXECUTE format($q$
+    WITH live AS (SELECT src, dst, round(weight::numeric, 9) AS w, covisits, days, first_at, last_at
+                  FROM medfraud.live_coclaim_edges WHERE claims_table = 'lg.live'::regclass),
+    batch AS (SELECT src, dst, round(weight::numeric, 9) AS w, covisits, days, first_at, last_at
+              FROM medfraud.covisit_edges(%L, 'psn_no', 'place', 'setl_time', '1 day'))
+    SELECT (SELECT count(*) FROM (TABLE live EXCEPT ALL TABLE batch) a) || ' missing/extra ' ||
+           (SELECT count(*) FROM (TABLE batch EXCEPT ALL TABLE live) b) || ' of ' || (SELECT count(*) FROM batch)$q$, ref)
+    INTO r;
+    RETURN r;
+END $$;
 -- the per-pair table the emerging step reads against the parts it summarises
 CREATE FUNCTION pg_temp.pairs_diff() RETURNS text LANGUAGE sql AS $$
-    WITH kept AS (SELECT src, dst, days, first_at, last_at FROM medfraud.live_covisit_pairs WHERE claims_table = 'lg.live'::regclass),
-    parts AS (SELECT src, dst, count(DISTINCT day)::int AS days, min(first_at) AS first_at, max(last_at) AS last_at
+    WITH kept AS (SELECT src, dst, days, item_days, first_at, last_at FROM medfraud.live_covisit_pairs WHERE claims_table = 'lg.live'::regclass),
+    parts AS (SELECT src, dst, (count(DISTINCT day) FILTER (WHERE item IS NULL))::int AS days,
+                     (count(DISTINCT day) FILTER (WHERE item IS NOT NULL))::int AS item_days, min(first_at) AS first_at, max(last_at) AS last_at
               FROM medfraud.live_covisit_parts WHERE claims_table = 'lg.live'::regclass GROUP BY 1, 2)
     SELECT (SELECT count(*) FROM (TABLE kept EXCEPT ALL TABLE parts) a) || ' missing/extra ' ||
            (SELECT count(*) FROM (TABLE parts EXCEPT ALL TABLE kept) b) || ' of ' || (SELECT count(*) FROM parts)
 $$;
 
 SELECT throws_ok($$SELECT medfraud.enable_live_graph('lg.live')$$, '55000', NULL, 'without queue mode: 55000 with a hint');
-SELECT lives_ok($$SELECT medfraud.enable_prepayment_check('lg.live', 'queue')$$, 'queue mode');
+SELECT lives_ok($$SELECT medfraud.enable_prepayment_check('lg.live', 'queue', '{"items": "lg.fee_list_d"}')$$, 'queue mode, with fee lines');
 INSERT INTO lg.live SELECT * FROM lg.setl_d WHERE hashtext(setl_id) % 3 = 0;
-SELECT ok(medfraud.enable_live_graph('lg.live') > 0, 'built on a third of the claims');
+-- (the item layer folded at every drain, as the provider layer is)
+SELECT ok(medfraud.enable_live_graph('lg.live', '{"item_fold_interval": "0"}') > 0, 'built on a third of the claims');
 SELECT ok(pg_temp.ok(pg_temp.diff()), 'built: live = batch (' || pg_temp.diff() || ')');
+SELECT is((SELECT (options ->> 'item_min_fee')::numeric FROM medfraud.live_graphs WHERE claims_table = 'lg.live'::regclass),
+          (SELECT percentile_cont(0.75) WITHIN GROUP (ORDER BY coalesce(det_item_fee_sumamt, 0)::numeric)::numeric
+           FROM lg.fee_list_d WHERE med_list_codg IS NOT NULL),
+          'the item layer takes the queue''s fee lines, costly from their 75th percentile');
+SELECT ok(pg_temp.ok(pg_temp.codiff()), 'built: item layer = batch over the costly lines (' || pg_temp.codiff() || ')');
 
 -- the rest in five batches of random order, drained in pieces
 DO $$ BEGIN FOR i IN 1..5 LOOP
@@ -52,15 +80,18 @@ END LOOP; END $$;
 DO $$ BEGIN PERFORM medfraud.drain_claim_queue(1000000); END $$;
 SELECT ok(NOT EXISTS (SELECT 1 FROM medfraud.claim_queue), 'every batch drained');
 SELECT ok(pg_temp.ok(pg_temp.diff()), 'inserts, late and out of order: live = batch (' || pg_temp.diff() || ')');
+SELECT ok(pg_temp.ok(pg_temp.codiff()), 'inserts, late and out of order: item layer = batch (' || pg_temp.codiff() || ')');
 
 -- vali_flag updates
 UPDATE lg.live SET vali_flag = '0' WHERE abs(hashtext(setl_id || 'v')) % 20 = 0;
 SELECT is(medfraud.drain_claim_queue(), 0::bigint, 'a drain with nothing queued');
 SELECT ok(NOT EXISTS (SELECT 1 FROM medfraud.live_graph_dirty), 'still folds the updates');
 SELECT ok(pg_temp.ok(pg_temp.diff()), 'claims made invalid: live = batch (' || pg_temp.diff() || ')');
+SELECT ok(pg_temp.ok(pg_temp.codiff()), 'claims made invalid: item layer = batch (' || pg_temp.codiff() || ')');
 UPDATE lg.live SET vali_flag = '1' WHERE abs(hashtext(setl_id || 'v')) % 40 = 0;
 DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
 SELECT ok(pg_temp.ok(pg_temp.diff()), 'some made valid again: live = batch (' || pg_temp.diff() || ')');
+SELECT ok(pg_temp.ok(pg_temp.codiff()), 'some made valid again: item layer = batch (' || pg_temp.codiff() || ')');
 
 -- refunds: a reversing row with the same visit id, queued like any claim
 CREATE TEMP TABLE refunds AS SELECT * FROM lg.live WHERE abs(hashtext(setl_id || 'r')) % 15 = 0 AND refd_setl_flag = '0';
@@ -68,17 +99,20 @@ UPDATE refunds SET setl_id = setl_id || 'R', setl_time = setl_time + interval '3
 INSERT INTO lg.live SELECT * FROM refunds;
 DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
 SELECT ok(pg_temp.ok(pg_temp.diff()), 'refunds reverse their visits: live = batch (' || pg_temp.diff() || ')');
+SELECT ok(pg_temp.ok(pg_temp.codiff()), 'refunds reverse their visits: item layer = batch (' || pg_temp.codiff() || ')');
 
 -- deletes, of claims and of refunds (the refunded visit counts again)
 DELETE FROM lg.live WHERE abs(hashtext(setl_id || 'd')) % 25 = 0;
 DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
 SELECT ok(pg_temp.ok(pg_temp.diff()), 'deletes of claims and refunds: live = batch (' || pg_temp.diff() || ')');
+SELECT ok(pg_temp.ok(pg_temp.codiff()), 'deletes of claims and refunds: item layer = batch (' || pg_temp.codiff() || ')');
 
 -- time corrections: claims moved by up to a day, across chains and midnight
 UPDATE lg.live SET setl_time = setl_time + (abs(hashtext(setl_id || 't')) % 1440 - 720) * interval '1 minute'
 WHERE abs(hashtext(setl_id || 'm')) % 30 = 0;
 DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
 SELECT ok(pg_temp.ok(pg_temp.diff()), 'claims moved in time: live = batch (' || pg_temp.diff() || ')');
+SELECT ok(pg_temp.ok(pg_temp.codiff()), 'claims moved in time: item layer = batch (' || pg_temp.codiff() || ')');
 SELECT ok(pg_temp.ok(pg_temp.pairs_diff()), 'after all of it, live_covisit_pairs = its parts per pair (' || pg_temp.pairs_diff() || ')');
 
 -- the sliding horizon: a graph of the visits after it; moved on (as time passes), chains across it are recomputed
@@ -94,13 +128,17 @@ CREATE FUNCTION pg_temp.diff_since(h interval) RETURNS text LANGUAGE sql AS $$
     SELECT (SELECT count(*) FROM (TABLE live EXCEPT ALL TABLE batch) a) || ' missing/extra ' ||
            (SELECT count(*) FROM (TABLE batch EXCEPT ALL TABLE live) b) || ' of ' || (SELECT count(*) FROM batch)
 $$;
-SELECT lives_ok(format($$SELECT medfraud.enable_live_graph('lg.live', '{"horizon": "%s"}')$$, (SELECT h1 FROM lg.hz)),
+CREATE VIEW lg.coclaims_since AS SELECT * FROM lg.coclaims WHERE setl_time::timestamptz >= now() - (SELECT h1 FROM lg.hz);
+SELECT lives_ok(format($$SELECT medfraud.enable_live_graph('lg.live', '{"horizon": "%s", "item_fold_interval": "0"}')$$, (SELECT h1 FROM lg.hz)),
                 'rebuilt with a horizon in the middle of the data');
 SELECT ok(pg_temp.ok(pg_temp.diff_since((SELECT h1 FROM lg.hz))), 'with a horizon: live = batch over the visits after it (' || pg_temp.diff_since((SELECT h1 FROM lg.hz)) || ')');
+SELECT ok(pg_temp.ok(pg_temp.codiff('lg.coclaims_since')), 'with a horizon: item layer = batch after it (' || pg_temp.codiff('lg.coclaims_since') || ')');
 UPDATE medfraud.live_graphs SET options = jsonb_set(options, '{horizon}', to_jsonb((SELECT h2 FROM lg.hz)::text)) WHERE claims_table = 'lg.live'::regclass;
 DO $$ BEGIN PERFORM medfraud._live_graph_fold('lg.live'); END $$;
 CREATE OR REPLACE VIEW lg.visits_since AS SELECT * FROM lg.visits WHERE setl_time::timestamptz >= now() - (SELECT h2 FROM lg.hz);
+CREATE OR REPLACE VIEW lg.coclaims_since AS SELECT * FROM lg.coclaims WHERE setl_time::timestamptz >= now() - (SELECT h2 FROM lg.hz);
 SELECT ok(pg_temp.ok(pg_temp.diff_since((SELECT h2 FROM lg.hz))), 'the horizon moved on 16 days: live = batch again (' || pg_temp.diff_since((SELECT h2 FROM lg.hz)) || ')');
+SELECT ok(pg_temp.ok(pg_temp.codiff('lg.coclaims_since')), 'and the item layer (' || pg_temp.codiff('lg.coclaims_since') || ')');
 SELECT ok(pg_temp.ok(pg_temp.pairs_diff()), 'and pairs expired by the horizon are counted again (' || pg_temp.pairs_diff() || ')');
 SELECT throws_ok($$SELECT medfraud.enable_live_graph('lg.live', '{"horizon": "-1 day"}')$$, '22023', NULL, 'a negative horizon: 22023');
 
@@ -142,8 +180,56 @@ DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
 SELECT results_eq($$SELECT kind, run_id, ring_id, size FROM medfraud.emerging_rings WHERE claims_table = 'lg.e'::regclass AND members[1] = 'RB1'$$,
                   $$VALUES ('ring_active', -42::bigint, 1, 6)$$, 'its members together again: ring_active for that ring, not a new ring');
 
+-- a ring that never meets within the window: six persons at one pharmacy
+-- an hour apart, each claiming its costly drug, one morning a week; only
+-- the item layer ties them, folded every item_fold_interval
+CREATE TABLE lg.c (LIKE lg.setl_d INCLUDING INDEXES);
+CREATE INDEX ON lg.c (fixmedins_code, setl_time);
+CREATE INDEX ON lg.c (mdtrt_id);
+CREATE TABLE lg.c_lines (setl_id text, med_list_codg text, cnt numeric DEFAULT 1, det_item_fee_sumamt numeric);
+CREATE INDEX ON lg.c_lines (setl_id);
+DO $$ BEGIN PERFORM medfraud.enable_prepayment_check('lg.c', 'queue', '{"items": "lg.c_lines"}');
+            PERFORM medfraud.enable_live_graph('lg.c', '{"emerging_min_trips": 3, "item_min_fee": 500}'); END $$;
+CREATE FUNCTION pg_temp.cells(first int, last int) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO lg.c SELECT 'C' || d || '-' || p, 'CM' || d || '-' || p, 'RC' || p, 'P-RC',
+           timestamp '2025-03-01 08:00' + d * interval '7 days' + p * interval '1 hour',
+           t.begndate, t.enddate, t.med_type, t.insutype, t.dise_codg, t.dise_name, t.medfee_sumamt, t.fulamt_ownpay_amt,
+           t.overlmt_selfpay, t.preselfpay_amt, t.inscp_scp_amt, t.hifp_pay, t.fund_pay_sumamt, t.acct_pay, t.psn_cash_pay, '0', '1'
+    FROM pg_temp.tmpl t, generate_series(first, last) d, generate_series(1, 6) p;
+    INSERT INTO lg.c_lines(setl_id, med_list_codg, det_item_fee_sumamt) SELECT 'C' || d || '-' || p, x.item, x.fee
+    FROM generate_series(first, last) d, generate_series(1, 6) p, (VALUES ('DRUG-X', 900), ('SYRINGE', 2)) x(item, fee);
+$$;
+SELECT pg_temp.cells(0, 2);
+DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
+SELECT is((SELECT count(*) FROM medfraud.live_covisit_pairs WHERE claims_table = 'lg.c'::regclass), 0::bigint,
+          'drained: the item layer waits for its next fold (item_fold_interval, a minute after it was built)');
+UPDATE medfraud.live_graphs SET item_folded_at = item_folded_at - interval '1 minute' WHERE claims_table = 'lg.c'::regclass;
+DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
+SELECT is((SELECT count(*) FROM medfraud.live_coclaim_edges WHERE claims_table = 'lg.c'::regclass), 15::bigint,
+          'the item layer ties all 15 pairs (they claimed the costly drug on the same three mornings)');
+SELECT is((SELECT count(*) FROM medfraud.live_covisit_edges WHERE claims_table = 'lg.c'::regclass), 0::bigint,
+          'the provider layer ties none (an hour apart)');
+SELECT results_eq($$SELECT kind, size, joint_days FROM medfraud.emerging_rings WHERE claims_table = 'lg.c'::regclass$$,
+                  $$VALUES ('emerging', 6, 3)$$, 'they are an emerging ring through their item');
+SELECT pg_temp.cells(3, 3);
+DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
+SELECT is((SELECT item_days FROM medfraud.live_covisit_pairs WHERE claims_table = 'lg.c'::regclass AND src = 'RC1' AND dst = 'RC2'), 3,
+          'a fourth morning waits for the item layer''s next fold');
+UPDATE medfraud.live_graphs SET item_folded_at = item_folded_at - interval '1 minute' WHERE claims_table = 'lg.c'::regclass;
+DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
+SELECT is((SELECT item_days FROM medfraud.live_covisit_pairs WHERE claims_table = 'lg.c'::regclass AND src = 'RC1' AND dst = 'RC2'), 4,
+          'and is in once it is due');
+SELECT results_eq($$SELECT count(*)::int, max(joint_days) FROM medfraud.emerging_rings WHERE claims_table = 'lg.c'::regclass$$,
+                  $$VALUES (1, 4)$$, 'the emerging ring is extended, not raised again');
+
 -- bad inputs
 SELECT throws_ok($$SELECT medfraud.enable_live_graph('lg.live', '{"window": "1 month"}')$$, '22023', NULL, 'a window in months: 22023');
+SELECT throws_ok($$SELECT medfraud.enable_live_graph('lg.live', '{"item_window": "0"}')$$, '22023', NULL, 'an item_window of 0: 22023');
+SELECT throws_ok($$SELECT medfraud.enable_live_graph('lg.live', '{"item_min_fee": "a lot"}')$$, '22023', NULL, 'item_min_fee not a number: 22023');
+SELECT throws_ok($$SELECT medfraud.enable_live_graph('lg.live', '{"item_fold_interval": "-1 minute"}')$$, '22023', NULL,
+                 'a negative item_fold_interval: 22023');
+SELECT throws_ok($$SELECT medfraud.enable_live_graph('lg.live', '{"item_columns": {"med_list_codg": "nope"}}')$$, '42703', NULL,
+                 'a missing fee-line column: 42703');
 SELECT throws_ok($$SELECT medfraud.enable_live_graph('lg.live', '{"windw": "1 hour"}')$$, '22023', NULL, 'an unknown option: 22023');
 SELECT throws_ok($$SELECT medfraud.enable_live_graph('lg.live', '{"columns": {"mdtrt_id": "nope"}}')$$, '42703', NULL,
                  'a missing column: 42703');
