@@ -27,7 +27,7 @@ q -c "CREATE EXTENSION medfraud" -c "SET client_min_messages = warning" \
   -c "SELECT medfraud.enable_prepayment_check('bi.new_claims', 'flag', '{\"items\": \"bi.fee_list_d\"}')" \
   -c "INSERT INTO bi.new_claims SELECT * FROM bi.setl_d WHERE psn_no IN (SELECT psn_no FROM medfraud.latest_ring_members) LIMIT 30" \
   -c "CREATE TABLE bi.queued (LIKE bi.setl_d INCLUDING INDEXES)" -c "CREATE INDEX ON bi.queued (fixmedins_code, setl_time)" \
-  -c "CREATE INDEX ON bi.queued (mdtrt_id)" -c "SELECT medfraud.enable_prepayment_check('bi.queued', 'queue')" \
+  -c "CREATE INDEX ON bi.queued (mdtrt_id)" -c "SELECT medfraud.enable_prepayment_check('bi.queued', 'queue', '{\"items\": \"bi.fee_list_d\"}')" \
   -c "INSERT INTO bi.queued SELECT * FROM bi.setl_d" -c "SELECT medfraud.enable_live_graph('bi.queued')" >/dev/null
 
 # 1. docs/bi.md vs the catalog
