@@ -177,9 +177,9 @@ BEGIN
              WHERE EXISTS (SELECT 1 FROM medfraud.live_graph_dirty d WHERE d.claims_table = g.claims_table AND d.layer = 0)
                 -- the item layer's points wait for its next fold
                 OR (g.options ->> 'items' IS NOT NULL
-                    AND coalesce(g.item_folded_at, '-infinity')
-                        <= clock_timestamp() - (g.options ->> 'item_fold_interval')::interval
-                    AND EXISTS (SELECT 1 FROM medfraud.live_graph_dirty d WHERE d.claims_table = g.claims_table AND d.layer = 1))
+                    AND EXISTS (SELECT 1 FROM medfraud.live_graph_dirty d
+                                WHERE d.claims_table = g.claims_table AND d.layer = 1
+                                  AND d.marked_at <= clock_timestamp() - (g.options ->> 'item_fold_interval')::interval))
                 -- a sliding horizon moves on: at most a fold a minute for it alone
                 OR (g.options ->> 'horizon' IS NOT NULL
                     AND coalesce(g.folded_at, '-infinity') < clock_timestamp() - interval '1 minute')

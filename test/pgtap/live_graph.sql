@@ -63,7 +63,7 @@ SELECT throws_ok($$SELECT medfraud.enable_live_graph('lg.live')$$, '55000', NULL
 SELECT lives_ok($$SELECT medfraud.enable_prepayment_check('lg.live', 'queue', '{"items": "lg.fee_list_d"}')$$, 'queue mode, with fee lines');
 INSERT INTO lg.live SELECT * FROM lg.setl_d WHERE hashtext(setl_id) % 3 = 0;
 -- (the item layer folded at every drain, as the provider layer is)
-SELECT ok(medfraud.enable_live_graph('lg.live', '{"item_fold_interval": "0"}') > 0, 'built on a third of the claims');
+SELECT ok(medfraud.enable_live_graph('lg.live', '{"item_fold_interval": "0", "item_fold_providers": 1000000}') > 0, 'built on a third of the claims');
 SELECT ok(pg_temp.ok(pg_temp.diff()), 'built: live = batch (' || pg_temp.diff() || ')');
 SELECT is((SELECT (options ->> 'item_min_fee')::numeric FROM medfraud.live_graphs WHERE claims_table = 'lg.live'::regclass),
           (SELECT percentile_cont(0.75) WITHIN GROUP (ORDER BY coalesce(det_item_fee_sumamt, 0)::numeric)::numeric
@@ -129,7 +129,7 @@ CREATE FUNCTION pg_temp.diff_since(h interval) RETURNS text LANGUAGE sql AS $$
            (SELECT count(*) FROM (TABLE batch EXCEPT ALL TABLE live) b) || ' of ' || (SELECT count(*) FROM batch)
 $$;
 CREATE VIEW lg.coclaims_since AS SELECT * FROM lg.coclaims WHERE setl_time::timestamptz >= now() - (SELECT h1 FROM lg.hz);
-SELECT lives_ok(format($$SELECT medfraud.enable_live_graph('lg.live', '{"horizon": "%s", "item_fold_interval": "0"}')$$, (SELECT h1 FROM lg.hz)),
+SELECT lives_ok(format($$SELECT medfraud.enable_live_graph('lg.live', '{"horizon": "%s", "item_fold_interval": "0", "item_fold_providers": 1000000}')$$, (SELECT h1 FROM lg.hz)),
                 'rebuilt with a horizon in the middle of the data');
 SELECT ok(pg_temp.ok(pg_temp.diff_since((SELECT h1 FROM lg.hz))), 'with a horizon: live = batch over the visits after it (' || pg_temp.diff_since((SELECT h1 FROM lg.hz)) || ')');
 SELECT ok(pg_temp.ok(pg_temp.codiff('lg.coclaims_since')), 'with a horizon: item layer = batch after it (' || pg_temp.codiff('lg.coclaims_since') || ')');
@@ -202,8 +202,8 @@ $$;
 SELECT pg_temp.cells(0, 2);
 DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
 SELECT is((SELECT count(*) FROM medfraud.live_covisit_pairs WHERE claims_table = 'lg.c'::regclass), 0::bigint,
-          'drained: the item layer waits for its next fold (item_fold_interval, a minute after it was built)');
-UPDATE medfraud.live_graphs SET item_folded_at = item_folded_at - interval '1 minute' WHERE claims_table = 'lg.c'::regclass;
+          'drained: the item layer waits until the changes are item_fold_interval old (a minute)');
+UPDATE medfraud.live_graph_dirty SET marked_at = marked_at - interval '1 minute' WHERE claims_table = 'lg.c'::regclass;
 DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
 SELECT is((SELECT count(*) FROM medfraud.live_coclaim_edges WHERE claims_table = 'lg.c'::regclass), 15::bigint,
           'the item layer ties all 15 pairs (they claimed the costly drug on the same three mornings)');
@@ -215,7 +215,7 @@ SELECT pg_temp.cells(3, 3);
 DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
 SELECT is((SELECT item_days FROM medfraud.live_covisit_pairs WHERE claims_table = 'lg.c'::regclass AND src = 'RC1' AND dst = 'RC2'), 3,
           'a fourth morning waits for the item layer''s next fold');
-UPDATE medfraud.live_graphs SET item_folded_at = item_folded_at - interval '1 minute' WHERE claims_table = 'lg.c'::regclass;
+UPDATE medfraud.live_graph_dirty SET marked_at = marked_at - interval '1 minute' WHERE claims_table = 'lg.c'::regclass;
 DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
 SELECT is((SELECT item_days FROM medfraud.live_covisit_pairs WHERE claims_table = 'lg.c'::regclass AND src = 'RC1' AND dst = 'RC2'), 4,
           'and is in once it is due');
