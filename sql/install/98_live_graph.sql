@@ -101,9 +101,13 @@ COMMENT ON COLUMN medfraud.live_covisit_pairs.last_at IS 'Latest co-visit event,
 
 -- The pairs whose parts a fold changed (pg_temp._mf_lg_pairs) counted
 -- again from their parts; only rows that differ are written (in place where
--- the pair stays), and the list keeps only those, for the emerging step: a
--- pair whose days, first and last are as they were changes no group.
-CREATE FUNCTION medfraud._live_pairs_refresh(claims pg_catalog.regclass)
+-- the pair stays), and the list keeps only those that are strong (k days or
+-- more in either layer), for the emerging step: a pair whose days, first
+-- and last are as they were changes no group, nor does a weak pair (groups
+-- are tied by strong pairs; a fold of the item layer changed some 17,000
+-- weak pairs for a few strong ones, and the emerging step read around all
+-- of their persons).
+CREATE FUNCTION medfraud._live_pairs_refresh(claims pg_catalog.regclass, k pg_catalog.int4)
 RETURNS void LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -126,14 +130,11 @@ BEGIN
         SET days = EXCLUDED.days, item_days = EXCLUDED.item_days, first_at = EXCLUDED.first_at, last_at = EXCLUDED.last_at
         WHERE (lp.days, lp.item_days, lp.first_at, lp.last_at)
               IS DISTINCT FROM (EXCLUDED.days, EXCLUDED.item_days, EXCLUDED.first_at, EXCLUDED.last_at)
-        RETURNING lp.src, lp.dst)
-    INSERT INTO _mf_lg_pairs SELECT src, dst FROM u;
+        RETURNING lp.src, lp.dst, lp.days, lp.item_days)
+    INSERT INTO _mf_lg_pairs SELECT src, dst FROM u WHERE days >= k OR item_days >= k;
     -- gone: no part left
-    WITH g AS (
-        DELETE FROM medfraud.live_covisit_pairs lp USING _mf_lg_pn n
-        WHERE lp.claims_table = claims AND lp.src = n.src AND lp.dst = n.dst AND n.first_at IS NULL
-        RETURNING lp.src, lp.dst)
-    INSERT INTO _mf_lg_pairs SELECT src, dst FROM g;
+    DELETE FROM medfraud.live_covisit_pairs lp USING _mf_lg_pn n
+    WHERE lp.claims_table = claims AND lp.src = n.src AND lp.dst = n.dst AND n.first_at IS NULL;
     DROP TABLE _mf_lg_pn;
 END
 $fn$;
@@ -219,8 +220,8 @@ SELECT '{
   "item_columns": {"setl_id": "setl_id", "med_list_codg": "med_list_codg", "det_item_fee_sumamt": "det_item_fee_sumamt"},
   "item_window": "1 day",
   "item_min_fee": null,
-  "item_fold_interval": "1 minute",
-  "item_fold_providers": 100,
+  "item_fold_interval": "10 minutes",
+  "item_fold_providers": 25,
   "emerging_min_size": 6,
   "emerging_min_days": 2,
   "emerging_min_trips": 2,
@@ -508,9 +509,10 @@ BEGIN
                                             <= 2 * medfraud._live_window(o, 'window') THEN 0 ELSE 1 END AS brk FROM _mf_lg_p) x) y
     GROUP BY provider, grp;
     -- the item layer: the providers whose oldest point is item_fold_interval
-    -- old, at most item_fold_providers (100) a fold, oldest first, all their
+    -- old, at most item_fold_providers (25) a fold, oldest first, all their
     -- points; a fold of every provider at once held the drain for seconds
-    -- every minute (lag p99 19 s at 3,000 claims/s)
+    -- every minute (lag p99 19 s at 3,000 claims/s), and a hundred busy
+    -- providers take a second and a half
     cutoff := clock_timestamp() - (o ->> 'item_fold_interval')::interval;
     item_due := items_on AND EXISTS (SELECT 1 FROM medfraud.live_graph_dirty d
                                      WHERE d.claims_table = claims AND d.layer = 1 AND d.marked_at <= cutoff);
@@ -542,7 +544,7 @@ BEGIN
         END IF;
         UPDATE medfraud.live_graphs SET item_folded_at = clock_timestamp() WHERE claims_table = claims;
     END IF;
-    PERFORM medfraud._live_pairs_refresh(claims);
+    PERFORM medfraud._live_pairs_refresh(claims, (o ->> 'emerging_min_days')::int);
     PERFORM medfraud._live_graph_emerging(claims, o, 'SELECT provider, lo, hi FROM pg_temp._mf_lg_d');
     DROP TABLE _mf_lg_p, _mf_lg_d, _mf_lg_pairs;
     UPDATE medfraud.live_graphs SET folded_at = clock_timestamp() WHERE claims_table = claims;
@@ -824,7 +826,7 @@ BEGIN
             d #>> '{columns,fixmedins_code}', d #>> '{columns,setl_time}', claims),
             now() - (d ->> 'horizon')::interval, lay);
     END LOOP;
-    PERFORM medfraud._live_pairs_refresh(claims);
+    PERFORM medfraud._live_pairs_refresh(claims, (d ->> 'emerging_min_days')::int);
     DROP TABLE pg_temp._mf_lg_pairs;
     UPDATE medfraud.live_graphs
     SET folded_at = clock_timestamp(), item_folded_at = CASE WHEN d ->> 'items' IS NOT NULL THEN clock_timestamp() END

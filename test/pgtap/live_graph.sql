@@ -202,8 +202,8 @@ $$;
 SELECT pg_temp.cells(0, 2);
 DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
 SELECT is((SELECT count(*) FROM medfraud.live_covisit_pairs WHERE claims_table = 'lg.c'::regclass), 0::bigint,
-          'drained: the item layer waits until the changes are item_fold_interval old (a minute)');
-UPDATE medfraud.live_graph_dirty SET marked_at = marked_at - interval '1 minute' WHERE claims_table = 'lg.c'::regclass;
+          'drained: the item layer waits until the changes are item_fold_interval old (ten minutes)');
+UPDATE medfraud.live_graph_dirty SET marked_at = marked_at - interval '10 minutes' WHERE claims_table = 'lg.c'::regclass;
 DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
 SELECT is((SELECT count(*) FROM medfraud.live_coclaim_edges WHERE claims_table = 'lg.c'::regclass), 15::bigint,
           'the item layer ties all 15 pairs (they claimed the costly drug on the same three mornings)');
@@ -215,7 +215,7 @@ SELECT pg_temp.cells(3, 3);
 DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
 SELECT is((SELECT item_days FROM medfraud.live_covisit_pairs WHERE claims_table = 'lg.c'::regclass AND src = 'RC1' AND dst = 'RC2'), 3,
           'a fourth morning waits for the item layer''s next fold');
-UPDATE medfraud.live_graph_dirty SET marked_at = marked_at - interval '1 minute' WHERE claims_table = 'lg.c'::regclass;
+UPDATE medfraud.live_graph_dirty SET marked_at = marked_at - interval '10 minutes' WHERE claims_table = 'lg.c'::regclass;
 DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
 SELECT is((SELECT item_days FROM medfraud.live_covisit_pairs WHERE claims_table = 'lg.c'::regclass AND src = 'RC1' AND dst = 'RC2'), 4,
           'and is in once it is due');
