@@ -45,7 +45,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--schema', required=True)
     ap.add_argument('--days', type=int, help='replay only the first N days')
-    ap.add_argument('--live-options', default='{}', help='enable_live_graph options (JSON)')
+    # a replayed day passes in seconds: the item layer's wait (item_fold_interval,
+    # ten minutes of a real day) and its per-drain share are lifted, so that each
+    # day's drain folds it as a day of real time would have
+    ap.add_argument('--live-options', default='{"item_fold_interval": "0", "item_fold_providers": 100000000}',
+                    help='enable_live_graph options (JSON)')
     ap.add_argument('--nightly-from', help='take the nightly report days from an earlier --json of the same city '
                                            'instead of running detect_rings each night (to try emerging options quickly)')
     ap.add_argument('--json')

@@ -6,7 +6,7 @@
 -- live_coclaim_edges, a batch covisit_edges over their costly fee lines
 -- (place provider|item, a day's window).  Bad inputs fail with clear errors.
 BEGIN;
-SELECT plan(50);
+SELECT plan(51);
 SET client_min_messages = warning;
 SELECT setseed(0.42);
 
@@ -179,6 +179,17 @@ SELECT pg_temp.trips('RB', 0, 2);
 DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
 SELECT results_eq($$SELECT kind, run_id, ring_id, size FROM medfraud.emerging_rings WHERE claims_table = 'lg.e'::regclass AND members[1] = 'RB1'$$,
                   $$VALUES ('ring_active', -42::bigint, 1, 6)$$, 'its members together again: ring_active for that ring, not a new ring');
+
+-- a dropped table's live graph goes with the next drain
+CREATE TEMP TABLE gone AS SELECT 'lg.e'::regclass::oid AS t,
+       (SELECT count(*) FROM medfraud.live_covisit_parts WHERE claims_table = 'lg.e'::regclass) AS parts;
+DROP TABLE lg.e;
+DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
+SELECT ok((SELECT parts FROM gone) > 0
+          AND NOT EXISTS (SELECT 1 FROM medfraud.live_covisit_parts p, gone WHERE p.claims_table::oid = gone.t)
+          AND NOT EXISTS (SELECT 1 FROM medfraud.live_covisit_pairs p, gone WHERE p.claims_table::oid = gone.t)
+          AND NOT EXISTS (SELECT 1 FROM medfraud.live_graphs g, gone WHERE g.claims_table::oid = gone.t),
+          'a dropped table''s live graph (' || (SELECT parts FROM gone) || ' parts) is removed by the next drain');
 
 -- a ring that never meets within the window: six persons at one pharmacy
 -- an hour apart, each claiming its costly drug, one morning a week; only
