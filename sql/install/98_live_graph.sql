@@ -615,7 +615,16 @@ BEGIN
     CREATE TEMP TABLE _mf_em_e ON COMMIT DROP AS
     -- (person by person, each probe fenced by OFFSET 0: as a join, stale
     -- statistics had it read every pair of the table, twice)
-    WITH who AS (SELECT src AS p FROM _mf_lg_pairs UNION SELECT dst FROM _mf_lg_pairs)
+    WITH who0 AS (SELECT src AS p FROM _mf_lg_pairs UNION SELECT dst FROM _mf_lg_pairs),
+    -- and their strong neighbours, whose own strong pairs SCAN needs too
+    -- (a neighbourhood cut at one hop overstates the structural similarity)
+    who AS (SELECT p FROM who0
+            UNION SELECT x.dst FROM who0 CROSS JOIN LATERAL (
+                SELECT lp.dst FROM medfraud.live_covisit_pairs lp
+                WHERE lp.src = who0.p AND lp.claims_table = claims AND (lp.days >= k OR lp.item_days >= k) OFFSET 0) x
+            UNION SELECT x.src FROM who0 CROSS JOIN LATERAL (
+                SELECT lp.src FROM medfraud.live_covisit_pairs lp
+                WHERE lp.dst = who0.p AND lp.claims_table = claims AND (lp.days >= k OR lp.item_days >= k) OFFSET 0) x)
     SELECT x.* FROM who CROSS JOIN LATERAL (
         SELECT lp.src, lp.dst, lp.days, lp.first_at, lp.last_at FROM medfraud.live_covisit_pairs lp
         WHERE lp.src = who.p AND lp.claims_table = claims AND (lp.days >= k OR lp.item_days >= k) OFFSET 0) x
@@ -624,7 +633,12 @@ BEGIN
         SELECT lp.src, lp.dst, lp.days, lp.first_at, lp.last_at FROM medfraud.live_covisit_pairs lp
         WHERE lp.dst = who.p AND lp.claims_table = claims AND (lp.days >= k OR lp.item_days >= k) OFFSET 0) x;
     FOR g IN
-        WITH cc AS (SELECT node, component FROM medfraud.connected_components('SELECT src, dst FROM pg_temp._mf_em_e')),
+        -- SCAN clusters of the strong pairs (detect_rings' epsilon and mu):
+        -- with the item layer, connected components made one component of
+        -- 384 persons of nine rings and the cohorts between them in a zoo
+        -- city, too sparse to be a group; SCAN cuts it into the rings
+        WITH cc AS (SELECT node, cluster AS component
+                    FROM medfraud.scan_clusters('SELECT src, dst FROM pg_temp._mf_em_e', 0.5, 4) WHERE cluster IS NOT NULL),
         grp AS (SELECT component, array_agg(node ORDER BY node) AS members, count(*) AS size FROM cc GROUP BY 1)
         SELECT grp.members, grp.size,
                (SELECT count(*) FROM _mf_em_e x WHERE x.src = ANY (grp.members) AND x.dst = ANY (grp.members))::float8
