@@ -118,8 +118,7 @@ DECLARE
     -- the drain_log rows, written at the end (after the live graphs' folds,
     -- just before the caller commits): drained_at - oldest is then the lag
     -- until the alerts are visible, not until the check alone was done
-    l_tables regclass[] := '{}'; l_claims int4[] := '{}'; l_checked int4[] := '{}'; l_alerts int8[] := '{}';
-    l_oldest timestamptz[] := '{}'; l_ms float8[] := '{}';
+    logged medfraud.drain_log[] := '{}';
 BEGIN
     IF max_claims IS NULL OR max_claims < 1 THEN
         RAISE EXCEPTION 'max_claims must be 1 or more' USING ERRCODE = '22023',
@@ -158,9 +157,8 @@ BEGIN
             nalerts := medfraud._record_checks(tbl, 'flag', q.options, ids, psns, provs, ats, mts, dxs, amts);
             -- where the live co-visit graph changes (98_live_graph.sql)
             PERFORM medfraud._live_graph_mark(q.claims_table, q.claim_ids[1:k]);
-            l_tables := l_tables || q.claims_table; l_claims := l_claims || k;
-            l_checked := l_checked || coalesce(cardinality(ids), 0); l_alerts := l_alerts || nalerts;
-            l_oldest := l_oldest || q.enqueued_at; l_ms := l_ms || 1000 * extract(epoch FROM clock_timestamp() - t0)::float8;
+            logged := logged || ROW(NULL, q.claims_table, k, coalesce(cardinality(ids), 0), nalerts, q.enqueued_at,
+                                    1000 * extract(epoch FROM clock_timestamp() - t0))::medfraud.drain_log;
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS err = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
             UPDATE medfraud.claim_queue SET failed_at = clock_timestamp(), error = err || ': ' || msg
@@ -175,11 +173,16 @@ BEGIN
     DELETE FROM medfraud.live_graph_dirty d WHERE NOT EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = d.claims_table);
     -- and so does the live graph of a table dropped since, whole: left there,
     -- a dropped bench table's 6M parts slowed every fold of the next one
+    -- (a drain whose role may not remove a graph warns and goes on)
     FOR q IN SELECT g.claims_table FROM medfraud.live_graphs g
              WHERE NOT EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = g.claims_table) LOOP
-        DELETE FROM medfraud.live_covisit_parts p WHERE p.claims_table = q.claims_table;
-        DELETE FROM medfraud.live_covisit_pairs p WHERE p.claims_table = q.claims_table;
-        DELETE FROM medfraud.live_graphs g WHERE g.claims_table = q.claims_table;
+        BEGIN
+            PERFORM medfraud.disable_live_graph(q.claims_table);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS err = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+            RAISE WARNING 'medfraud: the live co-visit graph of dropped table % was not removed: %', q.claims_table::oid, msg
+                USING ERRCODE = err, HINT = 'A medfraud_admin can: SELECT medfraud.disable_live_graph(<that oid>).';
+        END;
     END LOOP;
     FOR q IN SELECT g.claims_table FROM medfraud.live_graphs g
              WHERE EXISTS (SELECT 1 FROM medfraud.live_graph_dirty d WHERE d.claims_table = g.claims_table AND d.layer = 0)
@@ -202,7 +205,7 @@ BEGIN
     END LOOP;
     IF done > 0 THEN
         INSERT INTO medfraud.drain_log(claims_table, claims, checked, alerts, oldest, ms)
-        SELECT * FROM unnest(l_tables, l_claims, l_checked, l_alerts, l_oldest, l_ms);
+        SELECT l.claims_table, l.claims, l.checked, l.alerts, l.oldest, l.ms FROM unnest(logged) l;
         DELETE FROM medfraud.drain_log WHERE drained_at < now() - interval '1 day';
     END IF;
     RETURN done;

@@ -374,11 +374,11 @@ BEGIN
         SELECT s.%1$I::text AS person, s.%2$I::timestamptz AS at, %8$s AS item
         FROM %3$s s %9$s
         WHERE s.%4$I = r.provider::%7$s AND s.%2$I BETWEEN r.lo::%6$s AND r.hi::%6$s
-          AND %5$s AND ($4::timestamptz IS NULL OR s.%2$I >= $4::%6$s) %10$s$q$,
+          AND %5$s AND ($3::timestamptz IS NULL OR s.%2$I >= $3::%6$s) %10$s$q$,
         c ->> 'psn_no', c ->> 'setl_time', claims, c ->> 'fixmedins_code', medfraud._live_visit_sql(c, claims), tt, pt,
         CASE WHEN layer = 0 THEN 'NULL::text' ELSE format('i.%I::text', ic ->> 'med_list_codg') END,
         CASE WHEN layer = 0 THEN '' ELSE format('JOIN %s i ON i.%I = s.%I', o ->> 'items', ic ->> 'setl_id', c ->> 'setl_id') END,
-        CASE WHEN layer = 0 THEN '' ELSE format('AND i.%1$I IS NOT NULL AND coalesce(i.%2$I, 0)::numeric >= $6',
+        CASE WHEN layer = 0 THEN '' ELSE format('AND i.%1$I IS NOT NULL AND coalesce(i.%2$I, 0)::numeric >= $5',
                                                 ic ->> 'med_list_codg', ic ->> 'det_item_fee_sumamt') END);
     -- what the slots hold now: each visit in the group of every slot whose
     -- reach holds it, aggregated with the slot as the anchor range (from the
@@ -392,13 +392,13 @@ BEGIN
             SELECT r.provider, s.item, s.person, s.at
             FROM _mf_lg_r r CROSS JOIN LATERAL (%s OFFSET 0) s),
         g AS (SELECT v.provider, v.item, sl.slot, v.person, v.at
-              FROM v CROSS JOIN LATERAL medfraud._live_slots($1, $5, v.at, v.at) AS sl(slot)
+              FROM v CROSS JOIN LATERAL medfraud._live_slots($1, $4, v.at, v.at) AS sl(slot)
               JOIN _mf_lg_s k ON k.provider = v.provider AND k.slot = sl.slot),
-        agg AS (SELECT provider, item, slot, medfraud.covisit_agg(person, at, $1, $2, greatest(slot, $4), slot + $5) AS cv
+        agg AS (SELECT provider, item, slot, medfraud.covisit_agg(person, at, $1, $2, greatest(slot, $3), slot + $4) AS cv
                 FROM g GROUP BY provider, item, slot HAVING count(*) >= 2)
         SELECT agg.provider, agg.item, agg.slot, d.src, d.dst, d.day, d.weight, d.covisits, d.first_at, d.last_at
         FROM agg, medfraud.covisit_days(agg.cv) d$q$, visits)
-    USING w, (o ->> 'max_crowd')::int, o, since, sw, (o ->> 'item_min_fee')::numeric;
+    USING w, (o ->> 'max_crowd')::int, since, sw, (o ->> 'item_min_fee')::numeric;
     -- the parts that differ: gone (no longer an event), changed, or new
     -- (keys compared in the C collation: equal is equal in any deterministic
     -- one, and a merge join's sorts then compare bytes; item is NULL
@@ -453,6 +453,7 @@ DECLARE
     item_due bool;
     cutoff timestamptz;
     lay int;
+    wk text;
     iw interval;
 BEGIN
     SELECT g.options, g.options ->> 'items' IS NOT NULL INTO o, items_on
@@ -469,25 +470,23 @@ BEGIN
     IF o ->> 'horizon' IS NOT NULL THEN
         since := now() - (o ->> 'horizon')::interval;
         FOR lay IN SELECT unnest(CASE WHEN items_on THEN ARRAY[0, 1] ELSE ARRAY[0] END) LOOP
+            wk := CASE WHEN lay = 0 THEN 'window' ELSE 'item_window' END;
             WITH gone AS (DELETE FROM medfraud.live_covisit_parts p
                           WHERE p.claims_table = claims AND (p.item IS NULL) = (lay = 0)
-                            AND (p.slot AT TIME ZONE 'UTC')
-                                <= ((since - medfraud._live_slot_width(o, CASE WHEN lay = 0 THEN 'window' ELSE 'item_window' END))
-                                    AT TIME ZONE 'UTC')
+                            AND (p.slot AT TIME ZONE 'UTC') <= ((since - medfraud._live_slot_width(o, wk)) AT TIME ZONE 'UTC')
                           RETURNING p.src, p.dst)
             INSERT INTO _mf_lg_pairs SELECT DISTINCT src, dst FROM gone;
             INSERT INTO medfraud.live_graph_dirty(claims_table, provider, at, layer)
             SELECT DISTINCT claims, p.provider, since, lay FROM medfraud.live_covisit_parts p
             WHERE p.claims_table = claims AND (p.item IS NULL) = (lay = 0)
-              AND (p.slot AT TIME ZONE 'UTC')
-                  <= ((since + medfraud._live_window(o, CASE WHEN lay = 0 THEN 'window' ELSE 'item_window' END)) AT TIME ZONE 'UTC')
+              AND (p.slot AT TIME ZONE 'UTC') <= ((since + medfraud._live_window(o, wk)) AT TIME ZONE 'UTC')
               AND NOT EXISTS (SELECT 1 FROM medfraud.live_graph_dirty x
                               WHERE x.claims_table = claims AND x.layer = lay AND x.provider = p.provider AND x.at = since);
         END LOOP;
     END IF;
     CREATE TEMP TABLE _mf_lg_p ON COMMIT DROP AS
     WITH d AS (DELETE FROM medfraud.live_graph_dirty d WHERE d.claims_table = claims AND d.layer = 0 RETURNING d.provider, d.at)
-    SELECT provider, at FROM d;
+    SELECT 0 AS layer, provider, at FROM d;
     -- the item layer's points: the provider layer's, binned by item_window
     -- (a bin's two ends are within two windows of each other, so they make
     -- one range that holds every point of the bin); a bin already marked
@@ -500,14 +499,6 @@ BEGIN
         WHERE NOT EXISTS (SELECT 1 FROM medfraud.live_graph_dirty x
                           WHERE x.claims_table = claims AND x.layer = 1 AND x.provider = p.provider AND x.at = b.at);
     END IF;
-    -- per layer, points more than two windows apart are separate ranges
-    CREATE TEMP TABLE _mf_lg_d(layer int, provider text, lo timestamptz, hi timestamptz) ON COMMIT DROP;
-    INSERT INTO _mf_lg_d
-    SELECT 0, provider, min(at), max(at) FROM (
-        SELECT provider, at, sum(brk) OVER (PARTITION BY provider ORDER BY at) AS grp
-        FROM (SELECT provider, at, CASE WHEN at - lag(at) OVER (PARTITION BY provider ORDER BY at)
-                                            <= 2 * medfraud._live_window(o, 'window') THEN 0 ELSE 1 END AS brk FROM _mf_lg_p) x) y
-    GROUP BY provider, grp;
     -- the item layer: the providers whose oldest point is item_fold_interval
     -- old, at most item_fold_providers (25) a fold, oldest first, all their
     -- points; a fold of every provider at once held the drain for seconds
@@ -524,14 +515,18 @@ BEGIN
         taken AS (DELETE FROM medfraud.live_graph_dirty d USING pick
                   WHERE d.claims_table = claims AND d.layer = 1 AND d.provider = pick.provider
                   RETURNING d.provider, d.at)
-        INSERT INTO _mf_lg_d
-        SELECT 1, provider, min(at), max(at) FROM (
-            SELECT provider, at, sum(brk) OVER (PARTITION BY provider ORDER BY at) AS grp
-            FROM (SELECT provider, at, CASE WHEN at - lag(at) OVER (PARTITION BY provider ORDER BY at) <= 2 * iw
-                                            THEN 0 ELSE 1 END AS brk
-                  FROM (SELECT DISTINCT provider, at FROM taken) z) x) y
-        GROUP BY provider, grp;
+        INSERT INTO _mf_lg_p SELECT 1, provider, at FROM taken;
     END IF;
+    -- per layer, points more than two of its windows apart are separate ranges
+    CREATE TEMP TABLE _mf_lg_d ON COMMIT DROP AS
+    SELECT layer, provider, min(at) AS lo, max(at) AS hi FROM (
+        SELECT layer, provider, at, sum(brk) OVER (PARTITION BY layer, provider ORDER BY at) AS grp
+        FROM (SELECT layer, provider, at,
+                     CASE WHEN at - lag(at) OVER (PARTITION BY layer, provider ORDER BY at)
+                               <= 2 * CASE WHEN layer = 0 THEN medfraud._live_window(o, 'window') ELSE iw END
+                          THEN 0 ELSE 1 END AS brk
+              FROM _mf_lg_p) x) y
+    GROUP BY layer, provider, grp;
     -- (statistics: without them a fold of a thousand ranges was planned as
     -- one merge join filtering millions of part-range pairs)
     ANALYZE _mf_lg_d;
@@ -616,22 +611,25 @@ BEGIN
     -- (person by person, each probe fenced by OFFSET 0: as a join, stale
     -- statistics had it read every pair of the table, twice)
     WITH who0 AS (SELECT src AS p FROM _mf_lg_pairs UNION SELECT dst FROM _mf_lg_pairs),
+    e1 AS (SELECT x.* FROM who0 CROSS JOIN LATERAL (
+               SELECT lp.src, lp.dst, lp.days, lp.first_at, lp.last_at FROM medfraud.live_covisit_pairs lp
+               WHERE lp.src = who0.p AND lp.claims_table = claims AND (lp.days >= k OR lp.item_days >= k) OFFSET 0) x
+           UNION
+           SELECT x.* FROM who0 CROSS JOIN LATERAL (
+               SELECT lp.src, lp.dst, lp.days, lp.first_at, lp.last_at FROM medfraud.live_covisit_pairs lp
+               WHERE lp.dst = who0.p AND lp.claims_table = claims AND (lp.days >= k OR lp.item_days >= k) OFFSET 0) x),
     -- and their strong neighbours, whose own strong pairs SCAN needs too
     -- (a neighbourhood cut at one hop overstates the structural similarity)
-    who AS (SELECT p FROM who0
-            UNION SELECT x.dst FROM who0 CROSS JOIN LATERAL (
-                SELECT lp.dst FROM medfraud.live_covisit_pairs lp
-                WHERE lp.src = who0.p AND lp.claims_table = claims AND (lp.days >= k OR lp.item_days >= k) OFFSET 0) x
-            UNION SELECT x.src FROM who0 CROSS JOIN LATERAL (
-                SELECT lp.src FROM medfraud.live_covisit_pairs lp
-                WHERE lp.dst = who0.p AND lp.claims_table = claims AND (lp.days >= k OR lp.item_days >= k) OFFSET 0) x)
-    SELECT x.* FROM who CROSS JOIN LATERAL (
-        SELECT lp.src, lp.dst, lp.days, lp.first_at, lp.last_at FROM medfraud.live_covisit_pairs lp
-        WHERE lp.src = who.p AND lp.claims_table = claims AND (lp.days >= k OR lp.item_days >= k) OFFSET 0) x
+    who1 AS (SELECT src AS p FROM e1 UNION SELECT dst FROM e1 EXCEPT SELECT p FROM who0)
+    SELECT * FROM e1
     UNION
-    SELECT x.* FROM who CROSS JOIN LATERAL (
+    SELECT x.* FROM who1 CROSS JOIN LATERAL (
         SELECT lp.src, lp.dst, lp.days, lp.first_at, lp.last_at FROM medfraud.live_covisit_pairs lp
-        WHERE lp.dst = who.p AND lp.claims_table = claims AND (lp.days >= k OR lp.item_days >= k) OFFSET 0) x;
+        WHERE lp.src = who1.p AND lp.claims_table = claims AND (lp.days >= k OR lp.item_days >= k) OFFSET 0) x
+    UNION
+    SELECT x.* FROM who1 CROSS JOIN LATERAL (
+        SELECT lp.src, lp.dst, lp.days, lp.first_at, lp.last_at FROM medfraud.live_covisit_pairs lp
+        WHERE lp.dst = who1.p AND lp.claims_table = claims AND (lp.days >= k OR lp.item_days >= k) OFFSET 0) x;
     FOR g IN
         -- SCAN clusters of the strong pairs (detect_rings' epsilon and mu):
         -- with the item layer, connected components made one component of
@@ -867,8 +865,11 @@ BEGIN
     IF claims IS NULL THEN
         RAISE EXCEPTION 'claims must not be NULL' USING ERRCODE = '22004';
     END IF;
-    EXECUTE format('DROP TRIGGER IF EXISTS medfraud_live_graph_update ON %s', claims);
-    EXECUTE format('DROP TRIGGER IF EXISTS medfraud_live_graph_delete ON %s', claims);
+    -- (a dropped table's triggers went with it: the drain calls this for it)
+    IF EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = claims) THEN
+        EXECUTE format('DROP TRIGGER IF EXISTS medfraud_live_graph_update ON %s', claims);
+        EXECUTE format('DROP TRIGGER IF EXISTS medfraud_live_graph_delete ON %s', claims);
+    END IF;
     DELETE FROM medfraud.live_covisit_pairs WHERE claims_table = claims;
     DELETE FROM medfraud.live_covisit_parts WHERE claims_table = claims;
     DELETE FROM medfraud.live_graph_dirty WHERE claims_table = claims;
