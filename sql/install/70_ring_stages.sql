@@ -38,23 +38,26 @@ BEGIN
     IF o ->> 'to' IS NOT NULL THEN
         where_sql := where_sql || format(' AND s.%I < %L::timestamptz', c ->> 'setl_time', o ->> 'to');
     END IF;
+    -- (the visit key sorted bytewise: the order only groups a visit's
+    -- settlements, and a locale's comparison costs a third of the stage)
     EXECUTE format($q$
         CREATE TEMP TABLE _mf_v ON COMMIT DROP AS
-        SELECT DISTINCT ON (s.%1$I) s.%2$I::text AS claim_id, s.%1$I::text AS visit_id, s.%3$I::text AS psn_no,
+        SELECT DISTINCT ON (s.%1$I::text COLLATE "C") s.%2$I::text AS claim_id, s.%1$I::text AS visit_id, s.%3$I::text AS psn_no,
                s.%4$I::text AS fixmedins_code, s.%5$I::timestamptz AS setl_time,
                s.%6$I::text AS med_type, s.%7$I::text AS dx,
                coalesce(s.%8$I, 0)::numeric AS medfee, coalesce(s.%9$I, 0)::numeric AS fund
         FROM %10$s s
         WHERE s.%3$I IS NOT NULL AND s.%4$I IS NOT NULL AND s.%5$I IS NOT NULL AND %11$s
-        ORDER BY s.%1$I, s.%5$I, s.%2$I$q$,
+        ORDER BY s.%1$I::text COLLATE "C", s.%5$I, s.%2$I$q$,
         c ->> 'mdtrt_id', c ->> 'setl_id', c ->> 'psn_no', c ->> 'fixmedins_code', c ->> 'setl_time',
         c ->> 'med_type', c ->> 'dise_codg', c ->> 'medfee_sumamt', c ->> 'hifp_pay', claims, where_sql);
     GET DIAGNOSTICS n = ROW_COUNT;
     IF n = 0 THEN
         RAISE NOTICE 'medfraud.detect_rings run %: no valid settlements in %', run, claims;
     END IF;
+    -- claim_id only: the stages that read a provider's visits read many
+    -- providers' (hash joins); an index by provider cost 20 s of 10M visits
     CREATE INDEX ON _mf_v (claim_id);
-    CREATE INDEX ON _mf_v (fixmedins_code, setl_time);
     ANALYZE _mf_v;
     RETURN n;
 END
@@ -132,18 +135,24 @@ BEGIN
         -- only lines worth money (the costliest quarter of lines)
         thr := medfraud._costly_line_fee(claims_items, ic, (o ->> 'seed')::int);
         -- (kept for the run: which claims carry a costly item, for joint
-        -- trips of rings that rotate over many providers)
+        -- trips of rings that rotate over many providers; with the visit's
+        -- person, provider and time, so that neither layer below joins
+        -- _mf_v again.  No DISTINCT: covisit_edges drops exact duplicates
+        -- (same person, place and time), and the trips count distinct
+        -- persons)
         EXECUTE format($q$
             CREATE TEMP TABLE _mf_costly ON COMMIT DROP AS
-            SELECT DISTINCT v.claim_id, i.%1$I::text AS item
+            SELECT v.claim_id, i.%1$I::text AS item, v.psn_no, v.fixmedins_code, v.setl_time
             FROM %3$s i JOIN _mf_v v ON v.claim_id = i.%2$I::text
             WHERE i.%1$I IS NOT NULL AND coalesce(i.%4$I, 0)::numeric >= %5$L::numeric$q$,
             ic ->> 'med_list_codg', ic ->> 'setl_id', claims_items, ic ->> 'det_item_fee_sumamt', coalesce(thr, 0));
+        -- (the trips stage probes it by claim: without the index, each of
+        -- its queries hashed the whole table, 4 s of 5M rows each, 17 s in
+        -- a run; the index cost 1.3 s, built from rows in the lines' order)
         CREATE INDEX ON _mf_costly (claim_id);
         ANALYZE _mf_costly;
         CREATE TEMP TABLE _mf_iv ON COMMIT DROP AS
-        SELECT DISTINCT v.psn_no, v.fixmedins_code || '|' || c.item AS place, v.setl_time
-        FROM _mf_costly c JOIN _mf_v v USING (claim_id);
+        SELECT psn_no, fixmedins_code || '|' || item AS place, setl_time FROM _mf_costly;
         CREATE TEMP TABLE _mf_ie ON COMMIT DROP AS
         SELECT e.src, e.dst, e.weight, e.covisits, e.days, e.first_at, e.last_at
         FROM medfraud.covisit_edges('pg_temp._mf_iv'::regclass, 'psn_no', 'place', 'setl_time',
@@ -171,9 +180,8 @@ BEGIN
         -- 158 such pairs with no pair to anyone outside it).  Read only by
         -- the second lens of the clusters stage; tie and SCAN do not see it.
         CREATE TEMP TABLE _mf_bv ON COMMIT DROP AS
-        SELECT v.psn_no, v.fixmedins_code || '|' || a.item || '|' || b.item AS place, v.setl_time
-        FROM _mf_costly a JOIN _mf_costly b ON b.claim_id = a.claim_id AND a.item < b.item
-        JOIN _mf_v v ON v.claim_id = a.claim_id;
+        SELECT a.psn_no, a.fixmedins_code || '|' || a.item || '|' || b.item AS place, a.setl_time
+        FROM _mf_costly a JOIN _mf_costly b ON b.claim_id = a.claim_id AND a.item < b.item;
         CREATE TEMP TABLE _mf_be ON COMMIT DROP AS
         SELECT e.src, e.dst, e.days, e.first_at, e.last_at
         FROM medfraud.covisit_edges('pg_temp._mf_bv'::regclass, 'psn_no', 'place', 'setl_time',
