@@ -4,9 +4,10 @@
 # INSERT, in time order) into a table with the pre-payment check in queue
 # mode and a live co-visit graph, for STREAM_SECONDS, while one drain worker
 # checks them.  Reports what was inserted and checked, whether the drain
-# kept up (queue depth at the end), and the lag from INSERT to check
+# kept up (queue depth at the end), the lag from INSERT to check
 # (drain_log: drained_at - enqueued_at, i.e. claim committed -> alerts
-# visible, as the drain commits its alerts with its dequeue) as p50/p99.
+# visible, as the drain commits its alerts with its dequeue) as p50/p99,
+# and the live graph's backlog (stream_status.graph_lag, sampled).
 # Runs against the PG* environment's database; BENCH_SCHEMA names a city made
 # by generate_demo_city (default city_1000000, the 10M-visit city).
 #   STREAM_SECONDS=600 STREAM_RATE=3000 bash bench/stream.sh
@@ -39,6 +40,15 @@ q -c "DROP TABLE IF EXISTS bench_stream, bench_stream_src" \
   -c "SELECT medfraud.enable_prepayment_check('bench_stream', 'queue', '{\"items\": \"$s.fee_list_d\"}')" >/dev/null
 [ "$live" = 1 ] && q -c "SELECT medfraud.enable_live_graph('bench_stream')" >/dev/null
 q -c "SELECT medfraud.start_drain_worker('100 ms', 20000)" >/dev/null
+# the live graph's backlog (stream_status.graph_lag: the oldest change its
+# provider layer has not folded yet, 0 when none), sampled every second
+glag=$(mktemp)
+( while [ -e "$glag" ]; do
+    q -c "SELECT coalesce(extract(epoch FROM graph_lag), 0) FROM medfraud.stream_status
+          WHERE claims_table = 'bench_stream'::regclass" >> "$glag.s" 2>/dev/null || true
+    sleep 1
+  done ) &
+sampler=$!
 t0=$(date +%s.%N)
 # the inserter: one batch every batch/rate seconds, each its own transaction
 i=0
@@ -57,6 +67,11 @@ while :; do
     sleep 0.02
   fi
 done
+rm -f "$glag"; wait "$sampler" || true
+read -r gp50 gp99 gmax < <(sort -g "$glag.s" | awk '{v[NR] = $1} END {
+  if (NR == 0) {print "- - -"; exit}
+  printf "%.2f %.2f %.2f\n", v[int((NR - 1) * 0.5) + 1], v[int((NR - 1) * 0.99) + 1], v[NR]}')
+rm -f "$glag.s"
 inserted=$(q -c "SELECT count(*) FROM bench_stream")
 depth_end=$(q -c "SELECT coalesce(sum(n), 0) FROM medfraud.claim_queue WHERE claims_table = 'bench_stream'::regclass")
 # let the drain finish what is left, then read the lags
@@ -78,10 +93,11 @@ echo "## Sustained ingest with queue mode"
 echo
 echo "Command: \`STREAM_SECONDS=$secs STREAM_RATE=$rate bash bench/stream.sh\` ($(date +%F)), city \`$s\`, one drain worker (naptime 100 ms, 20,000 claims a transaction), live co-visit graph $( [ "$live" = 1 ] && echo 'on' || echo off)."
 echo
-echo "| inserted | rate asked | checked | queue at the end of inserting | lag p50 s | lag p99 s | lag max s | alerts | live edges |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-echo "| $inserted | $rate/s | $checked | $depth_end | $p50 | $p99 | $maxlag | $alerts | $edges |"
+echo "| inserted | rate asked | checked | queue at the end of inserting | lag p50 s | lag p99 s | lag max s | alerts | live edges | graph lag p50 s | p99 s | max s |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| $inserted | $rate/s | $checked | $depth_end | $p50 | $p99 | $maxlag | $alerts | $edges | $gp50 | $gp99 | $gmax |"
 echo
 echo "Lag: INSERT statement to its claims checked and alerts committed (drain_log.drained_at - enqueued_at), per claim."
+echo "Graph lag: age of the oldest change the live graph's provider layer had not folded (stream_status.graph_lag), sampled every second while inserting; emerging rings wait for it."
 } > bench/out/stream.md
 cat bench/out/stream.md

@@ -1415,6 +1415,10 @@ class Gen:
                                    'baseline_groups': self.ch([2, 5, 10]),
                                    'algorithm': self.ch(['scan', 'scan', 'louvain', 'label_propagation'])})) + '::jsonb'
         n = self.ri(1, 3)
+        if proc and mode == 'valid':
+            # (the procedure's scheduled call with the few days' options: the
+            # whole fixture city can outlast the cases' statement_timeout)
+            n = 3
         args = [claims, items, opts][:n] if mode != 'valid' or n > 1 else [claims]
         if self.p(0.2):
             args = ['claims => %s' % claims] + (['options => %s' % opts] if n > 1 else [])
@@ -1955,7 +1959,8 @@ class Gen:
             st = 'SELECT count(*) FROM medfraud.claims_shards(%s)' % t
         elif target == 'shards_check':
             st = 'SELECT medfraud.shards_check(%s)' % t
-        elif target == 'detect_rings' or self.p(0.03):
+        elif target in ('detect_rings', '_shard_dup_visits') or self.p(0.03):
+            # (_shard_dup_visits is called by detect_rings' sharded build only)
             st = ("SELECT medfraud.detect_rings('f.setl_d_sharded', 'f.fee_list_d_sharded', "
                   "'{\"progress\": false, \"keep_runs\": 100}')")
         else:
@@ -1978,6 +1983,8 @@ class Gen:
         qmode = "'queue'" if mode == 'valid' or self.p(0.6) else self.ch(["'queued'", 'NULL', "'flag'", "''"])
         ins = lambda: 'INSERT INTO %s SELECT * FROM f.setl_d ORDER BY setl_id OFFSET %d LIMIT %d' % (t, self.ri(0, 400), self.ri(0, 30))
         ops = ['SELECT medfraud.drain_claim_queue(%s)' % mc, "SELECT medfraud.pause_claim_queue('%s')" % t,
+               'SELECT medfraud.drain_claim_queue(%s, %s)' % (mc, self.ch(['false', 'true'] + ([] if mode == 'valid' else ['NULL']))),
+               'SELECT medfraud.fold_live_graphs()',
                "SELECT medfraud.resume_claim_queue(%s)" % self.ch(["'%s'" % t, 'NULL']),
                'SELECT medfraud.retry_claim_queue(%s)' % self.ch(['NULL', "'%s'" % t]), ins(), ins(),
                'SELECT * FROM medfraud.stream_status',
@@ -2015,7 +2022,7 @@ class Gen:
             mine = ['SELECT medfraud.start_drain_worker(%s)' % self.ch(["'20 ms'", "'1 s'"]),
                     'SELECT medfraud.stop_drain_worker()', "SELECT medfraud.pause_claim_queue('%s')" % t,
                     "SELECT medfraud.resume_claim_queue('%s')" % t, 'SELECT medfraud.retry_claim_queue()',
-                    'CALL medfraud.drain_claims_for(0, %s, 0.01)' % mc]
+                    'CALL medfraud.drain_claims_for(0, %s, 0.01)' % mc, 'SELECT medfraud.fold_live_graphs()']
             ops += [o for o in mine if ('medfraud.%s(' % target) in o]
         stmts = ['CREATE TABLE IF NOT EXISTS %s (LIKE f.setl_d)' % t,
                  'SELECT medfraud.enable_prepayment_check(%s, %s, %s)' % ("'%s'" % t, qmode, opt), ins()]
@@ -2040,7 +2047,7 @@ class Gen:
 
 
 GRAPH_FNS = set(GRAPH_COLS)
-QUEUE_FNS = {'drain_claim_queue', 'drain_claims_for', 'pause_claim_queue', 'resume_claim_queue', 'retry_claim_queue',
+QUEUE_FNS = {'drain_claim_queue', 'drain_claims_for', 'fold_live_graphs', 'pause_claim_queue', 'resume_claim_queue', 'retry_claim_queue',
              'start_drain_worker', 'stop_drain_worker', '_enqueue_claims',
              'enable_live_graph', 'disable_live_graph', '_live_graph_fold', '_live_graph_mark', '_live_graph_recompute',
              '_live_graph_trigger', '_live_visit_sql', '_live_graph_emerging',
@@ -2234,6 +2241,7 @@ class Canceller(threading.Thread):
         self.connect = connect
         self.cond = threading.Condition()
         self.armed = None           # (deadline, pid, token)
+        self.sending = False        # a pg_cancel_backend on its way
         self.stop = False
         self.sent = 0
         self.conn = None
@@ -2244,8 +2252,12 @@ class Canceller(threading.Thread):
             self.cond.notify()
 
     def disarm(self):
+        # (and wait for a cancel already on its way: sent late, it hit the
+        # next case's statement, a forced call meant to succeed among them)
         with self.cond:
             self.armed = None
+            while self.sending:
+                self.cond.wait(0.1)
 
     def run(self):
         while True:
@@ -2260,6 +2272,7 @@ class Canceller(threading.Thread):
                 if self.armed is None or self.armed[2] != token:
                     continue
                 self.armed = None
+                self.sending = True
             try:
                 if self.conn is None or self.conn.closed:
                     self.conn = self.connect()
@@ -2268,6 +2281,10 @@ class Canceller(threading.Thread):
                 self.sent += 1
             except psycopg2.Error:
                 self.conn = None
+            finally:
+                with self.cond:
+                    self.sending = False
+                    self.cond.notify_all()
 
 
 class Runner:

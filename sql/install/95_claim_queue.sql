@@ -54,7 +54,7 @@ CREATE TABLE medfraud.drain_log (
 CREATE INDEX ON medfraud.drain_log (drained_at);
 SELECT pg_catalog.pg_extension_config_dump('medfraud.drain_log', '');
 COMMENT ON TABLE medfraud.drain_log IS 'One row per queue row (or part of one) a drain checked; kept for a day. Read through medfraud.stream_status.';
-COMMENT ON COLUMN medfraud.drain_log.drained_at IS 'When the drain''s transaction had done its work (checks, alerts and the live graph''s fold), just before it committed.';
+COMMENT ON COLUMN medfraud.drain_log.drained_at IS 'When the drain''s transaction had done its work (checks and alerts, and the live graphs'' fold when drain_claim_queue folds), just before it committed.';
 COMMENT ON COLUMN medfraud.drain_log.claims_table IS 'Table of the claims.';
 COMMENT ON COLUMN medfraud.drain_log.claims IS 'Claim ids taken from the queue.';
 COMMENT ON COLUMN medfraud.drain_log.checked IS 'Claims found in the table and checked (a claim deleted before the drain is not).';
@@ -100,7 +100,67 @@ BEGIN
 END
 $fn$;
 
-CREATE FUNCTION medfraud.drain_claim_queue(max_claims pg_catalog.int4 DEFAULT 100000)
+-- The live co-visit graphs' upkeep (98_live_graph.sql): every graph with
+-- changes due is folded, each in a subtransaction (one that fails warns and
+-- keeps its changes marked for the next call).  drain_claim_queue calls it
+-- last; the drain worker and drain_claims_for call it in a transaction of
+-- its own after the checks have committed, so a claim's alerts do not wait
+-- for a fold of the busiest providers' last hour (about a second at 3,000
+-- claims a second), only emerging rings do.
+CREATE FUNCTION medfraud.fold_live_graphs()
+RETURNS pg_catalog.int4 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    q record;
+    n int := 0;
+    err text;
+    msg text;
+BEGIN
+    -- changes: new claims marked by drains, UPDATEs and DELETEs by the triggers
+    -- (changes of a table dropped since are dropped too: nothing to fold them into)
+    DELETE FROM medfraud.live_graph_dirty d WHERE NOT EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = d.claims_table);
+    -- and so does the live graph of a table dropped since, whole: left there,
+    -- a dropped bench table's 6M parts slowed every fold of the next one
+    -- (a drain whose role may not remove a graph warns and goes on)
+    FOR q IN SELECT g.claims_table FROM medfraud.live_graphs g
+             WHERE NOT EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = g.claims_table) LOOP
+        BEGIN
+            PERFORM medfraud.disable_live_graph(q.claims_table);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS err = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+            RAISE WARNING 'medfraud: the live co-visit graph of dropped table % was not removed: %', q.claims_table::oid, msg
+                USING ERRCODE = err, HINT = 'A medfraud_admin can: SELECT medfraud.disable_live_graph(<that oid>).';
+        END;
+    END LOOP;
+    FOR q IN SELECT g.claims_table FROM medfraud.live_graphs g
+             WHERE EXISTS (SELECT 1 FROM medfraud.live_graph_dirty d WHERE d.claims_table = g.claims_table AND d.layer = 0)
+                -- the item layer's points wait for its next fold
+                OR (g.options ->> 'items' IS NOT NULL
+                    AND EXISTS (SELECT 1 FROM medfraud.live_graph_dirty d
+                                WHERE d.claims_table = g.claims_table AND d.layer = 1
+                                  AND d.marked_at <= clock_timestamp() - (g.options ->> 'item_fold_interval')::interval))
+                -- a sliding horizon moves on: at most a fold a minute for it alone
+                OR (g.options ->> 'horizon' IS NOT NULL
+                    AND coalesce(g.folded_at, '-infinity') < clock_timestamp() - interval '1 minute')
+    LOOP
+        BEGIN
+            PERFORM medfraud._live_graph_fold(q.claims_table);
+            n := n + 1;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS err = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+            RAISE WARNING 'medfraud: the live co-visit graph of % was not updated: %', q.claims_table, msg
+                USING ERRCODE = err, HINT = 'Its changes stay marked in medfraud.live_graph_dirty; the next drain tries again.';
+        END;
+    END LOOP;
+    RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION medfraud.fold_live_graphs() IS
+'Fold the pending changes of every live co-visit graph that has some due (provider layer at once, item layer after item_fold_interval, a sliding horizon once a minute) and emerging-ring alerts with them; removes the graphs of dropped tables. Returns the number of graphs folded. Called by drain_claim_queue, and on its own by the drain worker and drain_claims_for after each drain has committed.';
+
+CREATE FUNCTION medfraud.drain_claim_queue(max_claims pg_catalog.int4 DEFAULT 100000,
+                                           fold_graphs pg_catalog.bool DEFAULT true)
 RETURNS pg_catalog.int8 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -115,14 +175,18 @@ DECLARE
     msg text;
     ids text[]; psns text[]; provs text[]; ats timestamptz[]; mts text[]; dxs text[]; amts numeric[];
     c jsonb;
-    -- the drain_log rows, written at the end (after the live graphs' folds,
-    -- just before the caller commits): drained_at - oldest is then the lag
-    -- until the alerts are visible, not until the check alone was done
+    -- the drain_log rows, written at the end (after the live graphs' folds
+    -- when fold_graphs, just before the caller commits): drained_at - oldest
+    -- is then the lag until what this transaction wrote is visible
     logged medfraud.drain_log[] := '{}';
 BEGIN
     IF max_claims IS NULL OR max_claims < 1 THEN
         RAISE EXCEPTION 'max_claims must be 1 or more' USING ERRCODE = '22023',
             DETAIL = format('Got %s.', coalesce(max_claims::text, 'NULL'));
+    END IF;
+    IF fold_graphs IS NULL THEN
+        RAISE EXCEPTION 'fold_graphs must be true or false' USING ERRCODE = '22023',
+            HINT = 'false leaves the live graphs'' changes to medfraud.fold_live_graphs().';
     END IF;
     LOOP
         EXIT WHEN done >= max_claims;
@@ -169,40 +233,9 @@ BEGIN
         done := done + k;
     END LOOP;
     -- the live graphs: new claims marked above, UPDATEs and DELETEs by their triggers
-    -- (changes of a table dropped since are dropped too: nothing to fold them into)
-    DELETE FROM medfraud.live_graph_dirty d WHERE NOT EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = d.claims_table);
-    -- and so does the live graph of a table dropped since, whole: left there,
-    -- a dropped bench table's 6M parts slowed every fold of the next one
-    -- (a drain whose role may not remove a graph warns and goes on)
-    FOR q IN SELECT g.claims_table FROM medfraud.live_graphs g
-             WHERE NOT EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = g.claims_table) LOOP
-        BEGIN
-            PERFORM medfraud.disable_live_graph(q.claims_table);
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS err = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-            RAISE WARNING 'medfraud: the live co-visit graph of dropped table % was not removed: %', q.claims_table::oid, msg
-                USING ERRCODE = err, HINT = 'A medfraud_admin can: SELECT medfraud.disable_live_graph(<that oid>).';
-        END;
-    END LOOP;
-    FOR q IN SELECT g.claims_table FROM medfraud.live_graphs g
-             WHERE EXISTS (SELECT 1 FROM medfraud.live_graph_dirty d WHERE d.claims_table = g.claims_table AND d.layer = 0)
-                -- the item layer's points wait for its next fold
-                OR (g.options ->> 'items' IS NOT NULL
-                    AND EXISTS (SELECT 1 FROM medfraud.live_graph_dirty d
-                                WHERE d.claims_table = g.claims_table AND d.layer = 1
-                                  AND d.marked_at <= clock_timestamp() - (g.options ->> 'item_fold_interval')::interval))
-                -- a sliding horizon moves on: at most a fold a minute for it alone
-                OR (g.options ->> 'horizon' IS NOT NULL
-                    AND coalesce(g.folded_at, '-infinity') < clock_timestamp() - interval '1 minute')
-    LOOP
-        BEGIN
-            PERFORM medfraud._live_graph_fold(q.claims_table);
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS err = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-            RAISE WARNING 'medfraud: the live co-visit graph of % was not updated: %', q.claims_table, msg
-                USING ERRCODE = err, HINT = 'Its changes stay marked in medfraud.live_graph_dirty; the next drain tries again.';
-        END;
-    END LOOP;
+    IF fold_graphs THEN
+        PERFORM medfraud.fold_live_graphs();
+    END IF;
     IF done > 0 THEN
         INSERT INTO medfraud.drain_log(claims_table, claims, checked, alerts, oldest, ms)
         SELECT l.claims_table, l.claims, l.checked, l.alerts, l.oldest, l.ms FROM unnest(logged) l;
@@ -211,8 +244,9 @@ BEGIN
     RETURN done;
 END
 $fn$;
-COMMENT ON FUNCTION medfraud.drain_claim_queue(pg_catalog.int4) IS
-'Check up to max_claims queued claims (oldest first, at least one queue row) exactly as the flag trigger would now, write their violations to claim_alerts and remove them from claim_queue, all in the caller''s transaction: rolled back or killed, nothing is lost or written twice. Concurrent drains take different rows (SKIP LOCKED); paused tables are left alone. Returns the number of claims taken.';
+COMMENT ON FUNCTION medfraud.drain_claim_queue(pg_catalog.int4, pg_catalog.bool) IS
+'Check up to max_claims queued claims (oldest first, at least one queue row) exactly as the flag trigger would now, write their violations to claim_alerts and remove them from claim_queue, all in the caller''s transaction: rolled back or killed, nothing is lost or written twice. Concurrent drains take different rows (SKIP LOCKED); paused tables are left alone. With fold_graphs (the default) it then folds the live co-visit graphs (fold_live_graphs) in the same transaction; without, their changes stay marked for the next fold. Returns the number of claims taken.';
+
 
 -- For a pg_cron job once a minute (pg_cron 1.4's granularity): drain and
 -- commit in a loop for the given time.
@@ -232,7 +266,10 @@ BEGIN
     END IF;
     deadline := clock_timestamp() + seconds * interval '1 second';
     LOOP
-        n := medfraud.drain_claim_queue(max_claims);
+        -- the checks commit first: alerts do not wait for the graphs' fold
+        n := medfraud.drain_claim_queue(max_claims, false);
+        COMMIT;
+        PERFORM medfraud.fold_live_graphs();
         COMMIT;
         EXIT WHEN clock_timestamp() >= deadline;
         IF n = 0 THEN
@@ -242,7 +279,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON PROCEDURE medfraud.drain_claims_for(pg_catalog.float8, pg_catalog.int4, pg_catalog.float8) IS
-'Drain the claim queue for the given number of seconds, one transaction per drain_claim_queue(max_claims), waiting naptime seconds when it is empty. For a pg_cron job: SELECT cron.schedule(''medfraud-drain'', ''* * * * *'', ''CALL medfraud.drain_claims_for(55)''). Call it outside a transaction block.';
+'Drain the claim queue for the given number of seconds: one transaction per drain_claim_queue(max_claims, false), each followed by one for fold_live_graphs(), waiting naptime seconds when it is empty. For a pg_cron job: SELECT cron.schedule(''medfraud-drain'', ''* * * * *'', ''CALL medfraud.drain_claims_for(55)''). Call it outside a transaction block.';
 
 CREATE FUNCTION medfraud.pause_claim_queue(claims pg_catalog.regclass)
 RETURNS pg_catalog.text LANGUAGE plpgsql VOLATILE SECURITY INVOKER
@@ -296,7 +333,7 @@ CREATE FUNCTION medfraud.start_drain_worker(naptime pg_catalog.interval DEFAULT 
 RETURNS pg_catalog.int4 LANGUAGE C VOLATILE SECURITY INVOKER
 AS 'MODULE_PATHNAME', 'medfraud_start_drain_worker';
 COMMENT ON FUNCTION medfraud.start_drain_worker(pg_catalog.interval, pg_catalog.int4) IS
-'Start a background worker (dynamic: no shared_preload_libraries needed; it takes one of max_worker_processes) that drains the claim queue of this database as the calling role, one transaction per drain_claim_queue(max_claims), waiting naptime when the queue is empty. Returns its process id. For medfraud_admin.';
+'Start a background worker (dynamic: no shared_preload_libraries needed; it takes one of max_worker_processes) that drains the claim queue of this database as the calling role: one transaction per drain_claim_queue(max_claims, false), each followed by one for fold_live_graphs(), waiting naptime when the queue is empty. Returns its process id. For medfraud_admin.';
 REVOKE EXECUTE ON FUNCTION medfraud.start_drain_worker(pg_catalog.interval, pg_catalog.int4) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION medfraud.start_drain_worker(pg_catalog.interval, pg_catalog.int4) TO medfraud_admin;
 
@@ -334,40 +371,10 @@ COMMENT ON FUNCTION medfraud.stop_drain_worker(pg_catalog.int4) IS
 REVOKE EXECUTE ON FUNCTION medfraud.stop_drain_worker(pg_catalog.int4) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION medfraud.stop_drain_worker(pg_catalog.int4) TO medfraud_admin;
 
-CREATE VIEW medfraud.stream_status AS
-WITH t AS (
-    SELECT c.claims_table FROM medfraud.prepayment_checks c WHERE c.mode = 'queue'
-    UNION SELECT q.claims_table FROM medfraud.claim_queue q
-), q AS (
-    SELECT q.claims_table, sum(q.n) FILTER (WHERE q.failed_at IS NULL) AS pending,
-           min(q.enqueued_at) FILTER (WHERE q.failed_at IS NULL) AS oldest,
-           sum(q.n) FILTER (WHERE q.failed_at IS NOT NULL) AS failed
-    FROM medfraud.claim_queue q GROUP BY 1
-), l AS (
-    SELECT l.claims_table, sum(l.claims) AS drained, sum(l.alerts) AS alerts,
-           max(l.drained_at) AS last_drain, max(l.drained_at - l.oldest) AS max_lag
-    FROM medfraud.drain_log l WHERE l.drained_at > pg_catalog.now() - interval '1 minute' GROUP BY 1
-)
-SELECT t.claims_table,
-       coalesce((SELECT c.mode FROM medfraud.prepayment_checks c WHERE c.claims_table = t.claims_table), 'off') AS mode,
-       p.claims_table IS NOT NULL AS paused,
-       coalesce(q.pending, 0) AS pending,
-       coalesce(q.failed, 0) AS failed,
-       pg_catalog.clock_timestamp() - q.oldest AS lag,
-       coalesce(l.drained, 0) AS drained_last_minute,
-       coalesce(l.alerts, 0) AS alerts_last_minute,
-       l.max_lag AS max_lag_last_minute,
-       (SELECT max(d.drained_at) FROM medfraud.drain_log d WHERE d.claims_table = t.claims_table) AS last_drain,
-       (SELECT count(*) FROM medfraud.drain_workers w JOIN pg_catalog.pg_stat_activity a
-          ON a.pid = w.pid AND a.backend_type = 'medfraud drain'
-        WHERE w.database = pg_catalog.current_database()) AS workers
-FROM t
-LEFT JOIN q ON q.claims_table = t.claims_table
-LEFT JOIN l ON l.claims_table = t.claims_table
-LEFT JOIN medfraud.claim_queue_paused p ON p.claims_table = t.claims_table;
-COMMENT ON VIEW medfraud.stream_status IS 'Per table with queued claims or queue mode on: pending claims, claims whose check failed (set aside, see claim_queue.error and retry_claim_queue), lag of the oldest (now - its INSERT), paused, claims drained and alerts written in the last minute, the largest lag drained in that minute, the last drain, and live drain workers of this database.';
+-- (medfraud.stream_status, which reads the queue and the live graph, is at
+-- the end of 98_live_graph.sql)
 
-GRANT SELECT ON medfraud.stream_status, medfraud.drain_log, medfraud.drain_workers, medfraud.claim_queue_paused
+GRANT SELECT ON medfraud.drain_log, medfraud.drain_workers, medfraud.claim_queue_paused
     TO medfraud_analyst;
 -- the role inserting settlements queues them; the role draining checks them
 GRANT SELECT, INSERT, UPDATE, DELETE ON medfraud.claim_queue TO medfraud_checker;

@@ -907,3 +907,43 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON medfraud.live_graph_dirty, medfraud.live
     TO medfraud_checker;
 GRANT SELECT, UPDATE ON medfraud.live_graphs TO medfraud_checker;
 GRANT INSERT, DELETE ON medfraud.live_graphs TO medfraud_admin;
+
+-- Progress of continuous detection per claims table: the claim queue
+-- (95_claim_queue.sql) and the live graph's pending changes.
+CREATE VIEW medfraud.stream_status AS
+WITH t AS (
+    SELECT c.claims_table FROM medfraud.prepayment_checks c WHERE c.mode = 'queue'
+    UNION SELECT q.claims_table FROM medfraud.claim_queue q
+), q AS (
+    SELECT q.claims_table, sum(q.n) FILTER (WHERE q.failed_at IS NULL) AS pending,
+           min(q.enqueued_at) FILTER (WHERE q.failed_at IS NULL) AS oldest,
+           sum(q.n) FILTER (WHERE q.failed_at IS NOT NULL) AS failed
+    FROM medfraud.claim_queue q GROUP BY 1
+), l AS (
+    SELECT l.claims_table, sum(l.claims) AS drained, sum(l.alerts) AS alerts,
+           max(l.drained_at) AS last_drain, max(l.drained_at - l.oldest) AS max_lag
+    FROM medfraud.drain_log l WHERE l.drained_at > pg_catalog.now() - interval '1 minute' GROUP BY 1
+)
+SELECT t.claims_table,
+       coalesce((SELECT c.mode FROM medfraud.prepayment_checks c WHERE c.claims_table = t.claims_table), 'off') AS mode,
+       p.claims_table IS NOT NULL AS paused,
+       coalesce(q.pending, 0) AS pending,
+       coalesce(q.failed, 0) AS failed,
+       pg_catalog.clock_timestamp() - q.oldest AS lag,
+       coalesce(l.drained, 0) AS drained_last_minute,
+       coalesce(l.alerts, 0) AS alerts_last_minute,
+       l.max_lag AS max_lag_last_minute,
+       (SELECT max(d.drained_at) FROM medfraud.drain_log d WHERE d.claims_table = t.claims_table) AS last_drain,
+       -- the live graph's provider layer (emerging rings): its oldest change
+       -- not yet folded (the item layer waits item_fold_interval by design)
+       (SELECT pg_catalog.clock_timestamp() - min(g.marked_at) FROM medfraud.live_graph_dirty g
+        WHERE g.claims_table = t.claims_table AND g.layer = 0) AS graph_lag,
+       (SELECT count(*) FROM medfraud.drain_workers w JOIN pg_catalog.pg_stat_activity a
+          ON a.pid = w.pid AND a.backend_type = 'medfraud drain'
+        WHERE w.database = pg_catalog.current_database()) AS workers
+FROM t
+LEFT JOIN q ON q.claims_table = t.claims_table
+LEFT JOIN l ON l.claims_table = t.claims_table
+LEFT JOIN medfraud.claim_queue_paused p ON p.claims_table = t.claims_table;
+COMMENT ON VIEW medfraud.stream_status IS 'Per table with queued claims or queue mode on: pending claims, claims whose check failed (set aside, see claim_queue.error and retry_claim_queue), lag of the oldest (now - its INSERT), paused, claims drained and alerts written in the last minute, the largest lag drained in that minute, the last drain, the age of the oldest change the live graph''s provider layer has not folded yet (graph_lag; NULL when none is pending), and live drain workers of this database.';
+GRANT SELECT ON medfraud.stream_status TO medfraud_analyst;

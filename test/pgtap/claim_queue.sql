@@ -6,7 +6,7 @@
 -- keys and bad arguments fail with clear errors and change nothing.
 -- Concurrent drains, kill -9, the worker and pg_cron: test/shell/claim_queue_sessions.sh.
 BEGIN;
-SELECT plan(52);
+SELECT plan(53);
 SET client_min_messages = warning;
 
 SELECT lives_ok($$SELECT medfraud.generate_demo_city('cq', persons => 6000, days => 90, rings => 3, seed => 21)$$, 'a city with 3 rings');
@@ -117,6 +117,7 @@ DELETE FROM medfraud.claim_queue;
 -- bad inputs: clear errors, nothing changed
 SELECT throws_ok($$SELECT medfraud.drain_claim_queue(0)$$, '22023', 'max_claims must be 1 or more', 'drain(0): 22023');
 SELECT throws_ok($$SELECT medfraud.drain_claim_queue(NULL)$$, '22023', NULL, 'drain(NULL): 22023');
+SELECT throws_ok($$SELECT medfraud.drain_claim_queue(10, NULL)$$, '22023', 'fold_graphs must be true or false', 'drain(10, NULL): 22023');
 SELECT throws_ok($$SELECT medfraud.enable_prepayment_check('cq.setl_new', 'queued')$$, '22023', 'mode must be flag, reject or queue',
                  'unknown mode: 22023');
 SELECT throws_ok($$SELECT medfraud.enable_prepayment_check('cq.setl_new', 'queue', '{"columns": {"setl_id": "no_such_col"}}')$$,

@@ -6,7 +6,7 @@
 -- live_coclaim_edges, a batch covisit_edges over their costly fee lines
 -- (place provider|item, a day's window).  Bad inputs fail with clear errors.
 BEGIN;
-SELECT plan(54);
+SELECT plan(59);
 SET client_min_messages = warning;
 SELECT setseed(0.42);
 
@@ -97,7 +97,16 @@ SELECT ok(pg_temp.ok(pg_temp.codiff()), 'some made valid again: item layer = bat
 CREATE TEMP TABLE refunds AS SELECT * FROM lg.live WHERE abs(hashtext(setl_id || 'r')) % 15 = 0 AND refd_setl_flag = '0';
 UPDATE refunds SET setl_id = setl_id || 'R', setl_time = setl_time + interval '3 days', refd_setl_flag = '1';
 INSERT INTO lg.live SELECT * FROM refunds;
-DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
+-- checked without the fold (the drain worker's way), folded after
+SELECT is(medfraud.drain_claim_queue(1000000, false), (SELECT count(*) FROM refunds), 'refunds checked, the fold left for later');
+SELECT ok(EXISTS (SELECT 1 FROM medfraud.live_graph_dirty WHERE claims_table = 'lg.live'::regclass AND layer = 0),
+          'a drain without the fold leaves its changes marked');
+SELECT ok((SELECT graph_lag FROM medfraud.stream_status WHERE claims_table = 'lg.live'::regclass) >= interval '0',
+          'stream_status: graph_lag while a change waits');
+SELECT is(medfraud.fold_live_graphs(), 1, 'fold_live_graphs folds the one graph with changes');
+SELECT ok((SELECT graph_lag FROM medfraud.stream_status WHERE claims_table = 'lg.live'::regclass) IS NULL
+          AND NOT EXISTS (SELECT 1 FROM medfraud.live_graph_dirty WHERE claims_table = 'lg.live'::regclass),
+          'and nothing waits once folded');
 SELECT ok(pg_temp.ok(pg_temp.diff()), 'refunds reverse their visits: live = batch (' || pg_temp.diff() || ')');
 SELECT ok(pg_temp.ok(pg_temp.codiff()), 'refunds reverse their visits: item layer = batch (' || pg_temp.codiff() || ')');
 
