@@ -26,7 +26,8 @@ n=$(( secs * rate ))
 q -c "SELECT medfraud.stop_drain_worker()" >/dev/null
 # (the previous run's live graph removed with its table: left behind, its
 # millions of parts would slow this run's folds)
-q -c "SELECT medfraud.disable_live_graph('bench_stream') WHERE to_regclass('bench_stream') IS NOT NULL" >/dev/null
+q -c "SELECT medfraud.disable_live_graph(g.claims_table) FROM medfraud.live_graphs g
+      WHERE g.claims_table = to_regclass('bench_stream')" >/dev/null
 q -c "DROP TABLE IF EXISTS bench_stream, bench_stream_src" \
   -c "CREATE TABLE bench_stream_src AS SELECT row_number() OVER (ORDER BY setl_time, setl_id) AS k, * FROM (
         SELECT * FROM $s.setl_d ORDER BY setl_time DESC LIMIT $n) x" \
