@@ -227,53 +227,30 @@ BEGIN
         FROM hits h),
     -- members of the seeds' rings are candidates too (unless the bonus is
     -- off: then expansion stands on the graph and the rules alone, which is
-    -- how it is measured apart from detection), each ring by the share of
-    -- the seeds it holds: a ring that took one seed of two, with people of
-    -- another group, vouches for half as much
-    seed_rings AS (
-        SELECT m1.ring_id, count(DISTINCT m1.psn_no)::float8 / (SELECT count(DISTINCT x) FROM unnest(seeds) x) AS share
-        FROM medfraud.ring_members m1
-        WHERE same_ring_bonus AND m1.run_id = run AND m1.psn_no = ANY (seeds) GROUP BY 1),
+    -- how it is measured apart from detection)
     ringmates AS (
-        SELECT m2.psn_no, max(sr.share) AS share, array_agg(DISTINCT m2.ring_id) AS rings
-        FROM seed_rings sr JOIN medfraud.ring_members m2
-          ON m2.run_id = run AND m2.ring_id = sr.ring_id AND NOT m2.psn_no = ANY (seeds)
-        GROUP BY 1),
-    -- the rest of the half membership gives (all of it without the bonus,
-    -- or when no seed is in a detected ring) goes to direct ties with the
-    -- group the seeds are in: the seeds, and whoever is tied to half of
-    -- them or more (two or more).  A ring member is tied to many of them,
-    -- a bystander to one; two seeds of a ring that meets over days are
-    -- tied to few of its members each, and the ringmates they found
-    -- vouch for the rest
-    seed_ties AS (
+        SELECT m2.psn_no, max(m2.member_score) AS ms, array_agg(DISTINCT m2.ring_id) AS rings
+        FROM medfraud.ring_members m1 JOIN medfraud.ring_members m2
+          ON m2.run_id = m1.run_id AND m2.ring_id = m1.ring_id AND NOT m2.psn_no = ANY (seeds)
+        WHERE same_ring_bonus AND m1.run_id = run AND m1.psn_no = ANY (seeds) GROUP BY 1),
+    -- without the bonus, or when no seed is in a detected ring, the half of
+    -- the score membership gives goes to direct ties: how many of the seeds
+    -- the candidate co-visits with (a ring member is tied to many members,
+    -- a bystander to one)
+    ties AS (
         SELECT CASE WHEN g.src = ANY (seeds) THEN g.dst ELSE g.src END AS psn_no,
                count(DISTINCT CASE WHEN g.src = ANY (seeds) THEN g.src ELSE g.dst END) AS n
         FROM medfraud.covisit_graph g
-        WHERE g.run_id = run AND (g.src = ANY (seeds) OR g.dst = ANY (seeds))
+        WHERE NOT EXISTS (SELECT 1 FROM ringmates) AND g.run_id = run AND (g.src = ANY (seeds) OR g.dst = ANY (seeds))
           AND NOT (g.src = ANY (seeds) AND g.dst = ANY (seeds))
-        GROUP BY 1),
-    core AS (
-        SELECT unnest(seeds) AS psn_no
-        UNION
-        SELECT st.psn_no FROM seed_ties st WHERE st.n >= greatest(2, ceil(cardinality(seeds) / 2.0))),
-    ties AS (
-        SELECT x.psn_no, count(DISTINCT x.other) AS n
-        FROM (SELECT g.src AS psn_no, g.dst AS other FROM medfraud.covisit_graph g
-              WHERE g.run_id = run AND g.dst IN (SELECT core.psn_no FROM core)
-              UNION ALL
-              SELECT g.dst, g.src FROM medfraud.covisit_graph g
-              WHERE g.run_id = run AND g.src IN (SELECT core.psn_no FROM core)) x
-        WHERE NOT x.psn_no = ANY (seeds)
         GROUP BY 1),
     cand AS (
         SELECT x.node AS psn_no FROM prop x UNION SELECT hits.psn_no FROM hits UNION SELECT ringmates.psn_no FROM ringmates
         EXCEPT SELECT unnest(seeds)),
     scored AS (
         SELECT c.psn_no,
-               0.5 * coalesce(rm.share, 0)
-             + 0.5 * (1 - coalesce((SELECT max(sr.share) FROM seed_rings sr), 0))
-                   * coalesce(t.n::float8 / nullif((SELECT max(ties.n) FROM ties), 0), 0)
+               0.5 * (rm.psn_no IS NOT NULL)::int
+             + 0.5 * coalesce(t.n::float8 / nullif((SELECT max(ties.n) FROM ties), 0), 0)
              + 0.35 * coalesce(pr.score / nullif((SELECT max(prop.score) FROM prop), 0), 0)
              + 0.5 * coalesce(fit.f, 0) AS s,
                pr.score AS prop_score, rm.rings, h.rules, h.claims
