@@ -4,10 +4,12 @@
  * background worker (no shared_preload_libraries) connected to the caller's
  * database as the caller's role; it calls medfraud.drain_claim_queue without
  * the graphs' fold, then medfraud.fold_live_graphs, one transaction each, and
- * sleeps on its latch for naptime only when a drain found nothing.  An error in one drain is logged and the loop goes on (the
- * failed claims stay queued: the transaction is rolled back); SIGTERM ends
- * it (PostgreSQL's own handler: a drain in progress is rolled back).  It is
- * never restarted by the postmaster: a stopped worker stays stopped.
+ * sleeps on its latch for naptime only when a drain found nothing.  An error
+ * in either is logged and the loop goes on (a failed drain's claims stay
+ * queued, a failed fold's changes stay marked: the transaction is rolled
+ * back); SIGTERM ends it (PostgreSQL's own handler: a drain in progress is
+ * rolled back).  It is never restarted by the postmaster: a stopped worker
+ * stays stopped.
  */
 #include "postgres.h"
 
@@ -206,8 +208,10 @@ medfraud_drain_worker_main(Datum arg)
 	loop_ctx = AllocSetContextCreate(TopMemoryContext, "medfraud drain loop", ALLOCSET_DEFAULT_SIZES);
 	for (;;)
 	{
-		int64		n = 0;
-		bool		failed = false;
+		/* (set inside PG_TRY, read after a longjmp: volatile) */
+		volatile int64 n = 0;
+		volatile bool failed = false;
+		volatile bool folding = false;
 
 		CHECK_FOR_INTERRUPTS();
 		MemoryContextSwitchTo(loop_ctx);
@@ -219,6 +223,7 @@ medfraud_drain_worker_main(Datum arg)
 			 * waiting for the fold (about a second at the day's peak)
 			 */
 			n = drain_once("SELECT medfraud.drain_claim_queue($1, false)", 1, &types[1], &values[1]);
+			folding = true;
 			(void) drain_once("SELECT medfraud.fold_live_graphs()", 0, NULL, NULL);
 		}
 		PG_CATCH();
@@ -230,7 +235,10 @@ medfraud_drain_worker_main(Datum arg)
 			FlushErrorState();
 			AbortCurrentTransaction();
 			pgstat_report_activity(STATE_IDLE, NULL);
-			ereport(LOG, (errmsg("medfraud drain failed, its claims stay queued: %s", ed->message),
+			/* (once the checks committed, only the fold can have failed) */
+			ereport(LOG, (folding
+						  ? errmsg("medfraud live graph fold failed, its changes stay marked: %s", ed->message)
+						  : errmsg("medfraud drain failed, its claims stay queued: %s", ed->message),
 						  ed->detail ? errdetail_internal("%s", ed->detail) : 0));
 			FreeErrorData(ed);
 			failed = true;
