@@ -26,7 +26,7 @@ SELECT '{
   "min_ring_size": 6, "min_trips": 3, "min_item_exclusivity": 0.5,
   "baseline_groups": 30, "seed": 1,
   "rules_per_ring": 3, "rule_min_score": 20, "min_rule_support": 0.3, "min_rule_confidence": 0.5,
-  "candidate_min_score": 0.3,
+  "candidate_min_score": 0.3, "trip_days": 3,
   "feedback": true, "same_members": 0.8, "same_behaviour": 0.8, "same_rhythm": 1.5, "like_similarity": 0.5,
   "keep_runs": 10, "raise_on_error": false, "progress": true
 }'::jsonb
@@ -55,6 +55,7 @@ BEGIN
     PERFORM medfraud._check_option(d, 'min_rule_support', 0, 1);
     PERFORM medfraud._check_option(d, 'min_rule_confidence', 0, 1);
     PERFORM medfraud._check_option(d, 'candidate_min_score', 0, 1);
+    PERFORM medfraud._check_option(d, 'trip_days', 1, 14);
     PERFORM medfraud._check_option(d, 'keep_runs', 1, 1000000);
     PERFORM medfraud._check_option(d, 'same_members', 0.5, 1);
     PERFORM medfraud._check_option(d, 'same_behaviour', 0, 1);

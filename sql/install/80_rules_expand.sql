@@ -171,6 +171,122 @@ END
 $fn$;
 
 -- Expansion: the people most likely in the same ring as the given members.
+-- The seeds' own trips, read from the run's claims: who else claimed the
+-- same costly items at the same provider within trip_days of a seed's
+-- claim.  A ring whose members come over several days, or a few at a
+-- time, leaves pairs too few days together for the co-visit graph (and so
+-- for detection and propagation); the seeds' claims still show who came
+-- with them.  An item that many at the provider claimed in those days
+-- weighs little (1 / ln(e + how many)): a regular of a common drug is
+-- there too, once.  Each of a person's days there counts once.  Empty when
+-- the run had no fee lines, when either table is gone, or when the caller
+-- may not read them (a NOTICE says which).
+CREATE FUNCTION medfraud._seed_trips(run pg_catalog.int8, seeds pg_catalog.text[])
+RETURNS TABLE(psn_no pg_catalog.text, trips pg_catalog.int4, weight pg_catalog.float8)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    r record;
+    o jsonb;
+    c jsonb;
+    ic jsonb;
+    claims regclass;
+    items regclass;
+    span interval;
+    thr numeric;
+    keep text := 'true';
+    nm text;
+    sch text;
+BEGIN
+    SELECT x.claims, x.items, x.options INTO r FROM medfraud.runs x WHERE x.run_id = run;
+    IF r.items IS NULL THEN
+        RETURN;
+    END IF;
+    -- (to_regclass raises without USAGE on the schema: looked at first)
+    FOREACH nm IN ARRAY ARRAY[r.claims, r.items] LOOP
+        sch := (parse_ident(nm))[1];
+        IF cardinality(parse_ident(nm)) > 1 AND EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = sch)
+           AND NOT has_schema_privilege(sch, 'USAGE') THEN
+            RAISE NOTICE 'run %: no USAGE on schema %; expanding without the seeds'' trips', run, quote_ident(sch);
+            RETURN;
+        END IF;
+    END LOOP;
+    claims := to_regclass(r.claims);
+    items := to_regclass(r.items);
+    IF claims IS NULL OR items IS NULL THEN
+        RAISE NOTICE 'run %: % no longer exists; expanding without the seeds'' trips', run,
+            CASE WHEN claims IS NULL THEN r.claims ELSE r.items END;
+        RETURN;
+    END IF;
+    IF NOT has_table_privilege(claims, 'SELECT') OR NOT has_table_privilege(items, 'SELECT') THEN
+        RAISE NOTICE 'run %: no SELECT on % or %; expanding without the seeds'' trips', run, claims, items;
+        RETURN;
+    END IF;
+    o := medfraud.ring_options_default() || r.options;
+    c := o -> 'columns';
+    ic := o -> 'item_columns';
+    span := (o ->> 'trip_days')::float8 * interval '1 day';
+    thr := coalesce(medfraud._costly_line_fee(items, ic, (o ->> 'seed')::int), 0);
+    IF (o ->> 'valid_only')::bool THEN
+        keep := keep || format(' AND s.%I::text = ''1''', c ->> 'vali_flag');
+    END IF;
+    IF (o ->> 'exclude_refunds')::bool THEN
+        keep := keep || format(' AND s.%I::text = ''0''', c ->> 'refd_setl_flag');
+    END IF;
+    IF o ->> 'from' IS NOT NULL THEN
+        keep := keep || format(' AND s.%I >= %L::timestamptz', c ->> 'setl_time', o ->> 'from');
+    END IF;
+    IF o ->> 'to' IS NOT NULL THEN
+        keep := keep || format(' AND s.%I < %L::timestamptz', c ->> 'setl_time', o ->> 'to');
+    END IF;
+    -- the seeds' costly lines, those of items two seeds or more claimed at
+    -- the provider when there are several seeds (what they did together,
+    -- not each one's own care); the provider-days those lines reach; there
+    -- (one scan of the claims), the others' lines of those items within
+    -- trip_days of a seed's
+    RETURN QUERY EXECUTE format($q$
+        WITH l AS (
+            SELECT s.%8$I::text AS psn, s.%1$I::text AS prov, s.%2$I::timestamptz AS t, i.%3$I::text AS item
+            FROM %4$s s JOIN %5$s i ON i.%6$I::text = s.%7$I::text
+            WHERE s.%8$I::text = ANY ($1) AND s.%1$I IS NOT NULL AND s.%2$I IS NOT NULL AND i.%3$I IS NOT NULL
+              AND coalesce(i.%9$I, 0)::numeric >= $2 AND %10$s),
+        sl AS MATERIALIZED (
+            SELECT DISTINCT l.prov, l.t, l.item FROM l
+            WHERE (l.prov, l.item) IN (SELECT l2.prov, l2.item FROM l l2 GROUP BY 1, 2
+                                       HAVING count(DISTINCT l2.psn) >= least(2, cardinality($1)))),
+        sd AS MATERIALIZED (
+            SELECT DISTINCT sl.prov, d::date AS d, d::date::timestamptz AS lo, d::date::timestamptz + interval '1 day' AS hi
+            FROM sl, generate_series(sl.t - $3, sl.t + $3 + interval '1 day', interval '1 day') d
+            WHERE d::date <= (sl.t + $3)::date),
+        -- (by provider and day: a hash of both, or a (provider, time) index)
+        pool AS MATERIALIZED (
+            SELECT s.%8$I::text AS psn, sd.prov, s.%2$I::timestamptz AS t, s.%7$I::text AS claim
+            FROM %4$s s JOIN sd ON sd.prov = s.%1$I::text AND sd.d = s.%2$I::timestamptz::date
+                                AND s.%2$I >= sd.lo AND s.%2$I < sd.hi
+            WHERE NOT s.%8$I::text = ANY ($1) AND s.%8$I IS NOT NULL AND %10$s),
+        -- (each claim's lines once, by the lines' claim index; the items as
+        -- one array, so that no plan probes the lines once per item)
+        pl AS MATERIALIZED (
+            SELECT p.psn, p.prov, p.t, i.%3$I::text AS item
+            FROM pool p JOIN %5$s i ON i.%6$I::text = p.claim
+            WHERE coalesce(i.%9$I, 0)::numeric >= $2
+              AND i.%3$I::text = ANY ((SELECT array_agg(DISTINCT sl.item) FROM sl)::text[])),
+        m AS MATERIALIZED (
+            SELECT DISTINCT p.psn, p.prov, p.item, p.t::date AS d
+            FROM pl p JOIN sl ON sl.prov = p.prov AND sl.item = p.item AND p.t BETWEEN sl.t - $3 AND sl.t + $3),
+        df AS MATERIALIZED (SELECT m.prov, m.item, count(DISTINCT m.psn) AS n FROM m GROUP BY 1, 2),
+        day AS (SELECT m.psn, m.prov, m.d, sum(1.0 / ln(exp(1.0) + df.n)) AS w
+                FROM m JOIN df USING (prov, item) GROUP BY 1, 2, 3)
+        SELECT day.psn, count(*)::int, sum(day.w)::float8 FROM day GROUP BY 1$q$,
+        c ->> 'fixmedins_code', c ->> 'setl_time', ic ->> 'med_list_codg', claims, items,
+        ic ->> 'setl_id', c ->> 'setl_id', c ->> 'psn_no', ic ->> 'det_item_fee_sumamt', keep)
+    USING seeds, thr, span;
+END
+$fn$;
+COMMENT ON FUNCTION medfraud._seed_trips(pg_catalog.int8, pg_catalog.text[]) IS
+'Internal (expand_ring): people who claimed the seeds'' costly items at the seeds'' providers within trip_days of them, from the run''s claims: days there and their weight.';
+
 CREATE FUNCTION medfraud.expand_ring(seeds pg_catalog.text[], run_id pg_catalog.int8 DEFAULT NULL,
                                      max_candidates pg_catalog.int4 DEFAULT 100,
                                      same_ring_bonus pg_catalog.bool DEFAULT true)
@@ -244,19 +360,26 @@ BEGIN
         WHERE NOT EXISTS (SELECT 1 FROM ringmates) AND g.run_id = run AND (g.src = ANY (seeds) OR g.dst = ANY (seeds))
           AND NOT (g.src = ANY (seeds) AND g.dst = ANY (seeds))
         GROUP BY 1),
+    -- and, likewise, the seeds' own trips: who claimed their costly items
+    -- where and when they did (a ring that came over several days, or a
+    -- few at a time, has too few days together for the graph)
+    trips AS (
+        SELECT t.psn_no, t.trips, t.weight FROM medfraud._seed_trips(run, seeds) t),
     cand AS (
         SELECT x.node AS psn_no FROM prop x UNION SELECT hits.psn_no FROM hits UNION SELECT ringmates.psn_no FROM ringmates
+        UNION SELECT trips.psn_no FROM trips
         EXCEPT SELECT unnest(seeds)),
     scored AS (
         SELECT c.psn_no,
                0.5 * (rm.psn_no IS NOT NULL)::int
              + 0.5 * coalesce(t.n::float8 / nullif((SELECT max(ties.n) FROM ties), 0), 0)
              + 0.35 * coalesce(pr.score / nullif((SELECT max(prop.score) FROM prop), 0), 0)
-             + 0.5 * coalesce(fit.f, 0) AS s,
-               pr.score AS prop_score, rm.rings, h.rules, h.claims
+             + 0.5 * coalesce(fit.f, 0)
+             + 0.5 * coalesce(tr.weight / nullif((SELECT max(trips.weight) FROM trips), 0), 0) AS s,
+               pr.score AS prop_score, rm.rings, h.rules, h.claims, tr.trips
         FROM cand c LEFT JOIN prop pr ON pr.node = c.psn_no LEFT JOIN ringmates rm ON rm.psn_no = c.psn_no
         LEFT JOIN hits h ON h.psn_no = c.psn_no LEFT JOIN fit ON fit.psn_no = c.psn_no
-        LEFT JOIN ties t ON t.psn_no = c.psn_no)
+        LEFT JOIN ties t ON t.psn_no = c.psn_no LEFT JOIN trips tr ON tr.psn_no = c.psn_no)
     SELECT sc.psn_no, round(sc.s::numeric, 4)::float8,
            jsonb_strip_nulls(jsonb_build_object(
                'propagation_score', sc.prop_score,
@@ -265,7 +388,8 @@ BEGIN
                                  FROM medfraud.covisit_graph g
                                  WHERE g.run_id = run AND ((g.src = sc.psn_no AND g.dst = ANY (seeds)) OR (g.dst = sc.psn_no AND g.src = ANY (seeds)))),
                'same_ring', to_jsonb(sc.rings),
-               'rules_matched', to_jsonb(sc.rules), 'rule_claims', sc.claims))
+               'rules_matched', to_jsonb(sc.rules), 'rule_claims', sc.claims,
+               'days_with_seeds', sc.trips))
     FROM scored sc
     ORDER BY sc.s DESC, sc.psn_no
     LIMIT max_candidates;

@@ -12,7 +12,7 @@
 -- option.  (Quality over
 -- many independently generated cities: bench/zoo, make bench-quality.)
 BEGIN;
-SELECT plan(35);
+SELECT plan(40);
 SET client_min_messages = warning;
 
 SELECT lives_ok($$SELECT medfraud.generate_demo_city('rf', persons => 5000, days => 70, rings => 1, seed => 11)$$,
@@ -108,6 +108,17 @@ SELECT x.psn_no, c.ph, b.d0 + ((j * 7 + n * 23) % 60) * interval '1 day' + (8 + 
 FROM generate_series(0, 59) j, generate_series(0, 1) n, base b,
      (SELECT DISTINCT fixmedins_code AS ph FROM camo) c,
      LATERAL (SELECT psn_no FROM rf.psn_info_b ORDER BY psn_no OFFSET 3000 + j LIMIT 1) x;
+
+-- (7) a ring that never comes together: six members at a pharmacy, each
+-- alone on his own day of a six-day trip, each a day and an hour after the
+-- one before (never two within a day: no edge in either layer), six trips
+-- ten days apart, the same costly item
+INSERT INTO planted
+SELECT 'LW' || m, ph.ph, b.d0 + k * interval '10 days' + ((m + k) % 6) * interval '1 day'
+       + (8 + (m + k) % 6) * interval '1 hour', 'E11.9', 'XLONE1', 3, 700
+FROM generate_series(0, 5) m, generate_series(0, 5) k, base b,
+     (SELECT fixmedins_code AS ph FROM rf.setl_d WHERE fixmedins_code LIKE 'P%'
+      GROUP BY 1 ORDER BY count(*) DESC, 1 OFFSET 1 LIMIT 1) ph;
 
 INSERT INTO rf.setl_d(setl_id, mdtrt_id, psn_no, fixmedins_code, setl_time, med_type, dise_codg, medfee_sumamt, hifp_pay,
                       refd_setl_flag, vali_flag)
@@ -214,6 +225,28 @@ SELECT is_empty($$SELECT psn_no FROM exp_rt WHERE psn_no IN ('RT0', 'RT4', 'RT8'
                 'expand_ring never returns a seed');
 SELECT ok((SELECT bool_and(evidence ? 'rules_matched') FROM exp_rt WHERE rk <= 6),
           'their evidence: the rules their claims matched');
+-- expansion from the seeds' own trips: a ring detection cannot see (no
+-- two of its members within a day of each other) is found from two seeds
+-- by who claimed their item where they did within trip_days (3) of them
+SELECT is(pg_temp.best((SELECT with_items FROM runs), 'LW'), 0::float8,
+          'a ring whose members never come within a day of each other: not found by detection (no edge)');
+CREATE TEMP TABLE exp_lw AS
+SELECT e.*, row_number() OVER (ORDER BY e.score DESC, e.psn_no) AS rk
+FROM medfraud.expand_ring(ARRAY['LW0', 'LW1'], (SELECT with_items FROM runs), 16) e;
+SELECT is((SELECT count(*) FROM exp_lw WHERE rk <= 4 AND psn_no LIKE 'LW%'), 4::bigint,
+          'expand_ring from two of them: the four others ranked first, by the seeds'' trips');
+SELECT ok((SELECT bool_and((evidence ->> 'days_with_seeds')::int >= 3) FROM exp_lw WHERE psn_no LIKE 'LW%'),
+          'their evidence: the days they claimed the seeds'' item there within three days of a seed');
+-- the control: the same expansion if trips were a day long (the run's
+-- trip_days, which only expansion reads) finds none of them
+UPDATE medfraud.runs SET options = options || '{"trip_days": 1}' WHERE run_id = (SELECT with_items FROM runs);
+SELECT is((SELECT count(*) FROM medfraud.expand_ring(ARRAY['LW0', 'LW1'], (SELECT with_items FROM runs), 16) e
+           WHERE e.psn_no LIKE 'LW%'), 0::bigint,
+          'with trip_days 1 none of them (what finds them is their claims within three days of the seeds'')');
+UPDATE medfraud.runs SET options = options || '{"trip_days": 3}' WHERE run_id = (SELECT with_items FROM runs);
+SELECT throws_ok($$SELECT medfraud.ring_options('{"trip_days": 0}')$$, '22023',
+                 'option "trip_days" must lie between 1 and 14', 'trip_days under a day');
+
 SELECT cmp_ok((SELECT max(r.dx_fit) FROM medfraud.rings r JOIN medfraud.ring_members m USING (run_id, ring_id)
                WHERE r.run_id = (SELECT with_items FROM runs) AND m.psn_no LIKE 'LD%'), '<', 0.5::float8,
               'claims under two indications: each judged at its own rate and course, not at the laxest (fit under 0.5)');

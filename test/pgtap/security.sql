@@ -4,7 +4,7 @@
 -- a hostile search_path change nothing; the three roles grant exactly what
 -- docs/security.md says.
 BEGIN;
-SELECT plan(39);
+SELECT plan(41);
 SET client_min_messages = warning;
 
 -- a small city, owned by the test's superuser
@@ -59,6 +59,27 @@ SELECT ok((SELECT count(*) FROM medfraud.anomaly_scores WHERE anomaly_run_id = (
           'person_anomalies under RLS scores the visible persons');
 SELECT is_empty($$SELECT psn_no FROM medfraud.anomaly_scores WHERE anomaly_run_id = (SELECT id FROM rls_anom)
                   AND psn_no NOT IN (SELECT psn_no FROM visible)$$, 'person_anomalies under RLS: only visible persons scored');
+-- expand_ring reads the run's claims for the seeds' trips with the caller's
+-- privileges: under the policy, nobody it hides
+CREATE TEMP TABLE rls_exp AS
+SELECT e.* FROM medfraud.expand_ring((SELECT array_agg(psn_no) FROM (SELECT psn_no FROM medfraud.ring_members
+                                      WHERE run_id = (SELECT id FROM rls_run) ORDER BY ring_id, psn_no LIMIT 3) s),
+                                     (SELECT id FROM rls_run), 500, same_ring_bonus => false) e;
+SELECT ok((SELECT count(*) FROM rls_exp WHERE evidence ? 'days_with_seeds') > 0
+          AND NOT EXISTS (SELECT 1 FROM rls_exp WHERE psn_no NOT IN (SELECT psn_no FROM visible)),
+          'expand_ring under RLS: the seeds'' trips found people, none the policy hides');
+RESET ROLE;
+-- an analyst who may read medfraud's tables but not the claims: expansion
+-- without the seeds' trips (a NOTICE), not an error
+CREATE ROLE mf_reader NOLOGIN;
+GRANT medfraud_analyst TO mf_reader;
+GRANT SELECT ON rls_run TO mf_reader;
+SET ROLE mf_reader;
+SELECT ok((SELECT count(*) FROM medfraud.expand_ring((SELECT array_agg(psn_no) FROM (SELECT psn_no FROM medfraud.ring_members
+                                      WHERE run_id = (SELECT id FROM rls_run) ORDER BY ring_id, psn_no LIMIT 3) s),
+                                     (SELECT id FROM rls_run), 50, same_ring_bonus => false) e
+           WHERE e.evidence ? 'days_with_seeds') = 0,
+          'expand_ring without SELECT on the claims: no trips read, no error');
 RESET ROLE;
 SELECT ok((SELECT count(*) FROM rls_edges) > 0 AND (SELECT count(*) FROM rls_edges) < (SELECT count(*) FROM sec.edges),
           '... and it had edges to check: some, fewer than without the policy');
