@@ -1362,6 +1362,44 @@ class Gen:
         return self.ch(["'\\x'::bytea", 'NULL', "'MFCV'::bytea", "decode(repeat('00', 4096), 'hex')",
                         "convert_to('MFCV', 'UTF8')"])
 
+    def t_covisit_merge(self, mode, with_parts=None):
+        """covisit_merge over the stored sets (whole, in parts, with damaged or mixed
+        sets, varying or bad arguments), unpacked; or its support functions called
+        directly."""
+        if mode == 'hostile' and self.p(0.25):
+            return Case('covisit_merge', 'support_direct', self.ch([
+                "SELECT medfraud.covisit_merge_final(NULL)",
+                "SELECT medfraud.covisit_merge_trans(NULL, '\\x00'::bytea, 2)",
+                "SELECT medfraud.covisit_merge_trans(NULL, NULL::bytea, 2, 0, 1)"]))
+        tbl = self.ch(['cv', 'cv_int'])
+        cv = 'c.cv' if mode == 'valid' or self.p(0.5) else self.cv_bytes(mode)
+        if mode == 'valid':
+            md = str(self.ri(1, 4))
+            parts = None if (self.p(0.5) if with_parts is None else not with_parts) else self.ri(1, 4)
+        else:
+            # one thing wrong: the set, min_days or the parts (the rest valid)
+            bad = self.ch(['cv', 'md', 'parts']) if cv == 'c.cv' else 'cv'
+            md = self.ch(['0', '-1', 'NULL', 'length(c.cv) % 3', '2147483647']) if bad == 'md' else '2'
+            parts = self.ch([0, -1, 'NULL']) if bad == 'parts' else self.ch([None, 3])
+        if parts is None:
+            agg = 'medfraud.covisit_merge(%s, %s)' % (cv, md)
+            src = 'fz.%s c' % tbl
+        elif isinstance(parts, int) and parts > 0:
+            agg = 'medfraud.covisit_merge(%s, %s, g.part, %d)' % (cv, md, parts)
+            src = 'fz.%s c' % tbl
+            return Case('covisit_merge', 'parts',
+                        'SELECT count(*), sum(p.weight) FROM generate_series(0, %d) g(part), LATERAL (SELECT %s AS m FROM %s) x, '
+                        'medfraud.covisit_pairs(x.m) p' % (parts - 1 + (0 if mode == 'valid' else self.ri(0, 1)), agg, src),
+                        explain=0)
+        else:
+            agg = 'medfraud.covisit_merge(%s, %s, %s, %s)' % (cv, md, self.ch(['0', '-1', 'NULL', '5']), parts)
+            src = 'fz.%s c' % tbl
+        if mode != 'valid' and self.p(0.3):
+            src = '(SELECT cv FROM fz.cv UNION ALL SELECT cv FROM fz.cv_int) c'
+        return Case('covisit_merge', 'agg',
+                    ['SELECT count(*), sum(p.weight) FROM (SELECT %s AS m FROM %s) x, medfraud.covisit_pairs(x.m) p' % (agg, src)],
+                    explain=0)
+
     def t_pairs(self, fn, mode):
         cv = self.cv_bytes(mode)
         if fn == 'covisit_days':
@@ -2108,6 +2146,9 @@ def build_case(g, f, mode, csv_dir, forced=False):
                                parallel=proname != 'covisit_agg_final')
     if proname in ('covisit_pairs', 'covisit_days'):
         return g.t_pairs(proname, mode)
+    if proname in ('covisit_merge', 'covisit_merge_trans', 'covisit_merge_final'):
+        n = len(argtypes.split(',')) - (proname == 'covisit_merge_trans')
+        return g.t_covisit_merge(mode, with_parts=True if n == 4 else False if n == 2 else None)
     if proname == 'generate_demo_city':
         # a valid call takes seconds: mostly the refusals, valid when scheduled
         return g.t_demo_city(mode if forced or mode != 'valid' or g.p(0.2) else 'near')
@@ -2533,7 +2574,7 @@ class Runner:
         self.by_oid = {f['oid']: f for f in self.funcs}
         # aggregates and their support functions: PostgreSQL counts neither
         self.plan_measured = set(f['oid'] for f in self.funcs
-                                 if f['kind'] == 'a' or f['name'].startswith('covisit_agg_'))
+                                 if f['kind'] == 'a' or f['name'].startswith(('covisit_agg_', 'covisit_merge_')))
         # SQL functions the planner may inline: an inlined call is not counted either
         self.inlinable = {f['name']: f['oid'] for f in self.funcs if f['inlinable']}
         for o in self.oids:
@@ -2752,20 +2793,22 @@ class Runner:
             return sum(rows(c) for c in n.get('Plans', []) if c.get('Parent Relationship') in ('Outer', None))
 
         def walk(n):
-            outs = [o for o in n.get('Output', []) if 'covisit_agg(' in o]
-            if outs and n.get('Node Type') in ('Aggregate', 'WindowAgg'):
+            for agg in ('covisit_agg', 'covisit_merge'):
+                outs = [o for o in n.get('Output', []) if agg + '(' in o]
+                if not outs or n.get('Node Type') not in ('Aggregate', 'WindowAgg'):
+                    continue
                 mode = n.get('Partial Mode', 'Simple')
                 filtered = any(' FILTER ' in o for o in outs)
-                nargs = set(self.agg_nargs(o) for o in outs)
+                nargs = set(self.agg_nargs(o, agg) for o in outs)
                 if child_rows(n) > 0 and mode in ('Simple', 'Partial') and not filtered:
-                    hits.add(('trans', tuple(sorted(nargs))))
+                    hits.add((agg, 'trans', tuple(sorted(nargs))))
                 if mode == 'Partial' and rows(n) > 0 and child_rows(n) > 0 and not filtered:
-                    hits.add(('serial', None))
+                    hits.add((agg, 'serial', None))
                 if mode == 'Finalize' and child_rows(n) > 0:
-                    hits.add(('deserial', None))
-                    hits.add(('combine', None))
+                    hits.add((agg, 'deserial', None))
+                    hits.add((agg, 'combine', None))
                 if mode in ('Simple', 'Finalize') and rows(n) > 0:
-                    hits.add(('final', None))
+                    hits.add((agg, 'final', None))
             for c in n.get('Plans', []):
                 walk(c)
 
@@ -2774,20 +2817,21 @@ class Runner:
             return
         aggs = self.statement_refs(sql, [f['oid'] for f in self.funcs if f['kind'] == 'a'])
         credited = set()
-        for what, nargs in hits:
+        for agg, what, nargs in hits:
             if what == 'trans':
-                cand = [a for a in aggs if nargs and self.by_oid[a]['args'].count(',') + 1 in nargs]
+                cand = [a for a in aggs if self.by_oid[a]['name'] == agg and nargs
+                        and self.by_oid[a]['args'].count(',') + 1 in nargs]
                 if len(cand) == 1:
                     credited.add(cand[0])
                     credited.add(self.by_oid[cand[0]]['transfn'])
             else:
-                name = 'covisit_agg_' + what
+                name = agg + '_' + what
                 credited.update(f['oid'] for f in self.funcs if f['name'] == name)
         self.case_plan.update(credited)
 
     @staticmethod
-    def agg_nargs(out):
-        i = out.index('covisit_agg(') + len('covisit_agg(')
+    def agg_nargs(out, agg='covisit_agg'):
+        i = out.index(agg + '(') + len(agg + '(')
         depth, n, q = 0, 1, None
         for ch in out[i:]:
             if q:

@@ -305,27 +305,29 @@ SELECT format($q$
 $$;
 
 -- Merge per-provider co-visit sets (the query parts, column cv) into
--- covisit_edges' rows: per pair and day first (a pair can meet at two
--- providers on one day), then per pair: weights and co-visits summed, days
--- counted, pairs on $2 (min_days) or more kept.  Two hash aggregations,
--- where count(DISTINCT day) would sort every pair-day.  first_at and
--- last_at come back from the shards' UTC wall clock: for a timestamp
--- column (wall) as covisit_edges gives them, the wall clock read in the
--- session's zone; for timestamptz, shifted back by $1 (the offset).
+-- covisit_edges' rows with covisit_merge (22_covisit_merge.sql): per pair
+-- and day first (a pair can meet at two providers on one day), then per
+-- pair, pairs on $2 (min_days) or more kept.  In as many parts as
+-- medfraud.max_graph_memory needs (the sets' size, and half again for the
+-- merge's ids; each part reads every set and keeps its own pairs).
+-- first_at and last_at come back from the shards' UTC wall clock: for a
+-- timestamp column (wall) as covisit_edges gives them, the wall clock read
+-- in the session's zone; for timestamptz, shifted back by $1 (the offset).
 CREATE FUNCTION medfraud._shard_merge_sql(parts pg_catalog.text, wall pg_catalog.bool)
 RETURNS pg_catalog.text LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 SELECT format($q$
-    SELECT x.src, x.dst, sum(x.weight) AS weight, sum(x.covisits)::int4 AS covisits, count(*)::int4 AS days,
-           %2$s AS first_at, %3$s AS last_at
-    FROM (SELECT d.src, d.dst, d.day, sum(d.weight) AS weight, sum(d.covisits) AS covisits,
-                 min(d.first_at) AS first_at, max(d.last_at) AS last_at
-          FROM (%1$s) p, medfraud.covisit_days(p.cv) d GROUP BY d.src, d.dst, d.day) x
-    GROUP BY x.src, x.dst HAVING count(*) >= $2
-    ORDER BY x.src COLLATE "C", x.dst COLLATE "C"$q$, parts,
-    CASE WHEN wall THEN '(min(x.first_at) AT TIME ZONE ''UTC'')::timestamptz' ELSE 'min(x.first_at) - $1' END,
-    CASE WHEN wall THEN '(max(x.last_at) AT TIME ZONE ''UTC'')::timestamptz' ELSE 'max(x.last_at) - $1' END)
+    WITH n AS (SELECT greatest(1, ceil(coalesce(sum(octet_length(q.cv)), 0) * 1.5
+                                       / pg_size_bytes(current_setting('medfraud.max_graph_memory'))))::int4 AS parts
+               FROM (%1$s) q)
+    SELECT e.src, e.dst, e.weight, e.covisits, e.days, %2$s AS first_at, %3$s AS last_at
+    FROM n, generate_series(0, n.parts - 1) k,
+         LATERAL (SELECT medfraud.covisit_merge(p.cv, $2, k, n.parts) AS cv FROM (%1$s) p) x,
+         LATERAL medfraud.covisit_pairs(x.cv) e
+    ORDER BY e.src COLLATE "C", e.dst COLLATE "C"$q$, parts,
+    CASE WHEN wall THEN '(e.first_at AT TIME ZONE ''UTC'')::timestamptz' ELSE 'e.first_at - $1' END,
+    CASE WHEN wall THEN '(e.last_at AT TIME ZONE ''UTC'')::timestamptz' ELSE 'e.last_at - $1' END)
 $$;
 
 -- covisit_edges over a sharded claims table.

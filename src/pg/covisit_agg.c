@@ -17,7 +17,6 @@
 
 #include "catalog/pg_type.h"
 #include "funcapi.h"
-#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -25,7 +24,7 @@
 #include "utils/tuplestore.h"
 
 #include "covisit.h"
-#include "mf_sort.h"
+#include "covisit_set.h"
 
 PG_FUNCTION_INFO_V1(medfraud_covisit_agg_trans);
 PG_FUNCTION_INFO_V1(medfraud_covisit_agg_combine);
@@ -35,8 +34,6 @@ PG_FUNCTION_INFO_V1(medfraud_covisit_agg_final);
 PG_FUNCTION_INFO_V1(medfraud_covisit_pairs);
 
 #define STATE_VERSION 2
-#define SET_MAGIC "MFCV"
-#define SET_VERSION 1
 
 typedef struct agg_visit
 {
@@ -76,29 +73,6 @@ typedef struct state_header
 	int64		n;
 	int64		kused;
 } state_header;
-
-/* co-visit set: header, then npersons (uint32 len, bytes), then records */
-typedef struct set_header
-{
-	char		magic[4];
-	uint8		version;
-	uint8		kind;
-	uint16		zero;
-	int32		npersons;
-	int32		zero2;
-	int64		nrecords;
-} set_header;
-
-typedef struct set_record
-{
-	int32		a;
-	int32		b;
-	int32		day;
-	int32		covisits;
-	double		weight;
-	int64		first;
-	int64		last;
-} set_record;
 
 static void
 check_state_size(int64 n, int64 kbytes)
@@ -412,11 +386,6 @@ rec_sink(const mf_covisit_edge *e, void *arg)
 	r->last = e->last;
 }
 
-/* records in (a, b, day) order; the sort polls for cancellation */
-#define record_less(x, y, cx) \
-	((x)->a != (y)->a ? (x)->a < (y)->a : \
-	 (x)->b != (y)->b ? (x)->b < (y)->b : (x)->day < (y)->day)
-MF_DEFINE_SORT(sort_records, set_record, record_less)
 
 Datum
 medfraud_covisit_agg_final(PG_FUNCTION_ARGS)
@@ -429,17 +398,12 @@ medfraud_covisit_agg_final(PG_FUNCTION_ARGS)
 	mf_visit   *vis;
 	int64		nv,
 				off = 0;
-	int32_t    *remap,
-			   *compact;
-	int32		np,
-				nused = 0;
+	int32_t    *remap;
+	int32		np;
 	mf_covisit_params p = {0};
 	mf_covisit_stats st;
 	rec_buf		rb;
-	Size		total;
 	bytea	   *out;
-	char	   *w;
-	set_header	h;
 
 	agg_context(fcinfo, "covisit_agg_final");
 	if (PG_ARGISNULL(0))
@@ -489,76 +453,12 @@ medfraud_covisit_agg_final(PG_FUNCTION_ARGS)
 
 	/* several passes emit `a` out of order: the set is sorted by (a, b, day) */
 	if (st.passes > 1)
-		sort_records(env, NULL, rb.r, rb.n);
-
-	/* keep only persons that appear in a record, numbered in key order */
-	compact = remap;			/* reuse: sorted index -> compact index */
-	for (int32 i = 0; i < np; i++)
-		compact[i] = -1;
-	for (int64 i = 0; i < rb.n; i++)
-	{
-		compact[rb.r[i].a] = 0;
-		compact[rb.r[i].b] = 0;
-	}
-	total = VARHDRSZ + sizeof(set_header);
-	for (int32 i = 0; i < np; i++)
-		if (compact[i] == 0)
-		{
-			uint32_t	len;
-
-			(void) mf_idmap_key(m, i, &len);
-			compact[i] = nused++;
-			total = add_size(total, sizeof(uint32) + len);
-		}
-	total = add_size(total, mul_size((Size) rb.n, sizeof(set_record)));
-	if (total > MaxAllocSize)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("covisit_agg result for one group exceeds 1 GB"),
-				 errhint("Group more finely, e.g. GROUP BY fixmedins_code, date_trunc('month', setl_time).")));
+		mf_set_sort(env, rb.r, rb.n);
 
 	MemoryContextSwitchTo(old);
-	out = palloc(total);
-	SET_VARSIZE(out, total);
-	w = VARDATA(out);
-	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, SET_MAGIC, 4);
-	h.version = SET_VERSION;
-	h.kind = s->kind;
-	h.npersons = nused;
-	h.nrecords = rb.n;
-	memcpy(w, &h, sizeof(h));
-	w += sizeof(h);
-	for (int32 i = 0; i < np; i++)
-		if (compact[i] >= 0)
-		{
-			uint32_t	len;
-			const char *k = mf_idmap_key(m, i, &len);
-
-			memcpy(w, &len, sizeof(uint32));
-			memcpy(w + sizeof(uint32), k, len);
-			w += sizeof(uint32) + len;
-		}
-	for (int64 i = 0; i < rb.n; i++)
-	{
-		set_record	r = rb.r[i];
-
-		r.a = compact[r.a];
-		r.b = compact[r.b];
-		memcpy(w, &r, sizeof(r));
-		w += sizeof(r);
-	}
+	out = mf_set_write(env, m, s->kind, rb.r, rb.n, remap, "covisit_agg for one group");
 	mf_pg_end(call);
 	PG_RETURN_BYTEA_P(out);
-}
-
-static void
-bad_set(const char *why)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("invalid co-visit set: %s", why),
-			 errhint("Pass the result of medfraud.covisit_agg() unchanged.")));
 }
 
 /*
@@ -570,77 +470,32 @@ Datum
 medfraud_covisit_pairs(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	bytea	   *in;
-	const char *p,
-			   *end;
 	bool		by_day = PG_NARGS() > 1 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
-	set_header	h;
-	const char **kptr;
-	uint32	   *klen;
+	mf_set		set;
 	MemoryContext rowctx;
-	set_record	cur = {0};
+	set_record	cur = {0},
+				prev = {0};
 	int32		days = 0;
 	bool		have = false;
-	int64		prev_a = -1,
-				prev_b = -1;
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;
-	in = PG_GETARG_BYTEA_PP(0);
-	p = VARDATA_ANY(in);
-	end = p + VARSIZE_ANY_EXHDR(in);
-	if ((Size) (end - p) < sizeof(h))
-		bad_set("truncated header");
-	memcpy(&h, p, sizeof(h));
-	p += sizeof(h);
-	if (memcmp(h.magic, SET_MAGIC, 4) != 0)
-		bad_set("not a co-visit set");
-	if (h.version != SET_VERSION)
-		bad_set("unknown version");
-	if ((h.kind != MF_KEY_TEXT && h.kind != MF_KEY_INT) || h.npersons < 0 || h.nrecords < 0)
-		bad_set("bad header values");
-	if ((Size) h.npersons > (Size) (end - p) / sizeof(uint32))
-		bad_set("truncated");
-	kptr = palloc(sizeof(char *) * (h.npersons + 1));
-	klen = palloc(sizeof(uint32) * (h.npersons + 1));
-	for (int32 i = 0; i < h.npersons; i++)
-	{
-		if ((Size) (end - p) < sizeof(uint32))
-			bad_set("truncated");
-		memcpy(&klen[i], p, sizeof(uint32));
-		p += sizeof(uint32);
-		if (klen[i] > (Size) (end - p) || (h.kind == MF_KEY_INT && klen[i] != 8))
-			bad_set("bad id length");
-		/* ids come back as text: never hand out bytes that are not text */
-		if (h.kind == MF_KEY_TEXT && !pg_verifymbstr(p, (int) klen[i], true))
-			bad_set("an id is not valid in the database encoding");
-		kptr[i] = p;
-		p += klen[i];
-	}
-	if ((Size) (end - p) != (Size) h.nrecords * sizeof(set_record) ||
-		(uint64) h.nrecords > (Size) (end - p) / sizeof(set_record) + 1)
-		bad_set("record count does not match its length");
+	mf_set_parse(PG_GETARG_BYTEA_PP(0), &set);
 
 	rowctx = AllocSetContextCreate(CurrentMemoryContext, "medfraud covisit_pairs row",
 								   ALLOCSET_SMALL_SIZES);
-	for (int64 i = 0; i <= h.nrecords; i++)
+	for (int64 i = 0; i <= set.h.nrecords; i++)
 	{
 		set_record	r = {0};
 		bool		flush;
 
-		if (i < h.nrecords)
+		if (i < set.h.nrecords)
 		{
-			memcpy(&r, p + i * sizeof(set_record), sizeof(r));
-			if (r.a < 0 || r.b <= r.a || r.b >= h.npersons || r.covisits < 1 ||
-				!(r.weight >= 0) || r.last < r.first)
-				bad_set("bad record");
-			if (r.a < prev_a || (r.a == prev_a && r.b < prev_b))
-				bad_set("records out of order");
-			prev_a = r.a;
-			prev_b = r.b;
+			mf_set_record(&set, i, &r, i > 0 ? &prev : NULL);
+			prev = r;
 		}
-		flush = have && (i == h.nrecords || by_day || r.a != cur.a || r.b != cur.b);
+		flush = have && (i == set.h.nrecords || by_day || r.a != cur.a || r.b != cur.b);
 		if (flush)
 		{
 			Datum		values[8];
@@ -651,16 +506,16 @@ medfraud_covisit_pairs(PG_FUNCTION_ARGS)
 			{
 				int32		idx = k == 0 ? cur.a : cur.b;
 
-				if (h.kind == MF_KEY_INT)
+				if (set.h.kind == MF_KEY_INT)
 				{
 					char		buf[32];
 
 					snprintf(buf, sizeof(buf), INT64_FORMAT,
-							 (int64) mf_idmap_decode_int((const unsigned char *) kptr[idx]));
+							 (int64) mf_idmap_decode_int((const unsigned char *) set.key[idx]));
 					values[k] = PointerGetDatum(cstring_to_text(buf));
 				}
 				else
-					values[k] = PointerGetDatum(cstring_to_text_with_len(kptr[idx], klen[idx]));
+					values[k] = PointerGetDatum(cstring_to_text_with_len(set.key[idx], set.klen[idx]));
 			}
 			values[2] = DateADTGetDatum(cur.day);
 			values[3] = Float8GetDatum(cur.weight);
@@ -673,7 +528,7 @@ medfraud_covisit_pairs(PG_FUNCTION_ARGS)
 			MemoryContextReset(rowctx);
 			have = false;
 		}
-		if (i == h.nrecords)
+		if (i == set.h.nrecords)
 			break;
 		if (!have)
 		{

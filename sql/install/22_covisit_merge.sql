@@ -1,0 +1,31 @@
+-- Merging co-visit sets exactly (issue 16): the pairs of several groups'
+-- sets (providers, shards), their days summed per day and counted, kept on
+-- min_days or more.  covisit_pairs(covisit_merge(cv, min_days)) over every
+-- provider's covisit_agg set equals covisit_edges over all their visits.
+
+CREATE FUNCTION medfraud.covisit_merge_trans(pg_catalog.internal, pg_catalog.bytea, pg_catalog.int4)
+RETURNS pg_catalog.internal AS 'MODULE_PATHNAME', 'medfraud_covisit_merge_trans'
+LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION medfraud.covisit_merge_trans(pg_catalog.internal, pg_catalog.bytea, pg_catalog.int4,
+                                             pg_catalog.int4, pg_catalog.int4)
+RETURNS pg_catalog.internal AS 'MODULE_PATHNAME', 'medfraud_covisit_merge_trans'
+LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION medfraud.covisit_merge_final(pg_catalog.internal)
+RETURNS pg_catalog.bytea AS 'MODULE_PATHNAME', 'medfraud_covisit_merge_final'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE AGGREGATE medfraud.covisit_merge(cv pg_catalog.bytea, min_days pg_catalog.int4) (
+    SFUNC = medfraud.covisit_merge_trans, STYPE = pg_catalog.internal,
+    FINALFUNC = medfraud.covisit_merge_final, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE medfraud.covisit_merge(cv pg_catalog.bytea, min_days pg_catalog.int4,
+                                        part pg_catalog.int4, parts pg_catalog.int4) (
+    SFUNC = medfraud.covisit_merge_trans, STYPE = pg_catalog.internal,
+    FINALFUNC = medfraud.covisit_merge_final, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+
+COMMENT ON AGGREGATE medfraud.covisit_merge(pg_catalog.bytea, pg_catalog.int4) IS
+'Merge co-visit sets (covisit_agg results of several groups) exactly: per pair, weight and co-visits summed per day over the sets, days counted, pairs on min_days days or more kept, as one co-visit set (unpack with covisit_pairs). Memory bounded by medfraud.max_graph_memory.';
+COMMENT ON AGGREGATE medfraud.covisit_merge(pg_catalog.bytea, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4) IS
+'covisit_merge of one part of n: only the pairs whose smaller id hashes to part (0 .. parts - 1); the parts are disjoint and together the whole merge, each needing about 1/parts of the memory.';
+COMMENT ON FUNCTION medfraud.covisit_merge_trans(pg_catalog.internal, pg_catalog.bytea, pg_catalog.int4) IS 'covisit_merge support function.';
+COMMENT ON FUNCTION medfraud.covisit_merge_trans(pg_catalog.internal, pg_catalog.bytea, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4) IS 'covisit_merge support function.';
+COMMENT ON FUNCTION medfraud.covisit_merge_final(pg_catalog.internal) IS 'covisit_merge support function.';
