@@ -126,18 +126,6 @@ state_new(MemoryContext aggctx, uint8 kind, int64 window, int32 max_crowd)
 	return s;
 }
 
-static MemoryContext
-agg_context(FunctionCallInfo fcinfo, const char *fn)
-{
-	MemoryContext ctx;
-
-	if (!AggCheckCallContext(fcinfo, &ctx))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s called in non-aggregate context", fn)));
-	return ctx;
-}
-
 static void
 params_must_match(const covisit_state *a, const covisit_state *b)
 {
@@ -172,7 +160,7 @@ call_anchors(FunctionCallInfo fcinfo, covisit_state *s)
 Datum
 medfraud_covisit_agg_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggctx = agg_context(fcinfo, "covisit_agg_trans");
+	MemoryContext aggctx = mf_agg_context(fcinfo, "covisit_agg_trans");
 	covisit_state *s = PG_ARGISNULL(0) ? NULL : (covisit_state *) PG_GETARG_POINTER(0);
 	Oid			ptype = get_fn_expr_argtype(fcinfo->flinfo, 1);
 	int32		max_crowd = 100;
@@ -240,7 +228,7 @@ state_append(covisit_state *dst, const covisit_state *src)
 Datum
 medfraud_covisit_agg_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggctx = agg_context(fcinfo, "covisit_agg_combine");
+	MemoryContext aggctx = mf_agg_context(fcinfo, "covisit_agg_combine");
 	covisit_state *a = PG_ARGISNULL(0) ? NULL : (covisit_state *) PG_GETARG_POINTER(0);
 	covisit_state *b = PG_ARGISNULL(1) ? NULL : (covisit_state *) PG_GETARG_POINTER(1);
 
@@ -277,7 +265,7 @@ medfraud_covisit_agg_serial(PG_FUNCTION_ARGS)
 	bytea	   *out;
 	char	   *p;
 
-	agg_context(fcinfo, "covisit_agg_serial");
+	mf_agg_context(fcinfo, "covisit_agg_serial");
 	s = (covisit_state *) PG_GETARG_POINTER(0);
 	vbytes = mul_size((Size) s->n, sizeof(agg_visit));
 	total = add_size(add_size(VARHDRSZ + sizeof(h), vbytes), (Size) s->kused);
@@ -316,7 +304,7 @@ bad_state(const char *why)
 Datum
 medfraud_covisit_agg_deserial(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggctx = agg_context(fcinfo, "covisit_agg_deserial");
+	MemoryContext aggctx = mf_agg_context(fcinfo, "covisit_agg_deserial");
 	bytea	   *in = PG_GETARG_BYTEA_PP(0);
 	const char *p = VARDATA_ANY(in);
 	Size		len = VARSIZE_ANY_EXHDR(in);
@@ -405,7 +393,7 @@ medfraud_covisit_agg_final(PG_FUNCTION_ARGS)
 	rec_buf		rb;
 	bytea	   *out;
 
-	agg_context(fcinfo, "covisit_agg_final");
+	mf_agg_context(fcinfo, "covisit_agg_final");
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	s = (covisit_state *) PG_GETARG_POINTER(0);

@@ -80,11 +80,11 @@ grow(MemoryContext ctx, void *p, Size bytes)
 
 /*
  * The new capacity of an array of elem-byte items holding cap, which must
- * hold need: doubled, or as much as the budget leaves beside the other
- * arrays (other bytes); an error when even need does not fit.
+ * hold need: doubled, or, when that would pass the budget beside the other
+ * arrays (other bytes), as much as fits (reserve has checked that need does).
  */
 static int64
-new_cap(const merge_state *s, int64 cap, int64 need, Size elem, Size other, int64 least)
+new_cap(int64 cap, int64 need, Size elem, Size other, int64 least)
 {
 	Size		budget = (Size) mf_max_graph_memory_kb * 1024;
 	int64		c;
@@ -93,12 +93,8 @@ new_cap(const merge_state *s, int64 cap, int64 need, Size elem, Size other, int6
 		return cap;
 	c = Max(Max(cap * 2, need), least);
 	if (add_size(other, mul_size((Size) c, elem)) > budget)
-		c = other < budget ? (int64) ((budget - other) / elem) : 0;
-	if (c < need)
-		check_budget(s, s->n + (elem == sizeof(set_record) ? need - s->n : 0),
-					 s->nent + (elem == sizeof(int64) + sizeof(uint32) ? need - s->nent : 0),
-					 s->kused + (elem == 1 ? need - s->kused : 0));
-	return Max(c, need);
+		c = other < budget ? Max(need, (int64) ((budget - other) / elem)) : need;
+	return c;
 }
 
 static void
@@ -106,20 +102,23 @@ reserve(MemoryContext ctx, merge_state *s, int64 nrec, int64 nent, int64 nkey)
 {
 	int64		c;
 
-	c = new_cap(s, s->cap, s->n + nrec, sizeof(set_record), state_bytes(0, s->entcap, s->kcap), 1024);
+	if (s->n + nrec <= s->cap && s->nent + nent <= s->entcap && s->kused + nkey <= s->kcap)
+		return;
+	check_budget(s, s->n + nrec, s->nent + nent, s->kused + nkey);
+	c = new_cap(s->cap, s->n + nrec, sizeof(set_record), state_bytes(0, s->entcap, s->kcap), 1024);
 	if (c != s->cap)
 	{
 		s->r = grow(ctx, s->r, mul_size((Size) c, sizeof(set_record)));
 		s->cap = c;
 	}
-	c = new_cap(s, s->entcap, s->nent + nent, sizeof(int64) + sizeof(uint32), state_bytes(s->cap, 0, s->kcap), 1024);
+	c = new_cap(s->entcap, s->nent + nent, sizeof(int64) + sizeof(uint32), state_bytes(s->cap, 0, s->kcap), 1024);
 	if (c != s->entcap)
 	{
 		s->off = grow(ctx, s->off, mul_size((Size) c, sizeof(int64)));
 		s->len = grow(ctx, s->len, mul_size((Size) c, sizeof(uint32)));
 		s->entcap = c;
 	}
-	c = new_cap(s, s->kcap, s->kused + nkey, 1, state_bytes(s->cap, s->entcap, 0), 16384);
+	c = new_cap(s->kcap, s->kused + nkey, 1, state_bytes(s->cap, s->entcap, 0), 16384);
 	if (c != s->kcap)
 	{
 		s->keys = grow(ctx, s->keys, (Size) c);
@@ -151,10 +150,7 @@ medfraud_covisit_merge_trans(PG_FUNCTION_ARGS)
 	int32	   *local;
 	set_record	prev = {0};
 
-	if (!AggCheckCallContext(fcinfo, &aggctx))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("covisit_merge_trans called in non-aggregate context")));
+	aggctx = mf_agg_context(fcinfo, "covisit_merge_trans");
 	if (PG_ARGISNULL(2) || (PG_NARGS() > 3 && (PG_ARGISNULL(3) || PG_ARGISNULL(4))))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -258,10 +254,7 @@ medfraud_covisit_merge_final(PG_FUNCTION_ARGS)
 				start;
 	bytea	   *out;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("covisit_merge_final called in non-aggregate context")));
+	mf_agg_context(fcinfo, "covisit_merge_final");
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	s = (merge_state *) PG_GETARG_POINTER(0);

@@ -118,3 +118,15 @@ mf_pg_end(mf_pg_call *call)
 	/* the reset callback takes the call off the list */
 	MemoryContextDelete(call->ctx);
 }
+
+MemoryContext
+mf_agg_context(FunctionCallInfo fcinfo, const char *fn)
+{
+	MemoryContext ctx;
+
+	if (!AggCheckCallContext(fcinfo, &ctx))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s called in non-aggregate context", fn)));
+	return ctx;
+}

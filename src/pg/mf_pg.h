@@ -40,6 +40,12 @@ typedef struct mf_pg_call
 extern mf_pg_call *mf_pg_begin(const char *name);
 extern void mf_pg_end(mf_pg_call *call);
 
+/*
+ * The memory context of the aggregate an aggregate support function (fn,
+ * for the message) runs in; 0A000 when it is called directly.
+ */
+extern MemoryContext mf_agg_context(FunctionCallInfo fcinfo, const char *fn);
+
 /* How node ids are encoded as core keys (see idmap.h). */
 typedef enum mf_keykind
 {
