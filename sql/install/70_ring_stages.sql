@@ -2,6 +2,25 @@
 -- 80_rules_expand.sql with the rest of rule mining).  Each works on the
 -- run's temp tables; docs/design.md explains every step and default.
 
+-- Which settlements a run counts, as a predicate over the claims (alias s)
+-- from the run's options: valid ones (valid_only), not refunds
+-- (exclude_refunds; stage 1 also leaves out the visits refunded), within
+-- from and to.  'true' when nothing is filtered.
+CREATE FUNCTION medfraud._ring_claims_filter(o pg_catalog.jsonb)
+RETURNS pg_catalog.text LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT 'true'
+    || CASE WHEN (o ->> 'valid_only')::bool THEN format(' AND s.%I::text = ''1''', o -> 'columns' ->> 'vali_flag') ELSE '' END
+    || CASE WHEN (o ->> 'exclude_refunds')::bool THEN format(' AND s.%I::text = ''0''', o -> 'columns' ->> 'refd_setl_flag') ELSE '' END
+    || CASE WHEN o ->> 'from' IS NOT NULL
+            THEN format(' AND s.%I >= %L::timestamptz', o -> 'columns' ->> 'setl_time', o ->> 'from') ELSE '' END
+    || CASE WHEN o ->> 'to' IS NOT NULL
+            THEN format(' AND s.%I < %L::timestamptz', o -> 'columns' ->> 'setl_time', o ->> 'to') ELSE '' END
+$$;
+COMMENT ON FUNCTION medfraud._ring_claims_filter(pg_catalog.jsonb) IS
+'Internal: the predicate (over claims aliased s) for the settlements a detect_rings run counts, from its options.';
+
 -- detect_rings stage 1, visits: valid settlements, refunds and the claims they reverse left out,
 -- one row per visit.  Fills _mf_v; returns its rows.
 CREATE FUNCTION medfraud._ring_visits(run pg_catalog.int8, claims pg_catalog.regclass, o pg_catalog.jsonb)
@@ -11,15 +30,12 @@ SET jit = off
 AS $fn$
 DECLARE
     c jsonb := o -> 'columns';
-    where_sql text := 'true';
+    where_sql text;
     n bigint;
 BEGIN
     -- claims sharded over postgres_fdw: the shards checked before any work,
     -- noted for stage 2, the period shipped (58_shards.sql); '' for any other table
-    where_sql := where_sql || medfraud._ring_shard_begin(run, claims, o);
-    IF (o ->> 'valid_only')::bool THEN
-        where_sql := where_sql || format(' AND s.%I::text = ''1''', c ->> 'vali_flag');
-    END IF;
+    where_sql := medfraud._ring_claims_filter(o) || medfraud._ring_shard_begin(run, claims, o);
     IF (o ->> 'exclude_refunds')::bool THEN
         -- the visits refunded, first, as a table with real statistics: a
         -- correlated anti-join against the claims table can be planned as
@@ -29,14 +45,8 @@ BEGIN
                         WHERE r.%3$I::text = ''1'' AND r.%1$I IS NOT NULL',
                        c ->> 'mdtrt_id', claims, c ->> 'refd_setl_flag');
         ANALYZE _mf_refunded;
-        where_sql := where_sql || format(' AND s.%1$I::text = ''0'' AND NOT EXISTS (SELECT 1 FROM _mf_refunded r WHERE r.visit_id = s.%2$I::text)',
-                                         c ->> 'refd_setl_flag', c ->> 'mdtrt_id');
-    END IF;
-    IF o ->> 'from' IS NOT NULL THEN
-        where_sql := where_sql || format(' AND s.%I >= %L::timestamptz', c ->> 'setl_time', o ->> 'from');
-    END IF;
-    IF o ->> 'to' IS NOT NULL THEN
-        where_sql := where_sql || format(' AND s.%I < %L::timestamptz', c ->> 'setl_time', o ->> 'to');
+        where_sql := where_sql || format(' AND NOT EXISTS (SELECT 1 FROM _mf_refunded r WHERE r.visit_id = s.%I::text)',
+                                         c ->> 'mdtrt_id');
     END IF;
     -- (the visit key sorted bytewise: the order only groups a visit's
     -- settlements, and a locale's comparison costs a third of the stage)

@@ -195,7 +195,6 @@ DECLARE
     items regclass;
     span interval;
     thr numeric;
-    keep text := 'true';
     nm text;
     sch text;
 BEGIN
@@ -228,18 +227,6 @@ BEGIN
     ic := o -> 'item_columns';
     span := (o ->> 'trip_days')::float8 * interval '1 day';
     thr := coalesce(medfraud._costly_line_fee(items, ic, (o ->> 'seed')::int), 0);
-    IF (o ->> 'valid_only')::bool THEN
-        keep := keep || format(' AND s.%I::text = ''1''', c ->> 'vali_flag');
-    END IF;
-    IF (o ->> 'exclude_refunds')::bool THEN
-        keep := keep || format(' AND s.%I::text = ''0''', c ->> 'refd_setl_flag');
-    END IF;
-    IF o ->> 'from' IS NOT NULL THEN
-        keep := keep || format(' AND s.%I >= %L::timestamptz', c ->> 'setl_time', o ->> 'from');
-    END IF;
-    IF o ->> 'to' IS NOT NULL THEN
-        keep := keep || format(' AND s.%I < %L::timestamptz', c ->> 'setl_time', o ->> 'to');
-    END IF;
     -- the seeds' costly lines, those of items two seeds or more claimed at
     -- the provider when there are several seeds (what they did together,
     -- not each one's own care); the provider-days those lines reach; there
@@ -280,7 +267,7 @@ BEGIN
                 FROM m JOIN df USING (prov, item) GROUP BY 1, 2, 3)
         SELECT day.psn, count(*)::int, sum(day.w)::float8 FROM day GROUP BY 1$q$,
         c ->> 'fixmedins_code', c ->> 'setl_time', ic ->> 'med_list_codg', claims, items,
-        ic ->> 'setl_id', c ->> 'setl_id', c ->> 'psn_no', ic ->> 'det_item_fee_sumamt', keep)
+        ic ->> 'setl_id', c ->> 'setl_id', c ->> 'psn_no', ic ->> 'det_item_fee_sumamt', medfraud._ring_claims_filter(o))
     USING seeds, thr, span;
 END
 $fn$;
