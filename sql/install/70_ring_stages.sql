@@ -600,6 +600,30 @@ BEGIN
 END
 $fn$;
 
+-- The lifted items of each group of _mf_def at each provider: defining
+-- items three times as common on its trips as on the provider's claims
+-- (not the consultation every visit bills).  Fills _mf_lift.
+CREATE FUNCTION medfraud._ring_lifted_items()
+RETURNS void LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF to_regclass('pg_temp._mf_lift') IS NOT NULL THEN
+        DROP TABLE pg_temp._mf_lift;
+    END IF;
+    CREATE TEMP TABLE _mf_lift ON COMMIT DROP AS
+    WITH pv AS (SELECT fixmedins_code, count(*) AS n FROM _mf_v
+                WHERE fixmedins_code IN (SELECT fixmedins_code FROM _mf_def) GROUP BY 1),
+    pi AS (SELECT v.fixmedins_code, l.item, count(DISTINCT l.claim_id) AS n
+           FROM _mf_ilines l JOIN _mf_v v USING (claim_id)
+           WHERE (v.fixmedins_code, l.item) IN (SELECT fixmedins_code, item FROM _mf_def) GROUP BY 1, 2)
+    SELECT d.grp, d.fixmedins_code, d.item
+    FROM _mf_def d JOIN pv USING (fixmedins_code) JOIN pi USING (fixmedins_code, item)
+    WHERE d.share >= 3 * pi.n::float8 / pv.n;
+    ANALYZE _mf_lift;
+END
+$fn$;
+
 -- 5. rings: clusters with (nearly) the same distinctive items at one provider are one ring, the
 -- cells of one scheme; so are clusters with the same distinctive items anywhere that one recruiter
 -- (a SCAN hub) is tied into; two rings that happen to share a pharmacy and an item stay apart
@@ -625,12 +649,17 @@ BEGIN
     -- distinctive items there, so the signature rule below cannot join
     -- them): their trips there meet, within the wider of the two groups'
     -- windows, on min_trips trips or more and on half of each one's trips
-    -- there or more, with (nearly) the same defining items.  Held-out city
+    -- there or more, with (nearly) the same lifted items there (three times
+    -- as common on their trips as on the provider's claims: two big loose
+    -- clusters of development city 11014, 28 and 57 people, each "met" on
+    -- most days at the city's busiest hospital, over its consultation and
+    -- everyday drugs, and two rings of other pharmacies became one).  Held-out city
     -- 11016: a ring of 21 coming over three days to a hospital whose
     -- patients claim its two drugs too (27% and 41% of the claims on its
     -- trips) was two clusters, every trip of each within a day of one of
     -- the other's, and was reported as two rings.  Two rings of one
     -- hospital on different days meet by chance once or twice.
+    PERFORM medfraud._ring_lifted_items();
     CREATE TEMP TABLE _mf_meet ON COMMIT DROP AS
     WITH nt AS (SELECT grp, fixmedins_code, count(*) AS n FROM _mf_trip GROUP BY 1, 2),
     m AS (SELECT ta.grp AS ga, tb.grp AS gb, ta.fixmedins_code,
@@ -645,8 +674,8 @@ BEGIN
     FROM m JOIN nt na ON na.grp = m.ga AND na.fixmedins_code = m.fixmedins_code
     JOIN nt nb ON nb.grp = m.gb AND nb.fixmedins_code = m.fixmedins_code
     JOIN LATERAL (SELECT count(*) FILTER (WHERE x.item IS NOT NULL AND y.item IS NOT NULL) AS k, count(*) AS n
-                  FROM (SELECT item FROM _mf_def WHERE grp = m.ga AND fixmedins_code = m.fixmedins_code) x
-                  FULL JOIN (SELECT item FROM _mf_def WHERE grp = m.gb AND fixmedins_code = m.fixmedins_code) y
+                  FROM (SELECT item FROM _mf_lift WHERE grp = m.ga AND fixmedins_code = m.fixmedins_code) x
+                  FULL JOIN (SELECT item FROM _mf_lift WHERE grp = m.gb AND fixmedins_code = m.fixmedins_code) y
                   USING (item)) d ON true
     WHERE least(m.ka, m.kb) >= (o ->> 'min_trips')::int AND m.ka >= 0.5 * na.n AND m.kb >= 0.5 * nb.n
       AND d.n > 0 AND d.k::float8 / d.n >= 0.6;
@@ -702,7 +731,7 @@ BEGIN
         UNION
         SELECT grp, grp FROM pg_temp._mf_ring_of$q$) cc
     WHERE cc.node::bigint = r.grp;
-    DROP TABLE _mf_ctm, _mf_meet;
+    DROP TABLE _mf_ctm, _mf_meet, _mf_lift;
     -- ring members from the graph: best role over the ring's clusters
     CREATE TEMP TABLE _mf_rm ON COMMIT DROP AS
     SELECT r.ring, m.psn_no,
@@ -780,18 +809,8 @@ BEGIN
     PERFORM medfraud._ring_load_lines(items, ic, '_mf_tv');
     PERFORM medfraud._ring_defining_items();
     PERFORM medfraud._ring_load_lines(items, ic, NULL, ARRAY(SELECT DISTINCT item FROM _mf_def));
-    -- a ring's lifted items: defining items three times as common on its
-    -- trips as on the provider's claims (not the consultation every visit
-    -- bills)
-    CREATE TEMP TABLE _mf_lift ON COMMIT DROP AS
-    WITH pv AS (SELECT fixmedins_code, count(*) AS n FROM _mf_v
-                WHERE fixmedins_code IN (SELECT fixmedins_code FROM _mf_def) GROUP BY 1),
-    pi AS (SELECT v.fixmedins_code, l.item, count(DISTINCT l.claim_id) AS n
-           FROM _mf_ilines l JOIN _mf_v v USING (claim_id)
-           WHERE (v.fixmedins_code, l.item) IN (SELECT fixmedins_code, item FROM _mf_def) GROUP BY 1, 2)
-    SELECT d.grp, d.fixmedins_code, d.item
-    FROM _mf_def d JOIN pv USING (fixmedins_code) JOIN pi USING (fixmedins_code, item)
-    WHERE d.share >= 3 * pi.n::float8 / pv.n;
+    -- the rings' lifted items (_ring_lifted_items)
+    PERFORM medfraud._ring_lifted_items();
     -- a member has claimed, on a trip, one of the ring's distinctive items,
     -- or in a ring without them one of its lifted items: at a busy hospital
     -- the graph also ties in bystanders who only shared the waiting room
