@@ -85,6 +85,10 @@ echo "== scenario zoo: the scorer on a case worked by hand, the generator's citi
 PGDATABASE=medfraud_test /usr/bin/python3 bench/zoo/test_generate.py
 echo "== scenario zoo quality floor: 3 quick cities with every ring family and legitimate group, default options"
 PGDATABASE=medfraud_test bash bench/zoo/zoo.sh --quick --here --floor --no-baselines --out /tmp/medfraud-zoo-floor
+echo "== scenario zoo regression cities: held-out cities where a planted ring was once split (10006: cells of"
+echo "   one recruiter; 11016: a ring over three days at a hospital whose patients claim its drugs too)"
+PGDATABASE=medfraud_test bash bench/zoo/zoo.sh --seeds "10006 11016" --here --whole --no-baselines --no-expand \
+  --out /tmp/medfraud-zoo-regress
 echo "== baselines of the scenario zoo (FRAUDAR, lockstep, Louvain) on planted cases"
 BASELINES_REQUIRE_DB=1 PGDATABASE=medfraud_test /usr/bin/python3 bench/baselines/test_baselines.py
 echo "== kill -9: a backend killed mid-INSERT (pre-payment trigger), mid-detect_rings and mid-person_anomalies leaves earlier results whole; the same work then succeeds"

@@ -111,6 +111,23 @@ def floor_missed(cities, frows):
     return out
 
 
+def whole_missed(cities):
+    """Planted rings of 6+ not found, or split into scoring fragments (--whole)."""
+    out = []
+    for c in cities:
+        name = f"{c.get('schema', '?')} (seed {c.get('city', {}).get('seed')})"
+        for r in c["rings"]["per_ring"]:
+            if r["size"] < 6:
+                continue
+            if r["split"]:
+                out.append(f"{name}: planted ring {r['group_id']} ({r['family']}, {r['size']}) split into "
+                           f"{r['fragments']} scoring fragments")
+            elif not r["found"]:
+                out.append(f"{name}: planted ring {r['group_id']} ({r['family']}, {r['size']}) not found "
+                           f"(best J {r['best_jaccard']})")
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("files", nargs="+")
@@ -119,6 +136,8 @@ def main(argv=None):
     ap.add_argument("--assert", dest="check", action="store_true")
     ap.add_argument("--floor", action="store_true",
                     help="exit 1 when the quality floor is missed (FLOOR below: make test's 3 quick cities)")
+    ap.add_argument("--whole", action="store_true",
+                    help="exit 1 when a planted ring of 6+ is not found or is split (make test's regression cities)")
     a = ap.parse_args(argv)
     cities = [json.load(open(f)) for f in a.files]
     base = load_baselines(a.files)
@@ -304,6 +323,13 @@ def main(argv=None):
         if missed:
             sys.exit(1)
         print(f"zoo floor: met on {n} cities", file=sys.stderr)
+    if a.whole:
+        missed = whole_missed(cities)
+        for m in missed:
+            print("zoo whole: " + m, file=sys.stderr)
+        if missed:
+            sys.exit(1)
+        print(f"zoo whole: every planted ring of 6+ found, none split, on {n} cities", file=sys.stderr)
     if a.check and any(t["ok"] is False for t in targets):
         print("zoo: targets missed: " + "; ".join(t["target"] for t in targets if t["ok"] is False), file=sys.stderr)
         sys.exit(1)
