@@ -148,7 +148,6 @@ medfraud_covisit_merge_trans(PG_FUNCTION_ARGS)
 				parts = 1;
 	mf_set		set;
 	int32	   *local;
-	set_record	prev = {0};
 
 	aggctx = mf_agg_context(fcinfo, "covisit_merge_trans");
 	if (PG_ARGISNULL(2) || (PG_NARGS() > 3 && (PG_ARGISNULL(3) || PG_ARGISNULL(4))))
@@ -171,8 +170,13 @@ medfraud_covisit_merge_trans(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("min_days, part and parts must be the same for every row of a covisit_merge group"),
 				 errhint("Pass constants, e.g. covisit_merge(cv, 2).")));
+	/* a NULL set adds nothing; no state yet stays none (not a NULL pointer) */
 	if (PG_ARGISNULL(1))
+	{
+		if (s == NULL)
+			PG_RETURN_NULL();
 		PG_RETURN_POINTER(s);
+	}
 
 	mf_set_parse(PG_GETARG_BYTEA_PP(1), &set);
 	if (s == NULL)
@@ -199,8 +203,7 @@ medfraud_covisit_merge_trans(PG_FUNCTION_ARGS)
 
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		mf_set_record(&set, i, &r, i > 0 ? &prev : NULL);
-		prev = r;
+		mf_set_next(&set, &r);
 		if (parts > 1)
 		{
 			/* the pair's part: its smaller id's, whatever the set's order */

@@ -3,7 +3,7 @@
 -- covisit.sql) and the SQL merge it replaces; parts are disjoint and add up;
 -- bad inputs get clear errors.
 BEGIN;
-SELECT plan(21);
+SELECT plan(23);
 SET LOCAL client_min_messages = warning;
 
 -- random claims: 300 persons at 12 providers over 20 days, 6,000 visits,
@@ -78,6 +78,9 @@ SELECT is((SELECT count(*) FROM
 SELECT is((SELECT medfraud.covisit_merge(cv, 2) FROM sets WHERE false), NULL, 'over no rows: NULL');
 SELECT is((SELECT count(*) FROM medfraud.covisit_pairs((SELECT medfraud.covisit_merge(cv, 2) FROM (SELECT NULL::bytea AS cv UNION ALL SELECT cv FROM sets) s))),
           (SELECT count(*) FROM merged), 'NULL sets are skipped');
+-- only NULL sets: NULL, as over no rows (it crashed the server: make fuzz-sql, seed 7)
+SELECT is((SELECT medfraud.covisit_merge(NULL::bytea, 2) FROM generate_series(1, 3)), NULL, 'only NULL sets: NULL');
+SELECT is((SELECT medfraud.covisit_merge(NULL::bytea, 2, 1, 3) FROM generate_series(1, 3)), NULL, 'only NULL sets, in parts: NULL');
 
 -- bad inputs
 SELECT throws_ok($$SELECT medfraud.covisit_merge(set_byte(cv, 11, 127), 2) FROM sets$$, '22P03', NULL, 'a corrupted set');
