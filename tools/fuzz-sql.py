@@ -1348,16 +1348,23 @@ class Gen:
         if k < 0.55:
             return "overlay(%s placing '\\xffffffff'::bytea from %d)" % (src, self.ri(1, 40))
         if k < 0.8:
-            hdr = self.SET_HEADER.pack(self.ch([b'MFCV', b'MFCX', b'\0\0\0\0']), self.ch([1, 1, 0, 2, 255]),
+            version = self.ch([1, 1, 0, 2, 2, 255])
+            hdr = self.SET_HEADER.pack(self.ch([b'MFCV', b'MFCX', b'\0\0\0\0']), version,
                                        self.ch([0, 1, 2, 3, 255]), self.ch([0, 0, 1]),
                                        self.ch([0, 1, 2, 3, -1, 2147483647, 1000]), self.ch([0, 0, 7]),
                                        self.ch([0, 1, 2, -1, 9223372036854775807, 100, 2 ** 40]))
             body = bytes(self.ri(0, 255) for _ in range(self.ri(0, 120)))
             if self.p(0.5):
                 # persons: lengths then bytes, then records
-                body = (struct.pack('<I', self.ch([1, 0, 5, 2 ** 31, 2 ** 32 - 1])) + b'ab' +
-                        struct.pack('<iiiidqq', self.ch([0, 1, -1, 2]), self.ch([0, 1, 5]), self.ri(-5, 5), 1,
-                                    self.ch([0.5, float('nan'), float('inf'), -1.0]), 0, 0) + body)
+                if version == 2:
+                    # packed records (covisit_set.h): varints, the weight's 8 bytes, varints
+                    rec = (b''.join(bytes(self.ch([[0], [1], [0x80, 0x01], [0xff] * 10, [0x80]])) for _ in range(4)) +
+                           struct.pack('<d', self.ch([0.5, float('nan'), float('inf'), -1.0])) +
+                           b''.join(bytes(self.ch([[0], [2], [0xff] * 9 + [0x01], [0x80] * 11])) for _ in range(2)))
+                else:
+                    rec = struct.pack('<iiiidqq', self.ch([0, 1, -1, 2]), self.ch([0, 1, 5]), self.ri(-5, 5), 1,
+                                      self.ch([0.5, float('nan'), float('inf'), -1.0]), 0, 0)
+                body = struct.pack('<I', self.ch([1, 0, 5, 2 ** 31, 2 ** 32 - 1])) + b'ab' + rec + body
             return "'\\x%s'::bytea" % (hdr + body).hex()
         return self.ch(["'\\x'::bytea", 'NULL', "'MFCV'::bytea", "decode(repeat('00', 4096), 'hex')",
                         "convert_to('MFCV', 'UTF8')"])

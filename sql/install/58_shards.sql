@@ -253,7 +253,9 @@ LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    q text := medfraud._shard_covisit_sql(claims, person, provider, at, time_sql, where_sql);
+    -- the sets come as base64 text, decoded here (_shard_covisit_sql)
+    q text := format('SELECT s.p, s.v, s.n, s.lo, s.hi, decode(s.cv, %L) FROM (%s) s(p, v, n, lo, hi, cv)',
+                     'base64', medfraud._shard_covisit_sql(claims, person, provider, at, time_sql, where_sql));
 BEGIN
     IF explain THEN
         RETURN QUERY SELECT * FROM medfraud._shard_run(q, NULL, time_window, max_crowd, true);
@@ -292,6 +294,9 @@ $fn$;
 
 -- The statement _shard_covisit_parts runs (EXPLAIN it, under the same
 -- settings, to see what the shards get): $1 the window, $2 max_crowd.
+-- The sets travel as base64: postgres_fdw moves rows as text, where a
+-- bytea is hex, twice its bytes; base64 is a third more (the 10M-visit
+-- city's sets, 1.4 GB, were 2.9 GB on the wire as hex).
 CREATE FUNCTION medfraud._shard_covisit_sql(claims pg_catalog.regclass, person pg_catalog.text, provider pg_catalog.text,
                                             at pg_catalog.text, time_sql pg_catalog.text, where_sql pg_catalog.text)
 RETURNS pg_catalog.text LANGUAGE sql IMMUTABLE
@@ -299,7 +304,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 SELECT format($q$
     SELECT s.%2$I::text, count(*), count(*) FILTER (WHERE s.%1$I IS NULL OR s.%3$I IS NULL), min(%4$s), max(%4$s),
-           medfraud.covisit_agg(s.%1$I::text, %4$s, $1, $2) FILTER (WHERE s.%1$I IS NOT NULL AND s.%3$I IS NOT NULL)
+           encode(medfraud.covisit_agg(s.%1$I::text, %4$s, $1, $2) FILTER (WHERE s.%1$I IS NOT NULL AND s.%3$I IS NOT NULL),
+                  'base64')
     FROM %5$s s WHERE %6$s GROUP BY s.%2$I$q$,
     person, provider, at, time_sql, claims, where_sql)
 $$;

@@ -461,8 +461,7 @@ medfraud_covisit_pairs(PG_FUNCTION_ARGS)
 	bool		by_day = PG_NARGS() > 1 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
 	mf_set		set;
 	MemoryContext rowctx;
-	set_record	cur = {0},
-				prev = {0};
+	set_record	cur = {0};
 	int32		days = 0;
 	bool		have = false;
 
@@ -480,8 +479,7 @@ medfraud_covisit_pairs(PG_FUNCTION_ARGS)
 
 		if (i < set.h.nrecords)
 		{
-			mf_set_record(&set, i, &r, i > 0 ? &prev : NULL);
-			prev = r;
+			mf_set_next(&set, &r);
 		}
 		flush = have && (i == set.h.nrecords || by_day || r.a != cur.a || r.b != cur.b);
 		if (flush)

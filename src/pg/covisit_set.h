@@ -3,12 +3,21 @@
  * covisit_pairs()/covisit_days() and covisit_merge() read: its layout, its
  * validation and its writer, in one place.
  *
- * Layout (version 1, host byte order: a set is for the cluster that made it
- * and for servers of the same architecture, as postgres_fdw shards are):
- *   set_header, then npersons × (uint32 length, key bytes), then nrecords ×
- *   set_record sorted by (a, b, day), a < b indexing the person list.  Keys
- *   are as idmap.h encodes them (text bytes, or 8 bytes for integer ids), in
- *   key order, so that a < b also means key(a) < key(b).
+ * Layout (host byte order: a set is for the cluster that made it and for
+ * servers of the same architecture, as postgres_fdw shards are):
+ *   set_header, then npersons × (uint32 length, key bytes), then nrecords
+ *   records sorted by (a, b, day), a < b indexing the person list.  Keys are
+ *   as idmap.h encodes them (text bytes, or 8 bytes for integer ids), in key
+ *   order, so that a < b also means key(a) < key(b).
+ * Records, version 2 (written): each as differences from the one before
+ * (the first from zeros), in LEB128 varints, u unsigned, z zigzag-signed:
+ *   u a - a', then u b - b' when a = a' (a later record of the same
+ *   person) or u b - a - 1 otherwise, z day - day', u covisits - 1, the
+ *   weight's 8 bytes, z first - day × 86400 s (in microseconds: the time
+ *   within the day), u last - first.
+ *   About 20 bytes a record instead of 40: the sets are what shards send
+ *   the coordinator (issue 16), as bytea's hex text.
+ * Version 1 (still read): set_record as laid out below, 40 bytes each.
  */
 #ifndef MF_COVISIT_SET_H
 #define MF_COVISIT_SET_H
@@ -17,7 +26,7 @@
 #include "idmap.h"
 
 #define MF_SET_MAGIC "MFCV"
-#define MF_SET_VERSION 1
+#define MF_SET_VERSION 2			/* written; 1 is still read */
 
 typedef struct set_header
 {
@@ -41,23 +50,35 @@ typedef struct set_record
 	int64		last;
 } set_record;
 
-/* A validated set: pointers into the caller's (detoasted) bytea. */
+/*
+ * A validated set: pointers into the caller's (detoasted) bytea, and a
+ * cursor over its records.
+ */
 typedef struct mf_set
 {
 	set_header	h;
 	const char **key;			/* npersons key pointers */
 	uint32	   *klen;			/* and lengths */
-	const char *records;		/* nrecords set_record, possibly unaligned */
+	const char *records;		/* the records' bytes (possibly unaligned) */
+	const char *end;			/* their end */
+	const char *pos;			/* the cursor: the next record's bytes */
+	int64		next;			/* its index */
+	set_record	prev;			/* the record before it (zeros before the first) */
 } mf_set;
 
 /*
- * Parse and validate a set (raises 22P03 on anything malformed: a set's
- * bytes are never trusted).  key/klen are palloc'd in CurrentMemoryContext.
+ * Parse and validate a set's header and keys (raises 22P03 on anything
+ * malformed: a set's bytes are never trusted), the cursor on its first
+ * record.  key/klen are palloc'd in CurrentMemoryContext.
  */
 extern void mf_set_parse(bytea *in, mf_set *s);
 
-/* Record i of a parsed set, checked (bounds, order after prev). */
-extern void mf_set_record(const mf_set *s, int64 i, set_record *r, const set_record *prev);
+/*
+ * The cursor's record into r, checked (bounds, order after the one
+ * before), and the cursor on the next; s->next < s->h.nrecords is the
+ * caller's to check.  After the last record, the bytes must end.
+ */
+extern void mf_set_next(mf_set *s, set_record *r);
 
 /* Sort records by (a, b, day). */
 extern void mf_set_sort(mf_env *env, set_record *r, int64 n);

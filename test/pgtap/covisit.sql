@@ -1,7 +1,7 @@
 -- covisit_edges and covisit_agg: behaviour, bad inputs, and a differential
 -- check against a brute-force SQL self-join on random claims.
 BEGIN;
-SELECT plan(46);
+SELECT plan(50);
 SET LOCAL client_min_messages = warning;
 
 -- random claims, deterministic for a seed; dense enough for ties, crowds and
@@ -123,6 +123,38 @@ SELECT results_eq($$SELECT * FROM agg_edges ORDER BY 1, 2$$,
 SELECT results_eq($$SELECT src, dst, covisits::bigint FROM (SELECT medfraud.covisit_agg(psn_id, setl_time, '30 minutes', 100) cv FROM rc2 WHERE fixmedins_code = 'H1') g, medfraud.covisit_pairs(g.cv) ORDER BY src::bigint, dst::bigint$$,
                   $$SELECT src, dst, covisits FROM pg_temp.ours('rc2_h1', 'psn_id', '30 minutes', 1, 100) ORDER BY src::bigint, dst::bigint$$,
                   'covisit_agg over bigint ids, one group, equals covisit_edges on that group');
+-- co-visit sets, version 2 (covisit_set.h): records as varint differences;
+-- times far from the day they fall in, before 2000 (negative days), across
+-- midnight, to the microsecond, a century on, come back exactly
+CREATE TABLE rx(setl_id int, psn_no text, psn_id bigint, fixmedins_code text, setl_time timestamp, refd_setl_flag text);
+INSERT INTO rx
+SELECT g * 10 + k, 'P' || (abs(hashint4(g * 10 + k)) % 9), k, 'H1',
+       b + (abs(hashint4(g * 7 + k)) % 5400000000::bigint) * interval '1 microsecond', '0'
+FROM generate_series(1, 40) g, generate_series(0, 3) k,
+     unnest(ARRAY[timestamp '1999-12-31 23:20', timestamp '1970-01-01 06:00', timestamp '2150-06-01 12:00',
+                  timestamp '2025-05-04 23:59:59.999999']) b;
+SET LOCAL TimeZone = 'UTC';
+SELECT results_eq($$SELECT p.src, p.dst, round(p.weight::numeric, 9), p.covisits::bigint, p.days::bigint, p.first_at, p.last_at
+                    FROM (SELECT medfraud.covisit_agg(psn_no, setl_time, '30 minutes', 100) cv FROM rx GROUP BY fixmedins_code) g,
+                         medfraud.covisit_pairs(g.cv) p ORDER BY 1, 2$$,
+                  $$SELECT * FROM pg_temp.brute('rx', 'psn_no', '30 minutes', 1, 100) ORDER BY 1, 2$$,
+                  'co-visit set v2: times before 2000, across midnight, to the microsecond and in 2150 come back exactly');
+RESET TimeZone;
+SELECT is((SELECT get_byte(medfraud.covisit_agg(psn_no, setl_time, '30 minutes', 100), 4) FROM rc1 WHERE fixmedins_code = 'H1'), 2,
+          'covisit_agg writes co-visit sets of version 2');
+-- about 20 bytes a record (40 in version 1): header 24, each kept person 4 + its id
+SELECT cmp_ok((SELECT (octet_length(g.cv) - 24 - (SELECT sum(4 + octet_length(x)) FROM (SELECT src FROM medfraud.covisit_days(g.cv)
+                                                                                      UNION SELECT dst FROM medfraud.covisit_days(g.cv)) u(x)))::float8
+                      / (SELECT count(*) FROM medfraud.covisit_days(g.cv))
+               FROM (SELECT medfraud.covisit_agg(psn_no, setl_time, '30 minutes', 100) cv FROM rc1 WHERE fixmedins_code = 'H1') g),
+              '<', 24::float8, 'co-visit set v2: under 24 bytes a record');
+-- a version-1 set (written before sets were packed) still reads: persons a and
+-- b, one record of 2024-12-31, 2 co-visits, weight 0.75, 09:00 to 09:20 UTC
+SELECT results_eq($$SELECT src, dst, first_day, weight, covisits, days, first_at, last_at FROM medfraud.covisit_pairs(
+                      '\x4d4643560101000002000000000000000100000000000000010000006101000000620000000001000000ab23000002000000000000000000e83f00e42dec8bcd02000070b4338ccd0200'::bytea)$$,
+                  $$VALUES ('a'::text, 'b'::text, date '2024-12-31', 0.75::float8, 2, 1,
+                            timestamptz '2024-12-31 09:00+00', timestamptz '2024-12-31 09:20+00')$$,
+                  'a version-1 co-visit set still reads');
 -- anchored slices: each visit in the group of every one-hour slot whose
 -- reach (a window before, two after) holds it; the slots' events combined
 -- are the whole graph
