@@ -1405,6 +1405,18 @@ class Gen:
                     ['SELECT count(*), sum(p.weight) FROM (SELECT %s AS m FROM %s) x, medfraud.covisit_pairs(x.m) p' % (agg, src)],
                     explain=0)
 
+    def t_merge_bytes(self, mode):
+        """covisit_merge_bytes of a stored, damaged or forged set; or summed over the
+        sets into a part count, then the merge in that many parts."""
+        cv = self.cv_bytes(mode)
+        if mode == 'valid' and self.p(0.4):
+            return Case('covisit_merge_bytes', 'parts',
+                        "SELECT count(*) FROM (SELECT greatest(1, ceil(sum(medfraud.covisit_merge_bytes(cv)) * 1.5 "
+                        "/ pg_size_bytes(current_setting('medfraud.max_graph_memory'))))::int AS n FROM fz.cv) n, "
+                        "generate_series(0, n.n - 1) k, LATERAL (SELECT medfraud.covisit_merge(c.cv, 2, k, n.n) AS m FROM fz.cv c) x, "
+                        "medfraud.covisit_pairs(x.m) p", explain=0)
+        return Case('covisit_merge_bytes', 'scalar', 'SELECT medfraud.covisit_merge_bytes(%s)' % cv)
+
     def t_pairs(self, fn, mode):
         cv = self.cv_bytes(mode)
         if fn == 'covisit_days':
@@ -2153,6 +2165,8 @@ def build_case(g, f, mode, csv_dir, forced=False):
                                parallel=proname != 'covisit_agg_final')
     if proname in ('covisit_pairs', 'covisit_days'):
         return g.t_pairs(proname, mode)
+    if proname == 'covisit_merge_bytes':
+        return g.t_merge_bytes(mode)
     if proname in ('covisit_merge', 'covisit_merge_trans', 'covisit_merge_final'):
         n = len(argtypes.split(',')) - (proname == 'covisit_merge_trans')
         return g.t_covisit_merge(mode, with_parts=True if n == 4 else False if n == 2 else None)

@@ -22,6 +22,12 @@ CREATE AGGREGATE medfraud.covisit_merge(cv pg_catalog.bytea, min_days pg_catalog
     SFUNC = medfraud.covisit_merge_trans, STYPE = pg_catalog.internal,
     FINALFUNC = medfraud.covisit_merge_final, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
 
+-- The bytes covisit_merge holds for a set: sum it over the sets and divide
+-- by medfraud.max_graph_memory to choose the parts (_shard_merge_sql).
+CREATE FUNCTION medfraud.covisit_merge_bytes(cv pg_catalog.bytea)
+RETURNS pg_catalog.int8 AS 'MODULE_PATHNAME', 'medfraud_covisit_merge_bytes'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 COMMENT ON AGGREGATE medfraud.covisit_merge(pg_catalog.bytea, pg_catalog.int4) IS
 'Merge co-visit sets (covisit_agg results of several groups) exactly: per pair, weight and co-visits summed per day over the sets, days counted, pairs on min_days days or more kept, as one co-visit set (unpack with covisit_pairs). Memory bounded by medfraud.max_graph_memory.';
 COMMENT ON AGGREGATE medfraud.covisit_merge(pg_catalog.bytea, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4) IS
@@ -29,3 +35,5 @@ COMMENT ON AGGREGATE medfraud.covisit_merge(pg_catalog.bytea, pg_catalog.int4, p
 COMMENT ON FUNCTION medfraud.covisit_merge_trans(pg_catalog.internal, pg_catalog.bytea, pg_catalog.int4) IS 'covisit_merge support function.';
 COMMENT ON FUNCTION medfraud.covisit_merge_trans(pg_catalog.internal, pg_catalog.bytea, pg_catalog.int4, pg_catalog.int4, pg_catalog.int4) IS 'covisit_merge support function.';
 COMMENT ON FUNCTION medfraud.covisit_merge_final(pg_catalog.internal) IS 'covisit_merge support function.';
+COMMENT ON FUNCTION medfraud.covisit_merge_bytes(pg_catalog.bytea) IS
+'The memory covisit_merge takes for this co-visit set merged whole (its records, persons and ids), in bytes: sum it over the sets and divide by medfraud.max_graph_memory to choose how many parts to merge in.';

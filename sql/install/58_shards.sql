@@ -314,8 +314,9 @@ $$;
 -- covisit_edges' rows with covisit_merge (22_covisit_merge.sql): per pair
 -- and day first (a pair can meet at two providers on one day), then per
 -- pair, pairs on $2 (min_days) or more kept.  In as many parts as
--- medfraud.max_graph_memory needs (the sets' size, and half again for the
--- merge's ids; each part reads every set and keeps its own pairs).
+-- medfraud.max_graph_memory needs (what the merge holds for the sets,
+-- covisit_merge_bytes, and half again for its ids; each part reads every
+-- set and keeps its own pairs).
 -- first_at and last_at come back from the shards' UTC wall clock: for a
 -- timestamp column (wall) as covisit_edges gives them, the wall clock read
 -- in the session's zone; for timestamptz, shifted back by $1 (the offset).
@@ -324,7 +325,7 @@ RETURNS pg_catalog.text LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 SELECT format($q$
-    WITH n AS (SELECT greatest(1, ceil(coalesce(sum(octet_length(q.cv)), 0) * 1.5
+    WITH n AS (SELECT greatest(1, ceil(coalesce(sum(medfraud.covisit_merge_bytes(q.cv)), 0) * 1.5
                                        / pg_size_bytes(current_setting('medfraud.max_graph_memory'))))::int4 AS parts
                FROM (%1$s) q)
     SELECT e.src, e.dst, e.weight, e.covisits, e.days, %2$s AS first_at, %3$s AS last_at

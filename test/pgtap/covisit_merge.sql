@@ -3,7 +3,7 @@
 -- covisit.sql) and the SQL merge it replaces; parts are disjoint and add up;
 -- bad inputs get clear errors.
 BEGIN;
-SELECT plan(23);
+SELECT plan(29);
 SET LOCAL client_min_messages = warning;
 
 -- random claims: 300 persons at 12 providers over 20 days, 6,000 visits,
@@ -78,6 +78,35 @@ SELECT is((SELECT count(*) FROM
 SELECT is((SELECT medfraud.covisit_merge(cv, 2) FROM sets WHERE false), NULL, 'over no rows: NULL');
 SELECT is((SELECT count(*) FROM medfraud.covisit_pairs((SELECT medfraud.covisit_merge(cv, 2) FROM (SELECT NULL::bytea AS cv UNION ALL SELECT cv FROM sets) s))),
           (SELECT count(*) FROM merged), 'NULL sets are skipped');
+-- covisit_merge_bytes: what the merge holds for a set (records of 40
+-- bytes, 12 a person, the ids), counted here from the set's unpacked rows
+SELECT is((SELECT sum(medfraud.covisit_merge_bytes(cv)) FROM sets)::bigint,
+          (SELECT sum(40 * (SELECT count(*) FROM medfraud.covisit_days(s.cv))
+                      + (SELECT sum(12 + octet_length(u.x)) FROM (SELECT src FROM medfraud.covisit_days(s.cv)
+                                                                   UNION SELECT dst FROM medfraud.covisit_days(s.cv)) u(x)))
+           FROM sets s)::bigint,
+          'covisit_merge_bytes: 40 bytes a record, 12 and the id a person');
+-- parts chosen from it fit the budget (from the sets' packed length, half
+-- of it, they did not: the 10M-visit city's sharded run failed)
+-- (dense groups: 20 providers, 50 regulars each, every day for 30 days
+-- within two hours: about 9 MB of pair-days, few persons)
+CREATE TEMP TABLE dense AS
+SELECT h, medfraud.covisit_agg('D' || h || '-' || p, timestamptz '2025-04-01 08:00+00' + d * interval '1 day'
+                                 + (abs(hashint4(h * 100000 + p * 100 + d)) % 24) * interval '5 minutes', '30 minutes') AS cv
+FROM generate_series(1, 20) h, generate_series(1, 50) p, generate_series(0, 29) d GROUP BY h;
+SET LOCAL medfraud.max_graph_memory = '1MB';
+SELECT throws_ok($$SELECT medfraud.covisit_merge(cv, 2) FROM dense$$, '54000', NULL, 'dense sets in one part over 1 MB: refused');
+SELECT ok((SELECT ceil(sum(octet_length(cv)) * 1.5 / pg_size_bytes('1MB')) < ceil(sum(medfraud.covisit_merge_bytes(cv)) * 1.5 / pg_size_bytes('1MB'))
+           FROM dense), 'packed sets are smaller than what the merge holds for them: fewer parts from their length');
+SELECT lives_ok($$SELECT count(*) FROM (SELECT greatest(1, ceil(sum(medfraud.covisit_merge_bytes(cv)) * 1.5
+                                                  / pg_size_bytes(current_setting('medfraud.max_graph_memory'))))::int AS n FROM dense) n,
+                  generate_series(0, n.n - 1) k, LATERAL (SELECT medfraud.covisit_merge(s.cv, 2, k, n.n) AS m FROM dense s) x,
+                  medfraud.covisit_pairs(x.m) p$$,
+                'in the parts covisit_merge_bytes gives, every part fits');
+RESET medfraud.max_graph_memory;
+SELECT is(medfraud.covisit_merge_bytes(NULL), NULL, 'covisit_merge_bytes(NULL) is NULL');
+SELECT throws_ok($$SELECT medfraud.covisit_merge_bytes('\x00'::bytea)$$, '22P03', 'invalid co-visit set: truncated header',
+                 'covisit_merge_bytes of bytes that are not a set');
 -- only NULL sets: NULL, as over no rows (it crashed the server: make fuzz-sql, seed 7)
 SELECT is((SELECT medfraud.covisit_merge(NULL::bytea, 2) FROM generate_series(1, 3)), NULL, 'only NULL sets: NULL');
 SELECT is((SELECT medfraud.covisit_merge(NULL::bytea, 2, 1, 3) FROM generate_series(1, 3)), NULL, 'only NULL sets, in parts: NULL');
