@@ -2097,6 +2097,9 @@ class Gen:
         if f['retset'] or f['outcols']:
             if not f['retset'] and len(f['outcols']) <= 1:
                 return self.wrap_scalar(f['name'], call, shape=shape)
+            if plain:
+                # (an inlinable set-returning function is credited from a top-level SELECT)
+                return Case(f['name'], 'plain', 'SELECT count(*) FROM %s c' % call)
             return self.wrap_srf(f['name'], call, f['outcols'] or ['1'])
         if f['kind'] == 'p':
             return Case(f['name'], 'call', ['BEGIN', 'CALL %s' % call, 'ROLLBACK'])
@@ -2597,7 +2600,8 @@ class Runner:
         self.by_oid = {f['oid']: f for f in self.funcs}
         # aggregates and their support functions: PostgreSQL counts neither
         self.plan_measured = set(f['oid'] for f in self.funcs
-                                 if f['kind'] == 'a' or f['name'].startswith(('covisit_agg_', 'covisit_merge_')))
+                                 if f['kind'] == 'a' or re.fullmatch(r'covisit_(agg|merge)_(trans|final|combine|serial|deserial)',
+                                                                     f['name']))
         # SQL functions the planner may inline: an inlined call is not counted either
         self.inlinable = {f['name']: f['oid'] for f in self.funcs if f['inlinable']}
         for o in self.oids:
