@@ -134,7 +134,6 @@ mf_set_parse(bytea *in, mf_set *s)
 	/* version 2: a record takes 12 bytes or more */
 	if (s->h.version == 2 && (uint64) s->h.nrecords > (Size) (end - p) / 12)
 		bad_set("record count does not match its length");
-	s->records = p;
 	s->end = end;
 	s->pos = p;
 	s->next = 0;

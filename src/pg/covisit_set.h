@@ -59,9 +59,8 @@ typedef struct mf_set
 	set_header	h;
 	const char **key;			/* npersons key pointers */
 	uint32	   *klen;			/* and lengths */
-	const char *records;		/* the records' bytes (possibly unaligned) */
-	const char *end;			/* their end */
-	const char *pos;			/* the cursor: the next record's bytes */
+	const char *end;			/* the end of the records' bytes */
+	const char *pos;			/* the cursor: the next record's bytes (possibly unaligned) */
 	int64		next;			/* its index */
 	set_record	prev;			/* the record before it (zeros before the first) */
 } mf_set;
