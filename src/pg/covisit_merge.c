@@ -148,7 +148,9 @@ medfraud_covisit_merge_trans(PG_FUNCTION_ARGS)
 				part = 0,
 				parts = 1;
 	mf_set		set;
-	int32	   *local;
+	int32	   *local,
+			   *partof = NULL;
+	bool		ordered = true;
 
 	aggctx = mf_agg_context(fcinfo, "covisit_merge_trans");
 	if (PG_ARGISNULL(2) || (PG_NARGS() > 3 && (PG_ARGISNULL(3) || PG_ARGISNULL(4))))
@@ -198,6 +200,21 @@ medfraud_covisit_merge_trans(PG_FUNCTION_ARGS)
 	local = palloc(sizeof(int32) * (set.h.npersons + 1));
 	for (int32 i = 0; i < set.h.npersons; i++)
 		local[i] = -1;
+	/*
+	 * With parts, each person's part once per set (not a hash per record),
+	 * and whether the set's ids are in key order, as covisit_agg writes
+	 * them: then a pair's smaller id is its smaller index.
+	 */
+	if (parts > 1)
+	{
+		partof = palloc(sizeof(int32) * (set.h.npersons + 1));
+		for (int32 i = 0; i < set.h.npersons; i++)
+		{
+			partof[i] = (int32) (hash_bytes((const unsigned char *) set.key[i], (int) set.klen[i]) % (uint32) parts);
+			if (i > 0 && key_cmp(set.key[i - 1], set.klen[i - 1], set.key[i], set.klen[i]) >= 0)
+				ordered = false;
+		}
+	}
 	for (int64 i = 0; i < set.h.nrecords; i++)
 	{
 		set_record	r;
@@ -208,9 +225,10 @@ medfraud_covisit_merge_trans(PG_FUNCTION_ARGS)
 		if (parts > 1)
 		{
 			/* the pair's part: its smaller id's, whatever the set's order */
-			int32		lo = key_cmp(set.key[r.a], set.klen[r.a], set.key[r.b], set.klen[r.b]) <= 0 ? r.a : r.b;
+			int32		lo = ordered ? Min(r.a, r.b) :
+				key_cmp(set.key[r.a], set.klen[r.a], set.key[r.b], set.klen[r.b]) <= 0 ? r.a : r.b;
 
-			if ((int32) (hash_bytes((const unsigned char *) set.key[lo], (int) set.klen[lo]) % (uint32) parts) != part)
+			if (partof[lo] != part)
 				continue;
 		}
 		for (int k = 0; k < 2; k++)
@@ -238,6 +256,8 @@ medfraud_covisit_merge_trans(PG_FUNCTION_ARGS)
 		s->r[s->n++] = r;
 	}
 	pfree(local);
+	if (partof)
+		pfree(partof);
 	PG_RETURN_POINTER(s);
 }
 
