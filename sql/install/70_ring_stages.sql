@@ -1166,7 +1166,9 @@ BEGIN
              FROM _mf_cfit cf LEFT JOIN cov USING (ring)),
     fit AS (SELECT tl.ring, coalesce(max(cf.fit),
                                      sum(tl.amount) FILTER (WHERE std.item IS NOT NULL) / nullif(sum(tl.amount), 0)) AS dx_fit,
-                   bool_or(cf.fit IS NOT NULL) AS clinical, max(cf.learned_from) AS learned_from
+                   bool_or(cf.fit IS NOT NULL) AS clinical, max(cf.learned_from) AS learned_from,
+                   sum(tl.amount) FILTER (WHERE std.item IS NOT NULL) / nullif(sum(tl.amount), 0) AS proxy_fit,
+                   bool_or(cf.fit IS NOT NULL) AND NOT coalesce(bool_or(cf.bureau), false) AS lessons_only
             FROM _mf_tl tl LEFT JOIN _mf_std std ON std.ring = tl.ring AND std.item = tl.item AND std.dx IS NOT DISTINCT FROM tl.dx
             -- (a lesson of cleared cases is evidence for legitimacy, not
             -- against it: it knows the diagnoses of a few persons, so a
@@ -1183,9 +1185,18 @@ BEGIN
            CASE WHEN wd.trips >= 7 THEN wd.top3 END AS weekly_regularity,
            coalesce(fit.dx_fit, 0) AS dx_fit,
            CASE WHEN fit.clinical THEN 'clinical' WHEN fit.ring IS NOT NULL THEN 'proxy' END AS dx_basis,
-           fit.learned_from
+           fit.learned_from, coalesce(fit.proxy_fit, 0) AS proxy_fit, coalesce(fit.lessons_only, false) AS lessons_only
     FROM r LEFT JOIN b USING (ring) LEFT JOIN money USING (ring) LEFT JOIN norm USING (ring)
     LEFT JOIN wd USING (ring) LEFT JOIN fit USING (ring);
+    -- a lesson is evidence for legitimacy, never against it: where it would
+    -- score a ring it alone covers higher than the proxy does, the proxy
+    -- stands (a lesson fit of 0.50 once took a ring whose proxy fit called
+    -- it half legitimate over the report line, with a group of 15 honest
+    -- persons beside it)
+    UPDATE _mf_feat f SET dx_fit = f.proxy_fit, dx_basis = 'proxy', learned_from = NULL
+    WHERE f.lessons_only
+      AND medfraud.ring_score(f.z_items, f.z_lockstep, f.z_amount, f.fund_ratio, f.weekly_regularity, f.dx_fit, true)
+          > medfraud.ring_score(f.z_items, f.z_lockstep, f.z_amount, f.fund_ratio, f.weekly_regularity, f.proxy_fit, false);
 END
 $fn$;
 

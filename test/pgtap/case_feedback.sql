@@ -7,7 +7,7 @@
 -- other groups (not for itself); the options' bad values.  The "look-alike" is a clone: the top ring's
 -- members' claims copied, under new person ids, to another pharmacy.
 BEGIN;
-SELECT plan(22);
+SELECT plan(23);
 SET client_min_messages = warning;
 
 SELECT medfraud.generate_demo_city('cf', persons => 5000, days => 90, rings => 3, seed => 12);
@@ -81,6 +81,11 @@ SELECT ok((SELECT dx_basis = 'clinical' AND dx_fit >= 0.9 AND reason ~ ('indicat
 SELECT ok((SELECT reason !~ 'learned from' FROM pg_temp.ring_of((SELECT id FROM run3), false)),
           'the cleared group is not judged by its own lesson');
 SELECT is((SELECT count(*)::int FROM medfraud.item_indications), 0, 'the lesson is the run''s: item_indications is untouched');
+SELECT is_empty($$SELECT 1 FROM medfraud.rings r3 JOIN medfraud.rings r2 ON r2.run_id = (SELECT id FROM run2)
+                   AND (SELECT array_agg(psn_no ORDER BY psn_no) FROM medfraud.ring_members m WHERE m.run_id = r2.run_id AND m.ring_id = r2.ring_id)
+                     = (SELECT array_agg(psn_no ORDER BY psn_no) FROM medfraud.ring_members m WHERE m.run_id = r3.run_id AND m.ring_id = r3.ring_id)
+                 WHERE r3.run_id = (SELECT id FROM run3) AND r3.reason ~ 'learned from' AND r3.base_score > r2.base_score$$,
+                'a lesson never raises the score of a ring it judges');
 
 -- a lesson vouches only for the money it explains: the clone's trips also
 -- claim a costly item the cleared group never claimed, four times the rest
