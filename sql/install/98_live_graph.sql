@@ -198,7 +198,7 @@ COMMENT ON COLUMN medfraud.emerging_rings.size IS 'Number of members.';
 COMMENT ON COLUMN medfraud.emerging_rings.first_trip IS 'Earliest co-visit among members.';
 COMMENT ON COLUMN medfraud.emerging_rings.latest_trip IS 'Latest co-visit among members.';
 COMMENT ON COLUMN medfraud.emerging_rings.joint_days IS 'Distinct days with co-visits among members.';
-COMMENT ON COLUMN medfraud.emerging_rings.density IS 'Share of member pairs co-visiting (in either layer of the live graph) on emerging_min_days days or more.';
+COMMENT ON COLUMN medfraud.emerging_rings.density IS 'Share of the core''s member pairs tied in either layer of the live graph, on any day.';
 COMMENT ON COLUMN medfraud.emerging_rings.run_id IS 'For ring_active: the detect_rings run.';
 COMMENT ON COLUMN medfraud.emerging_rings.ring_id IS 'For ring_active: the scored ring.';
 COMMENT ON COLUMN medfraud.emerging_rings.tipping_claims IS 'Ids of the claims whose arrival made the group cross the criteria (or extended it), most recent fold last.';
@@ -225,12 +225,12 @@ SELECT '{
   "emerging_min_size": 6,
   "emerging_min_days": 2,
   "emerging_min_trips": 2,
-  "emerging_min_density": 0.5,
+  "emerging_min_density": 0.75,
   "ring_min_score": 20
 }'::jsonb
 $$;
 COMMENT ON FUNCTION medfraud.live_graph_options_default() IS
-'The options enable_live_graph uses when a key is not given: the claims columns; covisit_edges'' time_window, max_crowd and min_days; the item layer (item_layer; items: the fee-line table, by default the queue mode''s; item_columns; item_window as detect_rings'' item_window; item_min_fee: the amount from which a line is costly, by default the 75th percentile of the lines when the graph is built; item_fold_interval: how long a provider''s changes wait to be folded into it together; item_fold_providers: how many providers a fold takes at most); and when a group is an emerging ring (emerging_min_size persons, pairs co-visiting on emerging_min_days days or more with a share emerging_min_density of all pairs, together on emerging_min_trips days: detect_rings'' min_ring_size and min_days, and one trip day fewer than its min_trips, by default) or the continuation of a scored ring (ring_min_score, detect_rings'' rule_min_score).';
+'The options enable_live_graph uses when a key is not given: the claims columns; covisit_edges'' time_window, max_crowd and min_days; the item layer (item_layer; items: the fee-line table, by default the queue mode''s; item_columns; item_window as detect_rings'' item_window; item_min_fee: the amount from which a line is costly, by default the 75th percentile of the lines when the graph is built; item_fold_interval: how long a provider''s changes wait to be folded into it together; item_fold_providers: how many providers a fold takes at most); and when a group is an emerging ring (a SCAN cluster of pairs co-visiting on emerging_min_days days or more, of emerging_min_size persons, a share emerging_min_density of whose pairs are tied in either layer, together on emerging_min_trips days: detect_rings'' min_ring_size and min_days, and one trip day fewer than its min_trips, by default; with everyone tied in the item layer to half of it) or the continuation of a scored ring (ring_min_score, detect_rings'' rule_min_score).';
 
 -- Which claims are visits: valid (vali_flag 1), not refunds (refd_setl_flag
 -- 0), and not reversed by a refund row with the same visit id (mdtrt_id).
@@ -638,8 +638,16 @@ BEGIN
         WITH cc AS (SELECT node, cluster AS component
                     FROM medfraud.scan_clusters('SELECT src, dst FROM pg_temp._mf_em_e', 0.5, 4) WHERE cluster IS NOT NULL),
         grp AS (SELECT component, array_agg(node ORDER BY node) AS members, count(*) AS size FROM cc GROUP BY 1)
+        -- density: the share of the cluster's pairs tied in either layer
+        -- on any day.  Half its pairs strong (two days) missed the rings
+        -- whose members come on different days or rotate: in the replay
+        -- cities a loose-days ring's cluster of 7 had 9 strong pairs of
+        -- 21 but nearly every pair tied; three quarters of pairs tied
+        -- alerts it and a rotating ring, with as many false alerts in one
+        -- city and two more in the other (make bench-replay)
         SELECT grp.members, grp.size,
-               (SELECT count(*) FROM _mf_em_e x WHERE x.src = ANY (grp.members) AND x.dst = ANY (grp.members))::float8
+               (SELECT count(*) FROM medfraud.live_covisit_pairs x
+                WHERE x.src = ANY (grp.members) AND x.dst = ANY (grp.members) AND x.claims_table = claims)::float8
                  / (grp.size * (grp.size - 1) / 2.0) AS density
         FROM grp WHERE grp.size >= (o ->> 'emerging_min_size')::int
     LOOP
@@ -654,6 +662,25 @@ BEGIN
         -- together on emerging_min_trips days (the group's days, as detect_rings' min_trips counts them;
         -- one fewer by default: an early warning, a week or more before a weekly run in bench-replay)
         CONTINUE WHEN e.days < (o ->> 'emerging_min_trips')::int;
+        -- the group: its core (the cluster of strong pairs) and everyone
+        -- tied, in either layer and on any day since the core's first, to
+        -- half the core or more (three at least), as detect_rings takes a
+        -- cluster's members.  At a ring's second trip only those on both
+        -- trips have strong pairs: a bus ring of 19 went 11 and 9 strong,
+        -- a core of 6, under half the ring until its third trip, the day
+        -- a nightly run reports it anyway (make bench-replay)
+        g.members := g.members || ARRAY(
+            SELECT t.p FROM (
+                SELECT lp.dst AS p FROM medfraud.live_covisit_pairs lp
+                WHERE lp.src = ANY (g.members) AND lp.claims_table = claims AND lp.item_days >= 1 AND lp.last_at >= e.first_at
+                UNION ALL
+                SELECT lp.src FROM medfraud.live_covisit_pairs lp
+                WHERE lp.dst = ANY (g.members) AND lp.claims_table = claims AND lp.item_days >= 1 AND lp.last_at >= e.first_at) t
+            WHERE t.p <> ALL (g.members)
+            GROUP BY t.p HAVING count(*) * 2 >= g.size AND count(*) >= 3
+            ORDER BY t.p);
+        g.members := ARRAY(SELECT u FROM unnest(g.members) u ORDER BY u);
+        g.size := cardinality(g.members);
         -- the claims of the refolded ranges that are the group's
         EXECUTE format($q$
             SELECT array_agg(DISTINCT s.%1$I::text) FROM %2$s s JOIN (%3$s) r

@@ -6,7 +6,7 @@
 -- live_coclaim_edges, a batch covisit_edges over their costly fee lines
 -- (place provider|item, a day's window).  Bad inputs fail with clear errors.
 BEGIN;
-SELECT plan(59);
+SELECT plan(60);
 SET client_min_messages = warning;
 SELECT setseed(0.42);
 
@@ -261,6 +261,21 @@ SELECT is((SELECT item_days FROM medfraud.live_covisit_pairs WHERE claims_table 
           'and is in once it is due');
 SELECT results_eq($$SELECT count(*)::int, max(joint_days) FROM medfraud.emerging_rings WHERE claims_table = 'lg.c'::regclass$$,
                   $$VALUES (1, 4)$$, 'the emerging ring is extended, not raised again');
+-- a fifth morning: a newcomer claims the ring's drug beside them (tied in
+-- the item layer to all six, on one day), a bystander only a syringe
+INSERT INTO lg.c SELECT 'C4-' || p, 'CM4-' || p, p, 'P-RC', timestamp '2025-03-29 08:30' + n * interval '1 hour',
+       t.begndate, t.enddate, t.med_type, t.insutype, t.dise_codg, t.dise_name, t.medfee_sumamt, t.fulamt_ownpay_amt,
+       t.overlmt_selfpay, t.preselfpay_amt, t.inscp_scp_amt, t.hifp_pay, t.fund_pay_sumamt, t.acct_pay, t.psn_cash_pay, '0', '1'
+FROM pg_temp.tmpl t, (VALUES ('RC7', 1), ('RZ', 2)) x(p, n);
+INSERT INTO lg.c_lines(setl_id, med_list_codg, det_item_fee_sumamt) VALUES ('C4-RC7', 'DRUG-X', 900), ('C4-RZ', 'SYRINGE', 2);
+SELECT pg_temp.cells(4, 4);
+DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
+UPDATE medfraud.live_graph_dirty SET marked_at = marked_at - interval '10 minutes' WHERE claims_table = 'lg.c'::regclass;
+DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
+SELECT results_eq($$SELECT count(*)::int, bool_and('RC7' = ANY (members)), bool_and(NOT 'RZ' = ANY (members)), max(size)
+                    FROM medfraud.emerging_rings WHERE claims_table = 'lg.c'::regclass$$,
+                  $$VALUES (1, true, true, 7)$$,
+                  'tied to half the core in the item layer, a newcomer of one trip joins; a bystander without the item does not');
 
 -- bad inputs
 SELECT throws_ok($$SELECT medfraud.enable_live_graph('lg.live', '{"window": "1 month"}')$$, '22023', NULL, 'a window in months: 22023');
