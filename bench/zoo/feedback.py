@@ -6,7 +6,8 @@
 
 For one zoo city and medfraud's run of it: a random fraction (at least one)
 of the run's reported rings (--population formed: of every ring it formed,
-whatever the score) go to investigators, who know the truth: each
+whatever the score; --population queue: not random, the first of the
+reported rings in medfraud.review_queue's order) go to investigators, who know the truth: each
 ring becomes a case, every member gets a verdict (confirmed when the person
 is in a planted ring, else cleared) and the case is closed confirmed when
 most members are, else cleared.  detect_rings then runs again, same tables
@@ -66,7 +67,13 @@ def one_city(a):
     rng = random.Random(a.seed)
     formed = reported(cur, a.run, every=True)[0]
     ids = sorted(formed if a.population == 'formed' else before)
-    chosen = sorted(rng.sample(ids, max(1, math.ceil(a.fraction * len(ids))))) if ids else []
+    n = max(1, math.ceil(a.fraction * len(ids))) if ids else 0
+    if a.population == 'queue':
+        # the first n of medfraud.review_queue: the order it proposes
+        cur.execute("SELECT ring_id FROM medfraud.review_queue(%s) ORDER BY queue_rank LIMIT %s", (a.run, n))
+        chosen = sorted(r for (r,) in cur.fetchall())
+    else:
+        chosen = sorted(rng.sample(ids, n)) if ids else []
     cases, labels = [], {}
     labelled = set()
     for rid in chosen:
@@ -165,9 +172,11 @@ def main():
     ap.add_argument('--run', type=int)
     ap.add_argument('--fraction', type=float, default=0.1)
     ap.add_argument('--seed', type=int, default=1)
-    ap.add_argument('--population', choices=('reported', 'formed'), default='reported',
-                    help='the rings investigators review: those reported (score >= rule_min_score), or every ring '
-                         'the run formed, whatever its score (cohorts scored 0 among them)')
+    ap.add_argument('--population', choices=('reported', 'formed', 'queue'), default='reported',
+                    help='the rings investigators review: a random fraction of those reported (score >= '
+                         'rule_min_score) or of every ring the run formed, whatever its score (cohorts scored 0 '
+                         'among them); or (queue) the first fraction of the reported rings in '
+                         'medfraud.review_queue order')
     ap.add_argument('--json')
     ap.add_argument('--dsn', default='')
     ap.add_argument('--summary', dest='files', nargs='+')

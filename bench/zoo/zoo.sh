@@ -9,7 +9,7 @@
 #   bash bench/zoo/zoo.sh [--cities 20] [--seed0 1000] [--persons N] [--days D]
 #                         [--scenario JSON|all] [--bonus-off-options JSON]
 #                         [--quick] [--assert] [--out DIR] [--here] [--keep] [--no-indications]
-#                         [--no-baselines] [--feedback FRACTION] [--feedback-population reported|formed]
+#                         [--no-baselines] [--feedback FRACTION] [--feedback-population reported|formed|queue]
 #                         [--seeds "S1 S2 ..."] [--whole] [--no-expand]
 #
 # Expansion R-precision is measured with and without the same-ring bonus
@@ -43,7 +43,8 @@
 #             the reported rings get verdicts from the truth, detect_rings runs
 #             again, and both runs are scored on the rest (bench/zoo/feedback.py;
 #             city_NN.feedback.json, summary in feedback.md); --feedback-population
-#             formed: from every ring the run formed, not only the reported ones
+#             formed: from every ring the run formed, not only the reported ones;
+#             queue: the first of the reported rings in medfraud.review_queue order
 # City i uses seed seed0 + i and schema z<i>; each is dropped after scoring.
 # Output: DIR (default bench/out/zoo)/city_NN.{json,md}, city_NN.<method>.{groups.json,json,md},
 # zoo.md, zoo.json.

@@ -600,3 +600,89 @@ COMMENT ON VIEW medfraud.case_outcomes IS 'Per case: subject, status, when it wa
 
 GRANT SELECT ON medfraud.person_verdicts, medfraud.ring_precision, medfraud.alert_precision, medfraud.case_outcomes
     TO medfraud_analyst;
+
+-- The review queue: which reported rings to review first so that a verdict
+-- carries furthest.  A verdict teaches (cleared: lessons for the
+-- legitimacy term; confirmed: look-alikes scored up and expansion seeds),
+-- but only for rings that claim the same items: a random tenth of a zoo
+-- city's reported rings held no cohort in eight cities of twelve, so
+-- nothing was cleared and nothing learned (docs/benchmarks.md, issue 17).
+-- Rings are grouped into families of look-alikes (rings sharing half the
+-- defining items of one of them, connected), and the queue takes one ring
+-- of each family in turn, the family with the most persons first and, in
+-- a family, the ring whose items cover most of the others'.
+CREATE FUNCTION medfraud.review_queue(run pg_catalog.int8 DEFAULT NULL)
+RETURNS TABLE(queue_rank pg_catalog.int4, run_id pg_catalog.int8, ring_id pg_catalog.int4, family pg_catalog.int4,
+              family_rings pg_catalog.int4, family_persons pg_catalog.int8, look_alikes pg_catalog.int4,
+              persons_reached pg_catalog.float8, score pg_catalog.float8, size pg_catalog.int4,
+              hifp_total pg_catalog.numeric, reason pg_catalog.text)
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    r_id bigint := coalesce(review_queue.run, (SELECT l.run_id FROM medfraud.latest_run l));
+    st text;
+    src text[];
+    dst text[];
+BEGIN
+    SELECT u.status INTO st FROM medfraud.runs u WHERE u.run_id = r_id;
+    IF st IS NULL THEN
+        RAISE EXCEPTION 'review_queue: no detect_rings run %', coalesce(r_id::text, '(none yet)') USING ERRCODE = '22023';
+    ELSIF st <> 'done' THEN
+        RAISE EXCEPTION 'review_queue: run % is %, not done', r_id, st USING ERRCODE = '55000';
+    END IF;
+    -- the look-alike pairs (g vouches for h: half h's defining items are g's)
+    SELECT array_agg(l.g::text), array_agg(l.h::text) INTO src, dst
+    FROM (SELECT g.ring_id AS g, h.ring_id AS h
+          FROM medfraud._review_candidates(r_id) g JOIN medfraud._review_candidates(r_id) h ON h.ring_id <> g.ring_id
+          WHERE cardinality(ARRAY(SELECT unnest(g.items) INTERSECT SELECT unnest(h.items))) * 2 >= cardinality(h.items)) l;
+    RETURN QUERY
+    WITH c AS (SELECT * FROM medfraud._review_candidates(r_id)),
+    fam AS (SELECT cc.node::int AS ring_id, cc.component::int AS family
+            FROM medfraud.connected_components(format('SELECT src, dst FROM unnest(%L::text[], %L::text[]) t(src, dst)',
+                                                      coalesce(src, '{}'), coalesce(dst, '{}'))) cc),
+    reach AS (SELECT g.ring_id,
+                     count(h.ring_id) FILTER (WHERE cardinality(ARRAY(SELECT unnest(g.items) INTERSECT SELECT unnest(h.items))) * 2
+                                                    >= cardinality(h.items))::int AS look_alikes,
+                     coalesce(sum(h.size * cardinality(ARRAY(SELECT unnest(g.items) INTERSECT SELECT unnest(h.items)))::float8
+                                  / cardinality(h.items))
+                              FILTER (WHERE cardinality(ARRAY(SELECT unnest(g.items) INTERSECT SELECT unnest(h.items))) * 2
+                                            >= cardinality(h.items)), 0) AS reached
+              FROM c g LEFT JOIN c h ON h.ring_id <> g.ring_id AND cardinality(h.items) > 0
+              GROUP BY g.ring_id),
+    x AS (SELECT c.*, r.look_alikes, r.reached,
+                 -- a ring of no family is a family of its own (negative: apart from the components' numbers)
+                 coalesce(f.family, -c.ring_id) AS fam_key
+          FROM c JOIN reach r USING (ring_id) LEFT JOIN fam f USING (ring_id)),
+    y AS (SELECT x.*, count(*) OVER w AS n_rings, sum(x.size) OVER w AS n_persons, sum(x.hifp_total) OVER w AS n_money,
+                 row_number() OVER (PARTITION BY x.fam_key ORDER BY x.reached DESC, x.hifp_total DESC, x.ring_id) AS turn
+          FROM x WINDOW w AS (PARTITION BY x.fam_key)),
+    z AS (SELECT y.*, dense_rank() OVER (ORDER BY y.n_persons DESC, y.n_money DESC, y.fam_key)::int AS fam_no
+          FROM y)
+    SELECT (row_number() OVER (ORDER BY z.turn, z.fam_no))::int, r_id, z.ring_id, z.fam_no, z.n_rings::int, z.n_persons::bigint,
+           z.look_alikes, z.reached, z.score, z.size, z.hifp_total,
+           CASE WHEN z.n_rings = 1 THEN 'no look-alike among the unreviewed rings'
+                WHEN z.turn = 1 THEN format('a verdict on it speaks for %s look-alike rings (%s persons) claiming its items',
+                                            z.look_alikes, round(z.reached::numeric, 1))
+                ELSE format('ring %s of a family of %s look-alikes', z.turn, z.n_rings) END
+    FROM z ORDER BY 1;
+END
+$fn$;
+COMMENT ON FUNCTION medfraud.review_queue(pg_catalog.int8) IS
+'The reported rings of a run (default: the latest) that have no case and whose members mostly have no verdict, in the order to review them so that each verdict teaches detection the most: rings are grouped into families of look-alikes (ring g is a look-alike of h when half of h''s defining items are g''s; families are the connected groups), and the queue takes one ring of each family in turn, families with the most persons first; in a family, the ring whose items cover the most persons of the others first (persons_reached: the sum over its look-alikes of their size times the share of their items it shares). An investigator who clears or confirms the first ring of a family teaches the next run about all of it (docs/design.md, "The review queue").';
+
+-- The rings review_queue considers: reported, no case on them, most members undecided.
+CREATE FUNCTION medfraud._review_candidates(run pg_catalog.int8)
+RETURNS TABLE(ring_id pg_catalog.int4, items pg_catalog.text[], size pg_catalog.int4, score pg_catalog.float8,
+              hifp_total pg_catalog.numeric)
+LANGUAGE sql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT r.ring_id, coalesce(r.items, '{}'), r.size, r.score, r.hifp_total
+FROM medfraud.rings r JOIN medfraud.runs u ON u.run_id = r.run_id
+WHERE r.run_id = run AND r.score >= (u.options ->> 'rule_min_score')::pg_catalog.float8
+  AND NOT EXISTS (SELECT 1 FROM medfraud.cases k WHERE k.run_id = r.run_id AND k.ring_id = r.ring_id)
+  AND (SELECT count(*) FROM medfraud.ring_members m JOIN medfraud.person_verdicts pv ON pv.psn_no = m.psn_no
+       WHERE m.run_id = r.run_id AND m.ring_id = r.ring_id) * 2 < r.size
+$$;
