@@ -230,7 +230,7 @@ SELECT '{
 }'::jsonb
 $$;
 COMMENT ON FUNCTION medfraud.live_graph_options_default() IS
-'The options enable_live_graph uses when a key is not given: the claims columns; covisit_edges'' time_window, max_crowd and min_days; the item layer (item_layer; items: the fee-line table, by default the queue mode''s; item_columns; item_window as detect_rings'' item_window; item_min_fee: the amount from which a line is costly, by default the 75th percentile of the lines when the graph is built; item_fold_interval: how long a provider''s changes wait to be folded into it together; item_fold_providers: how many providers a fold takes at most); and when a group is an emerging ring (a SCAN cluster of pairs co-visiting on emerging_min_days days or more, of emerging_min_size persons, a share emerging_min_density of whose pairs are tied in either layer, together on emerging_min_trips days: detect_rings'' min_ring_size and min_days, and one trip day fewer than its min_trips, by default; with everyone tied in the item layer to half of it) or the continuation of a scored ring (ring_min_score, detect_rings'' rule_min_score).';
+'The options enable_live_graph uses when a key is not given: the claims columns; covisit_edges'' time_window, max_crowd and min_days; the item layer (item_layer; items: the fee-line table, by default the queue mode''s; item_columns; item_window as detect_rings'' item_window; item_min_fee: the amount from which a line is costly, by default the 75th percentile of the lines when the graph is built; item_fold_interval: how long a provider''s changes wait to be folded into it together; item_fold_providers: how many providers a fold takes at most); and when a group is an emerging ring (a core: a SCAN cluster of pairs co-visiting on emerging_min_days days or more, or a part of a sparser cluster without its hubs, of half emerging_min_size persons or more, a share emerging_min_density of whose pairs are tied in either layer, together on emerging_min_trips days: detect_rings'' min_ring_size and min_days, and one trip day fewer than its min_trips, by default; with everyone tied in the item layer to half of it; cores sharing a member at a provider of both joined; emerging_min_size persons in all, and a core alone of that size itself) or the continuation of a scored ring (ring_min_score, detect_rings'' rule_min_score).';
 
 -- Which claims are visits: valid (vali_flag 1), not refunds (refd_setl_flag
 -- 0), and not reversed by a refund row with the same visit id (mdtrt_id).
@@ -604,6 +604,7 @@ DECLARE
     latest bigint := (SELECT run_id FROM medfraud.latest_run);
     hit record;
     n int := 0;
+    pass int;
 BEGIN
     -- the strong pairs around the persons of the pairs the fold changed (one
     -- hop), by index from live_covisit_pairs (two scans, by src and by dst)
@@ -630,26 +631,57 @@ BEGIN
     SELECT x.* FROM who1 CROSS JOIN LATERAL (
         SELECT lp.src, lp.dst, lp.days, lp.first_at, lp.last_at FROM medfraud.live_covisit_pairs lp
         WHERE lp.dst = who1.p AND lp.claims_table = claims AND (lp.days >= k OR lp.item_days >= k) OFFSET 0) x;
-    FOR g IN
-        -- SCAN clusters of the strong pairs (detect_rings' epsilon and mu):
-        -- with the item layer, connected components made one component of
-        -- 384 persons of nine rings and the cohorts between them in a zoo
-        -- city, too sparse to be a group; SCAN cuts it into the rings
-        WITH cc AS (SELECT node, cluster AS component
-                    FROM medfraud.scan_clusters('SELECT src, dst FROM pg_temp._mf_em_e', 0.5, 4) WHERE cluster IS NOT NULL),
-        grp AS (SELECT component, array_agg(node ORDER BY node) AS members, count(*) AS size FROM cc GROUP BY 1)
-        -- density: the share of the cluster's pairs tied in either layer
-        -- on any day.  Half its pairs strong (two days) missed the rings
-        -- whose members come on different days or rotate: in the replay
-        -- cities a loose-days ring's cluster of 7 had 9 strong pairs of
-        -- 21 but nearly every pair tied; three quarters of pairs tied
-        -- alerts it and a rotating ring, with as many false alerts in one
-        -- city and two more in the other (make bench-replay)
-        SELECT grp.members, grp.size,
-               (SELECT count(*) FROM medfraud.live_covisit_pairs x
-                WHERE x.src = ANY (grp.members) AND x.dst = ANY (grp.members) AND x.claims_table = claims)::float8
-                 / (grp.size * (grp.size - 1) / 2.0) AS density
-        FROM grp WHERE grp.size >= (o ->> 'emerging_min_size')::int
+    -- the cores: SCAN clusters of the strong pairs (detect_rings' epsilon
+    -- and mu) of half the ring size or more, dense and together on enough
+    -- days; each with everyone tied to half of it (below)
+    CREATE TEMP TABLE _mf_em_g(core bigint, members text[], size int, density float8, pairs float8,
+                               first_at timestamptz, last_at timestamptz, days bigint, providers text[]) ON COMMIT DROP;
+    -- with the item layer, connected components made one component of 384
+    -- persons of nine rings and the cohorts between them in a zoo city, too
+    -- sparse to be a group; SCAN cuts it into the rings
+    CREATE TEMP TABLE _mf_em_c ON COMMIT DROP AS
+    SELECT cluster::bigint AS component, array_agg(node ORDER BY node) AS members, count(*)::int AS size, NULL::float8 AS density
+    FROM medfraud.scan_clusters('SELECT src, dst FROM pg_temp._mf_em_e', 0.5, 4) WHERE cluster IS NOT NULL
+    GROUP BY cluster HAVING count(*) * 2 >= (o ->> 'emerging_min_size')::int;
+    -- density: the share of the cluster's pairs tied in either layer on any
+    -- day.  Half its pairs strong (two days) missed the rings whose members
+    -- come on different days or rotate: in the replay cities a loose-days
+    -- ring's cluster of 7 had 9 strong pairs of 21 but nearly every pair
+    -- tied; three quarters of pairs tied alerts it and a rotating ring, with
+    -- as many false alerts in one city and two more in the other
+    -- (make bench-replay)
+    FOR pass IN 1 .. 2 LOOP
+        UPDATE _mf_em_c c
+        SET density = (SELECT count(*) FROM medfraud.live_covisit_pairs x
+                       WHERE x.src = ANY (c.members) AND x.dst = ANY (c.members) AND x.claims_table = claims)::float8
+                      / (c.size * (c.size - 1) / 2.0)
+        WHERE c.density IS NULL;
+        EXIT WHEN pass = 2;
+        -- a cluster too sparse to be one group may be groups around a hub:
+        -- a recruiter's cells never meet, and SCAN joins them through him
+        -- into one cluster (in a replay city, three cells of 4-8 and him:
+        -- 21 persons, a third of their pairs tied).  Without the members
+        -- strongly tied to half the cluster, its strong pairs fall apart
+        -- into the cells, each a cluster of its own; the hub comes back
+        -- tied to each (below)
+        INSERT INTO _mf_em_c(component, members, size)
+        WITH sparse AS (SELECT c.component, c.size FROM _mf_em_c c WHERE c.density < (o ->> 'emerging_min_density')::float8),
+        mem AS (SELECT c.component, m FROM _mf_em_c c JOIN sparse USING (component), unnest(c.members) m),
+        deg AS (SELECT a.component, a.m, count(*) AS d
+                FROM mem a JOIN (SELECT src AS x, dst AS z FROM _mf_em_e UNION ALL SELECT dst, src FROM _mf_em_e) y ON y.x = a.m
+                JOIN mem b ON b.component = a.component AND b.m = y.z
+                GROUP BY 1, 2),
+        rest AS (SELECT mem.component, array_agg(mem.m) AS rest
+                 FROM mem JOIN sparse USING (component) LEFT JOIN deg USING (component, m)
+                 WHERE coalesce(deg.d, 0) * 2 < sparse.size - 1 GROUP BY 1)
+        SELECT -(rest.component * 1000000 + k.component), array_agg(k.node ORDER BY k.node), count(*)
+        FROM rest JOIN sparse USING (component)
+        CROSS JOIN LATERAL medfraud.connected_components(format(
+            'SELECT src, dst FROM pg_temp._mf_em_e WHERE src = ANY (%L::text[]) AND dst = ANY (%L::text[])', rest.rest, rest.rest)) k
+        WHERE cardinality(rest.rest) < sparse.size
+        GROUP BY rest.component, k.component HAVING count(*) * 2 >= (o ->> 'emerging_min_size')::int;
+    END LOOP;
+    FOR g IN SELECT * FROM _mf_em_c ORDER BY component
     LOOP
         CONTINUE WHEN g.density < (o ->> 'emerging_min_density')::float8;
         -- (the group's days and providers in one pass over its parts)
@@ -669,18 +701,48 @@ BEGIN
         -- trips have strong pairs: a bus ring of 19 went 11 and 9 strong,
         -- a core of 6, under half the ring until its third trip, the day
         -- a nightly run reports it anyway (make bench-replay)
-        g.members := g.members || ARRAY(
-            SELECT t.p FROM (
-                SELECT lp.dst AS p FROM medfraud.live_covisit_pairs lp
-                WHERE lp.src = ANY (g.members) AND lp.claims_table = claims AND lp.item_days >= 1 AND lp.last_at >= e.first_at
-                UNION ALL
-                SELECT lp.src FROM medfraud.live_covisit_pairs lp
-                WHERE lp.dst = ANY (g.members) AND lp.claims_table = claims AND lp.item_days >= 1 AND lp.last_at >= e.first_at) t
-            WHERE t.p <> ALL (g.members)
-            GROUP BY t.p HAVING count(*) * 2 >= g.size AND count(*) >= 3
-            ORDER BY t.p);
-        g.members := ARRAY(SELECT u FROM unnest(g.members) u ORDER BY u);
+        INSERT INTO _mf_em_g
+        SELECT g.component, ARRAY(SELECT u FROM unnest(g.members || ARRAY(
+                   SELECT t.p FROM (
+                       SELECT lp.dst AS p FROM medfraud.live_covisit_pairs lp
+                       WHERE lp.src = ANY (g.members) AND lp.claims_table = claims AND lp.item_days >= 1 AND lp.last_at >= e.first_at
+                       UNION ALL
+                       SELECT lp.src FROM medfraud.live_covisit_pairs lp
+                       WHERE lp.dst = ANY (g.members) AND lp.claims_table = claims AND lp.item_days >= 1 AND lp.last_at >= e.first_at) t
+                   WHERE t.p <> ALL (g.members)
+                   GROUP BY t.p HAVING count(*) * 2 >= g.size AND count(*) >= 3)) u ORDER BY u),
+               g.size, g.density, g.size * (g.size - 1) / 2.0, e.first_at, e.last_at, e.days, e.providers;
+    END LOOP;
+    -- cores that share a member at a provider of both are one group: a
+    -- recruiter who goes with each of his cells, which never meet, is tied
+    -- to each (above) and joins them, as detect_rings joins the cells of a
+    -- ring through him (each cell of 3-8 alone is under half the ring, or
+    -- under the ring size).  A shared provider too: a ring member who is
+    -- also a dialysis patient does not join the ring to his shift.
+    FOR g IN
+        WITH j AS (
+            SELECT cc.node::bigint AS core, cc.component
+            FROM medfraud.connected_components(format(
+                     'SELECT a.core::text AS src, b.core::text AS dst FROM pg_temp._mf_em_g a JOIN pg_temp._mf_em_g b
+                        ON a.core < b.core AND a.members && b.members AND a.providers && b.providers')) cc)
+        SELECT ARRAY(SELECT DISTINCT u FROM _mf_em_g y, unnest(y.members) u
+                     WHERE y.core = ANY (array_agg(x.core)) ORDER BY u) AS members,
+               sum(x.density * x.pairs) / sum(x.pairs) AS density, min(x.first_at) AS first_at, max(x.last_at) AS last_at,
+               max(x.days) AS days, count(*) AS cores, max(x.size) AS core_size, NULL::int AS size,
+               ARRAY(SELECT DISTINCT u FROM _mf_em_g y, unnest(y.providers) u WHERE y.core = ANY (array_agg(x.core)) ORDER BY u) AS providers
+        FROM _mf_em_g x LEFT JOIN j USING (core)
+        GROUP BY coalesce('j' || j.component, 'c' || x.core)
+    LOOP
         g.size := cardinality(g.members);
+        -- (a core alone is of the ring size itself, as before the join)
+        CONTINUE WHEN g.size < (o ->> 'emerging_min_size')::int
+                   OR (g.cores = 1 AND g.core_size < (o ->> 'emerging_min_size')::int);
+        SELECT g.first_at AS first_at, g.last_at AS last_at, g.days AS days, g.providers AS providers INTO e;
+        IF g.cores > 1 THEN
+            -- the joined group's days, as one group's
+            SELECT count(DISTINCT p.day) INTO e.days FROM medfraud.live_covisit_parts p
+            WHERE p.claims_table = claims AND p.src = ANY (g.members) AND p.dst = ANY (g.members);
+        END IF;
         -- the claims of the refolded ranges that are the group's
         EXECUTE format($q$
             SELECT array_agg(DISTINCT s.%1$I::text) FROM %2$s s JOIN (%3$s) r
@@ -736,7 +798,7 @@ BEGIN
             END IF;
         END IF;
     END LOOP;
-    DROP TABLE _mf_em_e;
+    DROP TABLE _mf_em_e, _mf_em_c, _mf_em_g;
     RETURN n;
 END
 $fn$;

@@ -6,7 +6,7 @@
 -- live_coclaim_edges, a batch covisit_edges over their costly fee lines
 -- (place provider|item, a day's window).  Bad inputs fail with clear errors.
 BEGIN;
-SELECT plan(60);
+SELECT plan(62);
 SET client_min_messages = warning;
 SELECT setseed(0.42);
 
@@ -276,6 +276,43 @@ SELECT results_eq($$SELECT count(*)::int, bool_and('RC7' = ANY (members)), bool_
                     FROM medfraud.emerging_rings WHERE claims_table = 'lg.c'::regclass$$,
                   $$VALUES (1, true, true, 7)$$,
                   'tied to half the core in the item layer, a newcomer of one trip joins; a bystander without the item does not');
+
+-- a recruiter's cells: three cells of four who never meet (two days
+-- apart, a week between a cell's trips), the recruiter with each.  SCAN
+-- makes one cluster of the thirteen through him, a third of its pairs
+-- tied; without him it falls apart into the cells, each tied to him, and
+-- the cells sharing him at his pharmacy are one emerging ring
+CREATE TABLE lg.h (LIKE lg.setl_d INCLUDING INDEXES);
+CREATE INDEX ON lg.h (fixmedins_code, setl_time);
+CREATE INDEX ON lg.h (mdtrt_id);
+CREATE TABLE lg.h_lines (setl_id text, med_list_codg text, cnt numeric DEFAULT 1, det_item_fee_sumamt numeric);
+CREATE INDEX ON lg.h_lines (setl_id);
+DO $$ BEGIN PERFORM medfraud.enable_prepayment_check('lg.h', 'queue', '{"items": "lg.h_lines"}');
+            PERFORM medfraud.enable_live_graph('lg.h', '{"item_min_fee": 500}'); END $$;
+CREATE FUNCTION pg_temp.cell_trip(cell text, d int) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO lg.h SELECT 'H' || d || '-' || w, 'HM' || d || '-' || w, w, 'P-HR',
+           timestamp '2025-03-03 09:00' + d * interval '1 day' + p * interval '3 minutes',
+           t.begndate, t.enddate, t.med_type, t.insutype, t.dise_codg, t.dise_name, t.medfee_sumamt, t.fulamt_ownpay_amt,
+           t.overlmt_selfpay, t.preselfpay_amt, t.inscp_scp_amt, t.hifp_pay, t.fund_pay_sumamt, t.acct_pay, t.psn_cash_pay, '0', '1'
+    FROM pg_temp.tmpl t, (SELECT 'H' || cell || p AS w, p FROM generate_series(1, 4) p UNION ALL SELECT 'HR', 0) x;
+    INSERT INTO lg.h_lines(setl_id, med_list_codg, det_item_fee_sumamt)
+    SELECT 'H' || d || '-' || w, 'DRUG-Y', 900 FROM (SELECT 'H' || cell || p AS w FROM generate_series(1, 4) p UNION ALL SELECT 'HR') x;
+$$;
+CREATE FUNCTION pg_temp.cell_week(wk int) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_temp.cell_trip('A', 7 * wk), pg_temp.cell_trip('B', 7 * wk + 2), pg_temp.cell_trip('C', 7 * wk + 4);
+    PERFORM medfraud.drain_claim_queue();
+    UPDATE medfraud.live_graph_dirty SET marked_at = marked_at - interval '10 minutes' WHERE claims_table = 'lg.h'::regclass;
+    PERFORM medfraud.drain_claim_queue();
+END $$;
+SELECT pg_temp.cell_week(0);
+SELECT is_empty($$SELECT 1 FROM medfraud.emerging_rings WHERE claims_table = 'lg.h'::regclass$$,
+                'a recruiter''s cells once each: nothing yet');
+SELECT pg_temp.cell_week(1);
+SELECT results_eq($$SELECT kind, size, 'HR' = ANY (members), (SELECT count(*) FROM unnest(members) m WHERE m LIKE 'H_%')::int
+                    FROM medfraud.emerging_rings WHERE claims_table = 'lg.h'::regclass$$,
+                  $$VALUES ('emerging', 13, true, 13)$$,
+                  'their second trips: the cells that never meet, joined through their recruiter, are one emerging ring');
 
 -- bad inputs
 SELECT throws_ok($$SELECT medfraud.enable_live_graph('lg.live', '{"window": "1 month"}')$$, '22023', NULL, 'a window in months: 22023');
