@@ -623,8 +623,9 @@ AS $fn$
 DECLARE
     r_id bigint := coalesce(review_queue.run, (SELECT l.run_id FROM medfraud.latest_run l));
     st text;
-    src text[];
-    dst text[];
+    gs int[];
+    hs int[];
+    ws float8[];
 BEGIN
     SELECT u.status INTO st FROM medfraud.runs u WHERE u.run_id = r_id;
     IF st IS NULL THEN
@@ -632,29 +633,27 @@ BEGIN
     ELSIF st <> 'done' THEN
         RAISE EXCEPTION 'review_queue: run % is %, not done', r_id, st USING ERRCODE = '55000';
     END IF;
-    -- the look-alike pairs (g vouches for h: half h's defining items are g's)
-    SELECT array_agg(l.g::text), array_agg(l.h::text) INTO src, dst
-    FROM (SELECT g.ring_id AS g, h.ring_id AS h
-          FROM medfraud._review_candidates(r_id) g JOIN medfraud._review_candidates(r_id) h ON h.ring_id <> g.ring_id
-          WHERE cardinality(ARRAY(SELECT unnest(g.items) INTERSECT SELECT unnest(h.items))) * 2 >= cardinality(h.items)) l;
+    -- the look-alike pairs, once: g vouches for h when half h's defining
+    -- items are g's (w, the share of them; a ring without items is nobody's
+    -- look-alike and stands alone)
+    WITH c AS (SELECT * FROM medfraud._review_candidates(r_id))
+    SELECT array_agg(l.g), array_agg(l.h), array_agg(l.w) INTO gs, hs, ws
+    FROM (SELECT g.ring_id AS g, h.ring_id AS h,
+                 cardinality(ARRAY(SELECT unnest(g.items) INTERSECT SELECT unnest(h.items)))::float8 / cardinality(h.items) AS w
+          FROM c g JOIN c h ON h.ring_id <> g.ring_id AND cardinality(h.items) > 0) l
+    WHERE l.w >= 0.5;
     RETURN QUERY
     WITH c AS (SELECT * FROM medfraud._review_candidates(r_id)),
+    pairs AS (SELECT * FROM unnest(gs, hs, ws) p(g, h, w)),
     fam AS (SELECT cc.node::int AS ring_id, cc.component::int AS family
-            FROM medfraud.connected_components(format('SELECT src, dst FROM unnest(%L::text[], %L::text[]) t(src, dst)',
-                                                      coalesce(src, '{}'), coalesce(dst, '{}'))) cc),
-    reach AS (SELECT g.ring_id,
-                     count(h.ring_id) FILTER (WHERE cardinality(ARRAY(SELECT unnest(g.items) INTERSECT SELECT unnest(h.items))) * 2
-                                                    >= cardinality(h.items))::int AS look_alikes,
-                     coalesce(sum(h.size * cardinality(ARRAY(SELECT unnest(g.items) INTERSECT SELECT unnest(h.items)))::float8
-                                  / cardinality(h.items))
-                              FILTER (WHERE cardinality(ARRAY(SELECT unnest(g.items) INTERSECT SELECT unnest(h.items))) * 2
-                                            >= cardinality(h.items)), 0) AS reached
-              FROM c g LEFT JOIN c h ON h.ring_id <> g.ring_id AND cardinality(h.items) > 0
-              GROUP BY g.ring_id),
-    x AS (SELECT c.*, r.look_alikes, r.reached,
+            FROM medfraud.connected_components(format('SELECT src, dst FROM unnest(%L::int[], %L::int[]) t(src, dst)',
+                                                      coalesce(gs, '{}'), coalesce(hs, '{}'))) cc),
+    reach AS (SELECT pairs.g AS ring_id, count(*)::int AS look_alikes, sum(h.size * pairs.w) AS reached
+              FROM pairs JOIN c h ON h.ring_id = pairs.h GROUP BY pairs.g),
+    x AS (SELECT c.*, coalesce(r.look_alikes, 0) AS look_alikes, coalesce(r.reached, 0) AS reached,
                  -- a ring of no family is a family of its own (negative: apart from the components' numbers)
                  coalesce(f.family, -c.ring_id) AS fam_key
-          FROM c JOIN reach r USING (ring_id) LEFT JOIN fam f USING (ring_id)),
+          FROM c LEFT JOIN reach r USING (ring_id) LEFT JOIN fam f USING (ring_id)),
     y AS (SELECT x.*, count(*) OVER w AS n_rings, sum(x.size) OVER w AS n_persons, sum(x.hifp_total) OVER w AS n_money,
                  row_number() OVER (PARTITION BY x.fam_key ORDER BY x.reached DESC, x.hifp_total DESC, x.ring_id) AS turn
           FROM x WINDOW w AS (PARTITION BY x.fam_key)),

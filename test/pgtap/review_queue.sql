@@ -2,7 +2,7 @@
 -- verdict teaches the next run the most.  A run worked by hand: look-alike
 -- weights, families and the order are counted here, not by a query.
 BEGIN;
-SELECT plan(8);
+SELECT plan(9);
 SET client_min_messages = warning;
 
 INSERT INTO medfraud.runs(run_id, status, finished_at, claims, options)
@@ -57,6 +57,15 @@ SELECT throws_ok($$SELECT * FROM medfraud.review_queue(-99999)$$, '22023', 'revi
 SET LOCAL ROLE medfraud_analyst;
 SELECT is((SELECT count(*) FROM medfraud.review_queue(-8)), 4::bigint, 'an analyst reads the queue');
 RESET ROLE;
+-- a ring without defining items (no fee lines) is nobody's look-alike:
+-- it stands alone and joins no family
+INSERT INTO medfraud.rings(run_id, ring_id, size, density, providers, joint_trips, trip_days, medfee_total, hifp_total,
+                           score, base_score, reason, items)
+VALUES (-8, 9, 5, 1, '{P9}', 5, 5, 1000, 100, 30, 30, 'no items', '{}');
+SELECT results_eq($$SELECT ring_id, family_rings, look_alikes, persons_reached FROM medfraud.review_queue(-8)
+                    WHERE ring_id IN (1, 9) ORDER BY ring_id$$,
+                  $$VALUES (1, 2, 1, 4::float8), (9, 1, 0, 0::float8)$$,
+                  'a ring without items stands alone, and the family it would have joined is unchanged');
 
 SELECT * FROM finish();
 ROLLBACK;
