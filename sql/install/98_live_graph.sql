@@ -634,7 +634,7 @@ BEGIN
     -- the cores: SCAN clusters of the strong pairs (detect_rings' epsilon
     -- and mu) of half the ring size or more, dense and together on enough
     -- days; each with everyone tied to half of it (below)
-    CREATE TEMP TABLE _mf_em_g(core bigint, members text[], size int, density float8, pairs float8,
+    CREATE TEMP TABLE _mf_em_g(core bigint, members text[], size int, density float8,
                                first_at timestamptz, last_at timestamptz, days bigint, providers text[]) ON COMMIT DROP;
     -- with the item layer, connected components made one component of 384
     -- persons of nine rings and the cohorts between them in a zoo city, too
@@ -711,7 +711,7 @@ BEGIN
                        WHERE lp.dst = ANY (g.members) AND lp.claims_table = claims AND lp.item_days >= 1 AND lp.last_at >= e.first_at) t
                    WHERE t.p <> ALL (g.members)
                    GROUP BY t.p HAVING count(*) * 2 >= g.size AND count(*) >= 3)) u ORDER BY u),
-               g.size, g.density, g.size * (g.size - 1) / 2.0, e.first_at, e.last_at, e.days, e.providers;
+               g.size, g.density, e.first_at, e.last_at, e.days, e.providers;
     END LOOP;
     -- cores that share a member at a provider of both are one group: a
     -- recruiter who goes with each of his cells, which never meet, is tied
@@ -727,7 +727,8 @@ BEGIN
                         ON a.core < b.core AND a.members && b.members AND a.providers && b.providers')) cc)
         SELECT ARRAY(SELECT DISTINCT u FROM _mf_em_g y, unnest(y.members) u
                      WHERE y.core = ANY (array_agg(x.core)) ORDER BY u) AS members,
-               sum(x.density * x.pairs) / sum(x.pairs) AS density, min(x.first_at) AS first_at, max(x.last_at) AS last_at,
+               -- (the cores' densities weighted by their pairs)
+               sum(x.density * x.size * (x.size - 1)) / sum(x.size * (x.size - 1)) AS density, min(x.first_at) AS first_at, max(x.last_at) AS last_at,
                max(x.days) AS days, count(*) AS cores, max(x.size) AS core_size, NULL::int AS size,
                ARRAY(SELECT DISTINCT u FROM _mf_em_g y, unnest(y.providers) u WHERE y.core = ANY (array_agg(x.core)) ORDER BY u) AS providers
         FROM _mf_em_g x LEFT JOIN j USING (core)
