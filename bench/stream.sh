@@ -2,8 +2,9 @@
 # Sustained ingest with queue mode (issue 15): a session inserts settlements
 # of a bench city in batches (STREAM_RATE claims a second, STREAM_BATCH per
 # INSERT, in time order) into a table with the pre-payment check in queue
-# mode and a live co-visit graph, for STREAM_SECONDS, while one drain worker
-# checks them.  Reports what was inserted and checked, whether the drain
+# mode and a live co-visit graph, for STREAM_SECONDS, while drain workers
+# check them and fold the graph: STREAM_WORKERS=split (the default) starts a
+# 'checks' and a 'graphs' worker, STREAM_WORKERS=one a single 'all' worker.  Reports what was inserted and checked, whether the drain
 # kept up (queue depth at the end), the lag from INSERT to check
 # (drain_log: drained_at - enqueued_at, i.e. claim committed -> alerts
 # visible, as the drain commits its alerts with its dequeue) as p50/p99,
@@ -19,6 +20,8 @@ secs=${STREAM_SECONDS:-600}
 rate=${STREAM_RATE:-3000}
 batch=${STREAM_BATCH:-300}
 live=${STREAM_LIVE_GRAPH:-1}
+workers=${STREAM_WORKERS:-split}
+case $workers in split|one) ;; *) echo "STREAM_WORKERS is split or one, not $workers" >&2; exit 2 ;; esac
 q() { PGOPTIONS="-c client_min_messages=warning" psql -X -At -v ON_ERROR_STOP=1 "$@"; }
 mkdir -p bench/out
 q -c "CREATE EXTENSION IF NOT EXISTS medfraud" >/dev/null
@@ -40,7 +43,13 @@ q -c "DROP TABLE IF EXISTS bench_stream, bench_stream_src" \
   -c "DELETE FROM medfraud.claim_queue" -c "DELETE FROM medfraud.drain_log" \
   -c "SELECT medfraud.enable_prepayment_check('bench_stream', 'queue', '{\"items\": \"$s.fee_list_d\"}')" >/dev/null
 [ "$live" = 1 ] && q -c "SELECT medfraud.enable_live_graph('bench_stream')" >/dev/null
-q -c "SELECT medfraud.start_drain_worker('100 ms', 20000)" >/dev/null
+if [ "$workers" = split ]; then
+  q -c "SELECT medfraud.start_drain_worker('100 ms', 20000, 'checks')" -c "SELECT medfraud.start_drain_worker('100 ms', 20000, 'graphs')" >/dev/null
+  wdesc="a 'checks' and a 'graphs' drain worker"
+else
+  q -c "SELECT medfraud.start_drain_worker('100 ms', 20000)" >/dev/null
+  wdesc="one 'all' drain worker"
+fi
 # the live graph's backlog (stream_status.graph_lag: the oldest change its
 # provider layer has not folded yet, 0 when none), sampled every second
 glag=$(mktemp)
@@ -92,7 +101,7 @@ edges=$(q -c "SELECT count(*) FROM medfraud.live_covisit_edges WHERE claims_tabl
 {
 echo "## Sustained ingest with queue mode"
 echo
-echo "Command: \`STREAM_SECONDS=$secs STREAM_RATE=$rate bash bench/stream.sh\` ($(date +%F)), city \`$s\`, one drain worker (naptime 100 ms, 20,000 claims a transaction), live co-visit graph $( [ "$live" = 1 ] && echo 'on' || echo off)."
+echo "Command: \`STREAM_SECONDS=$secs STREAM_RATE=$rate STREAM_WORKERS=$workers bash bench/stream.sh\` ($(date +%F)), city \`$s\`, $wdesc (naptime 100 ms, 20,000 claims a transaction), live co-visit graph $( [ "$live" = 1 ] && echo 'on' || echo off)."
 echo
 echo "| inserted | rate asked | checked | queue at the end of inserting | lag p50 s | lag p99 s | lag max s | alerts | live edges | graph lag p50 s | p99 s | max s |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"

@@ -2043,7 +2043,8 @@ class Gen:
                "SELECT medfraud.resume_claim_queue(%s)" % self.ch(["'%s'" % t, 'NULL']),
                'SELECT medfraud.retry_claim_queue(%s)' % self.ch(['NULL', "'%s'" % t]), ins(), ins(),
                'SELECT * FROM medfraud.stream_status',
-               'CALL medfraud.drain_claims_for(%s, %s, 0.01)' % (self.ch(['0', '0.05'] + ([] if mode == 'valid' else ['-1', 'NULL'])), mc)]
+               'CALL medfraud.drain_claims_for(%s, %s, 0.01, %s)' % (self.ch(['0', '0.05'] + ([] if mode == 'valid' else ['-1', 'NULL'])), mc,
+                                                                      self.ch(["'all'", "'checks'", "'graphs'"] + ([] if mode == 'valid' else ["'x'", 'NULL'])))]
         if mode != 'valid':
             ops += ['ALTER TABLE %s RENAME COLUMN psn_no TO psn_x' % t, 'ALTER TABLE %s RENAME COLUMN psn_x TO psn_no' % t,
                     'DROP TABLE %s' % t, 'BEGIN', 'ROLLBACK']
@@ -2066,7 +2067,8 @@ class Gen:
             else:
                 ops += live
         if target in ('start_drain_worker', 'stop_drain_worker'):
-            ops += ['SELECT medfraud.start_drain_worker(%s)' % self.ch(["'20 ms'", "'1 s'"] + ([] if mode == 'valid' else ["'0'", 'NULL', "'2 hours'", "'-1 s'"])),
+            work = self.ch(["'all'", "'checks'", "'graphs'"] + ([] if mode == 'valid' else ["'both'", 'NULL', "''"]))
+            ops += ['SELECT medfraud.start_drain_worker(%s, work => %s)' % (self.ch(["'20 ms'", "'1 s'"] + ([] if mode == 'valid' else ["'0'", 'NULL', "'2 hours'", "'-1 s'"])), work),
                     'SELECT medfraud.stop_drain_worker(%s)' % self.ch(['NULL', '-1'] if mode != 'valid' else ['NULL'])]
         if not (target in LIVE_FNS and mode == 'valid'):
             self.r.shuffle(ops)

@@ -68,7 +68,8 @@ CREATE TABLE medfraud.drain_workers (
     started_by    pg_catalog.name NOT NULL,
     started_at    pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
     naptime       pg_catalog.interval NOT NULL,
-    max_claims    pg_catalog.int4 NOT NULL
+    max_claims    pg_catalog.int4 NOT NULL,
+    work          pg_catalog.text NOT NULL DEFAULT 'all' CHECK (work IN ('all', 'checks', 'graphs'))
 );
 COMMENT ON TABLE medfraud.drain_workers IS 'Drain workers started by medfraud.start_drain_worker, as each wrote itself at start; rows of ended workers are removed by stop_drain_worker and by the next start. Whether one is alive: pg_stat_activity (backend_type medfraud drain), as medfraud.stream_status shows.';
 COMMENT ON COLUMN medfraud.drain_workers.pid IS 'Process id of the background worker.';
@@ -77,6 +78,7 @@ COMMENT ON COLUMN medfraud.drain_workers.started_by IS 'Role it runs as (the rol
 COMMENT ON COLUMN medfraud.drain_workers.started_at IS 'When it was started.';
 COMMENT ON COLUMN medfraud.drain_workers.naptime IS 'How long it waits when the queue is empty.';
 COMMENT ON COLUMN medfraud.drain_workers.max_claims IS 'Claims per drain transaction.';
+COMMENT ON COLUMN medfraud.drain_workers.work IS 'What it does: all (checks, then the live graphs'' fold), checks (the claim queue only) or graphs (the live graphs'' fold only).';
 
 -- The queue-mode trigger's write: the bound first, then one row.
 CREATE FUNCTION medfraud._enqueue_claims(claims pg_catalog.regclass, o pg_catalog.jsonb, ids pg_catalog.text[])
@@ -251,7 +253,7 @@ COMMENT ON FUNCTION medfraud.drain_claim_queue(pg_catalog.int4, pg_catalog.bool)
 -- For a pg_cron job once a minute (pg_cron 1.4's granularity): drain and
 -- commit in a loop for the given time.
 CREATE PROCEDURE medfraud.drain_claims_for(seconds pg_catalog.float8 DEFAULT 55, max_claims pg_catalog.int4 DEFAULT 100000,
-                                          naptime pg_catalog.float8 DEFAULT 0.2)
+                                          naptime pg_catalog.float8 DEFAULT 0.2, work pg_catalog.text DEFAULT 'all')
 LANGUAGE plpgsql SECURITY INVOKER
 AS $fn$
 DECLARE
@@ -264,13 +266,25 @@ BEGIN
     IF naptime IS NULL OR naptime < 0.001 OR naptime > 60 THEN
         RAISE EXCEPTION 'naptime must lie between 0.001 and 60 seconds' USING ERRCODE = '22023';
     END IF;
+    IF work IS NULL OR work NOT IN ('all', 'checks', 'graphs') THEN
+        RAISE EXCEPTION 'unknown drain work "%"', coalesce(work, 'NULL') USING ERRCODE = '22023',
+            HINT = 'work is ''all'' (checks, then the live graphs'' fold), ''checks'' (the claim queue only) or ''graphs'' (the live graphs'' fold only).';
+    END IF;
     deadline := clock_timestamp() + seconds * interval '1 second';
     LOOP
+        n := 0;
         -- the checks commit first: alerts do not wait for the graphs' fold
-        n := medfraud.drain_claim_queue(max_claims, false);
-        COMMIT;
-        PERFORM medfraud.fold_live_graphs();
-        COMMIT;
+        IF work <> 'graphs' THEN
+            n := medfraud.drain_claim_queue(max_claims, false);
+            COMMIT;
+        END IF;
+        IF work = 'graphs' THEN
+            n := medfraud.fold_live_graphs();
+            COMMIT;
+        ELSIF work = 'all' THEN
+            PERFORM medfraud.fold_live_graphs();
+            COMMIT;
+        END IF;
         EXIT WHEN clock_timestamp() >= deadline;
         IF n = 0 THEN
             PERFORM pg_catalog.pg_sleep(least(naptime, extract(epoch FROM deadline - clock_timestamp())));
@@ -278,8 +292,8 @@ BEGIN
     END LOOP;
 END
 $fn$;
-COMMENT ON PROCEDURE medfraud.drain_claims_for(pg_catalog.float8, pg_catalog.int4, pg_catalog.float8) IS
-'Drain the claim queue for the given number of seconds: one transaction per drain_claim_queue(max_claims, false), each followed by one for fold_live_graphs(), waiting naptime seconds when it is empty. For a pg_cron job: SELECT cron.schedule(''medfraud-drain'', ''* * * * *'', ''CALL medfraud.drain_claims_for(55)''). Call it outside a transaction block.';
+COMMENT ON PROCEDURE medfraud.drain_claims_for(pg_catalog.float8, pg_catalog.int4, pg_catalog.float8, pg_catalog.text) IS
+'Drain the claim queue for the given number of seconds. work all: one transaction per drain_claim_queue(max_claims, false), each followed by one for fold_live_graphs(); checks: the first only; graphs: the second only (two jobs, one of each, keep alerts from waiting for folds). Waits naptime seconds when a round found nothing. For a pg_cron job: SELECT cron.schedule(''medfraud-drain'', ''* * * * *'', ''CALL medfraud.drain_claims_for(55)''). Call it outside a transaction block.';
 
 CREATE FUNCTION medfraud.pause_claim_queue(claims pg_catalog.regclass)
 RETURNS pg_catalog.text LANGUAGE plpgsql VOLATILE SECURITY INVOKER
@@ -329,13 +343,14 @@ COMMENT ON FUNCTION medfraud.retry_claim_queue(pg_catalog.regclass) IS
 
 -- Background drain workers (src/pg/drain_worker.c).
 CREATE FUNCTION medfraud.start_drain_worker(naptime pg_catalog.interval DEFAULT '1 second',
-                                            max_claims pg_catalog.int4 DEFAULT 100000)
+                                            max_claims pg_catalog.int4 DEFAULT 100000,
+                                            work pg_catalog.text DEFAULT 'all')
 RETURNS pg_catalog.int4 LANGUAGE C VOLATILE SECURITY INVOKER
 AS 'MODULE_PATHNAME', 'medfraud_start_drain_worker';
-COMMENT ON FUNCTION medfraud.start_drain_worker(pg_catalog.interval, pg_catalog.int4) IS
-'Start a background worker (dynamic: no shared_preload_libraries needed; it takes one of max_worker_processes) that drains the claim queue of this database as the calling role: one transaction per drain_claim_queue(max_claims, false), each followed by one for fold_live_graphs(), waiting naptime when the queue is empty. Returns its process id. For medfraud_admin.';
-REVOKE EXECUTE ON FUNCTION medfraud.start_drain_worker(pg_catalog.interval, pg_catalog.int4) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION medfraud.start_drain_worker(pg_catalog.interval, pg_catalog.int4) TO medfraud_admin;
+COMMENT ON FUNCTION medfraud.start_drain_worker(pg_catalog.interval, pg_catalog.int4, pg_catalog.text) IS
+'Start a background worker (dynamic: no shared_preload_libraries needed; it takes one of max_worker_processes) that drains the claim queue of this database as the calling role. work all: one transaction per drain_claim_queue(max_claims, false), each followed by one for fold_live_graphs(); checks: the first only; graphs: the second only. One checks and one graphs worker keep a claim''s alerts from waiting for the live graphs'' fold (bulk ingest with a live graph). Waits naptime when a round found nothing. Returns its process id. For medfraud_admin.';
+REVOKE EXECUTE ON FUNCTION medfraud.start_drain_worker(pg_catalog.interval, pg_catalog.int4, pg_catalog.text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION medfraud.start_drain_worker(pg_catalog.interval, pg_catalog.int4, pg_catalog.text) TO medfraud_admin;
 
 CREATE FUNCTION medfraud.stop_drain_worker(pid pg_catalog.int4 DEFAULT NULL)
 RETURNS pg_catalog.int4 LANGUAGE plpgsql VOLATILE SECURITY INVOKER

@@ -2,9 +2,12 @@
  * drain_worker.c — the claim queue's background drain (docs/design.md,
  * "Continuous detection").  medfraud.start_drain_worker registers a dynamic
  * background worker (no shared_preload_libraries) connected to the caller's
- * database as the caller's role; it calls medfraud.drain_claim_queue without
- * the graphs' fold, then medfraud.fold_live_graphs, one transaction each, and
- * sleeps on its latch for naptime only when a drain found nothing.  An error
+ * database as the caller's role.  Its work is one of three: 'all' calls
+ * medfraud.drain_claim_queue without the graphs' fold, then
+ * medfraud.fold_live_graphs, one transaction each; 'checks' only the first,
+ * 'graphs' only the second (two workers, one of each, so that a claim's
+ * alerts never wait for a fold).  It sleeps on its latch for naptime only
+ * when a round found nothing to do.  An error
  * in either is logged and the loop goes on (a failed drain's claims stay
  * queued, a failed fold's changes stay marked: the transaction is rolled
  * back); SIGTERM ends it (PostgreSQL's own handler: a drain in progress is
@@ -44,7 +47,13 @@ typedef struct drain_args
 	Oid			role;
 	int64		naptime_ms;
 	int32		max_claims;
+	int32		work;			/* DRAIN_ALL, DRAIN_CHECKS or DRAIN_GRAPHS */
 } drain_args;
+
+#define DRAIN_ALL		0
+#define DRAIN_CHECKS	1
+#define DRAIN_GRAPHS	2
+static const char *const drain_work_names[] = {"all", "checks", "graphs"};
 
 StaticAssertDecl(sizeof(drain_args) <= BGW_EXTRALEN, "drain_args must fit in bgw_extra");
 
@@ -62,10 +71,21 @@ medfraud_start_drain_worker(PG_FUNCTION_ARGS)
 	BgwHandleStatus status;
 	pid_t		pid;
 	char	   *dbname;
+	char	   *work;
+	int32		w_kind = -1;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						errmsg("naptime and max_claims must not be NULL")));
+						errmsg("naptime, max_claims and work must not be NULL")));
+	work = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	for (int i = 0; i < (int) lengthof(drain_work_names); i++)
+		if (strcmp(work, drain_work_names[i]) == 0)
+			w_kind = i;
+	if (w_kind < 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("unknown drain work \"%s\"", work),
+						errhint("work is 'all' (checks, then the live graphs' fold), 'checks' (the claim queue only) "
+								"or 'graphs' (the live graphs' fold only).")));
 	nap = PG_GETARG_INTERVAL_P(0);
 	max_claims = PG_GETARG_INT32(1);
 	/* months and days as 30 and 1 days: an hour is the limit anyway */
@@ -104,6 +124,7 @@ medfraud_start_drain_worker(PG_FUNCTION_ARGS)
 	a.role = GetUserId();
 	a.naptime_ms = ms;
 	a.max_claims = max_claims;
+	a.work = w_kind;
 	dbname = get_database_name(MyDatabaseId);
 
 	memset(&w, 0, sizeof w);
@@ -112,7 +133,8 @@ medfraud_start_drain_worker(PG_FUNCTION_ARGS)
 	w.bgw_restart_time = BGW_NEVER_RESTART;
 	snprintf(w.bgw_library_name, BGW_MAXLEN, "medfraud");
 	snprintf(w.bgw_function_name, BGW_MAXLEN, "medfraud_drain_worker_main");
-	snprintf(w.bgw_name, BGW_MAXLEN, "medfraud drain of database %s", dbname ? dbname : "?");
+	snprintf(w.bgw_name, BGW_MAXLEN, "medfraud drain (%s) of database %s", drain_work_names[w_kind],
+			 dbname ? dbname : "?");
 	snprintf(w.bgw_type, BGW_MAXLEN, DRAIN_TYPE);
 	w.bgw_main_arg = (Datum) 0;
 	w.bgw_notify_pid = MyProcPid;
@@ -138,8 +160,8 @@ medfraud_start_drain_worker(PG_FUNCTION_ARGS)
 }
 
 /*
- * Run one statement with int8 and interval/int4 arguments in its own
- * transaction; returns the first column of the first row as int64 (0 when
+ * Run one statement with the given arguments in its own transaction;
+ * returns the first column of the first row (int8 or int4) as int64 (0 when
  * there is none).  Errors propagate to the caller's PG_TRY.
  */
 static int64
@@ -163,6 +185,8 @@ drain_once(const char *sql, int nargs, Oid *types, Datum *values)
 
 		if (!isnull && SPI_tuptable->tupdesc->attrs[0].atttypid == INT8OID)
 			result = DatumGetInt64(d);
+		else if (!isnull && SPI_tuptable->tupdesc->attrs[0].atttypid == INT4OID)
+			result = DatumGetInt32(d);
 	}
 	SPI_finish();
 	PopActiveSnapshot();
@@ -177,8 +201,8 @@ medfraud_drain_worker_main(Datum arg)
 {
 	drain_args	a;
 	MemoryContext loop_ctx;
-	Oid			types[2];
-	Datum		values[2];
+	Oid			types[3];
+	Datum		values[3];
 	Interval	nap;
 
 	memcpy(&a, MyBgworkerEntry->bgw_extra, sizeof a);
@@ -195,15 +219,17 @@ medfraud_drain_worker_main(Datum arg)
 	values[0] = IntervalPGetDatum(&nap);
 	types[1] = INT4OID;
 	values[1] = Int32GetDatum(a.max_claims);
+	types[2] = TEXTOID;
+	values[2] = CStringGetTextDatum(drain_work_names[a.work]);
 	drain_once("WITH gone AS (DELETE FROM medfraud.drain_workers w WHERE w.database = pg_catalog.current_database() "
 			   "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity s WHERE s.pid = w.pid)) "
-			   "INSERT INTO medfraud.drain_workers(pid, database, started_by, naptime, max_claims) "
-			   "VALUES (pg_catalog.pg_backend_pid(), pg_catalog.current_database(), CURRENT_USER, $1, $2) "
+			   "INSERT INTO medfraud.drain_workers(pid, database, started_by, naptime, max_claims, work) "
+			   "VALUES (pg_catalog.pg_backend_pid(), pg_catalog.current_database(), CURRENT_USER, $1, $2, $3) "
 			   "ON CONFLICT (pid) DO UPDATE SET started_by = EXCLUDED.started_by, started_at = EXCLUDED.started_at, "
-			   "naptime = EXCLUDED.naptime, max_claims = EXCLUDED.max_claims",
-			   2, types, values);
-	elog(LOG, "medfraud drain worker started (naptime %lld ms, max_claims %d)",
-		 (long long) a.naptime_ms, a.max_claims);
+			   "naptime = EXCLUDED.naptime, max_claims = EXCLUDED.max_claims, work = EXCLUDED.work",
+			   3, types, values);
+	elog(LOG, "medfraud drain worker started (work %s, naptime %lld ms, max_claims %d)",
+		 drain_work_names[a.work], (long long) a.naptime_ms, a.max_claims);
 
 	loop_ctx = AllocSetContextCreate(TopMemoryContext, "medfraud drain loop", ALLOCSET_DEFAULT_SIZES);
 	for (;;)
@@ -220,11 +246,16 @@ medfraud_drain_worker_main(Datum arg)
 			/*
 			 * the checks commit first, then the live graphs' fold in a
 			 * transaction of its own: a claim's alerts are visible without
-			 * waiting for the fold (about a second at the day's peak)
+			 * waiting for the fold (about a second at the day's peak); with
+			 * the work split over two workers they do not wait for it at all
 			 */
-			n = drain_once("SELECT medfraud.drain_claim_queue($1, false)", 1, &types[1], &values[1]);
+			if (a.work != DRAIN_GRAPHS)
+				n = drain_once("SELECT medfraud.drain_claim_queue($1, false)", 1, &types[1], &values[1]);
 			folding = true;
-			(void) drain_once("SELECT medfraud.fold_live_graphs()", 0, NULL, NULL);
+			if (a.work == DRAIN_GRAPHS)
+				n = drain_once("SELECT medfraud.fold_live_graphs()", 0, NULL, NULL);
+			else if (a.work == DRAIN_ALL)
+				(void) drain_once("SELECT medfraud.fold_live_graphs()", 0, NULL, NULL);
 		}
 		PG_CATCH();
 		{

@@ -6,7 +6,7 @@
 -- keys and bad arguments fail with clear errors and change nothing.
 -- Concurrent drains, kill -9, the worker and pg_cron: test/shell/claim_queue_sessions.sh.
 BEGIN;
-SELECT plan(53);
+SELECT plan(56);
 SET client_min_messages = warning;
 
 SELECT lives_ok($$SELECT medfraud.generate_demo_city('cq', persons => 6000, days => 90, rings => 3, seed => 21)$$, 'a city with 3 rings');
@@ -135,6 +135,11 @@ SELECT throws_ok($$INSERT INTO cq.setl_new (setl_id, psn_no, fixmedins_code, set
                  '23502', NULL, 'a claim without an id cannot be queued: 23502');
 SELECT throws_ok($$CALL medfraud.drain_claims_for(1)$$, '2D000', NULL, 'drain_claims_for inside a transaction block: 2D000');
 SELECT throws_ok($$SELECT medfraud.start_drain_worker('1 ms')$$, '22023', NULL, 'worker naptime under 10 ms: 22023');
+SELECT throws_ok($$SELECT medfraud.start_drain_worker(work => 'both')$$, '22023', 'unknown drain work "both"',
+                 'a worker''s work other than all, checks or graphs: 22023 naming it');
+SELECT throws_ok($$SELECT medfraud.start_drain_worker(work => NULL)$$, '22004', NULL, 'a worker''s work NULL: 22004');
+SELECT throws_ok($$CALL medfraud.drain_claims_for(1, work => 'fold')$$, '22023', 'unknown drain work "fold"',
+                 'drain_claims_for with an unknown work: 22023 before anything is drained');
 SELECT throws_ok($$SELECT medfraud.stop_drain_worker(-5)$$, '22023', NULL, 'stopping a worker that does not exist: 22023');
 -- roles: starting a worker is for medfraud_admin, as a role that can log in
 SET LOCAL ROLE medfraud_analyst;

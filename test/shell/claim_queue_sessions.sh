@@ -12,6 +12,11 @@
 #      alerts exists; drained again, each alert once;
 #   5. an emerging ring (a scripted one, on its third trip) reaches a
 #      session listening on medfraud_alerts;
+#   6. the work split over two workers: a 'checks' worker drains and
+#      alerts (check_claim's answers) but leaves the live graph's changes
+#      marked and raises no emerging ring; a 'graphs' worker started then
+#      folds them: the live edges equal a batch covisit_edges over the same
+#      visits, and the scripted ring is an emerging ring;
 #   4. pg_cron: CALL medfraud.drain_claims_for(20) as a job (in
 #      cron.database_name = medfraud_test) drains a queue there; the job is
 #      scheduled first and checked last, so the wait for its minute overlaps
@@ -175,6 +180,49 @@ grep -q 'Asynchronous notification "medfraud_alerts" with payload ".*"kind" *: *
 [ "$(q -c "SELECT size || '/' || joint_days FROM medfraud.emerging_rings WHERE claims_table = 's.e'::regclass")" = 6/3 ] \
   || fail "emerging_rings has no row of 6 persons on 3 days for s.e"
 echo "ok - a scripted ring of 6 on its third trip: emerging_rings row and NOTIFY medfraud_alerts received by a listening session"
+
+# --- 6. checks and graphs in two workers ------------------------------------
+q -c "SET client_min_messages = warning" -c "CREATE TABLE s.e2 (LIKE s.setl_d INCLUDING INDEXES)" \
+  -c "CREATE INDEX ON s.e2 (fixmedins_code, setl_time)" -c "CREATE INDEX ON s.e2 (mdtrt_id)" \
+  -c "SELECT medfraud.enable_prepayment_check('s.e2', 'queue', '{\"items\": \"s.fee_list_d\"}')" \
+  -c "SELECT medfraud.enable_live_graph('s.e2', '{\"item_layer\": false}')" >/dev/null
+cpid=$(q -c "SELECT medfraud.start_drain_worker('50 ms', 500, 'checks')")
+for i in $(seq 0 9); do
+  q -c "INSERT INTO s.e2 SELECT * FROM s.setl_d WHERE hashtext(setl_id) % 40 = $i" >/dev/null
+done
+q -c "INSERT INTO s.e2 SELECT 'EN' || d || '-' || p, 'ENM' || d || '-' || p, 'ENP' || p, 'P-EN', timestamp '2025-06-02 09:00' + d * interval '6 days'
+      + p * interval '3 minutes', t.begndate, t.enddate, t.med_type, t.insutype, t.dise_codg, t.dise_name, t.medfee_sumamt,
+      t.fulamt_ownpay_amt, t.overlmt_selfpay, t.preselfpay_amt, t.inscp_scp_amt, t.hifp_pay, t.fund_pay_sumamt, t.acct_pay,
+      t.psn_cash_pay, '0', '1' FROM (SELECT * FROM s.setl_d LIMIT 1) t, generate_series(0, 2) d, generate_series(1, 6) p" >/dev/null
+wait_for $db "SELECT NOT EXISTS (SELECT 1 FROM medfraud.claim_queue WHERE claims_table = 's.e2'::regclass)" 60 "the checks worker to drain s.e2"
+check_equal q s.e2 s.fee_list_d "a 'checks' worker drained $(q -c "SELECT count(*) FROM s.e2") claims"
+sleep 1   # (a fold, were there one, would have had time)
+[ "$(q -c "SELECT EXISTS (SELECT 1 FROM medfraud.live_graph_dirty WHERE claims_table = 's.e2'::regclass AND layer = 0)
+              AND NOT EXISTS (SELECT 1 FROM medfraud.live_covisit_parts WHERE claims_table = 's.e2'::regclass)
+              AND NOT EXISTS (SELECT 1 FROM medfraud.emerging_rings WHERE claims_table = 's.e2'::regclass)")" = t ] \
+  || fail "the 'checks' worker folded the live graph (or marked nothing)"
+gpid=$(q -c "SELECT medfraud.start_drain_worker('50 ms', 500, 'graphs')")
+wait_for $db "SELECT NOT EXISTS (SELECT 1 FROM medfraud.live_graph_dirty WHERE claims_table = 's.e2'::regclass AND layer = 0)" 60 \
+  "the 'graphs' worker to fold s.e2"
+edges=$(q -c "CREATE TEMP VIEW v AS SELECT * FROM s.e2 x WHERE x.vali_flag = '1' AND x.refd_setl_flag = '0'
+                AND NOT EXISTS (SELECT 1 FROM s.e2 r WHERE r.mdtrt_id = x.mdtrt_id AND r.refd_setl_flag = '1')" \
+  -c "WITH live AS (SELECT src, dst, round(weight::numeric, 9), covisits, days, first_at, last_at
+                    FROM medfraud.live_covisit_edges WHERE claims_table = 's.e2'::regclass),
+          batch AS (SELECT src, dst, round(weight::numeric, 9), covisits, days, first_at, last_at
+                    FROM medfraud.covisit_edges('pg_temp.v'))
+      SELECT (SELECT count(*) FROM (TABLE live EXCEPT ALL TABLE batch) a) || ' ' ||
+             (SELECT count(*) FROM (TABLE batch EXCEPT ALL TABLE live) b) || ' ' || (SELECT count(*) FROM batch)")
+case $edges in
+  "0 0 0") fail "no co-visit edge at all in s.e2 (the test sees nothing)" ;;
+  "0 0 "*) echo "ok - a 'graphs' worker folded what the 'checks' worker marked: ${edges##* } live edges = batch covisit_edges" ;;
+  *) fail "live graph of the split workers vs batch, extra / missing / total: $edges" ;;
+esac
+[ "$(q -c "SELECT size || '/' || joint_days FROM medfraud.emerging_rings WHERE claims_table = 's.e2'::regclass AND 'ENP1' = ANY (members)")" = 6/3 ] \
+  || fail "the 'graphs' worker raised no emerging ring of the 6 scripted persons on 3 days"
+[ "$(q -c "SELECT string_agg(work, ',' ORDER BY work) FROM medfraud.drain_workers WHERE pid IN ($cpid, $gpid)")" = checks,graphs ] \
+  || fail "drain_workers does not show one 'checks' and one 'graphs' worker"
+[ "$(q -c "SELECT medfraud.stop_drain_worker()")" = 2 ] || fail "stop_drain_worker did not stop the two workers"
+echo "ok - checks and graphs split over two workers: alerts without the fold, the fold and its emerging ring after"
 
 # --- 4. the pg_cron job ------------------------------------------------------
 wait_for medfraud_test "SELECT NOT EXISTS (SELECT 1 FROM medfraud.claim_queue WHERE claims_table = 'cqc.setl_new'::regclass)" 150 \
