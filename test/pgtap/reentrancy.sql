@@ -6,7 +6,7 @@
 -- call that disturbs another (the crash of issue 13, a wrong answer, a
 -- leaked budget) fails here.
 BEGIN;
-SELECT plan(46);
+SELECT plan(50);
 SET client_min_messages = warning;
 
 -- a graph: 5000 nodes, 20000 edges (the issue's reproducer), text ids
@@ -277,6 +277,29 @@ SELECT ok((SELECT medfraud.person_anomalies('re_pa_v', '{"min_peers": 2}') IS NO
 CREATE TEMP TABLE run5 AS SELECT medfraud.detect_rings('re_pa_v', NULL, '{"progress": false}') AS id;
 SELECT is((SELECT status FROM medfraud.runs WHERE run_id = (SELECT id FROM run5)), 'done',
           'detect_rings over a view that runs check_claim per row');
+
+-- 12. review_queue per run through LATERAL, inside edges_sql, and over a failed run
+CREATE TEMP TABLE rq_each AS SELECT * FROM medfraud.review_queue((SELECT id FROM run1)) LIMIT 0;
+DO $$ DECLARE r record; BEGIN
+    FOR r IN SELECT run_id FROM medfraud.runs WHERE status = 'done' ORDER BY run_id LOOP
+        INSERT INTO rq_each SELECT * FROM medfraud.review_queue(r.run_id);
+    END LOOP;
+END $$;
+SELECT ok((SELECT count(DISTINCT run_id) FROM rq_each) >= 2, 'review_queue has rings to review in several runs');
+SELECT results_eq(
+  $$SELECT q.run_id, q.queue_rank, q.ring_id, q.family, q.persons_reached FROM medfraud.runs r
+      CROSS JOIN LATERAL medfraud.review_queue(r.run_id) q WHERE r.status = 'done' ORDER BY 1, 2$$,
+  $$SELECT run_id, queue_rank, ring_id, family, persons_reached FROM rq_each ORDER BY 1, 2$$,
+  'review_queue per run through LATERAL equals the calls one by one');
+SELECT results_eq(
+  $$SELECT node, component FROM medfraud.connected_components(
+      'SELECT ''g'' || q.run_id || ''.'' || q.family AS src, ''r'' || q.run_id || ''.'' || q.ring_id AS dst
+       FROM medfraud.runs r, medfraud.review_queue(r.run_id) q WHERE r.status = ''done''') ORDER BY 1$$,
+  $$SELECT node, component FROM medfraud.connected_components(
+      'SELECT ''g'' || run_id || ''.'' || family AS src, ''r'' || run_id || ''.'' || ring_id AS dst FROM rq_each') ORDER BY 1$$,
+  'review_queue per row inside connected_components'' edges_sql');
+SELECT throws_ok($$SELECT q.* FROM medfraud.runs r CROSS JOIN LATERAL medfraud.review_queue(r.run_id) q$$, '55000', NULL,
+                 'per row over every run, the failed one among them: a clear error, not a partial queue');
 
 SELECT * FROM finish();
 ROLLBACK;
