@@ -84,54 +84,69 @@ CREATE TABLE medfraud.live_covisit_pairs (
     dst           pg_catalog.text NOT NULL,
     days          pg_catalog.int4 NOT NULL,
     item_days     pg_catalog.int4 NOT NULL DEFAULT 0,
+    basket_days   pg_catalog.int4 NOT NULL DEFAULT 0,
     first_at      pg_catalog.timestamptz NOT NULL,
     last_at       pg_catalog.timestamptz NOT NULL,
     PRIMARY KEY (src, dst, claims_table)
 );
 CREATE INDEX ON medfraud.live_covisit_pairs (dst, claims_table);
 SELECT pg_catalog.pg_extension_config_dump('medfraud.live_covisit_pairs', '');
-COMMENT ON TABLE medfraud.live_covisit_pairs IS 'The live co-visit graph per pair: distinct days with a co-visit in each layer, first and last, over its live_covisit_parts; kept by every fold.';
+COMMENT ON TABLE medfraud.live_covisit_pairs IS 'The live co-visit graph per pair: distinct days with a co-visit in each layer and with a shared basket, first and last, over its live_covisit_parts; kept by every fold.';
 COMMENT ON COLUMN medfraud.live_covisit_pairs.claims_table IS 'Claims table.';
 COMMENT ON COLUMN medfraud.live_covisit_pairs.src IS 'Person (src < dst).';
 COMMENT ON COLUMN medfraud.live_covisit_pairs.dst IS 'Person.';
 COMMENT ON COLUMN medfraud.live_covisit_pairs.days IS 'Distinct days with a co-visit (provider layer).';
 COMMENT ON COLUMN medfraud.live_covisit_pairs.item_days IS 'Distinct days on which both claimed the same costly item at one provider within item_window (item layer).';
+COMMENT ON COLUMN medfraud.live_covisit_pairs.basket_days IS 'Distinct days on which both claimed two or more of the same costly items at one provider (item layer) and came there within the window (provider layer): a shared basket.';
 COMMENT ON COLUMN medfraud.live_covisit_pairs.first_at IS 'Earliest co-visit event, either layer.';
 COMMENT ON COLUMN medfraud.live_covisit_pairs.last_at IS 'Latest co-visit event, either layer.';
 
 -- The pairs whose parts a fold changed (pg_temp._mf_lg_pairs) counted
 -- again from their parts; only rows that differ are written (in place where
 -- the pair stays), and the list keeps only those that are strong (k days or
--- more in either layer), for the emerging step: a pair whose days, first
--- and last are as they were changes no group, nor does a weak pair (groups
--- are tied by strong pairs; a fold of the item layer changed some 17,000
--- weak pairs for a few strong ones, and the emerging step read around all
--- of their persons).
+-- more in either layer) or share a basket, for the emerging step: a pair
+-- whose days, first and last are as they were changes no group, nor does a
+-- weak pair (groups are tied by strong pairs, or by baskets; a fold of the
+-- item layer changed some 17,000 weak pairs for a few strong ones, and the
+-- emerging step read around all of their persons).
 CREATE FUNCTION medfraud._live_pairs_refresh(claims pg_catalog.regclass, k pg_catalog.int4)
 RETURNS void LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
     CREATE TEMP TABLE _mf_lg_pn ON COMMIT DROP AS
-    SELECT d.src, d.dst, x.days, x.item_days, x.first_at, x.last_at
+    SELECT d.src, d.dst, x.days, x.item_days, b.basket_days, x.first_at, x.last_at
     FROM (SELECT DISTINCT src, dst FROM _mf_lg_pairs) d CROSS JOIN LATERAL (
         SELECT (count(DISTINCT p.day) FILTER (WHERE p.item IS NULL))::int4 AS days,
                (count(DISTINCT p.day) FILTER (WHERE p.item IS NOT NULL))::int4 AS item_days,
                min(p.first_at) AS first_at, max(p.last_at) AS last_at
-        FROM medfraud.live_covisit_parts p WHERE p.claims_table = claims AND p.src = d.src AND p.dst = d.dst) x;
+        FROM medfraud.live_covisit_parts p WHERE p.claims_table = claims AND p.src = d.src AND p.dst = d.dst) x
+    CROSS JOIN LATERAL (
+        -- a basket: two or more of the same costly items at one provider on a
+        -- day when they also came within the window there (detect_rings'
+        -- basket layer: the items within the window; a day's items alone
+        -- tie the inpatients discharged on one day)
+        SELECT count(DISTINCT y.day)::int4 AS basket_days FROM (
+            SELECT p.day FROM medfraud.live_covisit_parts p
+            WHERE p.claims_table = claims AND p.src = d.src AND p.dst = d.dst AND p.item IS NOT NULL
+            GROUP BY p.provider, p.day HAVING count(DISTINCT p.item) >= 2
+               AND EXISTS (SELECT 1 FROM medfraud.live_covisit_parts q
+                           WHERE q.claims_table = claims AND q.src = d.src AND q.dst = d.dst AND q.item IS NULL
+                             AND q.provider = p.provider AND q.day = p.day)) y) b;
     ANALYZE _mf_lg_pn;
     TRUNCATE _mf_lg_pairs;
     -- new or changed (through the primary key: no scan of every pair)
     WITH u AS (
-        INSERT INTO medfraud.live_covisit_pairs AS lp (claims_table, src, dst, days, item_days, first_at, last_at)
-        SELECT claims, n.src, n.dst, n.days, n.item_days, n.first_at, n.last_at FROM _mf_lg_pn n
+        INSERT INTO medfraud.live_covisit_pairs AS lp (claims_table, src, dst, days, item_days, basket_days, first_at, last_at)
+        SELECT claims, n.src, n.dst, n.days, n.item_days, n.basket_days, n.first_at, n.last_at FROM _mf_lg_pn n
         WHERE n.first_at IS NOT NULL
         ON CONFLICT (src, dst, claims_table) DO UPDATE
-        SET days = EXCLUDED.days, item_days = EXCLUDED.item_days, first_at = EXCLUDED.first_at, last_at = EXCLUDED.last_at
-        WHERE (lp.days, lp.item_days, lp.first_at, lp.last_at)
-              IS DISTINCT FROM (EXCLUDED.days, EXCLUDED.item_days, EXCLUDED.first_at, EXCLUDED.last_at)
-        RETURNING lp.src, lp.dst, lp.days, lp.item_days)
-    INSERT INTO _mf_lg_pairs SELECT src, dst FROM u WHERE days >= k OR item_days >= k;
+        SET days = EXCLUDED.days, item_days = EXCLUDED.item_days, basket_days = EXCLUDED.basket_days,
+            first_at = EXCLUDED.first_at, last_at = EXCLUDED.last_at
+        WHERE (lp.days, lp.item_days, lp.basket_days, lp.first_at, lp.last_at)
+              IS DISTINCT FROM (EXCLUDED.days, EXCLUDED.item_days, EXCLUDED.basket_days, EXCLUDED.first_at, EXCLUDED.last_at)
+        RETURNING lp.src, lp.dst, lp.days, lp.item_days, lp.basket_days)
+    INSERT INTO _mf_lg_pairs SELECT src, dst FROM u WHERE days >= k OR item_days >= k OR basket_days >= 1;
     -- gone: no part left
     DELETE FROM medfraud.live_covisit_pairs lp USING _mf_lg_pn n
     WHERE lp.claims_table = claims AND lp.src = n.src AND lp.dst = n.dst AND n.first_at IS NULL;
@@ -605,6 +620,8 @@ DECLARE
     hit record;
     n int := 0;
     pass int;
+    bhop int;
+    bopen int;
 BEGIN
     -- the strong pairs around the persons of the pairs the fold changed (one
     -- hop), by index from live_covisit_pairs (two scans, by src and by dst)
@@ -681,6 +698,69 @@ BEGIN
         WHERE cardinality(rest.rest) < sparse.size
         GROUP BY rest.component, k.component HAVING count(*) * 2 >= (o ->> 'emerging_min_size')::int;
     END LOOP;
+    -- the basket lens (detect_rings' second lens): a ring rotating over many
+    -- pharmacies, three to six a trip, ties each member to a few others on
+    -- a day or two, too sparse for SCAN's cores and under the density; a
+    -- recruiter's cells, which meet him once each, are tied only through
+    -- him.  Both are plain as a connected group of people who claimed the
+    -- same basket (two or more costly items) at one provider on the same
+    -- day.  Its components around the persons of the fold's basket pairs,
+    -- of emerging_min_size to max_crowd people, together on
+    -- emerging_min_trips basket days, are cores as they are (a basket of
+    -- costly items within a day is rare between strangers: no density asked).
+    -- The components are walked out hop by hop; one not walked to its end
+    -- (past eight hops or twenty crowds of persons) is left out, not cut.
+    CREATE TEMP TABLE _mf_em_bp(p text PRIMARY KEY, hop int) ON COMMIT DROP;
+    CREATE TEMP TABLE _mf_em_be(src text, dst text) ON COMMIT DROP;
+    INSERT INTO _mf_em_bp
+    SELECT DISTINCT u, 0 FROM _mf_lg_pairs l
+    JOIN medfraud.live_covisit_pairs lp ON lp.src = l.src AND lp.dst = l.dst AND lp.claims_table = claims AND lp.basket_days >= 1,
+         unnest(ARRAY[l.src, l.dst]) u;
+    bhop := 0;
+    bopen := NULL;
+    WHILE FOUND LOOP
+        IF bhop >= 8 OR (SELECT count(*) FROM _mf_em_bp) > 20 * (o ->> 'max_crowd')::int THEN
+            bopen := bhop;
+            EXIT;
+        END IF;
+        INSERT INTO _mf_em_be
+        SELECT x.src, x.dst FROM _mf_em_bp f CROSS JOIN LATERAL (
+            SELECT lp.src, lp.dst FROM medfraud.live_covisit_pairs lp
+            WHERE lp.src = f.p AND lp.claims_table = claims AND lp.basket_days >= 1 OFFSET 0) x
+        WHERE f.hop = bhop
+        UNION
+        SELECT x.src, x.dst FROM _mf_em_bp f CROSS JOIN LATERAL (
+            SELECT lp.src, lp.dst FROM medfraud.live_covisit_pairs lp
+            WHERE lp.dst = f.p AND lp.claims_table = claims AND lp.basket_days >= 1 OFFSET 0) x
+        WHERE f.hop = bhop;
+        bhop := bhop + 1;
+        INSERT INTO _mf_em_bp SELECT DISTINCT u, bhop FROM _mf_em_be be, unnest(ARRAY[be.src, be.dst]) u
+        ON CONFLICT (p) DO NOTHING;
+    END LOOP;
+    INSERT INTO _mf_em_g
+    SELECT -(1000000000000 + k.component), k.members, k.size, NULL, x.first_at, x.last_at, x.days, x.providers
+    FROM (SELECT cc.component, array_agg(cc.node ORDER BY cc.node) AS members, count(*)::int AS size,
+                 coalesce(bool_or(f.hop = bopen), false) AS open
+          FROM medfraud.connected_components('SELECT DISTINCT src, dst FROM pg_temp._mf_em_be') cc
+          JOIN _mf_em_bp f ON f.p = cc.node
+          GROUP BY cc.component) k
+    CROSS JOIN LATERAL (
+        SELECT min(b.first_at) AS first_at, max(b.last_at) AS last_at, count(DISTINCT b.day) AS days,
+               array_agg(DISTINCT b.provider) AS providers
+        FROM (SELECT p.provider, p.day, min(p.first_at) AS first_at, max(p.last_at) AS last_at
+              FROM medfraud.live_covisit_parts p
+              WHERE p.claims_table = claims AND p.src = ANY (k.members) AND p.dst = ANY (k.members) AND p.item IS NOT NULL
+              GROUP BY p.src, p.dst, p.provider, p.day HAVING count(DISTINCT p.item) >= 2
+                 AND EXISTS (SELECT 1 FROM medfraud.live_covisit_parts q
+                             WHERE q.claims_table = claims AND q.src = p.src AND q.dst = p.dst AND q.item IS NULL
+                               AND q.provider = p.provider AND q.day = p.day)) b) x
+    WHERE NOT k.open AND k.size BETWEEN (o ->> 'emerging_min_size')::int AND (o ->> 'max_crowd')::int
+      AND x.days >= (o ->> 'emerging_min_trips')::int;
+    UPDATE _mf_em_g y
+    SET density = (SELECT count(*) FROM medfraud.live_covisit_pairs x
+                   WHERE x.src = ANY (y.members) AND x.dst = ANY (y.members) AND x.claims_table = claims)::float8
+                  / (y.size * (y.size - 1) / 2.0)
+    WHERE y.density IS NULL;
     FOR g IN SELECT * FROM _mf_em_c ORDER BY component
     LOOP
         CONTINUE WHEN g.density < (o ->> 'emerging_min_density')::float8;
@@ -799,7 +879,7 @@ BEGIN
             END IF;
         END IF;
     END LOOP;
-    DROP TABLE _mf_em_e, _mf_em_c, _mf_em_g;
+    DROP TABLE _mf_em_e, _mf_em_c, _mf_em_g, _mf_em_bp, _mf_em_be;
     RETURN n;
 END
 $fn$;

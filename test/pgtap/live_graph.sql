@@ -6,7 +6,7 @@
 -- live_coclaim_edges, a batch covisit_edges over their costly fee lines
 -- (place provider|item, a day's window).  Bad inputs fail with clear errors.
 BEGIN;
-SELECT plan(62);
+SELECT plan(64);
 SET client_min_messages = warning;
 SELECT setseed(0.42);
 
@@ -51,10 +51,21 @@ BEGIN
 END $$;
 -- the per-pair table the emerging step reads against the parts it summarises
 CREATE FUNCTION pg_temp.pairs_diff() RETURNS text LANGUAGE sql AS $$
-    WITH kept AS (SELECT src, dst, days, item_days, first_at, last_at FROM medfraud.live_covisit_pairs WHERE claims_table = 'lg.live'::regclass),
+    WITH kept AS (SELECT src, dst, days, item_days, basket_days, first_at, last_at FROM medfraud.live_covisit_pairs
+                  WHERE claims_table = 'lg.live'::regclass),
+    -- (a basket day: two or more items of the pair at one provider that day)
+    baskets AS (SELECT src, dst, count(DISTINCT day)::int AS basket_days FROM (
+                    SELECT src, dst, provider, day FROM medfraud.live_covisit_parts
+                    WHERE claims_table = 'lg.live'::regclass AND item IS NOT NULL
+                    GROUP BY 1, 2, 3, 4 HAVING count(DISTINCT item) > 1
+                    INTERSECT
+                    SELECT src, dst, provider, day FROM medfraud.live_covisit_parts
+                    WHERE claims_table = 'lg.live'::regclass AND item IS NULL) b GROUP BY 1, 2),
     parts AS (SELECT src, dst, (count(DISTINCT day) FILTER (WHERE item IS NULL))::int AS days,
-                     (count(DISTINCT day) FILTER (WHERE item IS NOT NULL))::int AS item_days, min(first_at) AS first_at, max(last_at) AS last_at
-              FROM medfraud.live_covisit_parts WHERE claims_table = 'lg.live'::regclass GROUP BY 1, 2)
+                     (count(DISTINCT day) FILTER (WHERE item IS NOT NULL))::int AS item_days,
+                     coalesce((SELECT b.basket_days FROM baskets b WHERE b.src = p.src AND b.dst = p.dst), 0) AS basket_days,
+                     min(first_at) AS first_at, max(last_at) AS last_at
+              FROM medfraud.live_covisit_parts p WHERE claims_table = 'lg.live'::regclass GROUP BY 1, 2)
     SELECT (SELECT count(*) FROM (TABLE kept EXCEPT ALL TABLE parts) a) || ' missing/extra ' ||
            (SELECT count(*) FROM (TABLE parts EXCEPT ALL TABLE kept) b) || ' of ' || (SELECT count(*) FROM parts)
 $$;
@@ -313,6 +324,39 @@ SELECT results_eq($$SELECT kind, size, 'HR' = ANY (members), (SELECT count(*) FR
                     FROM medfraud.emerging_rings WHERE claims_table = 'lg.h'::regclass$$,
                   $$VALUES ('emerging', 13, true, 13)$$,
                   'their second trips: the cells that never meet, joined through their recruiter, are one emerging ring');
+
+-- a rotating ring: eight persons, five a trip, each trip at another
+-- pharmacy, minutes apart, all claiming the same two costly drugs: no pair
+-- meets on two days, SCAN has no core; the basket lens sees one group on
+-- two days.  The same pattern with one costly drug (a shared item, not a
+-- basket), or two drugs but hours apart (the same day's items, not one
+-- visit's: as inpatients discharged on one day), stays quiet.
+CREATE TABLE lg.b (LIKE lg.setl_d INCLUDING INDEXES);
+CREATE INDEX ON lg.b (fixmedins_code, setl_time);
+CREATE INDEX ON lg.b (mdtrt_id);
+CREATE TABLE lg.b_lines (setl_id text, med_list_codg text, cnt numeric DEFAULT 1, det_item_fee_sumamt numeric);
+CREATE INDEX ON lg.b_lines (setl_id);
+DO $$ BEGIN PERFORM medfraud.enable_prepayment_check('lg.b', 'queue', '{"items": "lg.b_lines"}');
+            PERFORM medfraud.enable_live_graph('lg.b', '{"item_min_fee": 500, "item_fold_interval": "0"}'); END $$;
+CREATE FUNCTION pg_temp.rotating(who text, d int, drugs text[]) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO lg.b SELECT who || d || '-' || m, who || 'M' || d || '-' || m, who || m, 'P-' || who || d,
+           timestamp '2025-05-05 08:00' + d * interval '3 days' + (m - 1) * CASE WHEN who = 'HS' THEN interval '2 hours' ELSE interval '4 minutes' END,
+           t.begndate, t.enddate, t.med_type, t.insutype, t.dise_codg, t.dise_name, t.medfee_sumamt, t.fulamt_ownpay_amt,
+           t.overlmt_selfpay, t.preselfpay_amt, t.inscp_scp_amt, t.hifp_pay, t.fund_pay_sumamt, t.acct_pay, t.psn_cash_pay, '0', '1'
+    FROM pg_temp.tmpl t, generate_series(1, 8) m WHERE (m + d) % 2 = 0 OR m = d + 1;
+    INSERT INTO lg.b_lines(setl_id, med_list_codg, det_item_fee_sumamt)
+    SELECT who || d || '-' || m, x, 900 FROM generate_series(1, 8) m, unnest(drugs) x WHERE (m + d) % 2 = 0 OR m = d + 1;
+    SELECT medfraud.drain_claim_queue();
+$$;
+SELECT pg_temp.rotating('BK', 0, ARRAY['DRUG-A', 'DRUG-B']), pg_temp.rotating('BK', 1, ARRAY['DRUG-A', 'DRUG-B']),
+       pg_temp.rotating('ON', 0, ARRAY['DRUG-A']), pg_temp.rotating('ON', 1, ARRAY['DRUG-A']),
+       pg_temp.rotating('HS', 0, ARRAY['DRUG-A', 'DRUG-B']), pg_temp.rotating('HS', 1, ARRAY['DRUG-A', 'DRUG-B']);
+SELECT results_eq($$SELECT kind, size, members, joint_days FROM medfraud.emerging_rings WHERE claims_table = 'lg.b'::regclass$$,
+                  $$VALUES ('emerging', 8, ARRAY['BK1', 'BK2', 'BK3', 'BK4', 'BK5', 'BK6', 'BK7', 'BK8'], 2)$$,
+                  'a ring rotating over pharmacies, a basket together on two days: an emerging ring of all eight; one drug, or hours apart: none');
+SELECT is((SELECT array_agg(src || '-' || dst ORDER BY src) FROM medfraud.live_covisit_pairs
+           WHERE claims_table = 'lg.b'::regclass AND (days >= 2 OR item_days >= 2)),
+          ARRAY['BK1-BK2', 'HS1-HS2', 'ON1-ON2'], '(in each group only the two on both trips are a strong pair: no SCAN core)');
 
 -- bad inputs
 SELECT throws_ok($$SELECT medfraud.enable_live_graph('lg.live', '{"window": "1 month"}')$$, '22023', NULL, 'a window in months: 22023');
