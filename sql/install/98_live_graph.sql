@@ -245,7 +245,7 @@ SELECT '{
 }'::jsonb
 $$;
 COMMENT ON FUNCTION medfraud.live_graph_options_default() IS
-'The options enable_live_graph uses when a key is not given: the claims columns; covisit_edges'' time_window, max_crowd and min_days; the item layer (item_layer; items: the fee-line table, by default the queue mode''s; item_columns; item_window as detect_rings'' item_window; item_min_fee: the amount from which a line is costly, by default the 75th percentile of the lines when the graph is built; item_fold_interval: how long a provider''s changes wait to be folded into it together; item_fold_providers: how many providers a fold takes at most); and when a group is an emerging ring (a core: a SCAN cluster of pairs co-visiting on emerging_min_days days or more, or a part of a sparser cluster without its hubs, of half emerging_min_size persons or more, a share emerging_min_density of whose pairs are tied in either layer, together on emerging_min_trips days: detect_rings'' min_ring_size and min_days, and one trip day fewer than its min_trips, by default; with everyone tied in the item layer to half of it; cores sharing a member at a provider of both joined; emerging_min_size persons in all, and a core alone of that size itself) or the continuation of a scored ring (ring_min_score, detect_rings'' rule_min_score).';
+'The options enable_live_graph uses when a key is not given: the claims columns; covisit_edges'' time_window, max_crowd and min_days; the item layer (item_layer; items: the fee-line table, by default the queue mode''s; item_columns; item_window as detect_rings'' item_window; item_min_fee: the amount from which a line is costly, by default the 75th percentile of the lines when the graph is built; item_fold_interval: how long a provider''s changes wait to be folded into it together; item_fold_providers: how many providers a fold takes at most); and when a group is an emerging ring (a core: a SCAN cluster of pairs co-visiting on emerging_min_days days or more, or a part of a sparser cluster without its hubs, of half emerging_min_size persons or more, a share emerging_min_density of whose pairs are tied in either layer, together on emerging_min_trips days; or a connected group of emerging_min_size to max_crowd persons who shared a basket, two or more costly items within the window, on emerging_min_trips days: detect_rings'' min_ring_size and min_days, and one trip day fewer than its min_trips, by default; with everyone tied in the item layer to half of it; cores sharing a member at a provider of both joined; emerging_min_size persons in all, and a core alone of that size itself) or the continuation of a scored ring (ring_min_score, detect_rings'' rule_min_score).';
 
 -- Which claims are visits: valid (vali_flag 1), not refunds (refd_setl_flag
 -- 0), and not reversed by a refund row with the same visit id (mdtrt_id).
@@ -621,7 +621,7 @@ DECLARE
     n int := 0;
     pass int;
     bhop int;
-    bopen int;
+    bround int;
 BEGIN
     -- the strong pairs around the persons of the pairs the fold changed (one
     -- hop), by index from live_covisit_pairs (two scans, by src and by dst)
@@ -652,7 +652,8 @@ BEGIN
     -- and mu) of half the ring size or more, dense and together on enough
     -- days; each with everyone tied to half of it (below)
     CREATE TEMP TABLE _mf_em_g(core bigint, members text[], size int, density float8,
-                               first_at timestamptz, last_at timestamptz, days bigint, providers text[]) ON COMMIT DROP;
+                               first_at timestamptz, last_at timestamptz, days bigint, providers text[],
+                               baskets text[]) ON COMMIT DROP;
     -- with the item layer, connected components made one component of 384
     -- persons of nine rings and the cohorts between them in a zoo city, too
     -- sparse to be a group; SCAN cuts it into the rings
@@ -710,52 +711,87 @@ BEGIN
     -- costly items within a day is rare between strangers: no density asked).
     -- The components are walked out hop by hop; one not walked to its end
     -- (past eight hops or twenty crowds of persons) is left out, not cut.
-    CREATE TEMP TABLE _mf_em_bp(p text PRIMARY KEY, hop int) ON COMMIT DROP;
+    -- Cells of one place share no member and never meet: a fold sees one
+    -- of them (3-8 persons, under the ring size).  A second round walks
+    -- out from the basket pairs at that place in that basket, so that the
+    -- other cells are there to be joined (below).
+    CREATE TEMP TABLE _mf_em_bp(p text PRIMARY KEY, hop int, open bool NOT NULL DEFAULT false) ON COMMIT DROP;
     CREATE TEMP TABLE _mf_em_be(src text, dst text) ON COMMIT DROP;
-    INSERT INTO _mf_em_bp
+    CREATE TEMP TABLE _mf_em_bk(core bigint, provider text, item text, day date, first_at timestamptz, last_at timestamptz) ON COMMIT DROP;
+    INSERT INTO _mf_em_bp(p, hop)
     SELECT DISTINCT u, 0 FROM _mf_lg_pairs l
     JOIN medfraud.live_covisit_pairs lp ON lp.src = l.src AND lp.dst = l.dst AND lp.claims_table = claims AND lp.basket_days >= 1,
          unnest(ARRAY[l.src, l.dst]) u;
     bhop := 0;
-    bopen := NULL;
-    WHILE FOUND LOOP
-        IF bhop >= 8 OR (SELECT count(*) FROM _mf_em_bp) > 20 * (o ->> 'max_crowd')::int THEN
-            bopen := bhop;
-            EXIT;
+    FOR bround IN 1 .. 2 LOOP
+        IF bround = 2 THEN
+            INSERT INTO _mf_em_bp(p, hop)
+            SELECT DISTINCT u, bhop FROM (
+                SELECT DISTINCT x.src, x.dst FROM (SELECT DISTINCT k.provider, k.item FROM _mf_em_bk k
+                                                   JOIN _mf_em_g eg USING (core)
+                                                   WHERE eg.size < (o ->> 'emerging_min_size')::int) k
+                CROSS JOIN LATERAL (
+                    SELECT p.src, p.dst FROM medfraud.live_covisit_parts p
+                    WHERE p.claims_table = claims AND p.provider = k.provider AND p.item = k.item OFFSET 0) x) y
+            JOIN medfraud.live_covisit_pairs lp ON lp.src = y.src AND lp.dst = y.dst AND lp.claims_table = claims AND lp.basket_days >= 1,
+                 unnest(ARRAY[y.src, y.dst]) u
+            ON CONFLICT (p) DO NOTHING;
         END IF;
-        INSERT INTO _mf_em_be
-        SELECT x.src, x.dst FROM _mf_em_bp f CROSS JOIN LATERAL (
-            SELECT lp.src, lp.dst FROM medfraud.live_covisit_pairs lp
-            WHERE lp.src = f.p AND lp.claims_table = claims AND lp.basket_days >= 1 OFFSET 0) x
-        WHERE f.hop = bhop
-        UNION
-        SELECT x.src, x.dst FROM _mf_em_bp f CROSS JOIN LATERAL (
-            SELECT lp.src, lp.dst FROM medfraud.live_covisit_pairs lp
-            WHERE lp.dst = f.p AND lp.claims_table = claims AND lp.basket_days >= 1 OFFSET 0) x
-        WHERE f.hop = bhop;
-        bhop := bhop + 1;
-        INSERT INTO _mf_em_bp SELECT DISTINCT u, bhop FROM _mf_em_be be, unnest(ARRAY[be.src, be.dst]) u
-        ON CONFLICT (p) DO NOTHING;
+        WHILE FOUND LOOP
+            IF bhop >= 8 * bround OR (SELECT count(*) FROM _mf_em_bp) > 20 * (o ->> 'max_crowd')::int THEN
+                UPDATE _mf_em_bp SET open = true WHERE hop = bhop;
+                EXIT;
+            END IF;
+            INSERT INTO _mf_em_be
+            SELECT x.src, x.dst FROM _mf_em_bp f CROSS JOIN LATERAL (
+                SELECT lp.src, lp.dst FROM medfraud.live_covisit_pairs lp
+                WHERE lp.src = f.p AND lp.claims_table = claims AND lp.basket_days >= 1 OFFSET 0) x
+            WHERE f.hop = bhop
+            UNION
+            SELECT x.src, x.dst FROM _mf_em_bp f CROSS JOIN LATERAL (
+                SELECT lp.src, lp.dst FROM medfraud.live_covisit_pairs lp
+                WHERE lp.dst = f.p AND lp.claims_table = claims AND lp.basket_days >= 1 OFFSET 0) x
+            WHERE f.hop = bhop;
+            bhop := bhop + 1;
+            INSERT INTO _mf_em_bp(p, hop) SELECT DISTINCT u, bhop FROM _mf_em_be be, unnest(ARRAY[be.src, be.dst]) u
+            ON CONFLICT (p) DO NOTHING;
+        END LOOP;
+        -- the components not seen in an earlier round, with their baskets
+        -- (provider and item of their basket days)
+        CREATE TEMP TABLE _mf_em_bc ON COMMIT DROP AS
+        SELECT -(1000000000000 * bround + cc.component) AS core, array_agg(cc.node ORDER BY cc.node) AS members, count(*)::int AS size,
+               bool_or(f.open) AS open
+        FROM medfraud.connected_components('SELECT DISTINCT src, dst FROM pg_temp._mf_em_be') cc
+        JOIN _mf_em_bp f ON f.p = cc.node
+        GROUP BY cc.component
+        HAVING NOT bool_or(f.open) AND count(*) * 2 >= (o ->> 'emerging_min_size')::int AND count(*) <= (o ->> 'max_crowd')::int
+           AND NOT EXISTS (SELECT 1 FROM _mf_em_g eg WHERE eg.core < 0 AND eg.members && array_agg(cc.node));
+        INSERT INTO _mf_em_bk
+        SELECT k.core, i.provider, i.item, i.day, i.first_at, i.last_at
+        FROM _mf_em_bc k CROSS JOIN LATERAL (
+            SELECT p.src, p.dst, p.provider, p.day
+            FROM medfraud.live_covisit_parts p
+            WHERE p.claims_table = claims AND p.src = ANY (k.members) AND p.dst = ANY (k.members) AND p.item IS NOT NULL
+            GROUP BY p.src, p.dst, p.provider, p.day HAVING count(DISTINCT p.item) >= 2
+               AND EXISTS (SELECT 1 FROM medfraud.live_covisit_parts q
+                           WHERE q.claims_table = claims AND q.src = p.src AND q.dst = p.dst AND q.item IS NULL
+                             AND q.provider = p.provider AND q.day = p.day)) b
+        JOIN medfraud.live_covisit_parts i
+          ON i.claims_table = claims AND i.src = b.src AND i.dst = b.dst AND i.provider = b.provider AND i.day = b.day
+         AND i.item IS NOT NULL;
+        -- (half the ring size: cells of one place are joined below by their
+        -- basket there)
+        INSERT INTO _mf_em_g
+        SELECT k.core, k.members, k.size, NULL, x.first_at, x.last_at, x.days, x.providers, x.baskets
+        FROM _mf_em_bc k CROSS JOIN LATERAL (
+            SELECT min(bk.first_at) AS first_at, max(bk.last_at) AS last_at, count(DISTINCT bk.day) AS days,
+                   array_agg(DISTINCT bk.provider) AS providers, array_agg(DISTINCT bk.provider || E'\x1f' || bk.item) AS baskets
+            FROM _mf_em_bk bk WHERE bk.core = k.core) x
+        WHERE x.days >= (o ->> 'emerging_min_trips')::int;
+        DROP TABLE _mf_em_bc;
+        -- a second round only for cells under the ring size
+        EXIT WHEN NOT EXISTS (SELECT 1 FROM _mf_em_g eg WHERE eg.core < 0 AND eg.size < (o ->> 'emerging_min_size')::int);
     END LOOP;
-    INSERT INTO _mf_em_g
-    SELECT -(1000000000000 + k.component), k.members, k.size, NULL, x.first_at, x.last_at, x.days, x.providers
-    FROM (SELECT cc.component, array_agg(cc.node ORDER BY cc.node) AS members, count(*)::int AS size,
-                 coalesce(bool_or(f.hop = bopen), false) AS open
-          FROM medfraud.connected_components('SELECT DISTINCT src, dst FROM pg_temp._mf_em_be') cc
-          JOIN _mf_em_bp f ON f.p = cc.node
-          GROUP BY cc.component) k
-    CROSS JOIN LATERAL (
-        SELECT min(b.first_at) AS first_at, max(b.last_at) AS last_at, count(DISTINCT b.day) AS days,
-               array_agg(DISTINCT b.provider) AS providers
-        FROM (SELECT p.provider, p.day, min(p.first_at) AS first_at, max(p.last_at) AS last_at
-              FROM medfraud.live_covisit_parts p
-              WHERE p.claims_table = claims AND p.src = ANY (k.members) AND p.dst = ANY (k.members) AND p.item IS NOT NULL
-              GROUP BY p.src, p.dst, p.provider, p.day HAVING count(DISTINCT p.item) >= 2
-                 AND EXISTS (SELECT 1 FROM medfraud.live_covisit_parts q
-                             WHERE q.claims_table = claims AND q.src = p.src AND q.dst = p.dst AND q.item IS NULL
-                               AND q.provider = p.provider AND q.day = p.day)) b) x
-    WHERE NOT k.open AND k.size BETWEEN (o ->> 'emerging_min_size')::int AND (o ->> 'max_crowd')::int
-      AND x.days >= (o ->> 'emerging_min_trips')::int;
     UPDATE _mf_em_g y
     SET density = (SELECT count(*) FROM medfraud.live_covisit_pairs x
                    WHERE x.src = ANY (y.members) AND x.dst = ANY (y.members) AND x.claims_table = claims)::float8
@@ -798,13 +834,20 @@ BEGIN
     -- to each (above) and joins them, as detect_rings joins the cells of a
     -- ring through him (each cell of 3-8 alone is under half the ring, or
     -- under the ring size).  A shared provider too: a ring member who is
-    -- also a dialysis patient does not join the ring to his shift.
+    -- also a dialysis patient does not join the ring to his shift.  And
+    -- basket groups with nearly the same basket at a provider (Jaccard of
+    -- their provider|item sets 0.6, as detect_rings' rings stage): cells of
+    -- one place, which share no member.
     FOR g IN
         WITH j AS (
             SELECT cc.node::bigint AS core, cc.component
             FROM medfraud.connected_components(format(
                      'SELECT a.core::text AS src, b.core::text AS dst FROM pg_temp._mf_em_g a JOIN pg_temp._mf_em_g b
-                        ON a.core < b.core AND a.members && b.members AND a.providers && b.providers')) cc)
+                        ON a.core < b.core AND a.providers && b.providers
+                       AND (a.members && b.members
+                            OR a.baskets && b.baskets
+                               AND cardinality(ARRAY(SELECT unnest(a.baskets) INTERSECT SELECT unnest(b.baskets))) * 5
+                                   >= 3 * cardinality(ARRAY(SELECT unnest(a.baskets) UNION SELECT unnest(b.baskets))))')) cc)
         SELECT ARRAY(SELECT DISTINCT u FROM _mf_em_g y, unnest(y.members) u
                      WHERE y.core = ANY (array_agg(x.core)) ORDER BY u) AS members,
                -- (the cores' densities weighted by their pairs)
@@ -879,7 +922,7 @@ BEGIN
             END IF;
         END IF;
     END LOOP;
-    DROP TABLE _mf_em_e, _mf_em_c, _mf_em_g, _mf_em_bp, _mf_em_be;
+    DROP TABLE _mf_em_e, _mf_em_c, _mf_em_g, _mf_em_bp, _mf_em_be, _mf_em_bk;
     RETURN n;
 END
 $fn$;

@@ -6,7 +6,7 @@
 -- live_coclaim_edges, a batch covisit_edges over their costly fee lines
 -- (place provider|item, a day's window).  Bad inputs fail with clear errors.
 BEGIN;
-SELECT plan(64);
+SELECT plan(66);
 SET client_min_messages = warning;
 SELECT setseed(0.42);
 
@@ -357,6 +357,32 @@ SELECT results_eq($$SELECT kind, size, members, joint_days FROM medfraud.emergin
 SELECT is((SELECT array_agg(src || '-' || dst ORDER BY src) FROM medfraud.live_covisit_pairs
            WHERE claims_table = 'lg.b'::regclass AND (days >= 2 OR item_days >= 2)),
           ARRAY['BK1-BK2', 'HS1-HS2', 'ON1-ON2'], '(in each group only the two on both trips are a strong pair: no SCAN core)');
+
+-- cells of one place: two cells of four at one pharmacy, on different days,
+-- never meeting and sharing no member, each with the same basket of two
+-- costly drugs on two days.  Each cell is under the ring size; walked out
+-- from the one a fold sees, the other is found by its basket there and
+-- joined.  A third cell there with another basket stays out.
+CREATE FUNCTION pg_temp.cell(cell text, d int, drugs text[]) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO lg.b SELECT 'PL' || cell || d || '-' || m, 'PLM' || cell || d || '-' || m, 'PL' || cell || m, 'P-PLACE',
+           timestamp '2025-06-02 09:00' + d * interval '1 day' + m * interval '3 minutes',
+           t.begndate, t.enddate, t.med_type, t.insutype, t.dise_codg, t.dise_name, t.medfee_sumamt, t.fulamt_ownpay_amt,
+           t.overlmt_selfpay, t.preselfpay_amt, t.inscp_scp_amt, t.hifp_pay, t.fund_pay_sumamt, t.acct_pay, t.psn_cash_pay, '0', '1'
+    FROM pg_temp.tmpl t, generate_series(1, 4) m;
+    INSERT INTO lg.b_lines(setl_id, med_list_codg, det_item_fee_sumamt)
+    SELECT 'PL' || cell || d || '-' || m, x, 900 FROM generate_series(1, 4) m, unnest(drugs) x;
+    SELECT medfraud.drain_claim_queue();
+$$;
+SELECT pg_temp.cell('A', 0, ARRAY['DRUG-P', 'DRUG-Q']), pg_temp.cell('B', 2, ARRAY['DRUG-P', 'DRUG-Q']),
+       pg_temp.cell('C', 4, ARRAY['DRUG-R', 'DRUG-S']), pg_temp.cell('A', 7, ARRAY['DRUG-P', 'DRUG-Q']),
+       pg_temp.cell('C', 9, ARRAY['DRUG-R', 'DRUG-S']);
+SELECT is_empty($$SELECT 1 FROM medfraud.emerging_rings WHERE claims_table = 'lg.b'::regclass AND members && ARRAY['PLA1', 'PLB1', 'PLC1']$$,
+                'cells of one place, one with two trips: nothing yet (a cell of four alone is under the ring size)');
+SELECT pg_temp.cell('B', 9, ARRAY['DRUG-P', 'DRUG-Q']);
+SELECT results_eq($$SELECT kind, size, members FROM medfraud.emerging_rings
+                    WHERE claims_table = 'lg.b'::regclass AND members && ARRAY['PLA1', 'PLB1', 'PLC1']$$,
+                  $$VALUES ('emerging', 8, ARRAY['PLA1', 'PLA2', 'PLA3', 'PLA4', 'PLB1', 'PLB2', 'PLB3', 'PLB4'])$$,
+                  'the second cell''s second trip: the two cells with one basket at one place are one emerging ring; the other basket''s cell is not in it');
 
 -- bad inputs
 SELECT throws_ok($$SELECT medfraud.enable_live_graph('lg.live', '{"window": "1 month"}')$$, '22023', NULL, 'a window in months: 22023');
