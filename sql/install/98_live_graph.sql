@@ -114,25 +114,19 @@ RETURNS void LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
+    -- (one pass over each pair's parts, by provider and day: a basket day
+    -- is one with two or more items and a co-visit at that provider)
     CREATE TEMP TABLE _mf_lg_pn ON COMMIT DROP AS
-    SELECT d.src, d.dst, x.days, x.item_days, b.basket_days, x.first_at, x.last_at
+    SELECT d.src, d.dst, x.days, x.item_days, x.basket_days, x.first_at, x.last_at
     FROM (SELECT DISTINCT src, dst FROM _mf_lg_pairs) d CROSS JOIN LATERAL (
-        SELECT (count(DISTINCT p.day) FILTER (WHERE p.item IS NULL))::int4 AS days,
-               (count(DISTINCT p.day) FILTER (WHERE p.item IS NOT NULL))::int4 AS item_days,
-               min(p.first_at) AS first_at, max(p.last_at) AS last_at
-        FROM medfraud.live_covisit_parts p WHERE p.claims_table = claims AND p.src = d.src AND p.dst = d.dst) x
-    CROSS JOIN LATERAL (
-        -- a basket: two or more of the same costly items at one provider on a
-        -- day when they also came within the window there (detect_rings'
-        -- basket layer: the items within the window; a day's items alone
-        -- tie the inpatients discharged on one day)
-        SELECT count(DISTINCT y.day)::int4 AS basket_days FROM (
-            SELECT p.day FROM medfraud.live_covisit_parts p
-            WHERE p.claims_table = claims AND p.src = d.src AND p.dst = d.dst AND p.item IS NOT NULL
-            GROUP BY p.provider, p.day HAVING count(DISTINCT p.item) >= 2
-               AND EXISTS (SELECT 1 FROM medfraud.live_covisit_parts q
-                           WHERE q.claims_table = claims AND q.src = d.src AND q.dst = d.dst AND q.item IS NULL
-                             AND q.provider = p.provider AND q.day = p.day)) y) b;
+        SELECT (count(DISTINCT pd.day) FILTER (WHERE pd.covisit))::int4 AS days,
+               (count(DISTINCT pd.day) FILTER (WHERE pd.items >= 1))::int4 AS item_days,
+               (count(DISTINCT pd.day) FILTER (WHERE pd.items >= 2 AND pd.covisit))::int4 AS basket_days,
+               min(pd.first_at) AS first_at, max(pd.last_at) AS last_at
+        FROM (SELECT p.day, bool_or(p.item IS NULL) AS covisit, count(DISTINCT p.item) AS items,
+                     min(p.first_at) AS first_at, max(p.last_at) AS last_at
+              FROM medfraud.live_covisit_parts p WHERE p.claims_table = claims AND p.src = d.src AND p.dst = d.dst
+              GROUP BY p.provider, p.day) pd) x;
     ANALYZE _mf_lg_pn;
     TRUNCATE _mf_lg_pairs;
     -- new or changed (through the primary key: no scan of every pair)
