@@ -760,19 +760,18 @@ BEGIN
         GROUP BY cc.component
         HAVING NOT bool_or(f.open) AND count(*) * 2 >= (o ->> 'emerging_min_size')::int AND count(*) <= (o ->> 'max_crowd')::int
            AND NOT EXISTS (SELECT 1 FROM _mf_em_g eg WHERE eg.core < 0 AND eg.members && array_agg(cc.node));
+        -- (a pair's basket day as _live_pairs_refresh counts it: two or more
+        -- items and a co-visit at the provider that day; its items' parts)
         INSERT INTO _mf_em_bk
-        SELECT k.core, i.provider, i.item, i.day, i.first_at, i.last_at
+        SELECT k.core, b.provider, it, b.day, b.first_at, b.last_at
         FROM _mf_em_bc k CROSS JOIN LATERAL (
-            SELECT p.src, p.dst, p.provider, p.day
+            SELECT p.provider, p.day, array_agg(DISTINCT p.item) FILTER (WHERE p.item IS NOT NULL) AS items,
+                   min(p.first_at) FILTER (WHERE p.item IS NOT NULL) AS first_at,
+                   max(p.last_at) FILTER (WHERE p.item IS NOT NULL) AS last_at
             FROM medfraud.live_covisit_parts p
-            WHERE p.claims_table = claims AND p.src = ANY (k.members) AND p.dst = ANY (k.members) AND p.item IS NOT NULL
-            GROUP BY p.src, p.dst, p.provider, p.day HAVING count(DISTINCT p.item) >= 2
-               AND EXISTS (SELECT 1 FROM medfraud.live_covisit_parts q
-                           WHERE q.claims_table = claims AND q.src = p.src AND q.dst = p.dst AND q.item IS NULL
-                             AND q.provider = p.provider AND q.day = p.day)) b
-        JOIN medfraud.live_covisit_parts i
-          ON i.claims_table = claims AND i.src = b.src AND i.dst = b.dst AND i.provider = b.provider AND i.day = b.day
-         AND i.item IS NOT NULL;
+            WHERE p.claims_table = claims AND p.src = ANY (k.members) AND p.dst = ANY (k.members)
+            GROUP BY p.src, p.dst, p.provider, p.day HAVING count(DISTINCT p.item) >= 2 AND bool_or(p.item IS NULL)) b,
+             unnest(b.items) it;
         -- (half the ring size: cells of one place are joined below by their
         -- basket there)
         INSERT INTO _mf_em_g
