@@ -169,12 +169,17 @@ CREATE INDEX ON lg.e (mdtrt_id);
 DO $$ BEGIN PERFORM medfraud.enable_prepayment_check('lg.e', 'queue');
             PERFORM medfraud.enable_live_graph('lg.e', '{"emerging_min_trips": 3}'); END $$;
 CREATE TEMP TABLE tmpl AS SELECT * FROM lg.setl_d ORDER BY setl_id LIMIT 1;
-CREATE FUNCTION pg_temp.trips(who text, first int, last int, n int DEFAULT 6) RETURNS void LANGUAGE sql AS $$
-    INSERT INTO lg.e SELECT who || d || '-' || p, who || 'M' || d || '-' || p, who || p, 'P-' || who,
-           timestamp '2025-03-01 09:00' + d * interval '7 days' + p * interval '3 minutes',
+-- a valid claim of the template's other columns (the scripted claims below)
+CREATE FUNCTION pg_temp.claim(id text, visit text, psn text, provider text, at timestamp) RETURNS lg.setl_d LANGUAGE sql AS $$
+    SELECT id, visit, psn, provider, at,
            t.begndate, t.enddate, t.med_type, t.insutype, t.dise_codg, t.dise_name, t.medfee_sumamt, t.fulamt_ownpay_amt,
            t.overlmt_selfpay, t.preselfpay_amt, t.inscp_scp_amt, t.hifp_pay, t.fund_pay_sumamt, t.acct_pay, t.psn_cash_pay, '0', '1'
-    FROM pg_temp.tmpl t, generate_series(first, last) d, generate_series(1, n) p
+    FROM pg_temp.tmpl t
+$$;
+CREATE FUNCTION pg_temp.trips(who text, first int, last int, n int DEFAULT 6) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO lg.e SELECT c.* FROM generate_series(first, last) d, generate_series(1, n) p,
+        pg_temp.claim(who || d || '-' || p, who || 'M' || d || '-' || p, who || p, 'P-' || who,
+                      timestamp '2025-03-01 09:00' + d * interval '7 days' + p * interval '3 minutes') c
 $$;
 SELECT pg_temp.trips('RA', 0, 1);
 DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
@@ -242,11 +247,9 @@ CREATE INDEX ON lg.c_lines (setl_id);
 DO $$ BEGIN PERFORM medfraud.enable_prepayment_check('lg.c', 'queue', '{"items": "lg.c_lines"}');
             PERFORM medfraud.enable_live_graph('lg.c', '{"emerging_min_trips": 3, "item_min_fee": 500}'); END $$;
 CREATE FUNCTION pg_temp.cells(first int, last int) RETURNS void LANGUAGE sql AS $$
-    INSERT INTO lg.c SELECT 'C' || d || '-' || p, 'CM' || d || '-' || p, 'RC' || p, 'P-RC',
-           timestamp '2025-03-01 08:00' + d * interval '7 days' + p * interval '1 hour',
-           t.begndate, t.enddate, t.med_type, t.insutype, t.dise_codg, t.dise_name, t.medfee_sumamt, t.fulamt_ownpay_amt,
-           t.overlmt_selfpay, t.preselfpay_amt, t.inscp_scp_amt, t.hifp_pay, t.fund_pay_sumamt, t.acct_pay, t.psn_cash_pay, '0', '1'
-    FROM pg_temp.tmpl t, generate_series(first, last) d, generate_series(1, 6) p;
+    INSERT INTO lg.c SELECT c.* FROM generate_series(first, last) d, generate_series(1, 6) p,
+        pg_temp.claim('C' || d || '-' || p, 'CM' || d || '-' || p, 'RC' || p, 'P-RC',
+                      timestamp '2025-03-01 08:00' + d * interval '7 days' + p * interval '1 hour') c;
     INSERT INTO lg.c_lines(setl_id, med_list_codg, det_item_fee_sumamt) SELECT 'C' || d || '-' || p, x.item, x.fee
     FROM generate_series(first, last) d, generate_series(1, 6) p, (VALUES ('DRUG-X', 900), ('SYRINGE', 2)) x(item, fee);
 $$;
@@ -274,10 +277,8 @@ SELECT results_eq($$SELECT count(*)::int, max(joint_days) FROM medfraud.emerging
                   $$VALUES (1, 4)$$, 'the emerging ring is extended, not raised again');
 -- a fifth morning: a newcomer claims the ring's drug beside them (tied in
 -- the item layer to all six, on one day), a bystander only a syringe
-INSERT INTO lg.c SELECT 'C4-' || p, 'CM4-' || p, p, 'P-RC', timestamp '2025-03-29 08:30' + n * interval '1 hour',
-       t.begndate, t.enddate, t.med_type, t.insutype, t.dise_codg, t.dise_name, t.medfee_sumamt, t.fulamt_ownpay_amt,
-       t.overlmt_selfpay, t.preselfpay_amt, t.inscp_scp_amt, t.hifp_pay, t.fund_pay_sumamt, t.acct_pay, t.psn_cash_pay, '0', '1'
-FROM pg_temp.tmpl t, (VALUES ('RC7', 1), ('RZ', 2)) x(p, n);
+INSERT INTO lg.c SELECT c.* FROM (VALUES ('RC7', 1), ('RZ', 2)) x(p, n),
+    pg_temp.claim('C4-' || p, 'CM4-' || p, p, 'P-RC', timestamp '2025-03-29 08:30' + n * interval '1 hour') c;
 INSERT INTO lg.c_lines(setl_id, med_list_codg, det_item_fee_sumamt) VALUES ('C4-RC7', 'DRUG-X', 900), ('C4-RZ', 'SYRINGE', 2);
 SELECT pg_temp.cells(4, 4);
 DO $$ BEGIN PERFORM medfraud.drain_claim_queue(); END $$;
@@ -301,11 +302,9 @@ CREATE INDEX ON lg.h_lines (setl_id);
 DO $$ BEGIN PERFORM medfraud.enable_prepayment_check('lg.h', 'queue', '{"items": "lg.h_lines"}');
             PERFORM medfraud.enable_live_graph('lg.h', '{"item_min_fee": 500}'); END $$;
 CREATE FUNCTION pg_temp.cell_trip(cell text, d int) RETURNS void LANGUAGE sql AS $$
-    INSERT INTO lg.h SELECT 'H' || d || '-' || w, 'HM' || d || '-' || w, w, 'P-HR',
-           timestamp '2025-03-03 09:00' + d * interval '1 day' + p * interval '3 minutes',
-           t.begndate, t.enddate, t.med_type, t.insutype, t.dise_codg, t.dise_name, t.medfee_sumamt, t.fulamt_ownpay_amt,
-           t.overlmt_selfpay, t.preselfpay_amt, t.inscp_scp_amt, t.hifp_pay, t.fund_pay_sumamt, t.acct_pay, t.psn_cash_pay, '0', '1'
-    FROM pg_temp.tmpl t, (SELECT 'H' || cell || p AS w, p FROM generate_series(1, 4) p UNION ALL SELECT 'HR', 0) x;
+    INSERT INTO lg.h SELECT c.* FROM (SELECT 'H' || cell || p AS w, p FROM generate_series(1, 4) p UNION ALL SELECT 'HR', 0) x,
+        pg_temp.claim('H' || d || '-' || w, 'HM' || d || '-' || w, w, 'P-HR',
+                      timestamp '2025-03-03 09:00' + d * interval '1 day' + p * interval '3 minutes') c;
     INSERT INTO lg.h_lines(setl_id, med_list_codg, det_item_fee_sumamt)
     SELECT 'H' || d || '-' || w, 'DRUG-Y', 900 FROM (SELECT 'H' || cell || p AS w FROM generate_series(1, 4) p UNION ALL SELECT 'HR') x;
 $$;
@@ -339,11 +338,11 @@ CREATE INDEX ON lg.b_lines (setl_id);
 DO $$ BEGIN PERFORM medfraud.enable_prepayment_check('lg.b', 'queue', '{"items": "lg.b_lines"}');
             PERFORM medfraud.enable_live_graph('lg.b', '{"item_min_fee": 500, "item_fold_interval": "0"}'); END $$;
 CREATE FUNCTION pg_temp.rotating(who text, d int, drugs text[]) RETURNS void LANGUAGE sql AS $$
-    INSERT INTO lg.b SELECT who || d || '-' || m, who || 'M' || d || '-' || m, who || m, 'P-' || who || d,
-           timestamp '2025-05-05 08:00' + d * interval '3 days' + (m - 1) * CASE WHEN who = 'HS' THEN interval '2 hours' ELSE interval '4 minutes' END,
-           t.begndate, t.enddate, t.med_type, t.insutype, t.dise_codg, t.dise_name, t.medfee_sumamt, t.fulamt_ownpay_amt,
-           t.overlmt_selfpay, t.preselfpay_amt, t.inscp_scp_amt, t.hifp_pay, t.fund_pay_sumamt, t.acct_pay, t.psn_cash_pay, '0', '1'
-    FROM pg_temp.tmpl t, generate_series(1, 8) m WHERE (m + d) % 2 = 0 OR m = d + 1;
+    INSERT INTO lg.b SELECT c.* FROM generate_series(1, 8) m,
+        pg_temp.claim(who || d || '-' || m, who || 'M' || d || '-' || m, who || m, 'P-' || who || d,
+                      timestamp '2025-05-05 08:00' + d * interval '3 days'
+                      + (m - 1) * CASE WHEN who = 'HS' THEN interval '2 hours' ELSE interval '4 minutes' END) c
+    WHERE (m + d) % 2 = 0 OR m = d + 1;
     INSERT INTO lg.b_lines(setl_id, med_list_codg, det_item_fee_sumamt)
     SELECT who || d || '-' || m, x, 900 FROM generate_series(1, 8) m, unnest(drugs) x WHERE (m + d) % 2 = 0 OR m = d + 1;
     SELECT medfraud.drain_claim_queue();
@@ -364,11 +363,9 @@ SELECT is((SELECT array_agg(src || '-' || dst ORDER BY src) FROM medfraud.live_c
 -- from the one a fold sees, the other is found by its basket there and
 -- joined.  A third cell there with another basket stays out.
 CREATE FUNCTION pg_temp.cell(cell text, d int, drugs text[]) RETURNS void LANGUAGE sql AS $$
-    INSERT INTO lg.b SELECT 'PL' || cell || d || '-' || m, 'PLM' || cell || d || '-' || m, 'PL' || cell || m, 'P-PLACE',
-           timestamp '2025-06-02 09:00' + d * interval '1 day' + m * interval '3 minutes',
-           t.begndate, t.enddate, t.med_type, t.insutype, t.dise_codg, t.dise_name, t.medfee_sumamt, t.fulamt_ownpay_amt,
-           t.overlmt_selfpay, t.preselfpay_amt, t.inscp_scp_amt, t.hifp_pay, t.fund_pay_sumamt, t.acct_pay, t.psn_cash_pay, '0', '1'
-    FROM pg_temp.tmpl t, generate_series(1, 4) m;
+    INSERT INTO lg.b SELECT c.* FROM generate_series(1, 4) m,
+        pg_temp.claim('PL' || cell || d || '-' || m, 'PLM' || cell || d || '-' || m, 'PL' || cell || m, 'P-PLACE',
+                      timestamp '2025-06-02 09:00' + d * interval '1 day' + m * interval '3 minutes') c;
     INSERT INTO lg.b_lines(setl_id, med_list_codg, det_item_fee_sumamt)
     SELECT 'PL' || cell || d || '-' || m, x, 900 FROM generate_series(1, 4) m, unnest(drugs) x;
     SELECT medfraud.drain_claim_queue();
