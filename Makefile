@@ -58,7 +58,7 @@ UPGRADE_CURRENT  = sql/$(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql
 UPGRADE_HEAD     = $(wildcard sql/upgrade/$(UPGRADE_FROM)--$(EXTVERSION).sql)
 UPGRADE_REPLACED = $(addprefix sql/install/,40_demo_city.sql 55_options.sql 56_work_tables.sql 60_detect_rings.sql \
                      70_ring_stages.sql 80_rules_expand.sql 92_person_anomalies.sql 94_check_claim.sql)
-UPGRADE_NEW      = $(addprefix sql/install/,21_covisit_anchored.sql 22_covisit_merge.sql 52_item_indications.sql 58_shards.sql 95_claim_queue.sql 96_ring_graph.sql 97_bi_views.sql 98_live_graph.sql 99_cases.sql)
+UPGRADE_NEW      = $(addprefix sql/install/,21_covisit_anchored.sql 22_covisit_merge.sql 23_covisit_providers.sql 52_item_indications.sql 58_shards.sql 95_claim_queue.sql 96_ring_graph.sql 97_bi_views.sql 98_live_graph.sql 99_cases.sql)
 all: $(UPGRADE_CURRENT)
 # files in install order (SQL-standard function bodies need what they name to exist)
 $(UPGRADE_CURRENT): $(UPGRADE_HEAD) $(UPGRADE_REPLACED) $(UPGRADE_NEW) Makefile

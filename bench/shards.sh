@@ -176,7 +176,7 @@ SELECT medfraud._shard_covisit_parts('n$n.setl_d', 'psn_no', 'fixmedins_code', '
 SELECT extract(epoch FROM clock_timestamp()) AS t1 \gset
 SELECT pg_sleep(1);  -- the last ss sample sees the connections still open
 SELECT extract(epoch FROM clock_timestamp()) AS t2 \gset
-SELECT format('PREPARE m(interval, int) AS %s', medfraud._shard_merge_sql('SELECT cv FROM pg_temp._mf_sh_parts', true)) \gexec
+SELECT format('PREPARE m(interval, int) AS %s', medfraud._shard_merge_sql(true)) \gexec
 CREATE TEMP TABLE e AS EXECUTE m('0', 2) $( [ "$merge" = all ] || { [ "$merge" = first ] && [ "$n" = "${counts%% *}" ]; } || echo "WITH NO DATA" );
 SELECT 'parts', :t1 - :t0;
 SELECT 'merge', extract(epoch FROM clock_timestamp()) - :t2;

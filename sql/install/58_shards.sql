@@ -206,6 +206,18 @@ FROM (SELECT (g AT TIME ZONE current_setting('TimeZone')) - (g AT TIME ZONE 'UTC
       FROM generate_series(coalesce(lo, now()) - interval '1 day', coalesce(hi, now()) + interval '1 day', interval '12 hours') g) x
 $$;
 
+-- A co-visit set as base64 text without line breaks, the form shards send
+-- sets in (src/pg/covisit_set.c says why).
+CREATE FUNCTION medfraud._covisit_set_base64(cv pg_catalog.bytea)
+RETURNS pg_catalog.text AS 'MODULE_PATHNAME', 'medfraud_covisit_set_base64'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- medfraud.max_graph_memory in bytes (C: the setting exists once the
+-- library is loaded, which current_setting() cannot count on).
+CREATE FUNCTION medfraud._max_graph_memory_bytes()
+RETURNS pg_catalog.int8 AS 'MODULE_PATHNAME', 'medfraud_max_graph_memory_bytes'
+LANGUAGE C STABLE PARALLEL SAFE;
+
 -- Runs q, a statement over sharded claims ($1 an interval, $2 an int4), as
 -- INSERT INTO target, or returns EXPLAIN VERBOSE's lines of it (explain:
 -- what each shard is sent), under the settings that send each foreign
@@ -235,15 +247,22 @@ BEGIN
 END
 $fn$;
 
--- Per provider: the co-visit set of the rows of claims (alias s) passing
--- where_sql, their count and time range, into pg_temp._mf_sh_parts
--- (provider_id, visits, nulls, lo, hi, cv), each foreign partition's on its
--- shard (_shard_run).  The sets go straight into the table, stored as they
--- come (no compression: they are read once, by the merge).  The times
--- handed to covisit_agg are wall clocks (time_sql, from _shard_time_sql),
--- so days come out as the caller's; lo and hi (and first_at and last_at in
--- cv) are read back by the caller.  With explain, nothing is filled and
--- the rows are EXPLAIN VERBOSE's lines instead.
+-- The co-visit sets of the rows of claims (alias s) passing where_sql,
+-- with their visit count, NULL count and time range, into
+-- pg_temp._mf_sh_parts (visits, nulls, lo, hi, cv, and mb what the merge
+-- takes for cv: covisit_merge_bytes), each foreign
+-- partition's computed on its shard (_shard_run).  When every partition
+-- holds whole providers (claims_shards' by_provider), one set per leaf
+-- partition, merged across its providers there (covisit_agg with a
+-- provider argument), split into buckets of providers when the leaf has
+-- more visits than one group should hold (_shard_covisit_sql); otherwise
+-- one set per provider over the parent (a GROUP BY the provider, pushed
+-- down where partitionwise aggregation allows).  The sets go straight into
+-- the table, stored as they come (no compression: they are read once, by
+-- the merge).  The times handed to covisit_agg are wall clocks (time_sql,
+-- from _shard_time_sql), so days come out as the caller's; lo and hi (and
+-- first_at and last_at in cv) are read back by the caller.  With explain,
+-- nothing is filled and the rows are EXPLAIN VERBOSE's lines instead.
 CREATE FUNCTION medfraud._shard_covisit_parts(claims pg_catalog.regclass, person pg_catalog.text, provider pg_catalog.text,
                                               at pg_catalog.text, time_sql pg_catalog.text, where_sql pg_catalog.text,
                                               time_window pg_catalog.interval, max_crowd pg_catalog.int4,
@@ -253,10 +272,35 @@ LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    -- the sets come as base64 text, decoded here (_shard_covisit_sql)
-    q text := format('SELECT s.p, s.v, s.n, s.lo, s.hi, decode(s.cv, %L) FROM (%s) s(p, v, n, lo, hi, cv)',
-                     'base64', medfraud._shard_covisit_sql(claims, person, provider, at, time_sql, where_sql));
+    leaves regclass[];
+    buckets int4[];
+    -- visits one group should hold: what covisit_agg's final function
+    -- takes for a visit and its pair-days is about 200 bytes, with room
+    -- to spare (the shard's medfraud.max_graph_memory is taken to be ours)
+    per_group int8 := greatest(1000, medfraud._max_graph_memory_bytes() / 512);
+    q text;
 BEGIN
+    IF (SELECT bool_and(c.by_provider) FROM medfraud.claims_shards(claims, provider) c) THEN
+        SELECT array_agg(c.partition ORDER BY c.server NULLS FIRST, c.partition::text) INTO leaves
+        FROM medfraud.claims_shards(claims, provider) c;
+        IF explain THEN
+            SELECT array_agg(1) INTO buckets FROM unnest(leaves);
+        ELSE
+            -- each leaf's visits, counted on its shard
+            CREATE TEMP TABLE _mf_sh_counts (leaf int4, n int8) ON COMMIT DROP;
+            PERFORM medfraud._shard_run(
+                (SELECT string_agg(format('SELECT %s, count(*) FROM ONLY %s s WHERE %s', i, l, where_sql), ' UNION ALL ' ORDER BY i)
+                 FROM unnest(leaves) WITH ORDINALITY u(l, i)),
+                'pg_temp._mf_sh_counts', NULL, NULL);
+            SELECT array_agg(greatest(1, ceil(coalesce(c.n, 0)::numeric / per_group))::int4 ORDER BY u.i) INTO buckets
+            FROM unnest(leaves) WITH ORDINALITY u(l, i) LEFT JOIN _mf_sh_counts c ON c.leaf = u.i;
+            DROP TABLE _mf_sh_counts;
+        END IF;
+    END IF;
+    -- the sets come as base64 text, decoded here (_shard_covisit_sql)
+    q := format('SELECT d.v, d.n, d.lo, d.hi, d.cv, medfraud.covisit_merge_bytes(d.cv)
+                 FROM (SELECT s.v, s.n, s.lo, s.hi, decode(s.cv, %L) FROM (%s) s(v, n, lo, hi, cv) OFFSET 0) d(v, n, lo, hi, cv)',
+                'base64', medfraud._shard_covisit_sql(claims, person, provider, at, time_sql, where_sql, leaves, buckets));
     IF explain THEN
         RETURN QUERY SELECT * FROM medfraud._shard_run(q, NULL, time_window, max_crowd, true);
         RETURN;
@@ -264,7 +308,7 @@ BEGIN
     IF to_regclass('pg_temp._mf_sh_parts') IS NOT NULL THEN
         DROP TABLE pg_temp._mf_sh_parts;
     END IF;
-    CREATE TEMP TABLE _mf_sh_parts (provider_id text, visits int8, nulls int8, lo timestamptz, hi timestamptz, cv bytea)
+    CREATE TEMP TABLE _mf_sh_parts (visits int8, nulls int8, lo timestamptz, hi timestamptz, cv bytea, mb int8)
         ON COMMIT DROP;
     ALTER TABLE _mf_sh_parts ALTER COLUMN cv SET STORAGE EXTERNAL;
     PERFORM medfraud._shard_run(q, 'pg_temp._mf_sh_parts', time_window, max_crowd);
@@ -294,45 +338,65 @@ $fn$;
 
 -- The statement _shard_covisit_parts runs (EXPLAIN it, under the same
 -- settings, to see what the shards get): $1 the window, $2 max_crowd.
--- The sets travel as base64: postgres_fdw moves rows as text, where a
--- bytea is hex, twice its bytes; base64 is a third more (the 10M-visit
--- city's sets, 1.4 GB, were 2.9 GB on the wire as hex).
+-- With leaves (every partition holding whole providers): a UNION ALL of one
+-- aggregate per leaf partition, FROM ONLY the leaf, which postgres_fdw
+-- pushes down whole (no GROUP BY: partitionwise aggregation is not needed)
+-- and async append runs at once on the shards; a leaf of more than one
+-- bucket groups by a hash of the provider.  covisit_agg with the provider
+-- argument merges the leaf's providers into one set, sorted as the
+-- coordinator's merge wants it.  Without leaves: GROUP BY the provider over
+-- claims, one set per provider.  Rows: visits, NULL rows, first and last
+-- time, the set as base64 (_covisit_set_base64).
 CREATE FUNCTION medfraud._shard_covisit_sql(claims pg_catalog.regclass, person pg_catalog.text, provider pg_catalog.text,
-                                            at pg_catalog.text, time_sql pg_catalog.text, where_sql pg_catalog.text)
+                                            at pg_catalog.text, time_sql pg_catalog.text, where_sql pg_catalog.text,
+                                            leaves pg_catalog.regclass[] DEFAULT NULL, buckets pg_catalog.int4[] DEFAULT NULL)
 RETURNS pg_catalog.text LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-SELECT format($q$
-    SELECT s.%2$I::text, count(*), count(*) FILTER (WHERE s.%1$I IS NULL OR s.%3$I IS NULL), min(%4$s), max(%4$s),
-           encode(medfraud.covisit_agg(s.%1$I::text, %4$s, $1, $2) FILTER (WHERE s.%1$I IS NOT NULL AND s.%3$I IS NOT NULL),
-                  'base64')
+SELECT CASE WHEN leaves IS NULL THEN format($q$
+    SELECT count(*), count(*) FILTER (WHERE s.%1$I IS NULL OR s.%2$I IS NULL OR s.%3$I IS NULL), min(%4$s), max(%4$s),
+           medfraud._covisit_set_base64(
+               medfraud.covisit_agg(s.%1$I::text, %4$s, $1, $2) FILTER (WHERE s.%1$I IS NOT NULL AND s.%3$I IS NOT NULL))
     FROM %5$s s WHERE %6$s GROUP BY s.%2$I$q$,
     person, provider, at, time_sql, claims, where_sql)
+ELSE (SELECT string_agg(format($q$
+    SELECT count(*), count(*) FILTER (WHERE s.%1$I IS NULL OR s.%2$I IS NULL OR s.%3$I IS NULL), min(%4$s), max(%4$s),
+           medfraud._covisit_set_base64(
+               medfraud.covisit_agg(s.%1$I::text, %4$s, $1, $2, s.%2$I::text)
+                 FILTER (WHERE s.%1$I IS NOT NULL AND s.%2$I IS NOT NULL AND s.%3$I IS NOT NULL))
+    FROM ONLY %5$s s WHERE %6$s%7$s$q$,
+    person, provider, at, time_sql, l, where_sql,
+    CASE WHEN coalesce(buckets[i], 1) > 1
+         THEN format(' GROUP BY (pg_catalog.hashtext(s.%I::text) & 2147483647) %% %s', provider, buckets[i]) ELSE '' END),
+    ' UNION ALL' ORDER BY i)
+    FROM unnest(leaves) WITH ORDINALITY u(l, i)) END
 $$;
 
--- Merge per-provider co-visit sets (the query parts, column cv) into
--- covisit_edges' rows with covisit_merge (22_covisit_merge.sql): per pair
--- and day first (a pair can meet at two providers on one day), then per
--- pair, pairs on $2 (min_days) or more kept.  In as many parts as
--- medfraud.max_graph_memory needs (what the merge holds for the sets,
--- covisit_merge_bytes, and half again for its ids; each part reads every
--- set and keeps its own pairs).
+-- Merge the co-visit sets of pg_temp._mf_sh_parts (a shard partition's,
+-- or a provider's) into covisit_edges' rows with covisit_merge
+-- (22_covisit_merge.sql): per pair and day first (a pair can meet at
+-- providers of two partitions on one day), then per pair, pairs on $2
+-- (min_days) or more kept.  In as many parts as medfraud.max_graph_memory
+-- needs (what the merge holds for the sets, covisit_merge_bytes, taken as
+-- they were stored, and a quarter more; each part reads every set and
+-- keeps its own pairs).  Rows in (src, dst) order, byte-wise: one part's
+-- set is in that order already, so then the sort is on its row numbers.
 -- first_at and last_at come back from the shards' UTC wall clock: for a
 -- timestamp column (wall) as covisit_edges gives them, the wall clock read
 -- in the session's zone; for timestamptz, shifted back by $1 (the offset).
-CREATE FUNCTION medfraud._shard_merge_sql(parts pg_catalog.text, wall pg_catalog.bool)
+CREATE FUNCTION medfraud._shard_merge_sql(wall pg_catalog.bool)
 RETURNS pg_catalog.text LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 SELECT format($q$
-    WITH n AS (SELECT greatest(1, ceil(coalesce(sum(medfraud.covisit_merge_bytes(q.cv)), 0) * 1.5
-                                       / pg_size_bytes(current_setting('medfraud.max_graph_memory'))))::int4 AS parts
-               FROM (%1$s) q)
-    SELECT e.src, e.dst, e.weight, e.covisits, e.days, %2$s AS first_at, %3$s AS last_at
+    WITH n AS (SELECT greatest(1, ceil(coalesce(sum(q.mb), 0) * 1.25 / medfraud._max_graph_memory_bytes()))::int4 AS parts
+               FROM pg_temp._mf_sh_parts q)
+    SELECT e.src, e.dst, e.weight, e.covisits, e.days, %1$s AS first_at, %2$s AS last_at
     FROM n, generate_series(0, n.parts - 1) k,
-         LATERAL (SELECT medfraud.covisit_merge(p.cv, $2, k, n.parts) AS cv FROM (%1$s) p) x,
-         LATERAL medfraud.covisit_pairs(x.cv) e
-    ORDER BY e.src COLLATE "C", e.dst COLLATE "C"$q$, parts,
+         LATERAL (SELECT medfraud.covisit_merge(p.cv, $2, k, n.parts) AS cv FROM pg_temp._mf_sh_parts p) x,
+         LATERAL medfraud.covisit_pairs(x.cv) WITH ORDINALITY e
+    ORDER BY CASE WHEN n.parts > 1 THEN e.src END COLLATE "C", CASE WHEN n.parts > 1 THEN e.dst END COLLATE "C",
+             e.ordinality$q$,
     CASE WHEN wall THEN '(e.first_at AT TIME ZONE ''UTC'')::timestamptz' ELSE 'e.first_at - $1' END,
     CASE WHEN wall THEN '(e.last_at AT TIME ZONE ''UTC'')::timestamptz' ELSE 'e.last_at - $1' END)
 $$;
@@ -381,7 +445,7 @@ BEGIN
         RAISE EXCEPTION 'column "%" of % must be timestamp or timestamptz', at, claims USING ERRCODE = '42804';
     END IF;
     PERFORM medfraud._shard_covisit_parts(claims, person, provider, at, tsql, 'true', time_window, max_crowd);
-    SELECT sum(p.nulls) + count(*) FILTER (WHERE p.provider_id IS NULL), min(p.lo) - off, max(p.hi) - off
+    SELECT sum(p.nulls), min(p.lo) - off, max(p.hi) - off
     INTO nnull, lo, hi FROM _mf_sh_parts p;
     IF nnull > 0 THEN
         DROP TABLE _mf_sh_parts;
@@ -396,7 +460,7 @@ BEGIN
         RAISE EXCEPTION 'time zone % changes its UTC offset between % and %', current_setting('TimeZone'), lo, hi
             USING ERRCODE = '22023', HINT = 'Set TimeZone to a zone with one offset over the claims (UTC, Asia/Shanghai, ...): shards count days in it.';
     END IF;
-    RETURN QUERY EXECUTE medfraud._shard_merge_sql('SELECT cv FROM _mf_sh_parts', wall) USING off, min_days;
+    RETURN QUERY EXECUTE medfraud._shard_merge_sql(wall) USING off, min_days;
     DROP TABLE _mf_sh_parts;
 END
 $fn$;
@@ -543,8 +607,7 @@ BEGIN
         RETURN false;
     END IF;
     EXECUTE 'CREATE TEMP TABLE _mf_se ON COMMIT DROP AS '
-            || medfraud._shard_merge_sql('SELECT cv FROM _mf_sh_parts',
-                                         medfraud._live_column_type(claims, c ->> 'setl_time') = 'timestamp without time zone')
+            || medfraud._shard_merge_sql(medfraud._live_column_type(claims, c ->> 'setl_time') = 'timestamp without time zone')
     USING off, (o ->> 'min_days')::int;
     DROP TABLE _mf_sh_parts;
     RETURN true;

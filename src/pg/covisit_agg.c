@@ -10,6 +10,13 @@
  * workers (COMBINEFUNC/SERIALFUNC/DESERIALFUNC).  Ids are interned only in
  * the final function.
  *
+ * With a provider argument (covisit_agg(person, at, time_window,
+ * max_crowd, provider)) a group may hold many providers: co-visits stay
+ * within a provider, and a pair that meets at two of the group's providers
+ * on one day is one record, as covisit_edges counts it.  That is the form
+ * a shard runs over a whole partition (58_shards.sql): one set per
+ * partition, already merged across its providers.
+ *
  * The result is a bytea "co-visit set" (format below, versioned); the
  * unpacking functions validate it fully and never trust its bytes.
  */
@@ -27,13 +34,14 @@
 #include "covisit_set.h"
 
 PG_FUNCTION_INFO_V1(medfraud_covisit_agg_trans);
+PG_FUNCTION_INFO_V1(medfraud_covisit_agg_trans_providers);
 PG_FUNCTION_INFO_V1(medfraud_covisit_agg_combine);
 PG_FUNCTION_INFO_V1(medfraud_covisit_agg_serial);
 PG_FUNCTION_INFO_V1(medfraud_covisit_agg_deserial);
 PG_FUNCTION_INFO_V1(medfraud_covisit_agg_final);
 PG_FUNCTION_INFO_V1(medfraud_covisit_pairs);
 
-#define STATE_VERSION 2
+#define STATE_VERSION 3
 
 typedef struct agg_visit
 {
@@ -48,24 +56,29 @@ typedef struct covisit_state
 	int32		max_crowd;
 	uint8		kind;			/* mf_keykind */
 	bool		anchored;		/* events anchored in [anchor_from, anchor_to) */
+	bool		by_provider;	/* plen set: each visit's key is followed by its provider's */
 	int64		anchor_from;
 	int64		anchor_to;
 	int64		n;
 	int64		cap;
 	agg_visit  *v;
+	uint32	   *plen;			/* by_provider: the provider key's length, per visit */
 	char	   *keys;
 	int64		kused;
 	int64		kcap;
 	mf_daycache dc;
 } covisit_state;
 
-/* serialized state header; followed by n agg_visit and kused key bytes */
+/*
+ * serialized state header; followed by n agg_visit, by_provider: n uint32
+ * provider key lengths, and kused key bytes
+ */
 typedef struct state_header
 {
 	uint8		version;
 	uint8		kind;
 	uint8		anchored;
-	uint8		zero;
+	uint8		by_provider;
 	int32		max_crowd;
 	int64		window;
 	int64		anchor_from;
@@ -75,9 +88,10 @@ typedef struct state_header
 } state_header;
 
 static void
-check_state_size(int64 n, int64 kbytes)
+check_state_size(int64 n, int64 kbytes, bool by_provider)
 {
-	Size		need = add_size(mul_size((Size) n, sizeof(agg_visit)), (Size) kbytes);
+	Size		need = add_size(mul_size((Size) n, sizeof(agg_visit) + (by_provider ? sizeof(uint32) : 0)),
+								(Size) kbytes);
 
 	if (need > (Size) mf_max_graph_memory_kb * 1024 || need > MaxAllocSize - sizeof(state_header))
 		ereport(ERROR,
@@ -95,32 +109,37 @@ state_reserve(covisit_state *s, int64 nmore, int64 kmore)
 	{
 		int64		nc = Max(s->cap * 2, s->n + nmore);
 
-		check_state_size(nc, s->kused + kmore);
+		check_state_size(nc, s->kused + kmore, s->by_provider);
 		s->v = repalloc_huge(s->v, mul_size((Size) nc, sizeof(agg_visit)));
+		if (s->by_provider)
+			s->plen = repalloc_huge(s->plen, mul_size((Size) nc, sizeof(uint32)));
 		s->cap = nc;
 	}
 	if (s->kused + kmore > s->kcap)
 	{
 		int64		kc = Max(s->kcap * 2, s->kused + kmore);
 
-		check_state_size(s->n + nmore, kc);
+		check_state_size(s->n + nmore, kc, s->by_provider);
 		s->keys = repalloc_huge(s->keys, (Size) kc);
 		s->kcap = kc;
 	}
 }
 
 static covisit_state *
-state_new(MemoryContext aggctx, uint8 kind, int64 window, int32 max_crowd)
+state_new(MemoryContext aggctx, uint8 kind, int64 window, int32 max_crowd, bool by_provider)
 {
 	covisit_state *s = MemoryContextAllocZero(aggctx, sizeof(covisit_state));
 
 	s->kind = kind;
+	s->by_provider = by_provider;
 	s->window = window;
 	s->max_crowd = max_crowd;
 	s->anchor_from = PG_INT64_MIN;
 	s->anchor_to = PG_INT64_MAX;
 	s->cap = 64;
 	s->v = MemoryContextAlloc(aggctx, sizeof(agg_visit) * s->cap);
+	if (by_provider)
+		s->plen = MemoryContextAlloc(aggctx, sizeof(uint32) * s->cap);
 	s->kcap = 1024;
 	s->keys = MemoryContextAlloc(aggctx, s->kcap);
 	return s;
@@ -130,7 +149,7 @@ static void
 params_must_match(const covisit_state *a, const covisit_state *b)
 {
 	if (a->window != b->window || a->max_crowd != b->max_crowd || a->anchored != b->anchored ||
-		a->anchor_from != b->anchor_from || a->anchor_to != b->anchor_to)
+		a->anchor_from != b->anchor_from || a->anchor_to != b->anchor_to || a->by_provider != b->by_provider)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("time_window, max_crowd and the anchor range must be the same for every row of a covisit_agg group"),
@@ -139,9 +158,9 @@ params_must_match(const covisit_state *a, const covisit_state *b)
 
 /* the anchor range of a call with one (NULL bounds are open) */
 static void
-call_anchors(FunctionCallInfo fcinfo, covisit_state *s)
+call_anchors(FunctionCallInfo fcinfo, covisit_state *s, bool by_provider)
 {
-	s->anchored = PG_NARGS() > 5;
+	s->anchored = !by_provider && PG_NARGS() > 5;
 	s->anchor_from = PG_INT64_MIN;
 	s->anchor_to = PG_INT64_MAX;
 	if (!s->anchored)
@@ -156,9 +175,11 @@ call_anchors(FunctionCallInfo fcinfo, covisit_state *s)
  * covisit_agg_trans(state, person text|bigint, at timestamptz,
  *                   time_window interval [, max_crowd int
  *                   [, anchored_from timestamptz, anchored_until timestamptz]])
+ * covisit_agg_trans_providers(state, person text|bigint, at timestamptz,
+ *                   time_window interval, max_crowd int, provider text)
  */
-Datum
-medfraud_covisit_agg_trans(PG_FUNCTION_ARGS)
+static Datum
+agg_trans(FunctionCallInfo fcinfo, bool by_provider)
 {
 	MemoryContext aggctx = mf_agg_context(fcinfo, "covisit_agg_trans");
 	covisit_state *s = PG_ARGISNULL(0) ? NULL : (covisit_state *) PG_GETARG_POINTER(0);
@@ -167,7 +188,9 @@ medfraud_covisit_agg_trans(PG_FUNCTION_ARGS)
 	int64		window;
 	unsigned char kb[8];
 	uint32_t	klen;
+	uint32		plen = 0;
 	const char *key;
+	const char *pkey = NULL;
 	agg_visit  *v;
 
 	if (PG_ARGISNULL(3) || (PG_NARGS() > 4 && PG_ARGISNULL(4)))
@@ -185,8 +208,8 @@ medfraud_covisit_agg_trans(PG_FUNCTION_ARGS)
 					 errmsg("max_crowd must be at least 2"),
 					 errhint("A window needs room for at least two visits; the default is 100.")));
 		s = state_new(aggctx, ptype == TEXTOID || ptype == VARCHAROID || ptype == BPCHAROID ?
-					  MF_KEY_TEXT : MF_KEY_INT, window, max_crowd);
-		call_anchors(fcinfo, s);
+					  MF_KEY_TEXT : MF_KEY_INT, window, max_crowd, by_provider);
+		call_anchors(fcinfo, s, by_provider);
 	}
 	else
 	{
@@ -194,25 +217,57 @@ medfraud_covisit_agg_trans(PG_FUNCTION_ARGS)
 
 		row.window = mf_interval_usecs(PG_GETARG_INTERVAL_P(3), "time_window");
 		row.max_crowd = max_crowd;
-		call_anchors(fcinfo, &row);
+		row.by_provider = by_provider;
+		call_anchors(fcinfo, &row, by_provider);
 		params_must_match(s, &row);
 	}
 
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || (by_provider && PG_ARGISNULL(5)))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("covisit_agg got a NULL person or time"),
-				 errhint("Filter them out: WHERE psn_no IS NOT NULL AND setl_time IS NOT NULL.")));
+				 errmsg(by_provider ? "covisit_agg got a NULL person, time or provider" : "covisit_agg got a NULL person or time"),
+				 errhint("Filter them out: WHERE psn_no IS NOT NULL AND setl_time IS NOT NULL%s.",
+						 by_provider ? " AND fixmedins_code IS NOT NULL" : "")));
 
 	key = mf_datum_key(PG_GETARG_DATUM(1), ptype, (mf_keykind) s->kind, kb, &klen);
-	state_reserve(s, 1, klen);
-	v = &s->v[s->n++];
+	if (by_provider)
+	{
+		text	   *pt = PG_GETARG_TEXT_PP(5);
+
+		pkey = VARDATA_ANY(pt);
+		plen = VARSIZE_ANY_EXHDR(pt);
+		if (plen > MF_IDMAP_MAX_KEYLEN)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("covisit_agg got a provider id of %u bytes; the limit is %u", plen, MF_IDMAP_MAX_KEYLEN)));
+	}
+	state_reserve(s, 1, (int64) klen + plen);
+	v = &s->v[s->n];
 	v->t = PG_GETARG_TIMESTAMPTZ(2);
 	v->day = mf_local_day(&s->dc, v->t);
 	v->keylen = klen;
 	memcpy(s->keys + s->kused, key, klen);
 	s->kused += klen;
+	if (by_provider)
+	{
+		s->plen[s->n] = plen;
+		memcpy(s->keys + s->kused, pkey, plen);
+		s->kused += plen;
+	}
+	s->n++;
 	PG_RETURN_POINTER(s);
+}
+
+Datum
+medfraud_covisit_agg_trans(PG_FUNCTION_ARGS)
+{
+	return agg_trans(fcinfo, false);
+}
+
+Datum
+medfraud_covisit_agg_trans_providers(PG_FUNCTION_ARGS)
+{
+	return agg_trans(fcinfo, true);
 }
 
 static void
@@ -220,6 +275,8 @@ state_append(covisit_state *dst, const covisit_state *src)
 {
 	state_reserve(dst, src->n, src->kused);
 	memcpy(dst->v + dst->n, src->v, sizeof(agg_visit) * src->n);
+	if (dst->by_provider)
+		memcpy(dst->plen + dst->n, src->plen, sizeof(uint32) * src->n);
 	memcpy(dst->keys + dst->kused, src->keys, src->kused);
 	dst->n += src->n;
 	dst->kused += src->kused;
@@ -241,7 +298,7 @@ medfraud_covisit_agg_combine(PG_FUNCTION_ARGS)
 	if (a == NULL)
 	{
 		/* copy: b may live in a context that dies before ours */
-		a = state_new(aggctx, b->kind, b->window, b->max_crowd);
+		a = state_new(aggctx, b->kind, b->window, b->max_crowd, b->by_provider);
 		a->anchored = b->anchored;
 		a->anchor_from = b->anchor_from;
 		a->anchor_to = b->anchor_to;
@@ -267,7 +324,7 @@ medfraud_covisit_agg_serial(PG_FUNCTION_ARGS)
 
 	mf_agg_context(fcinfo, "covisit_agg_serial");
 	s = (covisit_state *) PG_GETARG_POINTER(0);
-	vbytes = mul_size((Size) s->n, sizeof(agg_visit));
+	vbytes = mul_size((Size) s->n, sizeof(agg_visit) + (s->by_provider ? sizeof(uint32) : 0));
 	total = add_size(add_size(VARHDRSZ + sizeof(h), vbytes), (Size) s->kused);
 	if (total > MaxAllocSize)
 		ereport(ERROR,
@@ -280,6 +337,7 @@ medfraud_covisit_agg_serial(PG_FUNCTION_ARGS)
 	h.max_crowd = s->max_crowd;
 	h.window = s->window;
 	h.anchored = s->anchored;
+	h.by_provider = s->by_provider;
 	h.anchor_from = s->anchor_from;
 	h.anchor_to = s->anchor_to;
 	h.n = s->n;
@@ -288,7 +346,9 @@ medfraud_covisit_agg_serial(PG_FUNCTION_ARGS)
 	SET_VARSIZE(out, total);
 	p = VARDATA(out);
 	memcpy(p, &h, sizeof(h));
-	memcpy(p + sizeof(h), s->v, vbytes);
+	memcpy(p + sizeof(h), s->v, sizeof(agg_visit) * s->n);
+	if (s->by_provider)
+		memcpy(p + sizeof(h) + sizeof(agg_visit) * s->n, s->plen, sizeof(uint32) * s->n);
 	memcpy(p + sizeof(h) + vbytes, s->keys, s->kused);
 	PG_RETURN_BYTEA_P(out);
 }
@@ -318,24 +378,38 @@ medfraud_covisit_agg_deserial(PG_FUNCTION_ARGS)
 	if (h.version != STATE_VERSION)
 		bad_state("unknown version");
 	if ((h.kind != MF_KEY_TEXT && h.kind != MF_KEY_INT) || h.n < 0 || h.kused < 0 ||
-		h.window <= 0 || h.max_crowd < 2 || h.anchored > 1 || h.zero != 0 ||
+		h.window <= 0 || h.max_crowd < 2 || h.anchored > 1 || h.by_provider > 1 ||
+		(h.anchored && h.by_provider) ||
 		(!h.anchored && (h.anchor_from != PG_INT64_MIN || h.anchor_to != PG_INT64_MAX)))
 		bad_state("bad header values");
-	if ((uint64) h.n > (len - sizeof(h)) / sizeof(agg_visit) ||
-		(Size) h.n * sizeof(agg_visit) + (Size) h.kused != len - sizeof(h))
-		bad_state("length does not match its contents");
-	s = state_new(aggctx, h.kind, h.window, h.max_crowd);
+	{
+		Size		per = sizeof(agg_visit) + (h.by_provider ? sizeof(uint32) : 0);
+
+		if ((uint64) h.n > (len - sizeof(h)) / per ||
+			(Size) h.n * per + (Size) h.kused != len - sizeof(h))
+			bad_state("length does not match its contents");
+	}
+	s = state_new(aggctx, h.kind, h.window, h.max_crowd, h.by_provider);
 	s->anchored = h.anchored;
 	s->anchor_from = h.anchor_from;
 	s->anchor_to = h.anchor_to;
 	state_reserve(s, h.n, h.kused);
-	memcpy(s->v, p + sizeof(h), sizeof(agg_visit) * h.n);
-	memcpy(s->keys, p + sizeof(h) + sizeof(agg_visit) * h.n, h.kused);
+	p += sizeof(h);
+	memcpy(s->v, p, sizeof(agg_visit) * h.n);
+	p += sizeof(agg_visit) * h.n;
+	if (h.by_provider)
+	{
+		memcpy(s->plen, p, sizeof(uint32) * h.n);
+		p += sizeof(uint32) * h.n;
+	}
+	memcpy(s->keys, p, h.kused);
 	for (int64 i = 0; i < h.n; i++)
 	{
-		if (s->v[i].keylen > MF_IDMAP_MAX_KEYLEN)
+		uint32		pl = h.by_provider ? s->plen[i] : 0;
+
+		if (s->v[i].keylen > MF_IDMAP_MAX_KEYLEN || pl > MF_IDMAP_MAX_KEYLEN)
 			bad_state("key too long");
-		ksum += s->v[i].keylen;
+		ksum += (int64) s->v[i].keylen + pl;
 	}
 	if (ksum != h.kused)
 		bad_state("key lengths do not add up");
@@ -344,34 +418,90 @@ medfraud_covisit_agg_deserial(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(s);
 }
 
-/* the final function's sink: appends records to a growing array */
+/*
+ * The final function's sink.  The sweep hands records over sorted by (a, b,
+ * day) when it runs in one pass, so they are packed as they come (about 10
+ * bytes a record instead of 40: what bounds a shard's group of many
+ * providers).  A record out of that order means several passes: the
+ * records so far are unpacked into an array, which is sorted at the end.
+ */
 typedef struct rec_buf
 {
 	mf_env	   *env;
+	int32		np;
+	bool		packed;
+	/* packed: the records' bytes, the last one, and the persons used */
+	char	   *bytes;
+	Size		used;
+	Size		bcap;
+	set_record	prev;
+	int32	   *compact;		/* np: 0 used, -1 not */
+	/* unpacked */
 	set_record *r;
-	int64		n;
 	int64		cap;
+	int64		n;
 } rec_buf;
+
+static void
+rec_unpack(rec_buf *b)
+{
+	mf_set		in;
+
+	b->cap = Max(b->n * 2, 1024);
+	b->r = mf_alloc(b->env, mf_mul_size(b->env, (size_t) b->cap, sizeof(set_record)));
+	memset(&in, 0, sizeof(in));
+	in.h.version = MF_SET_VERSION;
+	in.h.npersons = b->np;
+	in.h.nrecords = b->n;
+	in.records = in.pos = b->bytes;
+	in.end = b->bytes + b->used;
+	for (int64 i = 0; i < b->n; i++)
+		mf_set_next(&in, &b->r[i]);
+	mf_free(b->env, b->bytes);
+	b->bytes = NULL;
+	b->packed = false;
+}
 
 static void
 rec_sink(const mf_covisit_edge *e, void *arg)
 {
 	rec_buf    *b = arg;
-	set_record *r;
+	set_record	x;
 
-	if (b->n == b->cap)
+	x.a = e->a;
+	x.b = e->b;
+	x.day = e->day;
+	x.covisits = e->covisits;
+	x.weight = e->weight;
+	x.first = e->first;
+	x.last = e->last;
+	if (b->packed && b->n > 0 &&
+		(x.a < b->prev.a || (x.a == b->prev.a && (x.b < b->prev.b || (x.b == b->prev.b && x.day <= b->prev.day)))))
+		rec_unpack(b);
+	if (b->packed)
 	{
-		b->cap *= 2;
-		b->r = mf_realloc(b->env, b->r, mf_mul_size(b->env, (size_t) b->cap, sizeof(set_record)));
+		if (b->used + 96 > b->bcap)
+		{
+			Size		c = Max(b->bcap + b->bcap / 2, b->used + 96);
+
+			b->bytes = mf_realloc(b->env, b->bytes, c);
+			b->bcap = c;
+		}
+		b->used += mf_set_put_record(b->bytes + b->used, &x, b->n > 0 ? &b->prev : NULL);
+		b->prev = x;
+		b->compact[x.a] = 0;
+		b->compact[x.b] = 0;
 	}
-	r = &b->r[b->n++];
-	r->a = e->a;
-	r->b = e->b;
-	r->day = e->day;
-	r->covisits = e->covisits;
-	r->weight = e->weight;
-	r->first = e->first;
-	r->last = e->last;
+	else
+	{
+		if (b->n == b->cap)
+		{
+			b->cap *= 2;
+			b->r = mf_realloc(b->env, b->r, mf_mul_size(b->env, (size_t) b->cap, sizeof(set_record)));
+		}
+		b->r[b->n] = x;
+	}
+	b->n++;
 }
 
 
@@ -382,7 +512,8 @@ medfraud_covisit_agg_final(PG_FUNCTION_ARGS)
 	mf_pg_call *call;
 	mf_env	   *env;
 	MemoryContext old;
-	mf_idmap   *m;
+	mf_idmap   *m,
+			   *pm;
 	mf_visit   *vis;
 	int64		nv,
 				off = 0;
@@ -402,6 +533,7 @@ medfraud_covisit_agg_final(PG_FUNCTION_ARGS)
 	env = &call->env;
 
 	m = mf_idmap_create(env);
+	pm = s->by_provider ? mf_idmap_create(env) : NULL;
 	nv = s->n;
 	vis = mf_alloc(env, mf_mul_size(env, (size_t) nv + 1, sizeof(mf_visit)));
 	for (int64 i = 0; i < nv; i++)
@@ -413,6 +545,12 @@ medfraud_covisit_agg_final(PG_FUNCTION_ARGS)
 		vis[i].pad = 0;
 		vis[i].person = mf_idmap_intern(env, m, s->keys + off, s->v[i].keylen);
 		off += s->v[i].keylen;
+		if (pm)
+		{
+			/* any numbering of the providers: co-visits stay within one */
+			vis[i].provider = mf_idmap_intern(env, pm, s->keys + off, s->plen[i]);
+			off += s->plen[i];
+		}
 	}
 	np = mf_idmap_count(m);
 	remap = mf_alloc(env, mf_mul_size(env, (size_t) np + 1, sizeof(int32_t)));
@@ -427,10 +565,15 @@ medfraud_covisit_agg_final(PG_FUNCTION_ARGS)
 	p.anchored = s->anchored;
 	p.anchor_from = s->anchor_from;
 	p.anchor_to = s->anchor_to;
+	memset(&rb, 0, sizeof(rb));
 	rb.env = env;
-	rb.cap = 1024;
-	rb.n = 0;
-	rb.r = mf_alloc(env, sizeof(set_record) * rb.cap);
+	rb.np = np;
+	rb.packed = true;
+	rb.bcap = 65536;
+	rb.bytes = mf_alloc(env, rb.bcap);
+	rb.compact = mf_alloc(env, mf_mul_size(env, (size_t) np + 1, sizeof(int32)));
+	for (int32 i = 0; i < np; i++)
+		rb.compact[i] = -1;
 	mf_covisit_run(env, vis, &nv, np, &p, rec_sink, &rb, &st);
 	if (st.capped_events > 0)
 		ereport(NOTICE,
@@ -439,12 +582,31 @@ medfraud_covisit_agg_final(PG_FUNCTION_ARGS)
 				 errdetail("The largest window in this group held %lld visits.",
 						   (long long) st.largest_crowd)));
 
-	/* several passes emit `a` out of order: the set is sorted by (a, b, day) */
-	if (st.passes > 1)
-		mf_set_sort(env, rb.r, rb.n);
-
+	elog(DEBUG1, "covisit_agg: %lld visits, %lld events, %d passes, records %s",
+		 (long long) st.visits, (long long) st.events, st.passes, rb.packed ? "packed" : "unpacked");
 	MemoryContextSwitchTo(old);
-	out = mf_set_write(env, m, s->kind, rb.r, rb.n, remap, "covisit_agg for one group");
+	if (rb.packed)
+	{
+		/* the persons' keys, in key order (the map is sorted) */
+		const char **key = mf_alloc(env, mf_mul_size(env, (size_t) np + 1, sizeof(char *)));
+		uint32	   *klen = mf_alloc(env, mf_mul_size(env, (size_t) np + 1, sizeof(uint32)));
+
+		for (int32 i = 0; i < np; i++)
+		{
+			uint32_t	l;
+
+			key[i] = mf_idmap_key(m, i, &l);
+			klen[i] = l;
+		}
+		out = mf_set_write_packed(env, key, klen, np, s->kind, rb.bytes, rb.used, rb.n, rb.compact,
+								  "covisit_agg for one group");
+	}
+	else
+	{
+		/* several passes emit `a` out of order: the set is sorted by (a, b, day) */
+		mf_set_sort(env, rb.r, rb.n);
+		out = mf_set_write(env, m, s->kind, rb.r, rb.n, remap, "covisit_agg for one group");
+	}
 	mf_pg_end(call);
 	PG_RETURN_BYTEA_P(out);
 }

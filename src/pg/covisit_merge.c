@@ -3,21 +3,28 @@
  * [, part int, parts int]), the aggregate that merges co-visit sets exactly.
  *
  * A pair of persons can co-visit at several providers; covisit_agg gives one
- * set per group (provider), each with its pairs' days.  Merging sums a
- * pair's weight and co-visits per day over the sets, counts its distinct
- * days, and keeps the pairs on min_days or more: the covisit_edges result of
- * all the groups' visits together.  The sharded build (58_shards.sql) does
- * this on the coordinator with the shards' sets; in SQL (covisit_days, two
- * hash aggregations) it took 170 s for the 34M pair-days of a 10M-visit
- * city.
+ * set per group (a provider, or a shard's partition of many providers), each
+ * with its pairs' days.  Merging sums a pair's weight and co-visits per day
+ * over the sets, counts its distinct days, and keeps the pairs on min_days
+ * or more: the covisit_edges result of all the groups' visits together.
+ * The sharded build (58_shards.sql) does this on the coordinator with the
+ * shards' sets.
  *
- * The transition function copies each set's records, with its persons'
- * keys, into the state; the final function interns the keys once, sorts the
- * records by (pair, day) and merges runs, and returns a co-visit set with the
- * kept pairs' days (unpack with covisit_pairs).  The state is bounded by
- * medfraud.max_graph_memory; when the sets do not fit, merge in parts: the
- * rows of part k of n are the pairs whose smaller id hashes to k, so the
- * parts' pairs are disjoint and together all of them.
+ * Every set is sorted already: its persons are numbered in key order and
+ * its records sorted by (a, b, day).  So the transition function keeps each
+ * set as it came (its key list and its packed records, about 10 bytes a
+ * record), and the final function maps each set's persons to global ids by
+ * merging the sets' key lists (the map is monotone, so every set stays
+ * sorted in global ids) and merges the records of the k sets with a loser
+ * tree: log2 k comparisons a record, where a sort of every record took
+ * log2 n (design.md, "The merge out of the coordinator's critical path").
+ * A set whose keys or records are not strictly increasing is rejected:
+ * the merge relies on it, and covisit_agg always writes sets so.
+ *
+ * The state is bounded by medfraud.max_graph_memory; when the sets do not
+ * fit, merge in parts: the rows of part k of n are the pairs whose smaller
+ * id hashes to k, so the parts' pairs are disjoint and together all of
+ * them.  A part re-packs its own records as it reads a set.
  */
 #include "covisit_set.h"
 
@@ -29,106 +36,91 @@ PG_FUNCTION_INFO_V1(medfraud_covisit_merge_trans);
 PG_FUNCTION_INFO_V1(medfraud_covisit_merge_final);
 PG_FUNCTION_INFO_V1(medfraud_covisit_merge_bytes);
 
+/*
+ * what the final function allocates per person entry of a set: its key's
+ * pointer and length and global id, and at most one global person's
+ * pointer, length and output number
+ */
+#define ENTRY_BYTES (2 * (sizeof(const char *) + sizeof(uint32) + sizeof(int32)))	/* 32 */
+
+/* a set as the state keeps it: offsets into merge_state.bytes */
+typedef struct merge_stream
+{
+	uint8		version;		/* of its records' bytes: 2 or 3 */
+	int32		npersons;
+	int64		nrecords;
+	Size		keyoff;			/* its (length, key) list */
+	Size		recoff;			/* its records, up to recend */
+	Size		recend;
+} merge_stream;
+
 typedef struct merge_state
 {
 	uint8		kind;
 	int32		min_days;
 	int32		part;
 	int32		parts;
-	/* records, a and b indexing the entries below */
-	set_record *r;
-	int64		n;
-	int64		cap;
-	/* entries: the persons' keys as met, one per (set, person) kept */
-	int64	   *off;
-	uint32	   *len;
-	int64		nent;
-	int64		entcap;
-	char	   *keys;
-	int64		kused;
-	int64		kcap;
+	merge_stream *st;
+	int32		nst;
+	int32		stcap;
+	int64		entries;		/* persons of every stream */
+	char	   *bytes;			/* every stream's key list and records */
+	Size		used;
+	Size		cap;
 } merge_state;
 
-static Size
-state_bytes(int64 cap, int64 entcap, int64 kcap)
+static void
+bad_set(const char *why)
 {
-	return add_size(add_size(mul_size((Size) cap, sizeof(set_record)),
-							 mul_size((Size) entcap, sizeof(int64) + sizeof(uint32))),
-					(Size) kcap);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid co-visit set: %s", why),
+			 errhint("Pass the result of medfraud.covisit_agg() unchanged.")));
+}
+
+static Size
+state_bytes(Size bytes, int64 entries, int64 streams)
+{
+	return add_size(add_size(bytes, mul_size((Size) entries, ENTRY_BYTES)),
+					mul_size((Size) streams, sizeof(merge_stream)));
 }
 
 static void
-check_budget(const merge_state *s, int64 cap, int64 entcap, int64 kcap)
+check_budget(const merge_state *s, Size bytes, int64 entries, int64 streams)
 {
-	Size		need = state_bytes(cap, entcap, kcap);
+	Size		need = state_bytes(bytes, entries, streams);
 
-	if (need > (Size) mf_max_graph_memory_kb * 1024)
+	if (need > (Size) mf_max_graph_memory_kb * 1024 || bytes > MaxAllocHugeSize / 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("covisit_merge holds more pair-days than medfraud.max_graph_memory allows"),
-				 errdetail("%lld pair-days and their ids need %zu kB; the limit is %d kB.",
-						   (long long) cap, need / 1024, mf_max_graph_memory_kb),
+				 errdetail("%d sets and their ids need %zu kB; the limit is %d kB.",
+						   (int) streams, need / 1024, mf_max_graph_memory_kb),
 				 errhint("Merge in parts, covisit_merge(cv, min_days, part, parts) for part 0 .. parts - 1 "
 						 "(currently %d part%s), or raise medfraud.max_graph_memory.",
 						 s->parts, s->parts == 1 ? "" : "s")));
 }
 
-static void *
-grow(MemoryContext ctx, void *p, Size bytes)
-{
-	return p == NULL ? MemoryContextAllocHuge(ctx, bytes) : repalloc_huge(p, bytes);
-}
-
-/*
- * The new capacity of an array of elem-byte items holding cap, which must
- * hold need: doubled, or, when that would pass the budget beside the other
- * arrays (other bytes), as much as fits (reserve has checked that need does).
- */
-static int64
-new_cap(int64 cap, int64 need, Size elem, Size other, int64 least)
-{
-	Size		budget = (Size) mf_max_graph_memory_kb * 1024;
-	int64		c;
-
-	if (need <= cap)
-		return cap;
-	c = Max(Max(cap * 2, need), least);
-	if (add_size(other, mul_size((Size) c, elem)) > budget)
-		c = other < budget ? Max(need, (int64) ((budget - other) / elem)) : need;
-	return c;
-}
-
+/* room for more bytes (and, once, another stream), within the budget */
 static void
-reserve(MemoryContext ctx, merge_state *s, int64 nrec, int64 nent, int64 nkey)
+reserve(MemoryContext ctx, merge_state *s, Size more, int32 npersons)
 {
-	int64		c;
+	if (s->used + more > s->cap)
+	{
+		Size		c = Max(Max(s->cap * 2, s->used + more), (Size) 65536);
+		Size		budget = (Size) mf_max_graph_memory_kb * 1024;
 
-	if (s->n + nrec <= s->cap && s->nent + nent <= s->entcap && s->kused + nkey <= s->kcap)
-		return;
-	check_budget(s, s->n + nrec, s->nent + nent, s->kused + nkey);
-	c = new_cap(s->cap, s->n + nrec, sizeof(set_record), state_bytes(0, s->entcap, s->kcap), 1024);
-	if (c != s->cap)
-	{
-		s->r = grow(ctx, s->r, mul_size((Size) c, sizeof(set_record)));
+		check_budget(s, s->used + more, s->entries + npersons, s->nst + 1);
+		/* doubling past the budget: as much as it allows */
+		if (state_bytes(c, s->entries + npersons, s->nst + 1) > budget)
+			c = s->used + more + (budget - state_bytes(s->used + more, s->entries + npersons, s->nst + 1));
+		s->bytes = s->bytes == NULL ? MemoryContextAllocHuge(ctx, c) : repalloc_huge(s->bytes, c);
 		s->cap = c;
-	}
-	c = new_cap(s->entcap, s->nent + nent, sizeof(int64) + sizeof(uint32), state_bytes(s->cap, 0, s->kcap), 1024);
-	if (c != s->entcap)
-	{
-		s->off = grow(ctx, s->off, mul_size((Size) c, sizeof(int64)));
-		s->len = grow(ctx, s->len, mul_size((Size) c, sizeof(uint32)));
-		s->entcap = c;
-	}
-	c = new_cap(s->kcap, s->kused + nkey, 1, state_bytes(s->cap, s->entcap, 0), 16384);
-	if (c != s->kcap)
-	{
-		s->keys = grow(ctx, s->keys, (Size) c);
-		s->kcap = c;
 	}
 }
 
 /* memcmp order, then length: the order of idmap keys (idmap.h) */
-static int
+static inline int
 key_cmp(const char *a, uint32 la, const char *b, uint32 lb)
 {
 	int			c = memcmp(a, b, Min(la, lb));
@@ -148,9 +140,8 @@ medfraud_covisit_merge_trans(PG_FUNCTION_ARGS)
 				part = 0,
 				parts = 1;
 	mf_set		set;
-	int32	   *local,
-			   *partof = NULL;
-	bool		ordered = true;
+	merge_stream *ms;
+	Size		keybytes;
 
 	aggctx = mf_agg_context(fcinfo, "covisit_merge_trans");
 	if (PG_ARGISNULL(2) || (PG_NARGS() > 3 && (PG_ARGISNULL(3) || PG_ARGISNULL(4))))
@@ -196,69 +187,286 @@ medfraud_covisit_merge_trans(PG_FUNCTION_ARGS)
 				 errmsg("covisit_merge got co-visit sets of text ids and of integer ids"),
 				 errhint("Build every set from the same person column type.")));
 
-	/* the set's persons this part keeps, as entries of the state */
-	local = palloc(sizeof(int32) * (set.h.npersons + 1));
-	for (int32 i = 0; i < set.h.npersons; i++)
-		local[i] = -1;
-	/*
-	 * With parts, each person's part once per set (not a hash per record),
-	 * and whether the set's ids are in key order, as covisit_agg writes
-	 * them: then a pair's smaller id is its smaller index.
-	 */
-	if (parts > 1)
-	{
-		partof = palloc(sizeof(int32) * (set.h.npersons + 1));
-		for (int32 i = 0; i < set.h.npersons; i++)
-		{
-			partof[i] = (int32) (hash_bytes((const unsigned char *) set.key[i], (int) set.klen[i]) % (uint32) parts);
-			if (i > 0 && key_cmp(set.key[i - 1], set.klen[i - 1], set.key[i], set.klen[i]) >= 0)
-				ordered = false;
-		}
-	}
-	for (int64 i = 0; i < set.h.nrecords; i++)
-	{
-		set_record	r;
+	/* the merge relies on ids in key order: a < b means key(a) < key(b) */
+	for (int32 i = 1; i < set.h.npersons; i++)
+		if (key_cmp(set.key[i - 1], set.klen[i - 1], set.key[i], set.klen[i]) >= 0)
+			bad_set("ids not in key order");
+	if (set.h.nrecords == 0)
+		PG_RETURN_POINTER(s);
 
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		mf_set_next(&set, &r);
+	if (s->nst == s->stcap)
+	{
+		int32		c = Max(16, s->stcap * 2);
+
+		check_budget(s, s->used, s->entries, c);
+		s->st = s->st == NULL ? MemoryContextAlloc(aggctx, sizeof(merge_stream) * c)
+			: repalloc(s->st, sizeof(merge_stream) * c);
+		s->stcap = c;
+	}
+	keybytes = (Size) (set.records - set.keylist);
+	ms = &s->st[s->nst];
+	ms->npersons = set.h.npersons;
+	if (parts == 1 && set.h.version >= 2)
+	{
+		/* as it came */
+		Size		recbytes = (Size) (set.end - set.records);
+
+		reserve(aggctx, s, add_size(keybytes, recbytes), set.h.npersons);
+		ms->keyoff = s->used;
+		memcpy(s->bytes + s->used, set.keylist, keybytes);
+		s->used += keybytes;
+		ms->recoff = s->used;
+		memcpy(s->bytes + s->used, set.records, recbytes);
+		s->used += recbytes;
+		ms->recend = s->used;
+		ms->version = set.h.version;
+		ms->nrecords = set.h.nrecords;
+	}
+	else
+	{
+		/* this part's records, re-packed (or a version 1 set's, packed) */
+		int32	   *partof = NULL;
+		set_record	prev = {0};
+		int64		kept = 0;
+
+		reserve(aggctx, s, keybytes, set.h.npersons);
+		ms->keyoff = s->used;
+		memcpy(s->bytes + s->used, set.keylist, keybytes);
+		s->used += keybytes;
+		ms->recoff = s->used;
 		if (parts > 1)
 		{
-			/* the pair's part: its smaller id's, whatever the set's order */
-			int32		lo = ordered ? Min(r.a, r.b) :
-				key_cmp(set.key[r.a], set.klen[r.a], set.key[r.b], set.klen[r.b]) <= 0 ? r.a : r.b;
-
-			if (partof[lo] != part)
-				continue;
+			partof = palloc(sizeof(int32) * (set.h.npersons + 1));
+			for (int32 i = 0; i < set.h.npersons; i++)
+				partof[i] = (int32) (hash_bytes((const unsigned char *) set.key[i], (int) set.klen[i]) % (uint32) parts);
 		}
-		for (int k = 0; k < 2; k++)
+		for (int64 i = 0; i < set.h.nrecords; i++)
 		{
-			int32		p = k == 0 ? r.a : r.b;
+			set_record	r;
 
-			if (local[p] < 0)
-			{
-				reserve(aggctx, s, 0, 1, set.klen[p]);
-				memcpy(s->keys + s->kused, set.key[p], set.klen[p]);
-				s->off[s->nent] = s->kused;
-				s->len[s->nent] = set.klen[p];
-				s->kused += set.klen[p];
-				if (s->nent >= PG_INT32_MAX)
-					ereport(ERROR,
-							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-							 errmsg("covisit_merge met more than 2^31 person entries"),
-							 errhint("Merge in more parts.")));
-				local[p] = (int32) s->nent++;
-			}
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			mf_set_next(&set, &r);
+			/* the pair's part: its smaller id's (a < b in key order) */
+			if (partof != NULL && partof[r.a] != part)
+				continue;
+			reserve(aggctx, s, 96, set.h.npersons);
+			s->used += mf_set_put_record(s->bytes + s->used, &r, kept > 0 ? &prev : NULL);
+			prev = r;
+			kept++;
 		}
-		reserve(aggctx, s, 1, 0, 0);
-		r.a = local[r.a];
-		r.b = local[r.b];
-		s->r[s->n++] = r;
+		if (partof)
+			pfree(partof);
+		if (kept == 0)
+		{
+			/* nothing of this part: the stream is not kept */
+			s->used = ms->keyoff;
+			PG_RETURN_POINTER(s);
+		}
+		ms->recend = s->used;
+		ms->version = MF_SET_VERSION;
+		ms->nrecords = kept;
 	}
-	pfree(local);
-	if (partof)
-		pfree(partof);
+	s->entries += set.h.npersons;
+	s->nst++;
 	PG_RETURN_POINTER(s);
+}
+
+/*
+ * Loser trees over k cursors (k >= 1): node 0 holds the winner, nodes
+ * 1 .. k-1 the losers of their matches; cursor i is leaf k + i, and node n's
+ * children are 2n and 2n + 1.  After the winner's cursor moves, one replay
+ * up its path restores the tree: log2 k comparisons.  LESS(ctx, i, j) says
+ * cursor i comes before cursor j (ties broken by index, for a fixed order of
+ * summation).
+ */
+#define DEFINE_LOSER_TREE(name, ctxtype, LESS) \
+static int \
+name##_build(ctxtype *cx, int32 *loser, int32 *scratch, int32 k) \
+{ \
+	if (k == 1) \
+		return 0; \
+	for (int32 i = 0; i < k; i++) \
+		scratch[k + i] = i; \
+	for (int32 n = k - 1; n >= 1; n--) \
+	{ \
+		int32		l = scratch[2 * n], \
+					r = scratch[2 * n + 1]; \
+		if (LESS(cx, r, l)) \
+		{ \
+			scratch[n] = r; \
+			loser[n] = l; \
+		} \
+		else \
+		{ \
+			scratch[n] = l; \
+			loser[n] = r; \
+		} \
+	} \
+	return scratch[1]; \
+} \
+static inline int \
+name##_replay(ctxtype *cx, int32 *loser, int32 k, int32 w) \
+{ \
+	int32		cur = w; \
+	for (int32 n = (w + k) >> 1; n >= 1; n >>= 1) \
+		if (LESS(cx, loser[n], cur)) \
+		{ \
+			int32		t = loser[n]; \
+			loser[n] = cur; \
+			cur = t; \
+		} \
+	return cur; \
+}
+
+/* cursors over the streams' key lists */
+typedef struct key_cursors
+{
+	const char **key;			/* every entry's key, stream after stream */
+	uint32	   *klen;
+	int64	   *pos;			/* per stream: its next entry */
+	int64	   *end;			/* and its end */
+} key_cursors;
+
+static inline bool
+key_less(key_cursors *c, int32 i, int32 j)
+{
+	int			x;
+
+	if (c->pos[i] == c->end[i])
+		return false;
+	if (c->pos[j] == c->end[j])
+		return true;
+	x = key_cmp(c->key[c->pos[i]], c->klen[c->pos[i]], c->key[c->pos[j]], c->klen[c->pos[j]]);
+	return x != 0 ? x < 0 : i < j;
+}
+
+DEFINE_LOSER_TREE(keys, key_cursors, key_less)
+
+/*
+ * Cursors over the streams' records, in global ids.  A record's ids are
+ * looked up in gid, whose entries for b are far apart (a person's partners
+ * are anyone): one cache miss a record was 86% of the merge.  So each
+ * stream decodes a batch of records ahead, prefetches their ids' entries,
+ * and then translates them, with the batch's misses in flight together.
+ */
+#define REC_BATCH 32
+
+typedef struct rec_stream
+{
+	mf_set		set;
+	int64		base;			/* its first entry in gid */
+	int32		pos;			/* the batch's current record */
+	int32		n;				/* records in the batch */
+	set_record	local_prev;		/* the last record decoded, local ids */
+	set_record	batch[REC_BATCH];
+} rec_stream;
+
+typedef struct rec_cursors
+{
+	rec_stream *st;				/* per stream */
+	const int32 *gid;			/* every entry's global id */
+	set_record *cur;			/* per stream: its current record, global ids */
+	uint64	   *ab;				/* and (a, b) as one key */
+	bool	   *done;
+} rec_cursors;
+
+static inline bool
+rec_less(rec_cursors *c, int32 i, int32 j)
+{
+	if (c->done[i])
+		return false;
+	if (c->done[j])
+		return true;
+	if (c->ab[i] != c->ab[j])
+		return c->ab[i] < c->ab[j];
+	if (c->cur[i].day != c->cur[j].day)
+		return c->cur[i].day < c->cur[j].day;
+	return i < j;
+}
+
+DEFINE_LOSER_TREE(recs, rec_cursors, rec_less)
+
+/* the next batch of stream i's records, in global ids */
+static void
+rec_refill(rec_cursors *c, rec_stream *t)
+{
+	const int32 *g = c->gid + t->base;
+	int32		n = 0;
+
+	while (n < REC_BATCH && t->set.next < t->set.h.nrecords)
+	{
+		set_record *r = &t->batch[n];
+
+		mf_set_next(&t->set, r);
+		/* strictly increasing in (a, b, day): one record per pair and day */
+		if (t->set.next > 1 && r->a == t->local_prev.a && r->b == t->local_prev.b &&
+			r->day <= t->local_prev.day)
+			bad_set("records out of order");
+		t->local_prev = *r;
+		__builtin_prefetch(&g[r->b]);
+		n++;
+	}
+	for (int32 j = 0; j < n; j++)
+	{
+		t->batch[j].a = g[t->batch[j].a];
+		t->batch[j].b = g[t->batch[j].b];
+	}
+	t->n = n;
+	t->pos = 0;
+}
+
+/* stream i's next record (global ids), or done */
+static inline void
+rec_advance(rec_cursors *c, int32 i)
+{
+	rec_stream *t = &c->st[i];
+	set_record *r;
+
+	if (t->pos == t->n)
+	{
+		rec_refill(c, t);
+		if (t->n == 0)
+		{
+			c->done[i] = true;
+			return;
+		}
+	}
+	r = &t->batch[t->pos++];
+	c->cur[i] = *r;
+	c->ab[i] = ((uint64) (uint32) r->a << 32) | (uint32) r->b;
+}
+
+/* the kept pairs' records, packed (global ids), and the persons they use */
+typedef struct out_buf
+{
+	mf_env	   *env;
+	char	   *bytes;
+	Size		used;
+	Size		cap;
+	int64		n;
+	set_record	prev;
+	int32	   *compact;		/* 0: used, -1: not */
+} out_buf;
+
+static void
+out_push(out_buf *o, const set_record *r, int64 k)
+{
+	for (int64 i = 0; i < k; i++)
+	{
+		if (o->used + 96 > o->cap)
+		{
+			Size		c = Max(o->cap + o->cap / 4, o->used + 96);
+
+			o->bytes = mf_realloc(o->env, o->bytes, c);
+			o->cap = c;
+		}
+		o->used += mf_set_put_record(o->bytes + o->used, &r[i], o->n > 0 ? &o->prev : NULL);
+		o->prev = r[i];
+		o->compact[r[i].a] = 0;
+		o->compact[r[i].b] = 0;
+		o->n++;
+	}
 }
 
 Datum
@@ -268,15 +476,24 @@ medfraud_covisit_merge_final(PG_FUNCTION_ARGS)
 	mf_pg_call *call;
 	mf_env	   *env;
 	MemoryContext old;
-	mf_idmap   *m;
-	int32_t    *idx,
-			   *remap;
-	int32		np;
-	set_record *r;
-	int64		n,
-				w,
-				start;
-	bytea	   *out;
+	int32		k;
+	int64		ne = 0;
+	key_cursors kc;
+	rec_cursors rc;
+	int32	   *gid,
+			   *loser,
+			   *scratch;
+	const char **gkey;
+	uint32	   *glen;
+	int32		ng = 0;
+	int32		w;
+	out_buf		out;
+	set_record *pair;			/* the current pair's days */
+	int64		npair = 0,
+				paircap = 64;
+	set_record	acc = {0};
+	bool		have = false;
+	bytea	   *res;
 
 	mf_agg_context(fcinfo, "covisit_merge_final");
 	if (PG_ARGISNULL(0))
@@ -285,96 +502,183 @@ medfraud_covisit_merge_final(PG_FUNCTION_ARGS)
 	old = CurrentMemoryContext;
 	call = mf_pg_begin("medfraud covisit_merge");
 	env = &call->env;
+	k = s->nst;
 
-	/* one index per distinct id, in key order */
-	m = mf_idmap_create(env);
-	idx = mf_alloc(env, mf_mul_size(env, (size_t) s->nent + 1, sizeof(int32_t)));
-	for (int64 e = 0; e < s->nent; e++)
+	/* every stream's keys, as pointers into the state */
+	kc.key = mf_alloc(env, mf_mul_size(env, (size_t) s->entries + 1, sizeof(char *)));
+	kc.klen = mf_alloc(env, mf_mul_size(env, (size_t) s->entries + 1, sizeof(uint32)));
+	kc.pos = mf_alloc(env, mf_mul_size(env, (size_t) k + 1, sizeof(int64)));
+	kc.end = mf_alloc(env, mf_mul_size(env, (size_t) k + 1, sizeof(int64)));
+	for (int32 i = 0; i < k; i++)
 	{
-		MF_INTERRUPT_EVERY(env, e);
-		idx[e] = mf_idmap_intern(env, m, s->keys + s->off[e], s->len[e]);
-	}
-	np = mf_idmap_count(m);
-	remap = mf_alloc(env, mf_mul_size(env, (size_t) np + 1, sizeof(int32_t)));
-	mf_idmap_sort(env, m, remap);
+		const char *p = s->bytes + s->st[i].keyoff;
 
-	/* the records in place: global indices, a < b, sorted by (a, b, day) */
-	r = s->r;
-	n = s->n;
-	for (int64 i = 0; i < n; i++)
-	{
-		int32		a = remap[idx[r[i].a]],
-					b = remap[idx[r[i].b]];
-
-		MF_INTERRUPT_EVERY(env, i);
-		if (a == b)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid co-visit set: a pair of one person"),
-					 errhint("Pass the result of medfraud.covisit_agg() unchanged.")));
-		r[i].a = Min(a, b);
-		r[i].b = Max(a, b);
-	}
-	mf_set_sort(env, r, n);
-
-	/* one record per pair and day: the sets' records of that day summed */
-	w = 0;
-	for (int64 i = 0; i < n; i++)
-	{
-		MF_INTERRUPT_EVERY(env, i);
-		if (w > 0 && r[w - 1].a == r[i].a && r[w - 1].b == r[i].b && r[w - 1].day == r[i].day)
+		kc.pos[i] = ne;
+		for (int32 j = 0; j < s->st[i].npersons; j++)
 		{
-			set_record *x = &r[w - 1];
+			memcpy(&kc.klen[ne], p, sizeof(uint32));
+			kc.key[ne] = p + sizeof(uint32);
+			p += sizeof(uint32) + kc.klen[ne];
+			ne++;
+		}
+		kc.end[i] = ne;
+	}
 
-			x->weight += r[i].weight;
-			x->covisits += r[i].covisits;
-			x->first = Min(x->first, r[i].first);
-			x->last = Max(x->last, r[i].last);
+	/* global ids: the streams' sorted key lists merged, equal keys one id */
+	gid = mf_alloc(env, mf_mul_size(env, (size_t) ne + 1, sizeof(int32)));
+	gkey = mf_alloc(env, mf_mul_size(env, (size_t) ne + 1, sizeof(char *)));
+	glen = mf_alloc(env, mf_mul_size(env, (size_t) ne + 1, sizeof(uint32)));
+	loser = mf_alloc(env, mf_mul_size(env, (size_t) k + 1, sizeof(int32)));
+	scratch = mf_alloc(env, mf_mul_size(env, (size_t) 2 * k + 2, sizeof(int32)));
+	if (k > 0)
+	{
+		w = keys_build(&kc, loser, scratch, k);
+		for (int64 i = 0; kc.pos[w] < kc.end[w]; i++)
+		{
+			int64		e = kc.pos[w];
+
+			MF_INTERRUPT_EVERY(env, i);
+			if (ng == 0 || key_cmp(gkey[ng - 1], glen[ng - 1], kc.key[e], kc.klen[e]) != 0)
+			{
+				if (ng == PG_INT32_MAX)
+					ereport(ERROR,
+							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							 errmsg("covisit_merge met more than 2^31 - 1 persons"),
+							 errhint("Merge in more parts.")));
+				gkey[ng] = kc.key[e];
+				glen[ng] = kc.klen[e];
+				ng++;
+			}
+			gid[e] = ng - 1;
+			kc.pos[w]++;
+			w = keys_replay(&kc, loser, k, w);
+		}
+	}
+
+	/* the records, merged */
+	rc.st = mf_alloc0(env, mf_mul_size(env, (size_t) k + 1, sizeof(rec_stream)));
+	rc.gid = gid;
+	rc.cur = mf_alloc(env, mf_mul_size(env, (size_t) k + 1, sizeof(set_record)));
+	rc.ab = mf_alloc(env, mf_mul_size(env, (size_t) k + 1, sizeof(uint64)));
+	rc.done = mf_alloc0(env, (size_t) k + 1);
+	ne = 0;
+	for (int32 i = 0; i < k; i++)
+	{
+		mf_set	   *set = &rc.st[i].set;
+
+		set->h.version = s->st[i].version;
+		set->h.kind = s->kind;
+		set->h.npersons = s->st[i].npersons;
+		set->h.nrecords = s->st[i].nrecords;
+		set->records = s->bytes + s->st[i].recoff;
+		set->pos = set->records;
+		set->end = s->bytes + s->st[i].recend;
+		set->next = 0;
+		rc.st[i].base = ne;
+		ne += s->st[i].npersons;
+		rec_advance(&rc, i);
+	}
+	/*
+	 * The kept records take at most about what the sets' records take (all
+	 * kept, when min_days is 1 or the sets dense): room for that once, so
+	 * that the budget covisit_merge_bytes reports holds without doubling.
+	 */
+	memset(&out, 0, sizeof(out));
+	out.env = env;
+	out.cap = 65536;
+	for (int32 i = 0; i < k; i++)
+		out.cap = add_size(out.cap, s->st[i].recend - s->st[i].recoff);
+	out.bytes = mf_alloc(env, out.cap);
+	out.compact = mf_alloc(env, mf_mul_size(env, (size_t) ng + 1, sizeof(int32)));
+	for (int32 i = 0; i < ng; i++)
+		out.compact[i] = -1;
+	pair = mf_alloc(env, sizeof(set_record) * paircap);
+	w = k > 0 ? recs_build(&rc, loser, scratch, k) : 0;
+	for (int64 i = 0;; i++)
+	{
+		bool		end = k == 0 || rc.done[w];
+		const set_record *r = end ? NULL : &rc.cur[w];
+
+		MF_INTERRUPT_EVERY(env, i);
+		if (have && r != NULL && r->a == acc.a && r->b == acc.b && r->day == acc.day)
+		{
+			/* the same pair and day in another set: summed */
+			acc.weight += r->weight;
+			acc.covisits += r->covisits;
+			acc.first = Min(acc.first, r->first);
+			acc.last = Max(acc.last, r->last);
 		}
 		else
-			r[w++] = r[i];
-	}
-	n = w;
-
-	/* the pairs on min_days days or more */
-	w = 0;
-	start = 0;
-	for (int64 i = 1; i <= n; i++)
-	{
-		if (i < n && r[i].a == r[start].a && r[i].b == r[start].b)
-			continue;
-		if (i - start >= s->min_days)
 		{
-			if (w != start)
-				memmove(&r[w], &r[start], sizeof(set_record) * (i - start));
-			w += i - start;
+			if (have)
+			{
+				/* acc is complete: a day of the current pair, or a new pair */
+				if (npair > 0 && (pair[0].a != acc.a || pair[0].b != acc.b))
+				{
+					if (npair >= s->min_days)
+						out_push(&out, pair, npair);
+					npair = 0;
+				}
+				if (npair == paircap)
+				{
+					paircap *= 2;
+					pair = mf_realloc(env, pair, mf_mul_size(env, (size_t) paircap, sizeof(set_record)));
+				}
+				pair[npair++] = acc;
+			}
+			if (end)
+				break;
+			acc = *r;
+			have = true;
 		}
-		start = i;
+		rec_advance(&rc, w);
+		w = recs_replay(&rc, loser, k, w);
 	}
-	n = w;
+	if (npair >= s->min_days)
+		out_push(&out, pair, npair);
 
 	MemoryContextSwitchTo(old);
-	out = mf_set_write(env, m, s->kind, r, n, remap, "covisit_merge");
+	res = mf_set_write_packed(env, gkey, glen, ng, s->kind, out.bytes, out.used, out.n, out.compact,
+							  "covisit_merge");
 	mf_pg_end(call);
-	PG_RETURN_BYTEA_P(out);
+	PG_RETURN_BYTEA_P(res);
 }
 
 /*
- * covisit_merge_bytes(cv): the bytes covisit_merge's state takes for this
- * set merged whole (its records, an entry per person, the ids), what a
- * caller divides by medfraud.max_graph_memory to choose its parts.  Packed
- * sets (version 2) are about half that size on disk; counting their
- * length instead chose too few parts (the 10M-visit city's sharded run
- * failed its budget).
+ * covisit_merge_bytes(cv): the bytes covisit_merge takes for this set
+ * merged whole, what a caller divides by medfraud.max_graph_memory to
+ * choose its parts: its key list and packed records as the state keeps
+ * them, and per person what the final function allocates (ENTRY_BYTES).
+ * The final function's room for the kept records (the records' bytes) is
+ * counted against a budget of its own.
  */
 Datum
 medfraud_covisit_merge_bytes(PG_FUNCTION_ARGS)
 {
 	mf_set		set;
-	Size		keys = 0;
+	Size		rec;
 
 	mf_set_parse(PG_GETARG_BYTEA_PP(0), &set);
-	for (int32 i = 0; i < set.h.npersons; i++)
-		keys = add_size(keys, set.klen[i]);
-	PG_RETURN_INT64((int64) Min(state_bytes(set.h.nrecords, set.h.npersons, (int64) keys), (Size) PG_INT64_MAX));
+	if (set.h.version >= 2)
+		rec = (Size) (set.end - set.records);
+	else
+	{
+		/* a version 1 set is kept re-packed */
+		set_record	r,
+					prev = {0};
+
+		rec = 0;
+		for (int64 i = 0; i < set.h.nrecords; i++)
+		{
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			mf_set_next(&set, &r);
+			rec = add_size(rec, mf_set_put_record(NULL, &r, i > 0 ? &prev : NULL));
+			prev = r;
+		}
+	}
+	if (set.h.nrecords == 0)
+		PG_RETURN_INT64(0);
+	PG_RETURN_INT64((int64) Min(state_bytes(add_size((Size) (set.records - set.keylist), rec), set.h.npersons, 1),
+								(Size) PG_INT64_MAX));
 }

@@ -4,17 +4,20 @@
 #include "covisit_set.h"
 #include "mf_sort.h"
 
+#include "common/base64.h"
 #include "mb/pg_wchar.h"
 #include "utils/memutils.h"
 
-static void
-bad_set(const char *why)
+void
+mf_set_bad(const char *why)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 			 errmsg("invalid co-visit set: %s", why),
 			 errhint("Pass the result of medfraud.covisit_agg() unchanged.")));
 }
+
+#define bad_set mf_set_bad
 
 /* LEB128 varints and zigzag (version 2 records) */
 static inline int
@@ -42,14 +45,8 @@ zz(uint64 v)
 	return (int64) v < 0 ? ~(v << 1) : v << 1;
 }
 
-static inline uint64
-unzz(uint64 v)
-{
-	return (v & 1) ? ~(v >> 1) : v >> 1;
-}
-
-static uint64
-get_u(mf_set *s)
+uint64
+mf_set_get_u_slow(mf_set *s)
 {
 	uint64		v = 0;
 
@@ -70,25 +67,49 @@ get_u(mf_set *s)
 	return 0;					/* not reached */
 }
 
-/* the wrapping arithmetic of first's offset in its day (both ways) */
-#define DAY_USECS(day) ((uint64) (int64) (day) * (uint64) USECS_PER_DAY)
+/*
+ * The weight as k when it is 1.0 / k exactly (a pair-day of one event:
+ * 1/(crowd - 1)); 0 when it is not.
+ */
+static uint64
+weight_k(double w)
+{
+	double		kd;
+	uint64		k;
 
-/* record r after prev (NULL for the first) in version 2: its length, and its bytes at w unless NULL */
-static int
-put_record(char *w, const set_record *r, const set_record *prev)
+	if (!(w > 0.0 && w <= 1.0))
+		return 0;
+	kd = 1.0 / w;
+	if (!(kd < 9007199254740992.0))	/* 2^53 */
+		return 0;
+	k = (uint64) (kd + 0.5);
+	return k >= 1 && 1.0 / (double) k == w ? k : 0;
+}
+
+int
+mf_set_put_record(char *w, const set_record *r, const set_record *prev)
 {
 	int			n = 0;
 	bool		same_a = prev != NULL && r->a == prev->a;
+	uint64		k = weight_k(r->weight);
+	int64		off = (int64) ((uint64) r->first - MF_DAY_USECS(r->day));
+	int64		span = (int64) ((uint64) r->last - (uint64) r->first);
+	bool		secs = off % USECS_PER_SEC == 0 && span % USECS_PER_SEC == 0;
 
 	n += put_u(w ? w + n : NULL, (uint64) (r->a - (prev ? prev->a : 0)));
 	n += put_u(w ? w + n : NULL, same_a ? (uint64) (r->b - prev->b) : (uint64) (r->b - r->a - 1));
 	n += put_u(w ? w + n : NULL, zz((uint64) ((int64) r->day - (prev ? (int64) prev->day : 0))));
-	n += put_u(w ? w + n : NULL, (uint64) (r->covisits - 1));
-	if (w)
-		memcpy(w + n, &r->weight, sizeof(double));
-	n += sizeof(double);
-	n += put_u(w ? w + n : NULL, zz((uint64) r->first - DAY_USECS(r->day)));
-	n += put_u(w ? w + n : NULL, (uint64) r->last - (uint64) r->first);
+	n += put_u(w ? w + n : NULL, ((uint64) (r->covisits - 1) << 2) | (k ? 2 : 0) | (secs ? 1 : 0));
+	if (k)
+		n += put_u(w ? w + n : NULL, k);
+	else
+	{
+		if (w)
+			memcpy(w + n, &r->weight, sizeof(double));
+		n += sizeof(double);
+	}
+	n += put_u(w ? w + n : NULL, zz((uint64) (secs ? off / USECS_PER_SEC : off)));
+	n += put_u(w ? w + n : NULL, (uint64) (secs ? span / USECS_PER_SEC : span));
 	return n;
 }
 
@@ -104,12 +125,13 @@ mf_set_parse(bytea *in, mf_set *s)
 	p += sizeof(set_header);
 	if (memcmp(s->h.magic, MF_SET_MAGIC, 4) != 0)
 		bad_set("not a co-visit set");
-	if (s->h.version != 1 && s->h.version != 2)
+	if (s->h.version < 1 || s->h.version > 3)
 		bad_set("unknown version");
 	if ((s->h.kind != MF_KEY_TEXT && s->h.kind != MF_KEY_INT) || s->h.npersons < 0 || s->h.nrecords < 0)
 		bad_set("bad header values");
 	if ((Size) s->h.npersons > (Size) (end - p) / sizeof(uint32))
 		bad_set("truncated");
+	s->keylist = p;
 	s->key = palloc(sizeof(char *) * (s->h.npersons + 1));
 	s->klen = palloc(sizeof(uint32) * (s->h.npersons + 1));
 	for (int32 i = 0; i < s->h.npersons; i++)
@@ -131,9 +153,11 @@ mf_set_parse(bytea *in, mf_set *s)
 		((uint64) s->h.nrecords > (Size) (end - p) / sizeof(set_record) ||
 		 (Size) (end - p) != (Size) s->h.nrecords * sizeof(set_record)))
 		bad_set("record count does not match its length");
-	/* version 2: a record takes 12 bytes or more */
-	if (s->h.version == 2 && (uint64) s->h.nrecords > (Size) (end - p) / 12)
+	/* version 2: a record takes 12 bytes or more; version 3: 7 or more */
+	if ((s->h.version == 2 && (uint64) s->h.nrecords > (Size) (end - p) / 12) ||
+		(s->h.version == 3 && (uint64) s->h.nrecords > (Size) (end - p) / 7))
 		bad_set("record count does not match its length");
+	s->records = p;
 	s->end = end;
 	s->pos = p;
 	s->next = 0;
@@ -142,72 +166,17 @@ mf_set_parse(bytea *in, mf_set *s)
 		bad_set("record count does not match its length");
 }
 
-void
-mf_set_next(mf_set *s, set_record *r)
+
+/*
+ * The set of n records over np persons whose keys key(i) gives (index
+ * order: key order), keeping only the persons the records use.
+ */
+typedef const char *(*key_fn) (const void *arg, int32 i, uint32 *len);
+
+static bytea *
+write_set(mf_env *env, key_fn keyof, const void *karg, int32 np, uint8 kind,
+		  const set_record *r, int64 n, int32 *scratch, const char *what)
 {
-	const set_record *prev = s->next > 0 ? &s->prev : NULL;
-
-	Assert(s->next < s->h.nrecords);
-	if (s->h.version == 1)
-	{
-		memcpy(r, s->pos, sizeof(set_record));
-		s->pos += sizeof(set_record);
-	}
-	else
-	{
-		uint64		v;
-		int64		day;
-		int64		a,
-					b;
-
-		/* every value bounded before it is added: no overflow on any bytes */
-		v = get_u(s);
-		if (v >= (uint64) s->h.npersons)
-			bad_set("bad record");
-		a = (prev ? prev->a : 0) + (int64) v;
-		v = get_u(s);
-		if (v >= (uint64) s->h.npersons)
-			bad_set("bad record");
-		b = prev != NULL && a == prev->a ? prev->b + (int64) v : a + 1 + (int64) v;
-		if (a >= s->h.npersons || b >= s->h.npersons)
-			bad_set("bad record");
-		r->a = (int32) a;
-		r->b = (int32) b;
-		v = unzz(get_u(s));
-		day = (prev ? (int64) prev->day : 0) + (int64) v;
-		if ((int64) v < -(INT64CONST(1) << 33) || (int64) v > (INT64CONST(1) << 33) || day < PG_INT32_MIN || day > PG_INT32_MAX)
-			bad_set("bad record");
-		r->day = (int32) day;
-		v = get_u(s);
-		if (v >= (uint64) PG_INT32_MAX)
-			bad_set("bad record");
-		r->covisits = (int32) (v + 1);
-		if (s->end - s->pos < (ptrdiff_t) sizeof(double))
-			bad_set("truncated record");
-		memcpy(&r->weight, s->pos, sizeof(double));
-		s->pos += sizeof(double);
-		r->first = (int64) (unzz(get_u(s)) + DAY_USECS(r->day));
-		v = get_u(s);
-		if (v > (uint64) PG_INT64_MAX)
-			bad_set("bad record");
-		r->last = (int64) ((uint64) r->first + v);
-	}
-	if (r->a < 0 || r->b <= r->a || r->b >= s->h.npersons || r->covisits < 1 ||
-		!(r->weight >= 0) || r->last < r->first)
-		bad_set("bad record");
-	if (prev != NULL && (r->a < prev->a || (r->a == prev->a && r->b < prev->b)))
-		bad_set("records out of order");
-	s->prev = *r;
-	s->next++;
-	if (s->next == s->h.nrecords && s->pos != s->end)
-		bad_set("record count does not match its length");
-}
-
-bytea *
-mf_set_write(mf_env *env, const mf_idmap *m, uint8 kind, const set_record *r, int64 n,
-			 int32 *scratch, const char *what)
-{
-	int32		np = mf_idmap_count(m);
 	int32		nused = 0;
 	int32	   *compact = scratch;
 	Size		total;
@@ -229,9 +198,9 @@ mf_set_write(mf_env *env, const mf_idmap *m, uint8 kind, const set_record *r, in
 	for (int32 i = 0; i < np; i++)
 		if (compact[i] == 0)
 		{
-			uint32_t	len;
+			uint32		len;
 
-			(void) mf_idmap_key(m, i, &len);
+			(void) keyof(karg, i, &len);
 			compact[i] = nused++;
 			total = add_size(total, sizeof(uint32) + len);
 		}
@@ -245,7 +214,7 @@ mf_set_write(mf_env *env, const mf_idmap *m, uint8 kind, const set_record *r, in
 		if (x.b <= x.a || (i > 0 && (x.a < px.a || (x.a == px.a && x.b < px.b))) ||
 			x.covisits < 1 || x.last < x.first)
 			elog(ERROR, "%s: co-visit records out of order", what);
-		total = add_size(total, put_record(NULL, &x, i > 0 ? &px : NULL));
+		total = add_size(total, mf_set_put_record(NULL, &x, i > 0 ? &px : NULL));
 		px = x;
 	}
 	if (total > MaxAllocSize)
@@ -269,8 +238,8 @@ mf_set_write(mf_env *env, const mf_idmap *m, uint8 kind, const set_record *r, in
 	for (int32 i = 0; i < np; i++)
 		if (compact[i] >= 0)
 		{
-			uint32_t	len;
-			const char *k = mf_idmap_key(m, i, &len);
+			uint32		len;
+			const char *k = keyof(karg, i, &len);
 
 			memcpy(w, &len, sizeof(uint32));
 			memcpy(w + sizeof(uint32), k, len);
@@ -282,10 +251,108 @@ mf_set_write(mf_env *env, const mf_idmap *m, uint8 kind, const set_record *r, in
 		x = r[i];
 		x.a = compact[x.a];
 		x.b = compact[x.b];
-		w += put_record(w, &x, i > 0 ? &px : NULL);
+		w += mf_set_put_record(w, &x, i > 0 ? &px : NULL);
 		px = x;
 	}
 	Assert(w == (char *) out + total);
+	return out;
+}
+
+static const char *
+idmap_keyof(const void *arg, int32 i, uint32 *len)
+{
+	uint32_t	l;
+	const char *k = mf_idmap_key((const mf_idmap *) arg, i, &l);
+
+	*len = l;
+	return k;
+}
+
+bytea *
+mf_set_write(mf_env *env, const mf_idmap *m, uint8 kind, const set_record *r, int64 n,
+			 int32 *scratch, const char *what)
+{
+	return write_set(env, idmap_keyof, m, mf_idmap_count(m), kind, r, n, scratch, what);
+}
+
+/*
+ * A set from n records packed in the written version over persons 0 .. np-1
+ * (rec, reclen bytes; sorted by (a, b, day), a < b), keeping the persons
+ * compact marks 0 (those the records use; the others -1).  Renumbering
+ * keeps the order and only closes gaps, so no difference grows: the records
+ * re-packed take at most reclen bytes, and one pass writes them into that
+ * much room.
+ */
+bytea *
+mf_set_write_packed(mf_env *env, const char *const *key, const uint32 *klen, int32 np, uint8 kind,
+					const char *rec, Size reclen, int64 n, int32 *compact, const char *what)
+{
+	int32		nused = 0;
+	Size		total = VARHDRSZ + sizeof(set_header);
+	bytea	   *out;
+	char	   *w;
+	char	   *wend;
+	mf_set		in;
+	set_header	h;
+	set_record	r,
+				x,
+				px = {0};
+
+	for (int32 i = 0; i < np; i++)
+		if (compact[i] == 0)
+		{
+			compact[i] = nused++;
+			total = add_size(total, sizeof(uint32) + klen[i]);
+		}
+	total = add_size(total, reclen);
+	if (total > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s result exceeds 1 GB", what),
+				 errhint("Group more finely, e.g. GROUP BY fixmedins_code, date_trunc('month', setl_time), "
+						 "or merge in more parts.")));
+	out = palloc(total);
+	w = VARDATA(out);
+	wend = (char *) out + total;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, MF_SET_MAGIC, 4);
+	h.version = MF_SET_VERSION;
+	h.kind = kind;
+	h.npersons = nused;
+	h.nrecords = n;
+	memcpy(w, &h, sizeof(h));
+	w += sizeof(h);
+	for (int32 i = 0; i < np; i++)
+		if (compact[i] >= 0)
+		{
+			memcpy(w, &klen[i], sizeof(uint32));
+			memcpy(w + sizeof(uint32), key[i], klen[i]);
+			w += sizeof(uint32) + klen[i];
+		}
+
+	memset(&in, 0, sizeof(in));
+	in.h.version = MF_SET_VERSION;
+	in.h.kind = kind;
+	in.h.npersons = np;
+	in.h.nrecords = n;
+	in.records = in.pos = rec;
+	in.end = rec + reclen;
+	for (int64 i = 0; i < n; i++)
+	{
+		MF_INTERRUPT_EVERY(env, i);
+		mf_set_next(&in, &r);
+		x = r;
+		x.a = compact[r.a];
+		x.b = compact[r.b];
+		if (x.a < 0 || x.b < 0)
+			elog(ERROR, "%s: a record of a person not kept", what);
+		/* a record takes at most 5 varints of 10 bytes and 8 */
+		if (wend - w < 64 && mf_set_put_record(NULL, &x, i > 0 ? &px : NULL) > wend - w)
+			elog(ERROR, "%s: a record re-packed grew", what);
+		w += mf_set_put_record(w, &x, i > 0 ? &px : NULL);
+		px = x;
+	}
+	SET_VARSIZE(out, w - (char *) out);
 	return out;
 }
 
@@ -299,4 +366,36 @@ void
 mf_set_sort(mf_env *env, set_record *r, int64 n)
 {
 	sort_records(env, NULL, r, n);
+}
+
+/*
+ * medfraud._covisit_set_base64(cv bytea) text: a set as base64 without line
+ * breaks, the form shards send sets in (58_shards.sql: postgres_fdw moves
+ * rows as text, where a bytea is hex, twice its bytes; base64 is a third
+ * more).  decode(..., 'base64') reads it back.  A function of medfraud's so
+ * that postgres_fdw ships it (encode(cv, 'base64') has a text argument whose
+ * collation keeps it local), and in C: the sets are tens of megabytes.
+ */
+PG_FUNCTION_INFO_V1(medfraud_covisit_set_base64);
+
+Datum
+medfraud_covisit_set_base64(PG_FUNCTION_ARGS)
+{
+	bytea	   *in = PG_GETARG_BYTEA_PP(0);
+	int			len = (int) VARSIZE_ANY_EXHDR(in);
+	int			outlen = pg_b64_enc_len(len);
+	text	   *out;
+	int			n;
+
+	if ((Size) outlen + VARHDRSZ > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a co-visit set of %d bytes is too large to send as base64", len),
+				 errhint("Group more finely.")));
+	out = palloc(VARHDRSZ + outlen);
+	n = pg_b64_encode(VARDATA_ANY(in), len, VARDATA(out), outlen);
+	if (n < 0)
+		elog(ERROR, "base64 encoding failed");
+	SET_VARSIZE(out, VARHDRSZ + n);
+	PG_RETURN_TEXT_P(out);
 }

@@ -29,3 +29,17 @@ mf_guc_init(void)
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("medfraud");
 }
+
+/*
+ * medfraud._max_graph_memory_bytes(): the budget in bytes, for SQL that
+ * sizes work by it (58_shards.sql).  current_setting() cannot be relied on
+ * there: the setting exists once this library is loaded, which a session's
+ * first medfraud call in SQL may not have done yet.
+ */
+PG_FUNCTION_INFO_V1(medfraud_max_graph_memory_bytes);
+
+Datum
+medfraud_max_graph_memory_bytes(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64((int64) mf_max_graph_memory_kb * 1024);
+}

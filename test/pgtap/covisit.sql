@@ -1,7 +1,7 @@
 -- covisit_edges and covisit_agg: behaviour, bad inputs, and a differential
 -- check against a brute-force SQL self-join on random claims.
 BEGIN;
-SELECT plan(50);
+SELECT plan(52);
 SET LOCAL client_min_messages = warning;
 
 -- random claims, deterministic for a seed; dense enough for ties, crowds and
@@ -123,9 +123,10 @@ SELECT results_eq($$SELECT * FROM agg_edges ORDER BY 1, 2$$,
 SELECT results_eq($$SELECT src, dst, covisits::bigint FROM (SELECT medfraud.covisit_agg(psn_id, setl_time, '30 minutes', 100) cv FROM rc2 WHERE fixmedins_code = 'H1') g, medfraud.covisit_pairs(g.cv) ORDER BY src::bigint, dst::bigint$$,
                   $$SELECT src, dst, covisits FROM pg_temp.ours('rc2_h1', 'psn_id', '30 minutes', 1, 100) ORDER BY src::bigint, dst::bigint$$,
                   'covisit_agg over bigint ids, one group, equals covisit_edges on that group');
--- co-visit sets, version 2 (covisit_set.h): records as varint differences;
--- times far from the day they fall in, before 2000 (negative days), across
--- midnight, to the microsecond, a century on, come back exactly
+-- co-visit sets, version 3 (covisit_set.h): records as varint differences,
+-- weights 1/k as k, whole seconds as seconds; times far from the day they
+-- fall in, before 2000 (negative days), across midnight, to the
+-- microsecond, a century on, come back exactly
 CREATE TABLE rx(setl_id int, psn_no text, psn_id bigint, fixmedins_code text, setl_time timestamp, refd_setl_flag text);
 INSERT INTO rx
 SELECT g * 10 + k, 'P' || (abs(hashint4(g * 10 + k)) % 9), k, 'H1',
@@ -138,16 +139,26 @@ SELECT results_eq($$SELECT p.src, p.dst, round(p.weight::numeric, 9), p.covisits
                     FROM (SELECT medfraud.covisit_agg(psn_no, setl_time, '30 minutes', 100) cv FROM rx GROUP BY fixmedins_code) g,
                          medfraud.covisit_pairs(g.cv) p ORDER BY 1, 2$$,
                   $$SELECT * FROM pg_temp.brute('rx', 'psn_no', '30 minutes', 1, 100) ORDER BY 1, 2$$,
-                  'co-visit set v2: times before 2000, across midnight, to the microsecond and in 2150 come back exactly');
+                  'co-visit set v3: times before 2000, across midnight, to the microsecond and in 2150 come back exactly');
+-- and to the second (times written in seconds), with weights summed over
+-- several events of a day and single events' 1/(crowd - 1) written as k
+CREATE TEMP VIEW rx_s AS SELECT psn_no, fixmedins_code, date_trunc('second', setl_time) AS setl_time FROM rx;
+SELECT results_eq($$SELECT p.src, p.dst, round(p.weight::numeric, 12), p.covisits::bigint, p.days::bigint, p.first_at, p.last_at
+                    FROM (SELECT medfraud.covisit_agg(psn_no, setl_time, '30 minutes', 100) cv FROM rx_s GROUP BY fixmedins_code) g,
+                         medfraud.covisit_pairs(g.cv) p ORDER BY 1, 2$$,
+                  $$SELECT src, dst, round(weight::numeric, 12), covisits::bigint, days::bigint, first_at, last_at
+                    FROM medfraud.covisit_edges('rx_s', min_days => 1) ORDER BY 1, 2$$,
+                  'co-visit set v3: whole seconds and weights 1/k come back exactly');
 RESET TimeZone;
-SELECT is((SELECT get_byte(medfraud.covisit_agg(psn_no, setl_time, '30 minutes', 100), 4) FROM rc1 WHERE fixmedins_code = 'H1'), 2,
-          'covisit_agg writes co-visit sets of version 2');
--- about 20 bytes a record (40 in version 1): header 24, each kept person 4 + its id
+SELECT is((SELECT get_byte(medfraud.covisit_agg(psn_no, setl_time, '30 minutes', 100), 4) FROM rc1 WHERE fixmedins_code = 'H1'), 3,
+          'covisit_agg writes co-visit sets of version 3');
+-- about 10 bytes a record (20 in version 2, 40 in version 1): header 24,
+-- each kept person 4 + its id
 SELECT cmp_ok((SELECT (octet_length(g.cv) - 24 - (SELECT sum(4 + octet_length(x)) FROM (SELECT src FROM medfraud.covisit_days(g.cv)
                                                                                       UNION SELECT dst FROM medfraud.covisit_days(g.cv)) u(x)))::float8
                       / (SELECT count(*) FROM medfraud.covisit_days(g.cv))
                FROM (SELECT medfraud.covisit_agg(psn_no, setl_time, '30 minutes', 100) cv FROM rc1 WHERE fixmedins_code = 'H1') g),
-              '<', 24::float8, 'co-visit set v2: under 24 bytes a record');
+              '<', 13::float8, 'co-visit set v3: under 13 bytes a record');
 -- a version-1 set (written before sets were packed) still reads: persons a and
 -- b, one record of 2024-12-31, 2 co-visits, weight 0.75, 09:00 to 09:20 UTC
 SELECT results_eq($$SELECT src, dst, first_day, weight, covisits, days, first_at, last_at FROM medfraud.covisit_pairs(
@@ -155,6 +166,12 @@ SELECT results_eq($$SELECT src, dst, first_day, weight, covisits, days, first_at
                   $$VALUES ('a'::text, 'b'::text, date '2024-12-31', 0.75::float8, 2, 1,
                             timestamptz '2024-12-31 09:00+00', timestamptz '2024-12-31 09:20+00')$$,
                   'a version-1 co-visit set still reads');
+-- the same record in version 2 (varints, the weight's 8 bytes, times in microseconds)
+SELECT results_eq($$SELECT src, dst, first_day, weight, covisits, days, first_at, last_at FROM medfraud.covisit_pairs(
+                      '\x4d4643560201000002000000000000000100000000000000010000006101000000620000d68e0101000000000000e83f809086b3f10180989abc04'::bytea)$$,
+                  $$VALUES ('a'::text, 'b'::text, date '2024-12-31', 0.75::float8, 2, 1,
+                            timestamptz '2024-12-31 09:00+00', timestamptz '2024-12-31 09:20+00')$$,
+                  'a version-2 co-visit set still reads');
 -- anchored slices: each visit in the group of every one-hour slot whose
 -- reach (a window before, two after) holds it; the slots' events combined
 -- are the whole graph

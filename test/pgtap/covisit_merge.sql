@@ -1,9 +1,10 @@
 -- covisit_merge: per-provider co-visit sets merged in C equal covisit_edges
 -- over all the visits (itself checked against a brute-force self-join in
 -- covisit.sql) and the SQL merge it replaces; parts are disjoint and add up;
--- bad inputs get clear errors.
+-- covisit_agg over many providers (a shard's partition) is that merge done
+-- in one group; bad inputs get clear errors.
 BEGIN;
-SELECT plan(29);
+SELECT plan(39);
 SET LOCAL client_min_messages = warning;
 
 -- random claims: 300 persons at 12 providers over 20 days, 6,000 visits,
@@ -78,16 +79,17 @@ SELECT is((SELECT count(*) FROM
 SELECT is((SELECT medfraud.covisit_merge(cv, 2) FROM sets WHERE false), NULL, 'over no rows: NULL');
 SELECT is((SELECT count(*) FROM medfraud.covisit_pairs((SELECT medfraud.covisit_merge(cv, 2) FROM (SELECT NULL::bytea AS cv UNION ALL SELECT cv FROM sets) s))),
           (SELECT count(*) FROM merged), 'NULL sets are skipped');
--- covisit_merge_bytes: what the merge holds for a set (records of 40
--- bytes, 12 a person, the ids), counted here from the set's unpacked rows
+-- covisit_merge_bytes: what the merge holds for a set (its ids and packed
+-- records as they came: the set less its 24-byte header; 32 bytes a
+-- person for the final function's arrays, 40 a set), counted here from the
+-- set's unpacked rows
 SELECT is((SELECT sum(medfraud.covisit_merge_bytes(cv)) FROM sets)::bigint,
-          (SELECT sum(40 * (SELECT count(*) FROM medfraud.covisit_days(s.cv))
-                      + (SELECT sum(12 + octet_length(u.x)) FROM (SELECT src FROM medfraud.covisit_days(s.cv)
-                                                                   UNION SELECT dst FROM medfraud.covisit_days(s.cv)) u(x)))
+          (SELECT sum(octet_length(s.cv) - 24 + 40
+                      + 32 * (SELECT count(*) FROM (SELECT src FROM medfraud.covisit_days(s.cv)
+                                                    UNION SELECT dst FROM medfraud.covisit_days(s.cv)) u(x)))
            FROM sets s)::bigint,
-          'covisit_merge_bytes: 40 bytes a record, 12 and the id a person');
--- parts chosen from it fit the budget (from the sets' packed length, half
--- of it, they did not: the 10M-visit city's sharded run failed)
+          'covisit_merge_bytes: the set as it came, 32 bytes a person, 40 a set');
+-- parts chosen from it fit the budget
 -- (dense groups: 20 providers, 50 regulars each, every day for 30 days
 -- within two hours: about 9 MB of pair-days, few persons)
 CREATE TEMP TABLE dense AS
@@ -96,9 +98,9 @@ SELECT h, medfraud.covisit_agg('D' || h || '-' || p, timestamptz '2025-04-01 08:
 FROM generate_series(1, 20) h, generate_series(1, 50) p, generate_series(0, 29) d GROUP BY h;
 SET LOCAL medfraud.max_graph_memory = '1MB';
 SELECT throws_ok($$SELECT medfraud.covisit_merge(cv, 2) FROM dense$$, '54000', NULL, 'dense sets in one part over 1 MB: refused');
-SELECT ok((SELECT ceil(sum(octet_length(cv)) * 1.5 / pg_size_bytes('1MB')) < ceil(sum(medfraud.covisit_merge_bytes(cv)) * 1.5 / pg_size_bytes('1MB'))
-           FROM dense), 'packed sets are smaller than what the merge holds for them: fewer parts from their length');
-SELECT lives_ok($$SELECT count(*) FROM (SELECT greatest(1, ceil(sum(medfraud.covisit_merge_bytes(cv)) * 1.5
+SELECT ok((SELECT ceil(sum(medfraud.covisit_merge_bytes(cv)) * 1.25 / pg_size_bytes('1MB')) FROM dense) > 1,
+          'the dense sets need parts at 1 MB');
+SELECT lives_ok($$SELECT count(*) FROM (SELECT greatest(1, ceil(sum(medfraud.covisit_merge_bytes(cv)) * 1.25
                                                   / pg_size_bytes(current_setting('medfraud.max_graph_memory'))))::int AS n FROM dense) n,
                   generate_series(0, n.n - 1) k, LATERAL (SELECT medfraud.covisit_merge(s.cv, 2, k, n.n) AS m FROM dense s) x,
                   medfraud.covisit_pairs(x.m) p$$,
@@ -125,6 +127,61 @@ SET LOCAL medfraud.max_graph_memory = '1MB';
 SELECT throws_ok($$SELECT medfraud.covisit_merge(cv, 2) FROM sets, generate_series(1, 20)$$, '54000', NULL,
                  'over medfraud.max_graph_memory: an error naming it, before allocating');
 RESET medfraud.max_graph_memory;
+
+
+-- covisit_agg over many providers: one group of all the claims is the
+-- per-provider sets merged (covisit_edges with min_days 1); groups of
+-- several providers merge like per-provider sets
+SELECT set_eq($$SELECT * FROM pg_temp.rows('SELECT e.* FROM (SELECT medfraud.covisit_agg(psn_no, setl_time, ''30 minutes'', 100, fixmedins_code) AS cv FROM mc) x, medfraud.covisit_pairs(x.cv) e')$$,
+              $$SELECT * FROM pg_temp.rows('SELECT * FROM medfraud.covisit_edges(''mc'', min_days => 1)')$$,
+              'covisit_agg(..., provider) over every provider equals covisit_edges (min_days 1)');
+SELECT set_eq($$SELECT * FROM pg_temp.rows('SELECT e.* FROM (SELECT medfraud.covisit_merge(cv, 2) AS cv FROM (SELECT medfraud.covisit_agg(psn_no, setl_time, ''30 minutes'', 100, fixmedins_code) AS cv FROM mc GROUP BY length(fixmedins_code), hashtext(fixmedins_code) % 2) g) x, medfraud.covisit_pairs(x.cv) e')$$,
+              'SELECT * FROM merged', '... and sets of groups of providers merge to covisit_edges');
+SELECT set_eq($$SELECT * FROM pg_temp.rows('SELECT e.* FROM (SELECT medfraud.covisit_merge(cv, 2) AS cv FROM (SELECT medfraud.covisit_agg(psn_id, setl_time, ''30 minutes'', 100, fixmedins_code) AS cv FROM mc GROUP BY hashtext(fixmedins_code) % 3) g) x, medfraud.covisit_pairs(x.cv) e')$$,
+              $$SELECT * FROM pg_temp.rows('SELECT * FROM medfraud.covisit_edges(''mc'', ''psn_id'')')$$,
+              '... integer ids too');
+-- in parallel workers (combine, serialize) it is the same set
+SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0; SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+ALTER TABLE mc SET (parallel_workers = 2);
+CREATE FUNCTION pg_temp.plan(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r text; t text := '';
+BEGIN
+    FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP t := t || r || ' '; END LOOP;
+    RETURN t;
+END $$;
+SELECT matches(pg_temp.plan($$SELECT medfraud.covisit_agg(psn_no, setl_time, '30 minutes', 100, fixmedins_code) FROM mc$$),
+               'Gather.*Partial Aggregate.*Parallel Seq Scan on mc', '... it runs as a partial aggregate in parallel workers');
+SELECT is((SELECT medfraud.covisit_agg(psn_no, setl_time, '30 minutes', 100, fixmedins_code) FROM mc),
+          (SELECT medfraud.covisit_agg(psn_no, setl_time, '30 minutes', 100, fixmedins_code) FROM (SELECT * FROM mc ORDER BY setl_id) o),
+          'covisit_agg(..., provider) in parallel workers: the same set');
+RESET max_parallel_workers_per_gather; RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
+-- when its events do not fit the budget the sweep runs in several passes,
+-- handing records over out of order: they are unpacked and sorted, the
+-- same set (dense groups: 10 persons at each of 20 providers, 8 visits a
+-- day each within two hours; at 10 MB, 3 passes, as DEBUG1 reports)
+CREATE TEMP TABLE dv AS
+SELECT 'H' || h AS prov, 'D' || h || '-' || p AS psn,
+       timestamptz '2025-04-01 08:00+00' + d * interval '1 day' + (abs(hashint4(h * 100000 + p * 100 + d * 10 + v)) % 24) * interval '5 minutes' AS t
+FROM generate_series(1, 20) h, generate_series(1, 10) p, generate_series(0, 29) d, generate_series(1, 8) v;
+CREATE TEMP TABLE dv_one AS SELECT medfraud.covisit_agg(psn, t, '30 minutes', 100, prov) AS cv FROM dv;
+SET LOCAL medfraud.max_graph_memory = '10MB';
+SELECT is((SELECT medfraud.covisit_agg(psn, t, '30 minutes', 100, prov) FROM dv), (SELECT cv FROM dv_one),
+          'covisit_agg(..., provider) in several passes: the same set as in one');
+RESET medfraud.max_graph_memory;
+SELECT throws_ok($$SELECT medfraud.covisit_agg(psn_no, setl_time, '30 minutes', 100, NULLIF(fixmedins_code, 'H3')) FROM mc$$, '22004',
+                 'covisit_agg got a NULL person, time or provider', 'a NULL provider');
+-- sets of every version merge together: a version-1 and a version-2 set
+-- of the same pair-day are summed (weight 1.5, 4 co-visits, one day)
+SELECT results_eq($$SELECT src, dst, weight, covisits, days FROM medfraud.covisit_pairs((SELECT medfraud.covisit_merge(cv, 1) FROM (VALUES
+                      ('\x4d4643560101000002000000000000000100000000000000010000006101000000620000000001000000ab23000002000000000000000000e83f00e42dec8bcd02000070b4338ccd0200'::bytea),
+                      ('\x4d4643560201000002000000000000000100000000000000010000006101000000620000d68e0101000000000000e83f809086b3f10180989abc04'::bytea)) v(cv)))$$,
+                  $$VALUES ('a'::text, 'b'::text, 1.5::float8, 4, 1)$$, 'versions 1 and 2 merge together');
+-- the merge relies on sorted sets: ids out of key order, or a pair-day twice, are refused
+SELECT throws_ok($$SELECT medfraud.covisit_merge('\x4d4643560101000002000000000000000100000000000000010000006201000000610000000001000000ab23000002000000000000000000e83f00e42dec8bcd02000070b4338ccd0200'::bytea, 1)$$,
+                 '22P03', 'invalid co-visit set: ids not in key order', 'a set whose ids are not in key order');
+SELECT throws_ok($$SELECT medfraud.covisit_merge('\x4d4643560101000002000000000000000200000000000000010000006101000000620000000001000000ab23000002000000000000000000e83f00e42dec8bcd02000070b4338ccd02000000000001000000ab23000002000000000000000000e83f00e42dec8bcd02000070b4338ccd0200'::bytea, 1)$$,
+                 '22P03', 'invalid co-visit set: records out of order', 'a set with a pair-day twice');
 
 SELECT * FROM finish();
 ROLLBACK;

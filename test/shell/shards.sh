@@ -9,7 +9,10 @@
 #      and two foreign partitions, equals covisit_edges on one node (in
 #      UTC, Asia/Shanghai and America/New_York);
 #   2. EXPLAIN VERBOSE of the shard statement shows each shard's
-#      covisit_agg in its Remote SQL, the shards under Async Foreign Scan;
+#      covisit_agg over its partition in its Remote SQL, the shards under
+#      Async Foreign Scan; a small medfraud.max_graph_memory splits the
+#      partitions into buckets of providers, and claims not partitioned by
+#      provider get one set per provider: the same edges either way;
 #   3. detect_rings on the sharded tables gives the same rings, members,
 #      scores, events and rules as on one node, with the graph from the
 #      shards (no "built here" notice);
@@ -112,9 +115,35 @@ plan_txt=$(q -c "SELECT * FROM medfraud._shard_covisit_parts('d.setl_d_sharded',
 for i in 1 2 3; do
   echo "$plan_txt" | grep -q "Relations: Aggregate on (d.setl_d_s$i " || fail "no remote aggregate for s$i: $plan_txt"
 done
-[ "$(echo "$plan_txt" | grep -c 'Remote SQL: SELECT fixmedins_code::text, .*medfraud.covisit_agg(.*GROUP BY')" = 3 ] \
+[ "$(echo "$plan_txt" | grep -c 'Remote SQL: SELECT count(\*), .*medfraud._covisit_set_base64(medfraud.covisit_agg(psn_no::text, .*, fixmedins_code::text)')" = 3 ] \
   && [ "$(echo "$plan_txt" | grep -c 'Async Foreign Scan')" = 3 ] || fail "not pushed down, or not async: $plan_txt"
-echo "ok - EXPLAIN VERBOSE: covisit_agg ... GROUP BY fixmedins_code runs on each shard, the three under Async Foreign Scan"
+echo "ok - EXPLAIN VERBOSE: covisit_agg over each partition's providers, sent as base64, runs on each shard, the three under Async Foreign Scan"
+
+# a partition of more visits than one group should hold is split into
+# buckets of providers (a GROUP BY on a hash of the provider): more sets,
+# the same edges
+one=$(q -c "$(edges "medfraud.covisit_edges('d.setl_d', time_window => '30 minutes', min_days => 2)")")
+nsets=$(q -c "SET medfraud.max_graph_memory = '1MB'" -c "BEGIN" \
+          -c "SELECT medfraud._shard_covisit_parts('d.setl_d_sharded', 'psn_no', 'fixmedins_code', 'setl_time',
+                medfraud._shard_time_sql('d.setl_d_sharded', 'setl_time', '0'), 'true', '30 minutes', 100)" \
+          -c "SELECT count(*) FROM pg_temp._mf_sh_parts" -c "COMMIT" | tail -1)
+sh=$(q -c "SET medfraud.max_graph_memory = '1MB'" -c "$(edges "medfraud.covisit_edges_sharded('d.setl_d_sharded', time_window => '30 minutes', min_days => 2)")")
+[ "$nsets" -gt 3 ] && [ "$one" = "$sh" ] || fail "buckets: $nsets sets from three partitions at 1 MB, edges $sh, one node $one"
+echo "ok - at 1 MB each partition is split into buckets of providers ($nsets sets from three partitions), the same edges"
+
+# claims partitioned otherwise (by settlement, so that a provider spans
+# partitions; a third of them on s1): one set per provider over the
+# parent, the same edges
+sq 1 -c "CREATE TABLE d.by_setl_2 (LIKE d.setl_d)"
+q -c "CREATE TABLE d.by_setl (LIKE d.setl_d) PARTITION BY HASH (setl_id)" \
+  -c "CREATE TABLE d.by_setl_0 PARTITION OF d.by_setl FOR VALUES WITH (MODULUS 3, REMAINDER 0)" \
+  -c "CREATE TABLE d.by_setl_1 PARTITION OF d.by_setl FOR VALUES WITH (MODULUS 3, REMAINDER 1)" \
+  -c "CREATE FOREIGN TABLE d.by_setl_2 PARTITION OF d.by_setl FOR VALUES WITH (MODULUS 3, REMAINDER 2) SERVER s1 OPTIONS (schema_name 'd', table_name 'by_setl_2')" \
+  -c "INSERT INTO d.by_setl SELECT * FROM d.setl_d"
+[ "$(q -c "SELECT bool_or(NOT by_provider) FROM medfraud.claims_shards('d.by_setl')")" = t ] || fail "d.by_setl is by provider: it proves nothing"
+sh=$(q -c "$(edges "medfraud.covisit_edges_sharded('d.by_setl', time_window => '30 minutes', min_days => 2)")")
+[ "$one" = "$sh" ] || fail "covisit_edges_sharded over claims not partitioned by provider: $sh, one node $one"
+echo "ok - claims partitioned by settlement, not provider: one set per provider over the parent, the same edges"
 
 # 3. detect_rings: one node, then sharded; the same results
 ringsum() {
