@@ -17,8 +17,12 @@ DATA        = $(filter-out sql/$(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_CURRENT
 REGRESS     = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/$(EXTENSION)--%,$(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 PG_CPPFLAGS = -I$(srcdir)/src/core -I$(srcdir)/src/pg
-PG_CFLAGS   = -std=gnu11 -Wno-declaration-after-statement
-EXTRA_CLEAN = test/unit/build test/unit/build-san sql/$(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_CURRENT)
+# -MMD -MP: each object's header dependencies in a .d file beside it (PGXS
+# tracks none unless PostgreSQL was configured --enable-depend), so that a
+# changed header rebuilds what includes it
+PG_CFLAGS   = -std=gnu11 -Wno-declaration-after-statement -MMD -MP
+EXTRA_CLEAN = test/unit/build test/unit/build-san sql/$(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_CURRENT) \
+              $(OBJS:.o=.d)
 
 PG_CONFIG  ?= pg_config
 PGXS       := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
@@ -33,6 +37,7 @@ all install installcheck:
 endif
 
 all: sql/$(EXTENSION)--$(EXTVERSION).sql
+-include $(OBJS:.o=.d)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

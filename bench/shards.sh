@@ -4,8 +4,9 @@
 # shards.  Starts throwaway clusters on this machine (a coordinator and
 # three shards; initdb into SHARDS_DIR, ports above 56000, TCP on
 # 127.0.0.1), copies the city's claims (and fee lines) into the shards,
-# hashed by provider into 6 partitions (d.setl_d_p0..p5), so that N shards
-# is the coordinator's 6 foreign partitions spread over N servers: one
+# hashed by provider into P partitions (SHARDS_PARTITIONS, 6:
+# d.setl_d_p0..p5), so that N shards is the coordinator's P foreign
+# partitions spread over N servers (partition k on server k mod N): one
 # connection per server, so a server's partitions run one after another
 # and the servers at once.  Measures, for each N:
 #   - covisit_edges_sharded: seconds, of which the shards' part
@@ -19,13 +20,15 @@
 #   SHARDS_SRC_DB (bench10m), SHARDS_SRC_SCHEMA (city_1000000): the city, on
 #     the dev cluster (PGHOST/PGPORT of the environment, default port 55432);
 #   SHARDS_COUNTS ("1 2 3"); SHARDS_RINGS_COUNTS (detect_rings on these,
-#   default SHARDS_COUNTS); SHARDS_ITEMS (1: with fee lines);
+#   default SHARDS_COUNTS); SHARDS_ITEMS (1: with fee lines); SHARDS_PARTITIONS
+#   (6; a kept directory's own when measuring again);
 #   SHARDS_MERGE (all; first: the merge, which is the coordinator's alone,
 #   only at the first count; none, with SHARDS_MERGE_S its seconds measured
 #   before); SHARDS_OUT (bench/out/shards.md); SHARDS_ONE_RINGS (1: detect_rings on one node);
 #   SHARDS_RINGS (1: detect_rings too); SHARDS_KEEP (1: keep the clusters,
 #   and SHARDS_DIR=<their directory> measures again without loading);
-#   SHARDS_WAIT_IDLE (1: wait for an idle machine before measuring, at most
+#   SHARDS_REPEAT (3: each count's build measured that many times, medians
+#   reported); SHARDS_WAIT_IDLE (1: wait for an idle machine before measuring, at most
 #   SHARDS_WAIT_MAX seconds each, or until the epoch SHARDS_WAIT_UNTIL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +38,7 @@ counts=${SHARDS_COUNTS:-1 2 3}
 rings_counts=${SHARDS_RINGS_COUNTS:-$counts}
 merge=${SHARDS_MERGE:-all}     # first: merge only at the first count; none: never (SHARDS_MERGE_S: its seconds)
 items=${SHARDS_ITEMS:-1}
+nparts=${SHARDS_PARTITIONS:-6}
 rings=${SHARDS_RINGS:-1}
 dir=${SHARDS_DIR:-$(mktemp -d /tmp/medfraud-bench-shards.XXXXXX)}
 bin=$(pg_config --bindir)
@@ -45,7 +49,7 @@ names=(c0 s1 s2 s3)
 ports=()
 reuse=0
 if [ -f "$dir/ports" ]; then   # SHARDS_DIR of a SHARDS_KEEP run: loaded already
-  reuse=1; read -r -a ports < "$dir/ports"
+  reuse=1; read -r -a ports < "$dir/ports"; [ -f "$dir/nparts" ] && nparts=$(cat "$dir/nparts") || nparts=6
 else
   p=56000
   while [ ${#ports[@]} -lt 4 ]; do
@@ -73,11 +77,13 @@ echo "${ports[*]}" > "$dir/ports"
 cq() { local i=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -h "$dir" -p "${ports[$i]}" -U postgres -d postgres "$@"; }
 
 if [ $reuse = 0 ]; then
-# the shards: medfraud, the tables hashed into 6 partitions, and the rows
+# the shards: medfraud, the tables hashed into P partitions, and the rows
 # each needs (s1 all, for one shard; s2 and s3 those they serve at 2 and 3)
 tables=(setl_d)
 [ "$items" = 1 ] && tables+=(fee_list_d)
-need=( "" "0 1 2 3 4 5" "1 3 4 5" "2 5" )
+need=( "" "$(seq -s ' ' 0 $((nparts - 1)))"
+       "$(for k in $(seq 0 $((nparts - 1))); do [ $((k % 2)) = 1 ] || [ $((k % 3)) = 1 ] && printf '%s ' $k; done)"
+       "$(for k in $(seq 0 $((nparts - 1))); do [ $((k % 3)) = 2 ] && printf '%s ' $k; done)" )
 t0=$(date +%s)
 for i in 1 2 3; do
   cq $i -c "CREATE EXTENSION medfraud" -c "CREATE SCHEMA d"
@@ -86,14 +92,15 @@ for i in 1 2 3; do
                    FROM pg_attribute WHERE attrelid = '$src_schema.$t'::regclass AND attnum > 0 AND NOT attisdropped")
     cq $i -c "CREATE TABLE d.$t ($cols) PARTITION BY HASH (fixmedins_code)"
     for k in ${need[$i]}; do
-      cq $i -c "CREATE TABLE d.${t}_p$k PARTITION OF d.$t FOR VALUES WITH (MODULUS 6, REMAINDER $k)"
+      cq $i -c "CREATE TABLE d.${t}_p$k PARTITION OF d.$t FOR VALUES WITH (MODULUS $nparts, REMAINDER $k)"
     done
-    cond=$(for k in ${need[$i]}; do printf "satisfies_hash_partition('d.$t'::regclass, 6, $k, fixmedins_code) OR "; done)
+    cond=$(for k in ${need[$i]}; do printf "satisfies_hash_partition('d.$t'::regclass, $nparts, $k, fixmedins_code) OR "; done)
     src -c "COPY $src_schema.$t TO STDOUT (FORMAT binary)" | cq $i -c "COPY d.$t FROM STDIN (FORMAT binary) WHERE ${cond% OR }"
   done
   cq $i -c "VACUUM ANALYZE"
 done
 echo "loaded the shards in $(( $(date +%s) - t0 )) s" >&2
+echo "$nparts" > "$dir/nparts"
 
 # the coordinator: servers, user mappings (trust: no password on this
 # throwaway machine), probes, and one schema per shard count
@@ -111,8 +118,8 @@ for n in $counts; do
     cols=$(src -c "SELECT string_agg(format('%I %s', attname, format_type(atttypid, atttypmod)), ', ' ORDER BY attnum)
                    FROM pg_attribute WHERE attrelid = '$src_schema.$t'::regclass AND attnum > 0 AND NOT attisdropped")
     cq 0 -c "CREATE TABLE n$n.$t ($cols) PARTITION BY HASH (fixmedins_code)"
-    for k in 0 1 2 3 4 5; do
-      cq 0 -c "CREATE FOREIGN TABLE n$n.${t}_p$k PARTITION OF n$n.$t FOR VALUES WITH (MODULUS 6, REMAINDER $k)
+    for k in $(seq 0 $((nparts - 1))); do
+      cq 0 -c "CREATE FOREIGN TABLE n$n.${t}_p$k PARTITION OF n$n.$t FOR VALUES WITH (MODULUS $nparts, REMAINDER $k)
                  SERVER s$(( k % n + 1 )) OPTIONS (schema_name 'd', table_name '${t}_p$k')"
     done
   done
@@ -147,7 +154,7 @@ wait_idle() {
   load=$(cut -d' ' -f1 /proc/loadavg)
 }
 # claims' heap on the shards (each partition once)
-claims_bytes=$(cq 1 -c "SELECT sum(pg_relation_size(c.oid)) FROM pg_class c WHERE c.relname ~ '^setl_d_p[0-5]$'")
+claims_bytes=$(cq 1 -c "SELECT sum(pg_relation_size(c.oid)) FROM pg_class c WHERE c.relname ~ '^setl_d_p[0-9]+$'")
 nclaims=$(cq 1 -c "SELECT count(*) FROM d.setl_d")
 out=${SHARDS_OUT:-bench/out/shards.md}
 mkdir -p bench/out
@@ -162,12 +169,20 @@ one=$(cq 1 -c "SELECT md5(string_agg(concat_ws(',', src, dst, round(weight::nume
                FROM medfraud.covisit_edges('d.setl_d')")
 t2=$(date +%s.%N)
 one_cv=$(sec "$t1" "$t2")
-declare -A cv_s part_s merge_s ratio ok rings_s rings_b rings_stages load_s load_r
+declare -A cv_s part_s merge_s ratio ok rings_s rings_b rings_stages load_s load_r cv_all part_all merge_all cv_min bytes_min
+# the machine's timings vary from run to run (a shared VM): each count is
+# measured SHARDS_REPEAT times (3), the counts taken in turn, and the
+# medians reported, with every run's build time beside them
+repeat=${SHARDS_REPEAT:-3}
+median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {if (NR % 2) printf "%.1f", v[(NR + 1) / 2]; else printf "%.1f", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+for r in $(seq 1 "$repeat"); do
 for n in $counts; do
   # the shards' part (scan, covisit_agg, transfer into _mf_sh_parts), then
   # the merge, in one transaction: covisit_edges_sharded is the two
   wait_idle
-  load_s[$n]=$load
+  load_s[$n]="${load_s[$n]:+${load_s[$n]} }$load"
+  domerge=0
+  { [ "$merge" = all ] || { [ "$merge" = first ] && [ "$n" = "${counts%% *}" ]; }; } && domerge=1
   out_n=$(with_bytes cq 0 <<SQL
 BEGIN;
 SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
@@ -177,25 +192,39 @@ SELECT extract(epoch FROM clock_timestamp()) AS t1 \gset
 SELECT pg_sleep(1);  -- the last ss sample sees the connections still open
 SELECT extract(epoch FROM clock_timestamp()) AS t2 \gset
 SELECT format('PREPARE m(interval, int) AS %s', medfraud._shard_merge_sql(true)) \gexec
-CREATE TEMP TABLE e AS EXECUTE m('0', 2) $( [ "$merge" = all ] || { [ "$merge" = first ] && [ "$n" = "${counts%% *}" ]; } || echo "WITH NO DATA" );
+CREATE TEMP TABLE e AS EXECUTE m('0', 2) $( [ $domerge = 1 ] || echo "WITH NO DATA" );
 SELECT 'parts', :t1 - :t0;
 SELECT 'merge', extract(epoch FROM clock_timestamp()) - :t2;
 SELECT 'md5', md5(string_agg(concat_ws(',', src, dst, round(weight::numeric, 9), covisits, days, first_at, last_at), ';' ORDER BY src, dst)) || ' ' || count(*) FROM e;
 COMMIT;
 SQL
 )
-  part_s[$n]=$(echo "$out_n" | awk -F'|' '$1 == "parts" {printf "%.1f", $2}')
-  merge_s[$n]=$(echo "$out_n" | awk -F'|' '$1 == "merge" {printf "%.1f", $2}')
-  cv_s[$n]=$(awk "BEGIN {printf \"%.1f\", ${part_s[$n]} + ${merge_s[$n]}}")
+  p_s=$(echo "$out_n" | awk -F'|' '$1 == "parts" {printf "%.1f", $2}')
+  m_s=$(echo "$out_n" | awk -F'|' '$1 == "merge" {printf "%.1f", $2}')
   b=$(echo "$out_n" | awk '$1 == "bytes" {print $2}')
+  # the fewest bytes of the runs: ss now and then counts a socket twice
+  # (the same statement sent 2x the bytes in some runs, the edges equal)
+  [ -n "${bytes_min[$n]:-}" ] && [ "${bytes_min[$n]}" -le "$b" ] || bytes_min[$n]=$b
+  b=${bytes_min[$n]}
   ratio[$n]="$(mb "$b") MB / $(mb "$claims_bytes") MB = $(awk "BEGIN {printf \"%.4f\", $b / $claims_bytes}")"
-  [ "$(echo "$out_n" | awk -F'|' '$1 == "md5" {print $2}')" = "$one" ] && ok[$n]=yes || ok[$n]="NO"
-  if [ "$merge" = none ] || { [ "$merge" = first ] && [ "$n" != "${counts%% *}" ]; }; then
+  if [ $domerge = 1 ]; then
+    [ "$(echo "$out_n" | awk -F'|' '$1 == "md5" {print $2}')" = "$one" ] && ok[$n]="${ok[$n]:-yes}" || ok[$n]="NO"
+  else
     # not merged: the merge is the coordinator's alone, the same for every N
-    merge_s[$n]=${SHARDS_MERGE_S:-${merge_s[${counts%% *}]}}; cv_s[$n]=$(awk "BEGIN {printf \"%.1f\", ${part_s[$n]} + ${merge_s[$n]}}")
+    m_s=${SHARDS_MERGE_S:-$(echo "${merge_all[${counts%% *}]}" | median)}
     ok[$n]="(not merged again)"
   fi
-  echo "n=$n (load ${load_s[$n]}): parts ${part_s[$n]} s, merge ${merge_s[$n]} s, ${ratio[$n]}, equal ${ok[$n]}" >&2
+  part_all[$n]="${part_all[$n]:-} $p_s"
+  merge_all[$n]="${merge_all[$n]:-} $m_s"
+  cv_all[$n]="${cv_all[$n]:-} $(awk "BEGIN {printf \"%.1f\", $p_s + $m_s}")"
+  echo "n=$n run $r (load $load): parts $p_s s, merge $m_s s, ${ratio[$n]}, equal ${ok[$n]}" >&2
+done
+done
+for n in $counts; do
+  part_s[$n]=$(echo "${part_all[$n]}" | median)
+  merge_s[$n]=$(echo "${merge_all[$n]}" | median)
+  cv_s[$n]=$(echo "${cv_all[$n]}" | median)
+  cv_min[$n]=$(echo "${cv_all[$n]}" | tr ' ' '\n' | grep . | sort -g | head -1)
 done
 
 one_rings="not run (SHARDS_ONE_RINGS=0)"; load_r1=-
@@ -235,15 +264,17 @@ fi
 echo "## Scale-out over postgres_fdw shards (issue 16)"
 echo
 echo "Command: \`make bench-shards\` ($(date +%F), $(nproc) cores, every cluster on this machine). City: \`$src_db.$src_schema\`,"
-echo "$nclaims settlements ($(mb "$claims_bytes") MB of heap), hashed by provider into 6 partitions spread over N shards."
+echo "$nclaims settlements ($(mb "$claims_bytes") MB of heap), hashed by provider into $nparts partitions spread over N shards."
 echo "One node: covisit_edges over the same partitions on one cluster, ${one_cv} s (${one#* } edges; 1-minute load ${load_one} when started)."
 echo
-echo "| shards | covisit_edges_sharded s | shards' part s | merge s | speed-up of the shards' part over 1 | bytes shipped / claims' heap | edges equal one node | load at start |"
-echo "|---:|---:|---:|---:|---:|---|---|---:|"
-first=""
+echo "Each count measured $repeat times, the counts in turn; medians (every run's build in the last column)."
+echo
+echo "| shards | covisit_edges_sharded s (median) | speed-up of the build over 1 (medians) | shards' part s | speed-up of the shards' part | merge s | bytes shipped / claims' heap (fewest of the runs) | edges equal one node | builds s | load at starts |"
+echo "|---:|---:|---:|---:|---:|---:|---|---|---|---|"
+first=""; firstcv=""
 for n in $counts; do
-  [ -z "$first" ] && first=${part_s[$n]}
-  echo "| $n | ${cv_s[$n]} | ${part_s[$n]} | ${merge_s[$n]} | $(awk "BEGIN {printf \"%.2f\", $first / ${part_s[$n]}}")× | ${ratio[$n]} | ${ok[$n]} | ${load_s[$n]} |"
+  [ -z "$first" ] && first=${part_s[$n]} && firstcv=${cv_s[$n]}
+  echo "| $n | ${cv_s[$n]} | $(awk "BEGIN {printf \"%.2f\", $firstcv / ${cv_s[$n]}}")× | ${part_s[$n]} | $(awk "BEGIN {printf \"%.2f\", $first / ${part_s[$n]}}")× | ${merge_s[$n]} | ${ratio[$n]} | ${ok[$n]} |${cv_all[$n]} |${load_s[$n]:+ ${load_s[$n]}} |"
 done
 if [ "$rings" = 1 ]; then
   echo

@@ -209,6 +209,11 @@ sweep(mf_env *env, const mf_visit *v, int64_t nv, const mf_covisit_params *p, in
 			}
 			if (mode == 0)
 			{
+				if (p->paired)
+				{
+					p->paired[a] = 1;
+					p->paired[b] = 1;
+				}
 				events++;
 				continue;
 			}

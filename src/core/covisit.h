@@ -51,6 +51,10 @@ typedef struct mf_covisit_params
 	bool		anchored;		/* count only events anchored in [from, to) */
 	int64_t		anchor_from;	/* microseconds, inclusive */
 	int64_t		anchor_to;		/* exclusive; from >= to counts nothing */
+	uint8_t    *paired;			/* optional, npersons bytes: set to 1 for the
+								 * persons of every event counted, before the
+								 * sink's first record (with min_days 1, the
+								 * persons the records name) */
 } mf_covisit_params;
 
 typedef struct mf_covisit_edge

@@ -419,23 +419,29 @@ medfraud_covisit_agg_deserial(PG_FUNCTION_ARGS)
 }
 
 /*
- * The final function's sink.  The sweep hands records over sorted by (a, b,
- * day) when it runs in one pass, so they are packed as they come (about 10
- * bytes a record instead of 40: what bounds a shard's group of many
- * providers).  A record out of that order means several passes: the
- * records so far are unpacked into an array, which is sorted at the end.
+ * The final function's sink.  The sweep marks the persons of every event it
+ * counts before it hands over the first record (params.paired); with
+ * min_days 1 those are exactly the persons the records name, so the sink
+ * numbers them in key order then (compact) and the set needs no second
+ * pass.  The sweep hands records over sorted by (a, b, day) when it runs in
+ * one pass, so they are packed as they come (about 10 bytes a record
+ * instead of 40: what bounds a shard's group of many providers).  A record
+ * out of that order means several passes: the records so far are unpacked
+ * into an array, which is sorted at the end.
  */
 typedef struct rec_buf
 {
 	mf_env	   *env;
 	int32		np;
+	uint8	   *paired;			/* np, marked by the sweep */
+	int32	   *compact;		/* np: the paired persons' numbers, -1 others */
+	int32		nused;
 	bool		packed;
-	/* packed: the records' bytes, the last one, and the persons used */
+	/* packed: the records' bytes and the last one */
 	char	   *bytes;
 	Size		used;
 	Size		bcap;
 	set_record	prev;
-	int32	   *compact;		/* np: 0 used, -1 not */
 	/* unpacked */
 	set_record *r;
 	int64		cap;
@@ -451,7 +457,7 @@ rec_unpack(rec_buf *b)
 	b->r = mf_alloc(b->env, mf_mul_size(b->env, (size_t) b->cap, sizeof(set_record)));
 	memset(&in, 0, sizeof(in));
 	in.h.version = MF_SET_VERSION;
-	in.h.npersons = b->np;
+	in.h.npersons = b->nused;
 	in.h.nrecords = b->n;
 	in.records = in.pos = b->bytes;
 	in.end = b->bytes + b->used;
@@ -468,8 +474,17 @@ rec_sink(const mf_covisit_edge *e, void *arg)
 	rec_buf    *b = arg;
 	set_record	x;
 
-	x.a = e->a;
-	x.b = e->b;
+	if (b->compact == NULL)
+	{
+		/* the first record: every event is counted, the persons marked */
+		b->compact = mf_alloc(b->env, mf_mul_size(b->env, (size_t) b->np + 1, sizeof(int32)));
+		for (int32 i = 0; i < b->np; i++)
+			b->compact[i] = b->paired[i] ? b->nused++ : -1;
+	}
+	x.a = b->compact[e->a];
+	x.b = b->compact[e->b];
+	if (x.a < 0 || x.b < 0)
+		elog(ERROR, "covisit_agg: a record of a person the sweep did not mark");
 	x.day = e->day;
 	x.covisits = e->covisits;
 	x.weight = e->weight;
@@ -489,8 +504,6 @@ rec_sink(const mf_covisit_edge *e, void *arg)
 		}
 		b->used += mf_set_put_record(b->bytes + b->used, &x, b->n > 0 ? &b->prev : NULL);
 		b->prev = x;
-		b->compact[x.a] = 0;
-		b->compact[x.b] = 0;
 	}
 	else
 	{
@@ -571,9 +584,8 @@ medfraud_covisit_agg_final(PG_FUNCTION_ARGS)
 	rb.packed = true;
 	rb.bcap = 65536;
 	rb.bytes = mf_alloc(env, rb.bcap);
-	rb.compact = mf_alloc(env, mf_mul_size(env, (size_t) np + 1, sizeof(int32)));
-	for (int32 i = 0; i < np; i++)
-		rb.compact[i] = -1;
+	rb.paired = mf_alloc0(env, (size_t) np + 1);
+	p.paired = rb.paired;
 	mf_covisit_run(env, vis, &nv, np, &p, rec_sink, &rb, &st);
 	if (st.capped_events > 0)
 		ereport(NOTICE,
@@ -585,27 +597,29 @@ medfraud_covisit_agg_final(PG_FUNCTION_ARGS)
 	elog(DEBUG1, "covisit_agg: %lld visits, %lld events, %d passes, records %s",
 		 (long long) st.visits, (long long) st.events, st.passes, rb.packed ? "packed" : "unpacked");
 	MemoryContextSwitchTo(old);
-	if (rb.packed)
 	{
-		/* the persons' keys, in key order (the map is sorted) */
-		const char **key = mf_alloc(env, mf_mul_size(env, (size_t) np + 1, sizeof(char *)));
-		uint32	   *klen = mf_alloc(env, mf_mul_size(env, (size_t) np + 1, sizeof(uint32)));
+		/* the paired persons' keys, in key order (the map is sorted) */
+		const char **key = mf_alloc(env, mf_mul_size(env, (size_t) rb.nused + 1, sizeof(char *)));
+		uint32	   *klen = mf_alloc(env, mf_mul_size(env, (size_t) rb.nused + 1, sizeof(uint32)));
 
-		for (int32 i = 0; i < np; i++)
+		for (int32 i = 0, j = 0; rb.compact != NULL && i < np; i++)
+			if (rb.compact[i] >= 0)
+			{
+				uint32_t	l;
+
+				key[j] = mf_idmap_key(m, i, &l);
+				klen[j++] = l;
+			}
+		if (rb.packed)
+			out = mf_set_write_raw(key, klen, rb.nused, s->kind, rb.bytes, rb.used, rb.n,
+								   "covisit_agg for one group");
+		else
 		{
-			uint32_t	l;
-
-			key[i] = mf_idmap_key(m, i, &l);
-			klen[i] = l;
+			/* several passes emit `a` out of order: the set is sorted by (a, b, day) */
+			mf_set_sort(env, rb.r, rb.n);
+			out = mf_set_write_keys(env, key, klen, rb.nused, s->kind, rb.r, rb.n, remap,
+									"covisit_agg for one group");
 		}
-		out = mf_set_write_packed(env, key, klen, np, s->kind, rb.bytes, rb.used, rb.n, rb.compact,
-								  "covisit_agg for one group");
-	}
-	else
-	{
-		/* several passes emit `a` out of order: the set is sorted by (a, b, day) */
-		mf_set_sort(env, rb.r, rb.n);
-		out = mf_set_write(env, m, s->kind, rb.r, rb.n, remap, "covisit_agg for one group");
 	}
 	mf_pg_end(call);
 	PG_RETURN_BYTEA_P(out);

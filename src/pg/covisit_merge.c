@@ -28,6 +28,7 @@
  */
 #include "covisit_set.h"
 
+#include "access/detoast.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
@@ -43,15 +44,18 @@ PG_FUNCTION_INFO_V1(medfraud_covisit_merge_bytes);
  */
 #define ENTRY_BYTES (2 * (sizeof(const char *) + sizeof(uint32) + sizeof(int32)))	/* 32 */
 
-/* a set as the state keeps it: offsets into merge_state.bytes */
+/*
+ * A set as the state keeps it: as it came (its detoasted copy, made in the
+ * aggregate's context: the one copy), or its part's records re-packed.
+ */
 typedef struct merge_stream
 {
 	uint8		version;		/* of its records' bytes: 2 or 3 */
 	int32		npersons;
 	int64		nrecords;
-	Size		keyoff;			/* its (length, key) list */
-	Size		recoff;			/* its records, up to recend */
-	Size		recend;
+	const char *keylist;		/* its (length, key) list */
+	const char *rec;			/* its records, up to recend */
+	const char *recend;
 } merge_stream;
 
 typedef struct merge_state
@@ -64,9 +68,7 @@ typedef struct merge_state
 	int32		nst;
 	int32		stcap;
 	int64		entries;		/* persons of every stream */
-	char	   *bytes;			/* every stream's key list and records */
-	Size		used;
-	Size		cap;
+	Size		held;			/* bytes of the streams' key lists and records */
 } merge_state;
 
 static void
@@ -85,38 +87,22 @@ state_bytes(Size bytes, int64 entries, int64 streams)
 					mul_size((Size) streams, sizeof(merge_stream)));
 }
 
+/* the state holding bytes more (and entries more persons): within the budget? */
 static void
-check_budget(const merge_state *s, Size bytes, int64 entries, int64 streams)
+check_budget(const merge_state *s, Size more, int64 entries)
 {
-	Size		need = state_bytes(bytes, entries, streams);
+	Size		bytes = add_size(s->held, more);
+	Size		need = state_bytes(bytes, s->entries + entries, s->stcap + 1);
 
-	if (need > (Size) mf_max_graph_memory_kb * 1024 || bytes > MaxAllocHugeSize / 2)
+	if (need > (Size) mf_max_graph_memory_kb * 1024 || more > MaxAllocHugeSize / 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("covisit_merge holds more pair-days than medfraud.max_graph_memory allows"),
 				 errdetail("%d sets and their ids need %zu kB; the limit is %d kB.",
-						   (int) streams, need / 1024, mf_max_graph_memory_kb),
+						   (int) s->nst + 1, need / 1024, mf_max_graph_memory_kb),
 				 errhint("Merge in parts, covisit_merge(cv, min_days, part, parts) for part 0 .. parts - 1 "
 						 "(currently %d part%s), or raise medfraud.max_graph_memory.",
 						 s->parts, s->parts == 1 ? "" : "s")));
-}
-
-/* room for more bytes (and, once, another stream), within the budget */
-static void
-reserve(MemoryContext ctx, merge_state *s, Size more, int32 npersons)
-{
-	if (s->used + more > s->cap)
-	{
-		Size		c = Max(Max(s->cap * 2, s->used + more), (Size) 65536);
-		Size		budget = (Size) mf_max_graph_memory_kb * 1024;
-
-		check_budget(s, s->used + more, s->entries + npersons, s->nst + 1);
-		/* doubling past the budget: as much as it allows */
-		if (state_bytes(c, s->entries + npersons, s->nst + 1) > budget)
-			c = s->used + more + (budget - state_bytes(s->used + more, s->entries + npersons, s->nst + 1));
-		s->bytes = s->bytes == NULL ? MemoryContextAllocHuge(ctx, c) : repalloc_huge(s->bytes, c);
-		s->cap = c;
-	}
 }
 
 /* memcmp order, then length: the order of idmap keys (idmap.h) */
@@ -126,6 +112,112 @@ key_cmp(const char *a, uint32 la, const char *b, uint32 lb)
 	int			c = memcmp(a, b, Min(la, lb));
 
 	return c != 0 ? c : (la > lb) - (la < lb);
+}
+
+/*
+ * Checks a set as the merge needs it (the kind of its ids, the same in
+ * every set; ids in key order) and, unless it has no records, fills the
+ * state's next stream with its pointers (the caller counts it in, or
+ * re-packs it over them).  Returns whether it has records.
+ */
+static bool
+add_set(merge_state *s, const mf_set *set)
+{
+	merge_stream *ms = &s->st[s->nst];
+
+	if (s->kind == 0)
+		s->kind = set->h.kind;
+	else if (s->kind != set->h.kind)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("covisit_merge got co-visit sets of text ids and of integer ids"),
+				 errhint("Build every set from the same person column type.")));
+	/* the merge relies on ids in key order: a < b means key(a) < key(b) */
+	for (int32 i = 1; i < set->h.npersons; i++)
+		if (key_cmp(set->key[i - 1], set->klen[i - 1], set->key[i], set->klen[i]) >= 0)
+			bad_set("ids not in key order");
+	if (set->h.nrecords == 0)
+		return false;
+	ms->version = set->h.version;
+	ms->npersons = set->h.npersons;
+	ms->nrecords = set->h.nrecords;
+	ms->keylist = set->keylist;
+	ms->rec = set->records;
+	ms->recend = set->end;
+	return true;
+}
+
+/*
+ * The state's next stream from set's records of this part (all when parts
+ * is 1), re-packed in the written version into the aggregate's context,
+ * with a copy of its key list.
+ */
+static void
+repack(MemoryContext aggctx, merge_state *s, mf_set *set, int32 part, int32 parts)
+{
+	merge_stream *ms = &s->st[s->nst];
+	Size		keybytes = (Size) (set->records - set->keylist);
+	int32	   *partof = NULL;
+	set_record	prev = {0};
+	int64		kept = 0;
+	char	   *keys,
+			   *rec;
+	Size		used = 0,
+				cap;
+
+	if (set->h.nrecords == 0)
+		return;
+	/* room for this part's share of the records, re-packed (a quarter more) */
+	cap = (set->h.version >= 2 ? (Size) (set->end - set->records) : (Size) set->h.nrecords * 16) / parts;
+	cap = add_size(cap, cap / 4 + 1024);
+	if (parts > 1)
+	{
+		partof = palloc(sizeof(int32) * (set->h.npersons + 1));
+		for (int32 i = 0; i < set->h.npersons; i++)
+			partof[i] = (int32) (hash_bytes((const unsigned char *) set->key[i], (int) set->klen[i]) % (uint32) parts);
+	}
+	check_budget(s, keybytes + cap, set->h.npersons);
+	rec = MemoryContextAllocHuge(aggctx, cap);
+	for (int64 i = 0; i < set->h.nrecords; i++)
+	{
+		set_record	r;
+
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		mf_set_next(set, &r);
+		/* the pair's part: its smaller id's (a < b in key order) */
+		if (partof != NULL && partof[r.a] != part)
+			continue;
+		if (used + 96 > cap)
+		{
+			check_budget(s, keybytes + cap * 2, set->h.npersons);
+			rec = repalloc_huge(rec, cap * 2);
+			cap *= 2;
+		}
+		used += mf_set_put_record(rec + used, &r, kept > 0 ? &prev : NULL);
+		prev = r;
+		kept++;
+	}
+	if (partof)
+		pfree(partof);
+	if (kept == 0)
+	{
+		/* nothing of this part: the stream is not kept */
+		pfree(rec);
+		return;
+	}
+	rec = repalloc_huge(rec, used);
+	keys = MemoryContextAllocHuge(aggctx, Max(keybytes, 1));
+	memcpy(keys, set->keylist, keybytes);
+	ms->version = MF_SET_VERSION;
+	ms->npersons = set->h.npersons;
+	ms->nrecords = kept;
+	ms->keylist = keys;
+	ms->rec = rec;
+	ms->recend = rec + used;
+	s->held += keybytes + used;
+	s->entries += set->h.npersons;
+	s->nst++;
 }
 
 /*
@@ -140,8 +232,6 @@ medfraud_covisit_merge_trans(PG_FUNCTION_ARGS)
 				part = 0,
 				parts = 1;
 	mf_set		set;
-	merge_stream *ms;
-	Size		keybytes;
 
 	aggctx = mf_agg_context(fcinfo, "covisit_merge_trans");
 	if (PG_ARGISNULL(2) || (PG_NARGS() > 3 && (PG_ARGISNULL(3) || PG_ARGISNULL(4))))
@@ -172,103 +262,57 @@ medfraud_covisit_merge_trans(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(s);
 	}
 
-	mf_set_parse(PG_GETARG_BYTEA_PP(1), &set);
 	if (s == NULL)
 	{
 		s = MemoryContextAllocZero(aggctx, sizeof(merge_state));
-		s->kind = set.h.kind;
 		s->min_days = min_days;
 		s->part = part;
 		s->parts = parts;
+		s->kind = 0;
 	}
-	else if (s->kind != set.h.kind)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("covisit_merge got co-visit sets of text ids and of integer ids"),
-				 errhint("Build every set from the same person column type.")));
-
-	/* the merge relies on ids in key order: a < b means key(a) < key(b) */
-	for (int32 i = 1; i < set.h.npersons; i++)
-		if (key_cmp(set.key[i - 1], set.klen[i - 1], set.key[i], set.klen[i]) >= 0)
-			bad_set("ids not in key order");
-	if (set.h.nrecords == 0)
-		PG_RETURN_POINTER(s);
-
 	if (s->nst == s->stcap)
 	{
 		int32		c = Max(16, s->stcap * 2);
 
-		check_budget(s, s->used, s->entries, c);
 		s->st = s->st == NULL ? MemoryContextAlloc(aggctx, sizeof(merge_stream) * c)
 			: repalloc(s->st, sizeof(merge_stream) * c);
 		s->stcap = c;
 	}
-	keybytes = (Size) (set.records - set.keylist);
-	ms = &s->st[s->nst];
-	ms->npersons = set.h.npersons;
-	if (parts == 1 && set.h.version >= 2)
+	if (parts == 1)
 	{
-		/* as it came */
-		Size		recbytes = (Size) (set.end - set.records);
+		/*
+		 * As it came: its detoasted copy made in the aggregate's context is
+		 * what the state keeps (a version 1 set is re-packed below).  The
+		 * budget is checked on its size before the copy.
+		 */
+		MemoryContext old;
+		bytea	   *cv;
 
-		reserve(aggctx, s, add_size(keybytes, recbytes), set.h.npersons);
-		ms->keyoff = s->used;
-		memcpy(s->bytes + s->used, set.keylist, keybytes);
-		s->used += keybytes;
-		ms->recoff = s->used;
-		memcpy(s->bytes + s->used, set.records, recbytes);
-		s->used += recbytes;
-		ms->recend = s->used;
-		ms->version = set.h.version;
-		ms->nrecords = set.h.nrecords;
+		check_budget(s, toast_raw_datum_size(PG_GETARG_DATUM(1)), 0);
+		old = MemoryContextSwitchTo(aggctx);
+		cv = PG_GETARG_BYTEA_P_COPY(1);
+		MemoryContextSwitchTo(old);
+		mf_set_parse(cv, &set);
+		if (!add_set(s, &set))
+			pfree(cv);
+		else if (set.h.version >= 2)
+		{
+			check_budget(s, VARSIZE(cv), set.h.npersons);
+			s->held += VARSIZE(cv);
+			s->entries += set.h.npersons;
+			s->nst++;
+		}
+		else
+		{
+			/* a version 1 set: re-packed from the copy, which goes */
+			repack(aggctx, s, &set, part, parts);
+			pfree(cv);
+		}
+		PG_RETURN_POINTER(s);
 	}
-	else
-	{
-		/* this part's records, re-packed (or a version 1 set's, packed) */
-		int32	   *partof = NULL;
-		set_record	prev = {0};
-		int64		kept = 0;
-
-		reserve(aggctx, s, keybytes, set.h.npersons);
-		ms->keyoff = s->used;
-		memcpy(s->bytes + s->used, set.keylist, keybytes);
-		s->used += keybytes;
-		ms->recoff = s->used;
-		if (parts > 1)
-		{
-			partof = palloc(sizeof(int32) * (set.h.npersons + 1));
-			for (int32 i = 0; i < set.h.npersons; i++)
-				partof[i] = (int32) (hash_bytes((const unsigned char *) set.key[i], (int) set.klen[i]) % (uint32) parts);
-		}
-		for (int64 i = 0; i < set.h.nrecords; i++)
-		{
-			set_record	r;
-
-			if ((i & 0xFFFF) == 0)
-				CHECK_FOR_INTERRUPTS();
-			mf_set_next(&set, &r);
-			/* the pair's part: its smaller id's (a < b in key order) */
-			if (partof != NULL && partof[r.a] != part)
-				continue;
-			reserve(aggctx, s, 96, set.h.npersons);
-			s->used += mf_set_put_record(s->bytes + s->used, &r, kept > 0 ? &prev : NULL);
-			prev = r;
-			kept++;
-		}
-		if (partof)
-			pfree(partof);
-		if (kept == 0)
-		{
-			/* nothing of this part: the stream is not kept */
-			s->used = ms->keyoff;
-			PG_RETURN_POINTER(s);
-		}
-		ms->recend = s->used;
-		ms->version = MF_SET_VERSION;
-		ms->nrecords = kept;
-	}
-	s->entries += set.h.npersons;
-	s->nst++;
+	mf_set_parse(PG_GETARG_BYTEA_PP(1), &set);
+	if (add_set(s, &set))
+		repack(aggctx, s, &set, part, parts);
 	PG_RETURN_POINTER(s);
 }
 
@@ -511,7 +555,7 @@ medfraud_covisit_merge_final(PG_FUNCTION_ARGS)
 	kc.end = mf_alloc(env, mf_mul_size(env, (size_t) k + 1, sizeof(int64)));
 	for (int32 i = 0; i < k; i++)
 	{
-		const char *p = s->bytes + s->st[i].keyoff;
+		const char *p = s->st[i].keylist;
 
 		kc.pos[i] = ne;
 		for (int32 j = 0; j < s->st[i].npersons; j++)
@@ -570,9 +614,9 @@ medfraud_covisit_merge_final(PG_FUNCTION_ARGS)
 		set->h.kind = s->kind;
 		set->h.npersons = s->st[i].npersons;
 		set->h.nrecords = s->st[i].nrecords;
-		set->records = s->bytes + s->st[i].recoff;
+		set->records = s->st[i].rec;
 		set->pos = set->records;
-		set->end = s->bytes + s->st[i].recend;
+		set->end = s->st[i].recend;
 		set->next = 0;
 		rc.st[i].base = ne;
 		ne += s->st[i].npersons;
@@ -587,7 +631,7 @@ medfraud_covisit_merge_final(PG_FUNCTION_ARGS)
 	out.env = env;
 	out.cap = 65536;
 	for (int32 i = 0; i < k; i++)
-		out.cap = add_size(out.cap, s->st[i].recend - s->st[i].recoff);
+		out.cap = add_size(out.cap, (Size) (s->st[i].recend - s->st[i].rec));
 	out.bytes = mf_alloc(env, out.cap);
 	out.compact = mf_alloc(env, mf_mul_size(env, (size_t) ng + 1, sizeof(int32)));
 	for (int32 i = 0; i < ng; i++)

@@ -275,6 +275,74 @@ mf_set_write(mf_env *env, const mf_idmap *m, uint8 kind, const set_record *r, in
 	return write_set(env, idmap_keyof, m, mf_idmap_count(m), kind, r, n, scratch, what);
 }
 
+typedef struct key_arrays
+{
+	const char *const *key;
+	const uint32 *klen;
+} key_arrays;
+
+static const char *
+arrays_keyof(const void *arg, int32 i, uint32 *len)
+{
+	const key_arrays *ka = arg;
+
+	*len = ka->klen[i];
+	return ka->key[i];
+}
+
+bytea *
+mf_set_write_keys(mf_env *env, const char *const *key, const uint32 *klen, int32 np, uint8 kind,
+				  const set_record *r, int64 n, int32 *scratch, const char *what)
+{
+	key_arrays	ka = {key, klen};
+
+	return write_set(env, arrays_keyof, &ka, np, kind, r, n, scratch, what);
+}
+
+/*
+ * A set from n records already packed in the written version over persons
+ * 0 .. np-1, every one of which a record names (key order: index order):
+ * the header, the keys and the records' bytes as they are.
+ */
+bytea *
+mf_set_write_raw(const char *const *key, const uint32 *klen, int32 np, uint8 kind,
+				 const char *rec, Size reclen, int64 n, const char *what)
+{
+	Size		total = VARHDRSZ + sizeof(set_header);
+	bytea	   *out;
+	char	   *w;
+	set_header	h;
+
+	for (int32 i = 0; i < np; i++)
+		total = add_size(total, sizeof(uint32) + klen[i]);
+	total = add_size(total, reclen);
+	if (total > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s result exceeds 1 GB", what),
+				 errhint("Group more finely, e.g. GROUP BY fixmedins_code, date_trunc('month', setl_time).")));
+	out = palloc(total);
+	SET_VARSIZE(out, total);
+	w = VARDATA(out);
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, MF_SET_MAGIC, 4);
+	h.version = MF_SET_VERSION;
+	h.kind = kind;
+	h.npersons = np;
+	h.nrecords = n;
+	memcpy(w, &h, sizeof(h));
+	w += sizeof(h);
+	for (int32 i = 0; i < np; i++)
+	{
+		memcpy(w, &klen[i], sizeof(uint32));
+		memcpy(w + sizeof(uint32), key[i], klen[i]);
+		w += sizeof(uint32) + klen[i];
+	}
+	memcpy(w, rec, reclen);
+	Assert(w + reclen == (char *) out + total);
+	return out;
+}
+
 /*
  * A set from n records packed in the written version over persons 0 .. np-1
  * (rec, reclen bytes; sorted by (a, b, day), a < b), keeping the persons

@@ -246,6 +246,18 @@ extern bytea *mf_set_write(mf_env *env, const mf_idmap *m, uint8 kind,
 						   const set_record *r, int64 n, int32 *scratch,
 						   const char *what);
 
+/* mf_set_write over np keys given as arrays (key order: index order). */
+extern bytea *mf_set_write_keys(mf_env *env, const char *const *key, const uint32 *klen,
+								int32 np, uint8 kind, const set_record *r, int64 n,
+								int32 *scratch, const char *what);
+
+/*
+ * From records already packed in the written version over persons
+ * 0 .. np-1, every one of them named by a record: no re-packing.
+ */
+extern bytea *mf_set_write_raw(const char *const *key, const uint32 *klen, int32 np, uint8 kind,
+							   const char *rec, Size reclen, int64 n, const char *what);
+
 /*
  * From records packed in the written version (mf_set_put_record) over
  * persons 0 .. np-1, keeping those compact marks 0 (the others -1);
