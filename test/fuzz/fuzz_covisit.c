@@ -3,7 +3,8 @@
  * providers, times including extremes, duplicates, out of order), windows,
  * min_days, crowd caps and memory budgets (a small budget forces several
  * passes).  Every edge must name two different persons in order, with
- * counts and weights in range; a rejected parameter is a correct answer.
+ * counts and weights in range, both marked paired before it came; a
+ * rejected parameter is a correct answer.
  */
 #include <math.h>
 
@@ -15,6 +16,7 @@ typedef struct sinkstate
 	int32_t		npersons;
 	int64_t		edges;
 	int32_t		last_a;
+	const uint8_t *paired;		/* the sweep's marks (params.paired) */
 } sinkstate;
 
 static void
@@ -26,6 +28,7 @@ sink(const mf_covisit_edge *e, void *arg)
 	CHECK(e->covisits >= 1 && e->days >= 1 && e->days <= e->covisits);
 	CHECK(e->weight > 0 && e->weight <= e->covisits + 1e-9 && !isnan(e->weight));
 	CHECK(e->first <= e->last);
+	CHECK(st->paired[e->a] && st->paired[e->b]);
 	st->edges++;
 }
 
@@ -33,18 +36,20 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fz_in		in = {data, size};
-	mf_covisit_params p;
+	mf_covisit_params p = {0};
 	int32_t		npersons = (int32_t) (fz_u(&in, 1) % 64) + 1;
 	int32_t		nprov = (int32_t) (fz_u(&in, 1) % 8) + 1;
 	size_t		budget = (size_t) fz_u(&in, 2) * 64;
 	int64_t		nv;
 	mf_visit   *v;
 	mf_covisit_stats st;
-	sinkstate	ss = {npersons, 0, -1};
+	uint8_t		paired[64] = {0};
+	sinkstate	ss = {npersons, 0, -1, paired};
 
 	p.window = (int64_t) fz_u(&in, 8);
 	p.min_days = (int32_t) fz_u(&in, 4);
 	p.max_crowd = (int32_t) fz_u(&in, 4);
+	p.paired = paired;
 	{
 		/* the flags byte: by_day, and an anchored run over a slice of time */
 		uint8_t		f = (uint8_t) fz_u(&in, 1);
