@@ -1250,6 +1250,9 @@ class Gen:
         a = [person, at, win]
         if nargs >= 4:
             a.append(self.ival(mode if self.p(0.3) else 'valid', [2, 3, 5, 100, 2147483647], ['1']))
+        if nargs == 5:
+            # a group of many providers (0.4.0): the provider as text
+            a.append(self.ch(['fixmedins_code', 'fixmedins_code', 'prov_int::text', 'dept', "''::text"]))
         if nargs == 6:
             # the anchor range (0.4.0): constants or NULL (open); varying within a group is 22023
             lo = self.ch(["NULL::timestamptz", "'2025-01-01 08:00+00'::timestamptz", "'-infinity'::timestamptz",
@@ -1270,6 +1273,9 @@ class Gen:
                                 'NULL::interval'])
             elif i == 3:
                 a[3] = self.ch(['NULL::int', '(person_int % 7)::int'])
+            elif nargs == 5:
+                a[4] = self.ch(["CASE WHEN person_int % 3 = 0 THEN NULL ELSE fixmedins_code END", 'NULL::text',
+                                "repeat(fixmedins_code, 1000)"])
             else:
                 a[i] = self.ch(['at_tz', "CASE WHEN person_int % 2 = 0 THEN NULL ELSE at_tz END"])
         agg = 'medfraud.covisit_agg(%s%s)' % ('DISTINCT ' if self.p(0.05) and not sure else '', ', '.join(a))
@@ -1327,7 +1333,9 @@ class Gen:
                      "SELECT medfraud.covisit_agg_trans(NULL, 'a'::text, now(), '1 hour')",
                      "SELECT medfraud.covisit_agg_trans(NULL, 1::int8, now(), '1 hour', 3)",
                      "SELECT medfraud.covisit_agg_serial(NULL)", "SELECT medfraud.covisit_agg_deserial('\\x00'::bytea, NULL)",
-                     "SELECT medfraud.covisit_agg_trans(NULL, NULL::text, NULL, NULL)"])
+                     "SELECT medfraud.covisit_agg_trans(NULL, NULL::text, NULL, NULL)",
+                     "SELECT medfraud.covisit_agg_trans_providers(NULL, 'a'::text, now(), '1 hour', 3, 'H1')",
+                     "SELECT medfraud.covisit_agg_trans_providers(NULL, 1::int8, now(), '1 hour', 3, NULL)"])
         return Case('covisit_agg', 'support_direct', s)
 
     SET_HEADER = struct.Struct('<4sBBHiiq')
@@ -2135,6 +2143,7 @@ for _f in GRAPH_FNS:
     WEIGHTS[_f] = 3
 WEIGHTS['covisit_agg'] = 0.5
 WEIGHTS['covisit_agg_trans'] = 0.3
+WEIGHTS['covisit_agg_trans_providers'] = 0.3
 for _f in PIPELINE_FNS:
     WEIGHTS[_f] = 0.02
 # a queue case is a dozen statements (and workers to start)
@@ -2158,7 +2167,7 @@ def build_case(g, f, mode, csv_dir, forced=False):
         return g.t_graph(proname, mode)
     if proname == 'covisit_edges':
         return g.t_covisit_edges(mode)
-    if proname in ('covisit_agg', 'covisit_agg_trans'):
+    if proname in ('covisit_agg', 'covisit_agg_trans', 'covisit_agg_trans_providers'):
         if mode == 'hostile' and g.p(0.3):
             return g.t_agg_support_direct()
         kind, n = agg_overload(argtypes)
@@ -2602,7 +2611,7 @@ class Runner:
         self.by_oid = {f['oid']: f for f in self.funcs}
         # aggregates and their support functions: PostgreSQL counts neither
         self.plan_measured = set(f['oid'] for f in self.funcs
-                                 if f['kind'] == 'a' or re.fullmatch(r'covisit_(agg|merge)_(trans|final|combine|serial|deserial)',
+                                 if f['kind'] == 'a' or re.fullmatch(r'covisit_(agg|merge)_(trans|trans_providers|final|combine|serial|deserial)',
                                                                      f['name']))
         # SQL functions the planner may inline: an inlined call is not counted either
         self.inlinable = {f['name']: f['oid'] for f in self.funcs if f['inlinable']}
@@ -2731,7 +2740,9 @@ class Runner:
             if in_failed and not up.startswith('ROLLBACK'):
                 self.skipped += 1
                 continue
-            explain = case.explain == i and self.rng.random() < 0.6
+            # a scheduled valid call (quiet) is always measured: it is what
+            # makes every function reached whatever the random draws
+            explain = case.explain == i and (quiet or self.rng.random() < 0.6)
             self.session.append(sql)
             if len(self.session) > 400:
                 del self.session[2:len(self.session) - 300]
