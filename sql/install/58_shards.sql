@@ -280,9 +280,9 @@ DECLARE
     per_group int8 := greatest(1000, medfraud._max_graph_memory_bytes() / 512);
     q text;
 BEGIN
-    IF (SELECT bool_and(c.by_provider) FROM medfraud.claims_shards(claims, provider) c) THEN
-        SELECT array_agg(c.partition ORDER BY c.server NULLS FIRST, c.partition::text) INTO leaves
-        FROM medfraud.claims_shards(claims, provider) c;
+    SELECT CASE WHEN bool_and(c.by_provider) THEN array_agg(c.partition ORDER BY c.server NULLS FIRST, c.partition::text) END
+    INTO leaves FROM medfraud.claims_shards(claims, provider) c;
+    IF leaves IS NOT NULL THEN
         IF explain THEN
             SELECT array_agg(1) INTO buckets FROM unnest(leaves);
         ELSE

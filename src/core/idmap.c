@@ -310,12 +310,9 @@ static inline bool
 key_less(const int32_t *a, const int32_t *b, const void *cx)
 {
 	const mf_idmap *sort_map = cx;
-	uint32_t	lx = sort_map->klen[*a],
-				ly = sort_map->klen[*b];
-	int			c = memcmp(sort_map->arena + sort_map->koff[*a],
-						   sort_map->arena + sort_map->koff[*b], lx < ly ? lx : ly);
 
-	return c < 0 || (c == 0 && lx < ly);
+	return mf_idmap_key_cmp(sort_map->arena + sort_map->koff[*a], sort_map->klen[*a],
+							sort_map->arena + sort_map->koff[*b], sort_map->klen[*b]) < 0;
 }
 
 MF_DEFINE_SORT(sort_key_order, int32_t, key_less)

@@ -11,6 +11,8 @@
 #ifndef MF_IDMAP_H
 #define MF_IDMAP_H
 
+#include <string.h>
+
 #include "mf_core.h"
 
 typedef struct mf_idmap mf_idmap;
@@ -41,6 +43,15 @@ extern const char *mf_idmap_key(const mf_idmap *m, int32_t idx, uint32_t *len);
  * remap[old] = new is written when remap is not NULL (count entries).
  */
 extern void mf_idmap_sort(mf_env *env, mf_idmap *m, int32_t *remap);
+
+/* The order of keys: memcmp, then length (<0, 0, >0). */
+static inline int
+mf_idmap_key_cmp(const void *a, uint32_t la, const void *b, uint32_t lb)
+{
+	int			c = memcmp(a, b, la < lb ? la : lb);
+
+	return c != 0 ? c : (la > lb) - (la < lb);
+}
 
 /* Bytes a map of n keys with total key bytes kb needs (estimate). */
 extern size_t mf_idmap_estimate(mf_env *env, int64_t n, int64_t kb);

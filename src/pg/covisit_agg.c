@@ -437,11 +437,7 @@ typedef struct rec_buf
 	int32	   *compact;		/* np: the paired persons' numbers, -1 others */
 	int32		nused;
 	bool		packed;
-	/* packed: the records' bytes and the last one */
-	char	   *bytes;
-	Size		used;
-	Size		bcap;
-	set_record	prev;
+	mf_set_buf	pk;				/* packed */
 	/* unpacked */
 	set_record *r;
 	int64		cap;
@@ -453,18 +449,14 @@ rec_unpack(rec_buf *b)
 {
 	mf_set		in;
 
+	b->n = b->pk.n;
 	b->cap = Max(b->n * 2, 1024);
 	b->r = mf_alloc(b->env, mf_mul_size(b->env, (size_t) b->cap, sizeof(set_record)));
-	memset(&in, 0, sizeof(in));
-	in.h.version = MF_SET_VERSION;
-	in.h.npersons = b->nused;
-	in.h.nrecords = b->n;
-	in.records = in.pos = b->bytes;
-	in.end = b->bytes + b->used;
+	mf_set_over(&in, MF_SET_VERSION, 0, b->nused, b->n, b->pk.bytes, b->pk.bytes + b->pk.used);
 	for (int64 i = 0; i < b->n; i++)
 		mf_set_next(&in, &b->r[i]);
-	mf_free(b->env, b->bytes);
-	b->bytes = NULL;
+	mf_free(b->env, b->pk.bytes);
+	b->pk.bytes = NULL;
 	b->packed = false;
 }
 
@@ -490,21 +482,12 @@ rec_sink(const mf_covisit_edge *e, void *arg)
 	x.weight = e->weight;
 	x.first = e->first;
 	x.last = e->last;
-	if (b->packed && b->n > 0 &&
-		(x.a < b->prev.a || (x.a == b->prev.a && (x.b < b->prev.b || (x.b == b->prev.b && x.day <= b->prev.day)))))
+	if (b->packed && b->pk.n > 0 &&
+		(x.a < b->pk.prev.a || (x.a == b->pk.prev.a &&
+								(x.b < b->pk.prev.b || (x.b == b->pk.prev.b && x.day <= b->pk.prev.day)))))
 		rec_unpack(b);
 	if (b->packed)
-	{
-		if (b->used + 96 > b->bcap)
-		{
-			Size		c = Max(b->bcap + b->bcap / 2, b->used + 96);
-
-			b->bytes = mf_realloc(b->env, b->bytes, c);
-			b->bcap = c;
-		}
-		b->used += mf_set_put_record(b->bytes + b->used, &x, b->n > 0 ? &b->prev : NULL);
-		b->prev = x;
-	}
+		mf_set_buf_put(&b->pk, &x);
 	else
 	{
 		if (b->n == b->cap)
@@ -512,9 +495,8 @@ rec_sink(const mf_covisit_edge *e, void *arg)
 			b->cap *= 2;
 			b->r = mf_realloc(b->env, b->r, mf_mul_size(b->env, (size_t) b->cap, sizeof(set_record)));
 		}
-		b->r[b->n] = x;
+		b->r[b->n++] = x;
 	}
-	b->n++;
 }
 
 
@@ -582,8 +564,7 @@ medfraud_covisit_agg_final(PG_FUNCTION_ARGS)
 	rb.env = env;
 	rb.np = np;
 	rb.packed = true;
-	rb.bcap = 65536;
-	rb.bytes = mf_alloc(env, rb.bcap);
+	mf_set_buf_init(&rb.pk, env, 65536);
 	rb.paired = mf_alloc0(env, (size_t) np + 1);
 	p.paired = rb.paired;
 	mf_covisit_run(env, vis, &nv, np, &p, rec_sink, &rb, &st);
@@ -611,7 +592,7 @@ medfraud_covisit_agg_final(PG_FUNCTION_ARGS)
 				klen[j++] = l;
 			}
 		if (rb.packed)
-			out = mf_set_write_raw(key, klen, rb.nused, s->kind, rb.bytes, rb.used, rb.n,
+			out = mf_set_write_raw(key, klen, rb.nused, s->kind, rb.pk.bytes, rb.pk.used, rb.pk.n,
 								   "covisit_agg for one group");
 		else
 		{

@@ -71,15 +71,6 @@ typedef struct merge_state
 	Size		held;			/* bytes of the streams' key lists and records */
 } merge_state;
 
-static void
-bad_set(const char *why)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("invalid co-visit set: %s", why),
-			 errhint("Pass the result of medfraud.covisit_agg() unchanged.")));
-}
-
 static Size
 state_bytes(Size bytes, int64 entries, int64 streams)
 {
@@ -105,15 +96,6 @@ check_budget(const merge_state *s, Size more, int64 entries)
 						 s->parts, s->parts == 1 ? "" : "s")));
 }
 
-/* memcmp order, then length: the order of idmap keys (idmap.h) */
-static inline int
-key_cmp(const char *a, uint32 la, const char *b, uint32 lb)
-{
-	int			c = memcmp(a, b, Min(la, lb));
-
-	return c != 0 ? c : (la > lb) - (la < lb);
-}
-
 /*
  * Checks a set as the merge needs it (the kind of its ids, the same in
  * every set; ids in key order) and, unless it has no records, fills the
@@ -134,8 +116,8 @@ add_set(merge_state *s, const mf_set *set)
 				 errhint("Build every set from the same person column type.")));
 	/* the merge relies on ids in key order: a < b means key(a) < key(b) */
 	for (int32 i = 1; i < set->h.npersons; i++)
-		if (key_cmp(set->key[i - 1], set->klen[i - 1], set->key[i], set->klen[i]) >= 0)
-			bad_set("ids not in key order");
+		if (mf_idmap_key_cmp(set->key[i - 1], set->klen[i - 1], set->key[i], set->klen[i]) >= 0)
+			mf_set_bad("ids not in key order");
 	if (set->h.nrecords == 0)
 		return false;
 	ms->version = set->h.version;
@@ -268,7 +250,6 @@ medfraud_covisit_merge_trans(PG_FUNCTION_ARGS)
 		s->min_days = min_days;
 		s->part = part;
 		s->parts = parts;
-		s->kind = 0;
 	}
 	if (s->nst == s->stcap)
 	{
@@ -381,7 +362,7 @@ key_less(key_cursors *c, int32 i, int32 j)
 		return false;
 	if (c->pos[j] == c->end[j])
 		return true;
-	x = key_cmp(c->key[c->pos[i]], c->klen[c->pos[i]], c->key[c->pos[j]], c->klen[c->pos[j]]);
+	x = mf_idmap_key_cmp(c->key[c->pos[i]], c->klen[c->pos[i]], c->key[c->pos[j]], c->klen[c->pos[j]]);
 	return x != 0 ? x < 0 : i < j;
 }
 
@@ -446,7 +427,7 @@ rec_refill(rec_cursors *c, rec_stream *t)
 		/* strictly increasing in (a, b, day): one record per pair and day */
 		if (t->set.next > 1 && r->a == t->local_prev.a && r->b == t->local_prev.b &&
 			r->day <= t->local_prev.day)
-			bad_set("records out of order");
+			mf_set_bad("records out of order");
 		t->local_prev = *r;
 		__builtin_prefetch(&g[r->b]);
 		n++;
@@ -484,12 +465,7 @@ rec_advance(rec_cursors *c, int32 i)
 /* the kept pairs' records, packed (global ids), and the persons they use */
 typedef struct out_buf
 {
-	mf_env	   *env;
-	char	   *bytes;
-	Size		used;
-	Size		cap;
-	int64		n;
-	set_record	prev;
+	mf_set_buf	pk;
 	int32	   *compact;		/* 0: used, -1: not */
 } out_buf;
 
@@ -498,18 +474,9 @@ out_push(out_buf *o, const set_record *r, int64 k)
 {
 	for (int64 i = 0; i < k; i++)
 	{
-		if (o->used + 96 > o->cap)
-		{
-			Size		c = Max(o->cap + o->cap / 4, o->used + 96);
-
-			o->bytes = mf_realloc(o->env, o->bytes, c);
-			o->cap = c;
-		}
-		o->used += mf_set_put_record(o->bytes + o->used, &r[i], o->n > 0 ? &o->prev : NULL);
-		o->prev = r[i];
+		mf_set_buf_put(&o->pk, &r[i]);
 		o->compact[r[i].a] = 0;
 		o->compact[r[i].b] = 0;
-		o->n++;
 	}
 }
 
@@ -582,7 +549,7 @@ medfraud_covisit_merge_final(PG_FUNCTION_ARGS)
 			int64		e = kc.pos[w];
 
 			MF_INTERRUPT_EVERY(env, i);
-			if (ng == 0 || key_cmp(gkey[ng - 1], glen[ng - 1], kc.key[e], kc.klen[e]) != 0)
+			if (ng == 0 || mf_idmap_key_cmp(gkey[ng - 1], glen[ng - 1], kc.key[e], kc.klen[e]) != 0)
 			{
 				if (ng == PG_INT32_MAX)
 					ereport(ERROR,
@@ -608,16 +575,8 @@ medfraud_covisit_merge_final(PG_FUNCTION_ARGS)
 	ne = 0;
 	for (int32 i = 0; i < k; i++)
 	{
-		mf_set	   *set = &rc.st[i].set;
-
-		set->h.version = s->st[i].version;
-		set->h.kind = s->kind;
-		set->h.npersons = s->st[i].npersons;
-		set->h.nrecords = s->st[i].nrecords;
-		set->records = s->st[i].rec;
-		set->pos = set->records;
-		set->end = s->st[i].recend;
-		set->next = 0;
+		mf_set_over(&rc.st[i].set, s->st[i].version, s->kind, s->st[i].npersons, s->st[i].nrecords,
+					s->st[i].rec, s->st[i].recend);
 		rc.st[i].base = ne;
 		ne += s->st[i].npersons;
 		rec_advance(&rc, i);
@@ -627,12 +586,13 @@ medfraud_covisit_merge_final(PG_FUNCTION_ARGS)
 	 * kept, when min_days is 1 or the sets dense): room for that once, so
 	 * that the budget covisit_merge_bytes reports holds without doubling.
 	 */
-	memset(&out, 0, sizeof(out));
-	out.env = env;
-	out.cap = 65536;
-	for (int32 i = 0; i < k; i++)
-		out.cap = add_size(out.cap, (Size) (s->st[i].recend - s->st[i].rec));
-	out.bytes = mf_alloc(env, out.cap);
+	{
+		Size		cap = 65536;
+
+		for (int32 i = 0; i < k; i++)
+			cap = add_size(cap, (Size) (s->st[i].recend - s->st[i].rec));
+		mf_set_buf_init(&out.pk, env, cap);
+	}
 	out.compact = mf_alloc(env, mf_mul_size(env, (size_t) ng + 1, sizeof(int32)));
 	for (int32 i = 0; i < ng; i++)
 		out.compact[i] = -1;
@@ -682,7 +642,7 @@ medfraud_covisit_merge_final(PG_FUNCTION_ARGS)
 		out_push(&out, pair, npair);
 
 	MemoryContextSwitchTo(old);
-	res = mf_set_write_packed(env, gkey, glen, ng, s->kind, out.bytes, out.used, out.n, out.compact,
+	res = mf_set_write_packed(env, gkey, glen, ng, s->kind, out.pk.bytes, out.pk.used, out.pk.n, out.compact,
 							  "covisit_merge");
 	mf_pg_end(call);
 	PG_RETURN_BYTEA_P(res);

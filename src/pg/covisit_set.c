@@ -168,21 +168,77 @@ mf_set_parse(bytea *in, mf_set *s)
 
 
 /*
- * The set of n records over np persons whose keys key(i) gives (index
- * order: key order), keeping only the persons the records use.
+ * The writers below share this: a set of total bytes (header included),
+ * allocated after the 1 GB check, its header written; returns where its
+ * key list goes.
  */
-typedef const char *(*key_fn) (const void *arg, int32 i, uint32 *len);
-
-static bytea *
-write_set(mf_env *env, key_fn keyof, const void *karg, int32 np, uint8 kind,
-		  const set_record *r, int64 n, int32 *scratch, const char *what)
+static char *
+set_begin(bytea **out, Size total, uint8 kind, int32 npersons, int64 nrecords, const char *what)
 {
-	int32		nused = 0;
+	set_header	h;
+	char	   *w;
+
+	if (total > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s result exceeds 1 GB", what),
+				 errhint("Group more finely, e.g. GROUP BY fixmedins_code, date_trunc('month', setl_time), "
+						 "or merge in more parts.")));
+	*out = palloc(total);
+	SET_VARSIZE(*out, total);
+	w = VARDATA(*out);
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, MF_SET_MAGIC, 4);
+	h.version = MF_SET_VERSION;
+	h.kind = kind;
+	h.npersons = npersons;
+	h.nrecords = nrecords;
+	memcpy(w, &h, sizeof(h));
+	return w + sizeof(h);
+}
+
+/* the (length, key) list of the persons kept (compact >= 0; all when NULL) at w; returns its end */
+static char *
+put_keys(char *w, const char *const *key, const uint32 *klen, int32 np, const int32 *compact)
+{
+	for (int32 i = 0; i < np; i++)
+		if (compact == NULL || compact[i] >= 0)
+		{
+			memcpy(w, &klen[i], sizeof(uint32));
+			memcpy(w + sizeof(uint32), key[i], klen[i]);
+			w += sizeof(uint32) + klen[i];
+		}
+	return w;
+}
+
+/*
+ * The persons compact marks 0 numbered in key order (the others -1), and
+ * the bytes of the set's header and their keys.
+ */
+static Size
+number_kept(const uint32 *klen, int32 np, int32 *compact, int32 *nused)
+{
+	Size		total = VARHDRSZ + sizeof(set_header);
+
+	*nused = 0;
+	for (int32 i = 0; i < np; i++)
+		if (compact[i] == 0)
+		{
+			compact[i] = (*nused)++;
+			total = add_size(total, sizeof(uint32) + klen[i]);
+		}
+	return total;
+}
+
+bytea *
+mf_set_write_keys(mf_env *env, const char *const *key, const uint32 *klen, int32 np, uint8 kind,
+				  const set_record *r, int64 n, int32 *scratch, const char *what)
+{
+	int32		nused;
 	int32	   *compact = scratch;
 	Size		total;
 	bytea	   *out;
 	char	   *w;
-	set_header	h;
 	set_record	x,
 				px = {0};
 
@@ -194,16 +250,7 @@ write_set(mf_env *env, key_fn keyof, const void *karg, int32 np, uint8 kind,
 		compact[r[i].a] = 0;
 		compact[r[i].b] = 0;
 	}
-	total = VARHDRSZ + sizeof(set_header);
-	for (int32 i = 0; i < np; i++)
-		if (compact[i] == 0)
-		{
-			uint32		len;
-
-			(void) keyof(karg, i, &len);
-			compact[i] = nused++;
-			total = add_size(total, sizeof(uint32) + len);
-		}
+	total = number_kept(klen, np, compact, &nused);
 	/* the records' length, encoded (the ids renumbered keep their order) */
 	for (int64 i = 0; i < n; i++)
 	{
@@ -217,34 +264,8 @@ write_set(mf_env *env, key_fn keyof, const void *karg, int32 np, uint8 kind,
 		total = add_size(total, mf_set_put_record(NULL, &x, i > 0 ? &px : NULL));
 		px = x;
 	}
-	if (total > MaxAllocSize)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s result exceeds 1 GB", what),
-				 errhint("Group more finely, e.g. GROUP BY fixmedins_code, date_trunc('month', setl_time), "
-						 "or merge in more parts.")));
-
-	out = palloc(total);
-	SET_VARSIZE(out, total);
-	w = VARDATA(out);
-	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, MF_SET_MAGIC, 4);
-	h.version = MF_SET_VERSION;
-	h.kind = kind;
-	h.npersons = nused;
-	h.nrecords = n;
-	memcpy(w, &h, sizeof(h));
-	w += sizeof(h);
-	for (int32 i = 0; i < np; i++)
-		if (compact[i] >= 0)
-		{
-			uint32		len;
-			const char *k = keyof(karg, i, &len);
-
-			memcpy(w, &len, sizeof(uint32));
-			memcpy(w + sizeof(uint32), k, len);
-			w += sizeof(uint32) + len;
-		}
+	w = set_begin(&out, total, kind, nused, n, what);
+	w = put_keys(w, key, klen, np, compact);
 	for (int64 i = 0; i < n; i++)
 	{
 		MF_INTERRUPT_EVERY(env, i);
@@ -258,52 +279,6 @@ write_set(mf_env *env, key_fn keyof, const void *karg, int32 np, uint8 kind,
 	return out;
 }
 
-static const char *
-idmap_keyof(const void *arg, int32 i, uint32 *len)
-{
-	uint32_t	l;
-	const char *k = mf_idmap_key((const mf_idmap *) arg, i, &l);
-
-	*len = l;
-	return k;
-}
-
-bytea *
-mf_set_write(mf_env *env, const mf_idmap *m, uint8 kind, const set_record *r, int64 n,
-			 int32 *scratch, const char *what)
-{
-	return write_set(env, idmap_keyof, m, mf_idmap_count(m), kind, r, n, scratch, what);
-}
-
-typedef struct key_arrays
-{
-	const char *const *key;
-	const uint32 *klen;
-} key_arrays;
-
-static const char *
-arrays_keyof(const void *arg, int32 i, uint32 *len)
-{
-	const key_arrays *ka = arg;
-
-	*len = ka->klen[i];
-	return ka->key[i];
-}
-
-bytea *
-mf_set_write_keys(mf_env *env, const char *const *key, const uint32 *klen, int32 np, uint8 kind,
-				  const set_record *r, int64 n, int32 *scratch, const char *what)
-{
-	key_arrays	ka = {key, klen};
-
-	return write_set(env, arrays_keyof, &ka, np, kind, r, n, scratch, what);
-}
-
-/*
- * A set from n records already packed in the written version over persons
- * 0 .. np-1, every one of which a record names (key order: index order):
- * the header, the keys and the records' bytes as they are.
- */
 bytea *
 mf_set_write_raw(const char *const *key, const uint32 *klen, int32 np, uint8 kind,
 				 const char *rec, Size reclen, int64 n, const char *what)
@@ -311,100 +286,41 @@ mf_set_write_raw(const char *const *key, const uint32 *klen, int32 np, uint8 kin
 	Size		total = VARHDRSZ + sizeof(set_header);
 	bytea	   *out;
 	char	   *w;
-	set_header	h;
 
 	for (int32 i = 0; i < np; i++)
 		total = add_size(total, sizeof(uint32) + klen[i]);
 	total = add_size(total, reclen);
-	if (total > MaxAllocSize)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s result exceeds 1 GB", what),
-				 errhint("Group more finely, e.g. GROUP BY fixmedins_code, date_trunc('month', setl_time).")));
-	out = palloc(total);
-	SET_VARSIZE(out, total);
-	w = VARDATA(out);
-	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, MF_SET_MAGIC, 4);
-	h.version = MF_SET_VERSION;
-	h.kind = kind;
-	h.npersons = np;
-	h.nrecords = n;
-	memcpy(w, &h, sizeof(h));
-	w += sizeof(h);
-	for (int32 i = 0; i < np; i++)
-	{
-		memcpy(w, &klen[i], sizeof(uint32));
-		memcpy(w + sizeof(uint32), key[i], klen[i]);
-		w += sizeof(uint32) + klen[i];
-	}
+	w = set_begin(&out, total, kind, np, n, what);
+	w = put_keys(w, key, klen, np, NULL);
 	memcpy(w, rec, reclen);
 	Assert(w + reclen == (char *) out + total);
 	return out;
 }
 
 /*
- * A set from n records packed in the written version over persons 0 .. np-1
- * (rec, reclen bytes; sorted by (a, b, day), a < b), keeping the persons
- * compact marks 0 (those the records use; the others -1).  Renumbering
- * keeps the order and only closes gaps, so no difference grows: the records
- * re-packed take at most reclen bytes, and one pass writes them into that
- * much room.
+ * Renumbering keeps the order and only closes gaps, so no difference grows:
+ * the records re-packed take at most reclen bytes, and one pass writes them
+ * into that much room.
  */
 bytea *
 mf_set_write_packed(mf_env *env, const char *const *key, const uint32 *klen, int32 np, uint8 kind,
 					const char *rec, Size reclen, int64 n, int32 *compact, const char *what)
 {
-	int32		nused = 0;
-	Size		total = VARHDRSZ + sizeof(set_header);
+	int32		nused;
 	bytea	   *out;
 	char	   *w;
 	char	   *wend;
 	mf_set		in;
-	set_header	h;
 	set_record	r,
 				x,
 				px = {0};
 
-	for (int32 i = 0; i < np; i++)
-		if (compact[i] == 0)
-		{
-			compact[i] = nused++;
-			total = add_size(total, sizeof(uint32) + klen[i]);
-		}
-	total = add_size(total, reclen);
-	if (total > MaxAllocSize)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s result exceeds 1 GB", what),
-				 errhint("Group more finely, e.g. GROUP BY fixmedins_code, date_trunc('month', setl_time), "
-						 "or merge in more parts.")));
-	out = palloc(total);
-	w = VARDATA(out);
-	wend = (char *) out + total;
-	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, MF_SET_MAGIC, 4);
-	h.version = MF_SET_VERSION;
-	h.kind = kind;
-	h.npersons = nused;
-	h.nrecords = n;
-	memcpy(w, &h, sizeof(h));
-	w += sizeof(h);
-	for (int32 i = 0; i < np; i++)
-		if (compact[i] >= 0)
-		{
-			memcpy(w, &klen[i], sizeof(uint32));
-			memcpy(w + sizeof(uint32), key[i], klen[i]);
-			w += sizeof(uint32) + klen[i];
-		}
+	Size		total = add_size(number_kept(klen, np, compact, &nused), reclen);
 
-	memset(&in, 0, sizeof(in));
-	in.h.version = MF_SET_VERSION;
-	in.h.kind = kind;
-	in.h.npersons = np;
-	in.h.nrecords = n;
-	in.records = in.pos = rec;
-	in.end = rec + reclen;
+	w = set_begin(&out, total, kind, nused, n, what);
+	wend = (char *) out + VARSIZE(out);
+	w = put_keys(w, key, klen, np, compact);
+	mf_set_over(&in, MF_SET_VERSION, kind, np, n, rec, rec + reclen);
 	for (int64 i = 0; i < n; i++)
 	{
 		MF_INTERRUPT_EVERY(env, i);
@@ -422,6 +338,31 @@ mf_set_write_packed(mf_env *env, const char *const *key, const uint32 *klen, int
 	}
 	SET_VARSIZE(out, w - (char *) out);
 	return out;
+}
+
+void
+mf_set_buf_init(mf_set_buf *b, mf_env *env, Size cap)
+{
+	memset(b, 0, sizeof(*b));
+	b->env = env;
+	b->cap = Max(cap, 1024);
+	b->bytes = mf_alloc(env, b->cap);
+}
+
+void
+mf_set_buf_put(mf_set_buf *b, const set_record *r)
+{
+	/* a record takes at most 5 varints of 10 bytes and 8 */
+	if (b->used + 64 > b->cap)
+	{
+		Size		c = Max(b->cap + b->cap / 4, b->used + 64);
+
+		b->bytes = mf_realloc(b->env, b->bytes, c);
+		b->cap = c;
+	}
+	b->used += mf_set_put_record(b->bytes + b->used, r, b->n > 0 ? &b->prev : NULL);
+	b->prev = *r;
+	b->n++;
 }
 
 /* records in (a, b, day) order; the sort polls for cancellation */

@@ -237,16 +237,12 @@ extern void mf_set_sort(mf_env *env, set_record *r, int64 n);
 extern int	mf_set_put_record(char *w, const set_record *r, const set_record *prev);
 
 /*
- * Write a set of n records (sorted by (a, b, day), a < b) over the persons
- * of map m (indices in key order), keeping only the persons the records
- * use.  scratch: np int32.  Palloc'd in CurrentMemoryContext; raises
- * 54000 when over 1 GB (what names the caller in the message).
+ * Write a set of n records (sorted by (a, b, day), a < b) over np persons
+ * whose keys are given as arrays (index order: key order), keeping only the
+ * persons the records use.  scratch: np int32.  Palloc'd in
+ * CurrentMemoryContext; raises 54000 when over 1 GB (what names the caller
+ * in the message).
  */
-extern bytea *mf_set_write(mf_env *env, const mf_idmap *m, uint8 kind,
-						   const set_record *r, int64 n, int32 *scratch,
-						   const char *what);
-
-/* mf_set_write over np keys given as arrays (key order: index order). */
 extern bytea *mf_set_write_keys(mf_env *env, const char *const *key, const uint32 *klen,
 								int32 np, uint8 kind, const set_record *r, int64 n,
 								int32 *scratch, const char *what);
@@ -267,5 +263,37 @@ extern bytea *mf_set_write_packed(mf_env *env, const char *const *key, const uin
 								  int32 np, uint8 kind, const char *rec, Size reclen, int64 n,
 								  int32 *compact, const char *what);
 
+/*
+ * A cursor over nrecords records packed in version `version` (no header,
+ * no key list: the records of a set kept elsewhere), from rec to end.
+ */
+static inline void
+mf_set_over(mf_set *s, uint8 version, uint8 kind, int32 npersons, int64 nrecords,
+			const char *rec, const char *end)
+{
+	memset(s, 0, sizeof(*s));
+	s->h.version = version;
+	s->h.kind = kind;
+	s->h.npersons = npersons;
+	s->h.nrecords = nrecords;
+	s->records = s->pos = rec;
+	s->end = end;
+}
+
+/* Records packed in the written version as they are appended. */
+typedef struct mf_set_buf
+{
+	mf_env	   *env;
+	char	   *bytes;
+	Size		used;
+	Size		cap;
+	int64		n;				/* records */
+	set_record	prev;			/* the last one */
+} mf_set_buf;
+
+extern void mf_set_buf_init(mf_set_buf *b, mf_env *env, Size cap);
+
+/* Append r (after the last one in (a, b, day) order); grows by a quarter. */
+extern void mf_set_buf_put(mf_set_buf *b, const set_record *r);
 
 #endif
