@@ -171,12 +171,30 @@ mf_realloc(mf_env *env, void *ptr, size_t newsize)
 {
 	mf_allochdr *h;
 	void	   *n;
-	size_t		old;
+	size_t		old,
+				total;
 
 	if (ptr == NULL)
 		return mf_alloc(env, newsize);
 	h = ((mf_allochdr *) ptr) - 1;
+	if (h->magic != MF_ALLOC_MAGIC)
+		mf_error(env, MF_ERR_INTERNAL, NULL, "mf_realloc of a pointer the core did not allocate");
 	old = h->size - sizeof(mf_allochdr);
+	if (env->hooks->resize != NULL)
+	{
+		/* growing is charged before the host is asked, as mf_alloc is */
+		total = mf_add_size(env, newsize, sizeof(mf_allochdr));
+		if (total > h->size)
+			mf_mem_require(env, total - h->size, "this operation");
+		h = env->hooks->resize(env->host, h, total);
+		if (h == NULL)
+			mf_error(env, MF_ERR_LIMIT, NULL, "out of memory resizing to %zu bytes", newsize);
+		env->used = env->used - h->size + total;
+		h->size = total;
+		if (env->used > env->peak)
+			env->peak = env->used;
+		return h + 1;
+	}
 	n = mf_alloc(env, newsize);
 	memcpy(n, ptr, old < newsize ? old : newsize);
 	mf_free(env, ptr);

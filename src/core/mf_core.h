@@ -43,6 +43,13 @@ typedef struct mf_hooks
 						 const char *detail, const char *hint);
 	/* Poll for cancel/timeout; may not return (raises). May be NULL. */
 	void		(*interrupt) (void *host);
+
+	/*
+	 * Resize a block of alloc's in place where the host can (a big block's
+	 * pages remapped, not copied), or NULL on failure (the block then stays
+	 * as it was).  May be NULL: mf_realloc then allocates, copies and frees.
+	 */
+	void	   *(*resize) (void *host, void *ptr, size_t size);
 } mf_hooks;
 
 /* One call's environment.  Fill it with mf_env_init; the core updates used/peak. */

@@ -111,8 +111,12 @@ state_reserve(covisit_state *s, int64 nmore, int64 kmore)
 
 		check_state_size(nc, s->kused + kmore, s->by_provider);
 		s->v = repalloc_huge(s->v, mul_size((Size) nc, sizeof(agg_visit)));
+		mf_pg_advise_huge(s->v, mul_size((Size) nc, sizeof(agg_visit)));
 		if (s->by_provider)
+		{
 			s->plen = repalloc_huge(s->plen, mul_size((Size) nc, sizeof(uint32)));
+			mf_pg_advise_huge(s->plen, mul_size((Size) nc, sizeof(uint32)));
+		}
 		s->cap = nc;
 	}
 	if (s->kused + kmore > s->kcap)
@@ -121,6 +125,7 @@ state_reserve(covisit_state *s, int64 nmore, int64 kmore)
 
 		check_state_size(s->n + nmore, kc, s->by_provider);
 		s->keys = repalloc_huge(s->keys, (Size) kc);
+		mf_pg_advise_huge(s->keys, (Size) kc);
 		s->kcap = kc;
 	}
 }
@@ -428,10 +433,16 @@ medfraud_covisit_agg_deserial(PG_FUNCTION_ARGS)
  * instead of 40: what bounds a shard's group of many providers).  A record
  * out of that order means several passes: the records so far are unpacked
  * into an array, which is sorted at the end.
+ *
+ * The packed buffer is sized at the first record from the sweep's count of
+ * events (a record is one or more events, about 10 bytes packed): growing
+ * it from small by copies faulted in five times its size, the dearest part
+ * of a shard's aggregate after the sweep itself.
  */
 typedef struct rec_buf
 {
 	mf_env	   *env;
+	const mf_covisit_stats *st;	/* the run's, events counted before the first record */
 	int32		np;
 	uint8	   *paired;			/* np, marked by the sweep */
 	int32	   *compact;		/* np: the paired persons' numbers, -1 others */
@@ -472,6 +483,19 @@ rec_sink(const mf_covisit_edge *e, void *arg)
 		b->compact = mf_alloc(b->env, mf_mul_size(b->env, (size_t) b->np + 1, sizeof(int32)));
 		for (int32 i = 0; i < b->np; i++)
 			b->compact[i] = b->paired[i] ? b->nused++ : -1;
+		if (b->packed)
+		{
+			/* 12 bytes an event, within half of what the budget has left */
+			size_t		want = (size_t) Min(b->st->events, PG_INT64_MAX / 16) * 12,
+						left = b->env->limit > 0 ? mf_mem_available(b->env) / 2 : want;
+
+			want = Min(want, left);
+			if (want > b->pk.cap)
+			{
+				b->pk.bytes = mf_realloc(b->env, b->pk.bytes, want);
+				b->pk.cap = want;
+			}
+		}
 	}
 	x.a = b->compact[e->a];
 	x.b = b->compact[e->b];
@@ -562,6 +586,7 @@ medfraud_covisit_agg_final(PG_FUNCTION_ARGS)
 	p.anchor_to = s->anchor_to;
 	memset(&rb, 0, sizeof(rb));
 	rb.env = env;
+	rb.st = &st;
 	rb.np = np;
 	rb.packed = true;
 	mf_set_buf_init(&rb.pk, env, 65536);

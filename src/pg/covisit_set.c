@@ -355,7 +355,11 @@ mf_set_buf_put(mf_set_buf *b, const set_record *r)
 	/* a record takes at most 5 varints of 10 bytes and 8 */
 	if (b->used + 64 > b->cap)
 	{
-		Size		c = Max(b->cap + b->cap / 4, b->used + 64);
+		/* doubles, or grows by a quarter when the budget has no room to double */
+		Size		c = Max(b->cap * 2, b->used + 64);
+
+		if (b->env->limit > 0 && mf_mem_available(b->env) < c - b->cap)
+			c = Max(b->cap + b->cap / 4, b->used + 64);
 
 		b->bytes = mf_realloc(b->env, b->bytes, c);
 		b->cap = c;

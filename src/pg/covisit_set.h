@@ -293,7 +293,10 @@ typedef struct mf_set_buf
 
 extern void mf_set_buf_init(mf_set_buf *b, mf_env *env, Size cap);
 
-/* Append r (after the last one in (a, b, day) order); grows by a quarter. */
+/*
+ * Append r (after the last one in (a, b, day) order); a full buffer doubles
+ * (by a quarter when the budget has no room to double).
+ */
 extern void mf_set_buf_put(mf_set_buf *b, const set_record *r);
 
 #endif

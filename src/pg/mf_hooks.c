@@ -21,16 +21,61 @@
  */
 #include "mf_pg.h"
 
+#include <sys/mman.h>
+
 #include "miscadmin.h"
 #include "utils/memutils.h"
+
+/*
+ * Ask the kernel for 2 MB pages under a big block not yet touched.  A big
+ * palloc is a malloc of its own, an anonymous mapping whose every 4 kB page
+ * faults on first touch; on a virtual machine a fault is dear (a quarter of
+ * covisit_agg's time on a shard's partition was page faults, measured with
+ * perf), and two servers faulting at once slow each other.  Transparent huge
+ * pages in "madvise" mode (Debian's default) take 512 times fewer faults.
+ * Only the 2 MB-aligned inside of the block is advised; advice is a hint, its
+ * failure is ignored.
+ */
+void
+mf_pg_advise_huge(void *p, Size size)
+{
+#ifdef MADV_HUGEPAGE
+	const uintptr_t huge = 2 * 1024 * 1024;
+	uintptr_t	lo,
+				hi;
+
+	if (p == NULL || size < 4 * huge)
+		return;
+	lo = ((uintptr_t) p + huge - 1) & ~(huge - 1);
+	hi = ((uintptr_t) p + size) & ~(huge - 1);
+	if (hi > lo)
+		(void) madvise((void *) lo, hi - lo, MADV_HUGEPAGE);
+#endif
+}
 
 static void *
 pg_alloc(void *host, size_t size)
 {
 	mf_pg_call *call = host;
+	void	   *p;
 
 	/* HUGE: CSR arrays pass 1 GB on big graphs; NO_OOM: the core raises itself */
-	return MemoryContextAllocExtended(call->ctx, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+	p = MemoryContextAllocExtended(call->ctx, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+	mf_pg_advise_huge(p, size);
+	return p;
+}
+
+/*
+ * A big block grows by realloc, which moves its pages instead of copying
+ * them (mremap): the co-visit set buffers grow to hundreds of MB.
+ */
+static void *
+pg_resize(void *host, void *ptr, size_t size)
+{
+	void	   *p = repalloc_huge(ptr, size);
+
+	mf_pg_advise_huge(p, size);
+	return p;
 }
 
 static void
@@ -72,7 +117,7 @@ pg_interrupt(void *host)
 	CHECK_FOR_INTERRUPTS();
 }
 
-static const mf_hooks pg_hooks = {pg_alloc, pg_release, pg_fail, pg_interrupt};
+static const mf_hooks pg_hooks = {pg_alloc, pg_release, pg_fail, pg_interrupt, pg_resize};
 
 /* the calls alive in this backend, innermost last */
 static dlist_head live_calls = DLIST_STATIC_INIT(live_calls);

@@ -45,6 +45,7 @@ extern void mf_pg_end(mf_pg_call *call);
  * for the message) runs in; 0A000 when it is called directly.
  */
 extern MemoryContext mf_agg_context(FunctionCallInfo fcinfo, const char *fn);
+extern void mf_pg_advise_huge(void *p, Size size);
 
 /* How node ids are encoded as core keys (see idmap.h). */
 typedef enum mf_keykind

@@ -81,7 +81,7 @@ fz_free_all(void)
 static void
 fz_init(size_t budget)
 {
-	static const mf_hooks h = {fz_alloc, fz_release, fz_fail, NULL};
+	static const mf_hooks h = {fz_alloc, fz_release, fz_fail, NULL, NULL};
 
 	mf_env_init(env, &h, NULL, budget, 0);
 	fz_nlive = 0;

@@ -134,7 +134,7 @@ drv_read_graph(void)
 static void
 drv_init(void)
 {
-	static const mf_hooks h = {drv_alloc, drv_release, drv_fail, NULL};
+	static const mf_hooks h = {drv_alloc, drv_release, drv_fail, NULL, NULL};
 
 	mf_env_init(env, &h, NULL, 0, 0);
 }

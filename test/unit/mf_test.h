@@ -43,13 +43,18 @@ mf_test_fail_hook(void *host, mf_errclass cls, const char *msg, const char *deta
 
 static void *mf_test_alloc(void *host, size_t s) { return malloc(s); }
 static void mf_test_release(void *host, void *p) { free(p); }
+static void *mf_test_resize(void *host, void *p, size_t s) { return realloc(p, s); }
+
+/* the hooks of every test; mf_test_hooks_copy (no resize) for mf_realloc's other path */
+static const mf_hooks mf_test_hooks = {mf_test_alloc, mf_test_release, mf_test_fail_hook, NULL, mf_test_resize};
+static const mf_hooks mf_test_hooks_copy = {mf_test_alloc, mf_test_release, mf_test_fail_hook, NULL, NULL};
 
 static inline void
 mf_test_init(void)
 {
-	static const mf_hooks h = {mf_test_alloc, mf_test_release, mf_test_fail_hook, NULL};
+	const mf_hooks *h = &mf_test_hooks;
 
-	mf_env_init(env, &h, NULL, 0, 0);
+	mf_env_init(env, h, NULL, 0, 0);
 }
 
 /*

@@ -85,6 +85,42 @@ test_bad_weights(void)
 	MF_CHECK(env->used == 0, "a rejected weight leaves nothing allocated: %zu", env->used);
 }
 
+/*
+ * mf_realloc charges what it grows by before asking the host, keeps the
+ * bytes, and leaves the block as it was when the budget refuses: with the
+ * host's resize hook and without it (allocate, copy, free).
+ */
+static void
+test_realloc(void)
+{
+	/* volatile: MF_EXPECT_ERROR longjmps */
+	for (volatile int k = 0; k < 2; k++)
+	{
+		const mf_hooks *saved = env->hooks;
+		char	   *volatile p;
+		volatile size_t used;
+
+		env->hooks = k == 0 ? &mf_test_hooks : &mf_test_hooks_copy;
+		p = mf_alloc(env, 100);
+		for (int i = 0; i < 100; i++)
+			p[i] = (char) i;
+		used = env->used;
+		p = mf_realloc(env, p, 100000);
+		MF_CHECK(env->used == used + 99900, "path %d: grown by 99900 bytes, used %zu", k, env->used);
+		MF_CHECK(p[0] == 0 && p[99] == 99, "path %d: bytes kept", k);
+		p[99999] = 1;
+		env->limit = env->used + 1000;
+		MF_EXPECT_ERROR(MF_ERR_LIMIT, mf_realloc(env, p, 200000));
+		MF_CHECK(env->used == used + 99900 && p[99] == 99, "path %d: a refused growth leaves the block", k);
+		p = mf_realloc(env, p, 50);
+		env->limit = 0;
+		MF_CHECK(env->used == used - 50 && p[49] == 49, "path %d: shrunk to 50 bytes, used %zu", k, env->used);
+		mf_free(env, p);
+		MF_CHECK(env->used == 0, "path %d: freed", k);
+		env->hooks = saved;
+	}
+}
+
 static void
 test_empty(void)
 {
@@ -102,6 +138,7 @@ main(void)
 	test_random_symmetric();
 	test_limit();
 	test_bad_weights();
+	test_realloc();
 	test_empty();
 	MF_CHECK(env->used == 0, "no core memory leaked: %zu", env->used);
 	return mf_test_done("test_graph");

@@ -127,7 +127,7 @@ poll_hook(void *host)
 static void
 install_hooks(void)
 {
-	static const mf_hooks h = {track_alloc, track_release, mf_test_fail_hook, poll_hook};
+	static const mf_hooks h = {track_alloc, track_release, mf_test_fail_hook, poll_hook, NULL};
 
 	mf_env_init(env, &h, NULL, 0, 0);
 }
