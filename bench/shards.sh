@@ -28,7 +28,11 @@
 #   SHARDS_RINGS (1: detect_rings too); SHARDS_KEEP (1: keep the clusters,
 #   and SHARDS_DIR=<their directory> measures again without loading);
 #   SHARDS_REPEAT (3: each count's build measured that many times, medians
-#   reported); SHARDS_WAIT_IDLE (1: wait for an idle machine before measuring, at most
+#   reported); SHARDS_STREAM (1: the sets merged as they arrive, as
+#   covisit_edges_sharded and detect_rings do, so the shards' part includes
+#   the coordinator's merge and "merge" is the rows out; 0: stored first and
+#   merged after); SHARDS_HUGETLB (1: the clusters started with
+#   GLIBC_TUNABLES=glibc.malloc.hugetlb=1, docs/scale-out.md "Deployment"); SHARDS_WAIT_IDLE (1: wait for an idle machine before measuring, at most
 #   SHARDS_WAIT_MAX seconds each, or until the epoch SHARDS_WAIT_UNTIL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +44,10 @@ merge=${SHARDS_MERGE:-all}     # first: merge only at the first count; none: nev
 items=${SHARDS_ITEMS:-1}
 nparts=${SHARDS_PARTITIONS:-6}
 rings=${SHARDS_RINGS:-1}
+stream=${SHARDS_STREAM:-1}
+# big mallocs (the sets as they arrive, 60-130 MB each) on 2 MB pages: on
+# a virtual machine the 4 kB faults took half the build (docs/scale-out.md)
+[ "${SHARDS_HUGETLB:-1}" = 1 ] && export GLIBC_TUNABLES=glibc.malloc.hugetlb=1
 dir=${SHARDS_DIR:-$(mktemp -d /tmp/medfraud-bench-shards.XXXXXX)}
 bin=$(pg_config --bindir)
 export PGHOST=${PGHOST:-/var/run/postgresql} PGPORT=${PGPORT:-55432} PGUSER=${PGUSER:-postgres}
@@ -187,7 +195,7 @@ for n in $counts; do
 BEGIN;
 SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
 SELECT medfraud._shard_covisit_parts('n$n.setl_d', 'psn_no', 'fixmedins_code', 'setl_time',
-  medfraud._shard_time_sql('n$n.setl_d', 'setl_time', '0'), 'true', '30 minutes', 100);
+  medfraud._shard_time_sql('n$n.setl_d', 'setl_time', '0'), 'true', '30 minutes', 100$( [ "$stream" = 1 ] && echo ", min_days => 2"));
 SELECT extract(epoch FROM clock_timestamp()) AS t1 \gset
 SELECT pg_sleep(1);  -- the last ss sample sees the connections still open
 SELECT extract(epoch FROM clock_timestamp()) AS t2 \gset
@@ -268,6 +276,12 @@ echo "$nclaims settlements ($(mb "$claims_bytes") MB of heap), hashed by provide
 echo "One node: covisit_edges over the same partitions on one cluster, ${one_cv} s (${one#* } edges; 1-minute load ${load_one} when started)."
 echo
 echo "Each count measured $repeat times, the counts in turn; medians (every run's build in the last column)."
+if [ "$stream" = 1 ]; then
+  echo "The sets merged as they arrive (the shards' part includes the coordinator's merge; merge s is the rows out)."
+else
+  echo "The sets stored first, then merged (SHARDS_STREAM=0)."
+fi
+echo "Clusters started with GLIBC_TUNABLES=${GLIBC_TUNABLES:-(none)}."
 echo
 echo "| shards | covisit_edges_sharded s (median) | speed-up of the build over 1 (medians) | shards' part s | speed-up of the shards' part | merge s | bytes shipped / claims' heap (fewest of the runs) | edges equal one node | builds s | load at starts |"
 echo "|---:|---:|---:|---:|---:|---:|---|---|---|---|"

@@ -249,8 +249,8 @@ $fn$;
 
 -- The co-visit sets of the rows of claims (alias s) passing where_sql,
 -- with their visit count, NULL count and time range, into
--- pg_temp._mf_sh_parts (visits, nulls, lo, hi, cv, and mb what the merge
--- takes for cv: covisit_merge_bytes), each foreign
+-- pg_temp._mf_sh_parts (visits, nulls, lo, hi, cv, mb what the merge
+-- takes for cv: covisit_merge_bytes, and merged), each foreign
 -- partition's computed on its shard (_shard_run).  When every partition
 -- holds whole providers (claims_shards' by_provider), one set per leaf
 -- partition, merged across its providers there (covisit_agg with a
@@ -263,10 +263,20 @@ $fn$;
 -- from _shard_time_sql), so days come out as the caller's; lo and hi (and
 -- first_at and last_at in cv) are read back by the caller.  With explain,
 -- nothing is filled and the rows are EXPLAIN VERBOSE's lines instead.
+--
+-- With min_days, the sets are merged as they arrive (covisit_merge, which
+-- keeps each as it came) and the table gets one row: the totals and the
+-- merged set, pairs on min_days or more (the merge of _shard_merge_sql
+-- gives it back unchanged).  Storing the sets cost the coordinator a
+-- TOAST write and read of each (half a second for a 60 MB set), and while
+-- it stores one, the shard that sent it waits for its next partition's
+-- query.  When the sets do not fit medfraud.max_graph_memory together
+-- (54000 raised here, not on a shard), they are computed again and stored,
+-- and _shard_merge_sql merges them in parts.
 CREATE FUNCTION medfraud._shard_covisit_parts(claims pg_catalog.regclass, person pg_catalog.text, provider pg_catalog.text,
                                               at pg_catalog.text, time_sql pg_catalog.text, where_sql pg_catalog.text,
                                               time_window pg_catalog.interval, max_crowd pg_catalog.int4,
-                                              explain pg_catalog.bool DEFAULT false)
+                                              explain pg_catalog.bool DEFAULT false, min_days pg_catalog.int4 DEFAULT NULL)
 RETURNS SETOF pg_catalog.text
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
@@ -279,7 +289,12 @@ DECLARE
     -- to spare (the shard's medfraud.max_graph_memory is taken to be ours)
     per_group int8 := greatest(1000, medfraud._max_graph_memory_bytes() / 512);
     q text;
+    streamed text;
+    ctx text;
 BEGIN
+    IF min_days IS NOT NULL AND min_days < 1 THEN
+        RAISE EXCEPTION 'min_days must be at least 1' USING ERRCODE = '22023';
+    END IF;
     SELECT CASE WHEN bool_and(c.by_provider) THEN array_agg(c.partition ORDER BY c.server NULLS FIRST, c.partition::text) END
     INTO leaves FROM medfraud.claims_shards(claims, provider) c;
     IF leaves IS NOT NULL THEN
@@ -298,19 +313,39 @@ BEGIN
         END IF;
     END IF;
     -- the sets come as base64 text, decoded here (_shard_covisit_sql)
-    q := format('SELECT d.v, d.n, d.lo, d.hi, d.cv, medfraud.covisit_merge_bytes(d.cv)
-                 FROM (SELECT s.v, s.n, s.lo, s.hi, decode(s.cv, %L) FROM (%s) s(v, n, lo, hi, cv) OFFSET 0) d(v, n, lo, hi, cv)',
+    q := format('SELECT s.v, s.n, s.lo, s.hi, decode(s.cv, %L) FROM (%s) s(v, n, lo, hi, cv) OFFSET 0',
                 'base64', medfraud._shard_covisit_sql(claims, person, provider, at, time_sql, where_sql, leaves, buckets));
+    IF min_days IS NOT NULL THEN
+        streamed := format('SELECT m.v, m.n, m.lo, m.hi, m.cv, medfraud.covisit_merge_bytes(m.cv), true
+                            FROM (SELECT sum(d.v)::int8, sum(d.n)::int8, min(d.lo), max(d.hi), medfraud.covisit_merge(d.cv, %s)
+                                  FROM (%s) d(v, n, lo, hi, cv)) m(v, n, lo, hi, cv)', min_days, q);
+    END IF;
+    q := format('SELECT d.v, d.n, d.lo, d.hi, d.cv, medfraud.covisit_merge_bytes(d.cv) FROM (%s) d(v, n, lo, hi, cv)', q);
     IF explain THEN
-        RETURN QUERY SELECT * FROM medfraud._shard_run(q, NULL, time_window, max_crowd, true);
+        RETURN QUERY SELECT * FROM medfraud._shard_run(coalesce(streamed, q), NULL, time_window, max_crowd, true);
         RETURN;
     END IF;
     IF to_regclass('pg_temp._mf_sh_parts') IS NOT NULL THEN
         DROP TABLE pg_temp._mf_sh_parts;
     END IF;
-    CREATE TEMP TABLE _mf_sh_parts (visits int8, nulls int8, lo timestamptz, hi timestamptz, cv bytea, mb int8)
+    CREATE TEMP TABLE _mf_sh_parts (visits int8, nulls int8, lo timestamptz, hi timestamptz, cv bytea, mb int8,
+                                    merged bool NOT NULL DEFAULT false)
         ON COMMIT DROP;
     ALTER TABLE _mf_sh_parts ALTER COLUMN cv SET STORAGE EXTERNAL;
+    IF streamed IS NOT NULL THEN
+        BEGIN
+            PERFORM medfraud._shard_run(streamed, 'pg_temp._mf_sh_parts', time_window, max_crowd);
+            RETURN;
+        EXCEPTION WHEN program_limit_exceeded THEN
+            -- a shard's limit (its context names the remote command) is the caller's error
+            GET STACKED DIAGNOSTICS ctx = PG_EXCEPTION_CONTEXT;
+            IF ctx LIKE '%remote SQL command%' THEN
+                RAISE;
+            END IF;
+            RAISE NOTICE 'medfraud: the co-visit sets of % do not fit medfraud.max_graph_memory together; merging them in parts', claims
+                USING DETAIL = 'The shards compute them again; raise medfraud.max_graph_memory to merge them as they arrive.';
+        END;
+    END IF;
     PERFORM medfraud._shard_run(q, 'pg_temp._mf_sh_parts', time_window, max_crowd);
 END
 $fn$;
@@ -379,8 +414,10 @@ $$;
 -- (min_days) or more kept.  In as many parts as medfraud.max_graph_memory
 -- needs (what the merge holds for the sets, covisit_merge_bytes, taken as
 -- they were stored, and a quarter more; each part reads every set and
--- keeps its own pairs).  Rows in (src, dst) order, byte-wise: one part's
--- set is in that order already, so then the sort is on its row numbers.
+-- keeps its own pairs).  A set merged already as the sets arrived
+-- (_shard_covisit_parts with min_days: one row, merged) is read as it is.
+-- Rows in (src, dst) order, byte-wise: one part's set is in that order
+-- already, so then the sort is on its row numbers.
 -- first_at and last_at come back from the shards' UTC wall clock: for a
 -- timestamp column (wall) as covisit_edges gives them, the wall clock read
 -- in the session's zone; for timestamptz, shifted back by $1 (the offset).
@@ -389,11 +426,14 @@ RETURNS pg_catalog.text LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 SELECT format($q$
-    WITH n AS (SELECT greatest(1, ceil(coalesce(sum(q.mb), 0) * 1.25 / medfraud._max_graph_memory_bytes()))::int4 AS parts
-               FROM pg_temp._mf_sh_parts q)
+    WITH n AS (SELECT coalesce(bool_and(q.merged) AND count(*) = 1, false) AS merged,
+                      greatest(1, ceil(coalesce(sum(q.mb), 0) * 1.25 / medfraud._max_graph_memory_bytes()))::int4 AS parts
+               FROM pg_temp._mf_sh_parts q),
+         m AS (SELECT n.merged, CASE WHEN n.merged THEN 1 ELSE n.parts END AS parts FROM n)
     SELECT e.src, e.dst, e.weight, e.covisits, e.days, %1$s AS first_at, %2$s AS last_at
-    FROM n, generate_series(0, n.parts - 1) k,
-         LATERAL (SELECT medfraud.covisit_merge(p.cv, $2, k, n.parts) AS cv FROM pg_temp._mf_sh_parts p) x,
+    FROM m n, generate_series(0, n.parts - 1) k,
+         LATERAL (SELECT CASE WHEN n.merged THEN (SELECT p.cv FROM pg_temp._mf_sh_parts p)
+                         ELSE (SELECT medfraud.covisit_merge(p.cv, $2, k, n.parts) FROM pg_temp._mf_sh_parts p) END AS cv) x,
          LATERAL medfraud.covisit_pairs(x.cv) WITH ORDINALITY e
     ORDER BY CASE WHEN n.parts > 1 THEN e.src END COLLATE "C", CASE WHEN n.parts > 1 THEN e.dst END COLLATE "C",
              e.ordinality$q$,
@@ -444,7 +484,8 @@ BEGIN
     IF tsql IS NULL THEN
         RAISE EXCEPTION 'column "%" of % must be timestamp or timestamptz', at, claims USING ERRCODE = '42804';
     END IF;
-    PERFORM medfraud._shard_covisit_parts(claims, person, provider, at, tsql, 'true', time_window, max_crowd);
+    PERFORM medfraud._shard_covisit_parts(claims, person, provider, at, tsql, 'true', time_window, max_crowd,
+                                          min_days => min_days);
     SELECT sum(p.nulls), min(p.lo) - off, max(p.hi) - off
     INTO nnull, lo, hi FROM _mf_sh_parts p;
     IF nnull > 0 THEN
@@ -595,7 +636,7 @@ BEGIN
         END IF;
     END IF;
     PERFORM medfraud._shard_covisit_parts(claims, c ->> 'psn_no', c ->> 'fixmedins_code', c ->> 'setl_time',
-                                          tsql, w, win, (o ->> 'max_crowd')::int);
+                                          tsql, w, win, (o ->> 'max_crowd')::int, min_days => (o ->> 'min_days')::int);
     SELECT coalesce(sum(p.visits), 0), min(p.lo) - off, max(p.hi) - off INTO ns, lo, hi FROM _mf_sh_parts p;
     EXECUTE 'SELECT count(*) FROM pg_temp._mf_v' INTO nv;
     IF ns <> nv OR medfraud._shard_fixed_offset(lo, hi) IS DISTINCT FROM off THEN

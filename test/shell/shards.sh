@@ -118,6 +118,18 @@ done
 [ "$(echo "$plan_txt" | grep -c 'Remote SQL: SELECT count(\*), .*medfraud._covisit_set_base64(medfraud.covisit_agg(psn_no::text, .*, fixmedins_code::text)')" = 3 ] \
   && [ "$(echo "$plan_txt" | grep -c 'Async Foreign Scan')" = 3 ] || fail "not pushed down, or not async: $plan_txt"
 echo "ok - EXPLAIN VERBOSE: covisit_agg over each partition's providers, sent as base64, runs on each shard, the three under Async Foreign Scan"
+# merged as they arrive (what covisit_edges_sharded and detect_rings run):
+# the same remote statements, under covisit_merge here, and one merged row
+plan_txt=$(q -c "SELECT * FROM medfraud._shard_covisit_parts('d.setl_d_sharded', 'psn_no', 'fixmedins_code', 'setl_time',
+                   medfraud._shard_time_sql('d.setl_d_sharded', 'setl_time', '0'), 'true', '30 minutes', 100,
+                   explain => true, min_days => 2)")
+[ "$(echo "$plan_txt" | grep -c 'Async Foreign Scan')" = 3 ] && echo "$plan_txt" | grep -q 'Output: .*medfraud.covisit_merge(' \
+  || fail "streamed: not async, or no covisit_merge above the shards: $plan_txt"
+row=$(q -c "BEGIN" -c "SELECT medfraud._shard_covisit_parts('d.setl_d_sharded', 'psn_no', 'fixmedins_code', 'setl_time',
+                medfraud._shard_time_sql('d.setl_d_sharded', 'setl_time', '0'), 'true', '30 minutes', 100, min_days => 2)" \
+        -c "SELECT count(*) || ' ' || bool_and(merged) || ' ' || sum(visits) FROM pg_temp._mf_sh_parts" -c "COMMIT" | tail -1)
+[ "$row" = "1 true $(q -c "SELECT count(*) FROM d.setl_d")" ] || fail "streamed: expected one merged row of every visit, got $row"
+echo "ok - with min_days the sets are merged as they arrive, above the same async scans: one merged row"
 
 # a partition of more visits than one group should hold is split into
 # buckets of providers (a GROUP BY on a hash of the provider): more sets,
@@ -130,6 +142,18 @@ nsets=$(q -c "SET medfraud.max_graph_memory = '1MB'" -c "BEGIN" \
 sh=$(q -c "SET medfraud.max_graph_memory = '1MB'" -c "$(edges "medfraud.covisit_edges_sharded('d.setl_d_sharded', time_window => '30 minutes', min_days => 2)")")
 [ "$nsets" -gt 3 ] && [ "$one" = "$sh" ] || fail "buckets: $nsets sets from three partitions at 1 MB, edges $sh, one node $one"
 echo "ok - at 1 MB each partition is split into buckets of providers ($nsets sets from three partitions), the same edges"
+
+# with 8-hour windows the pair-days outgrow the persons' keys: at 2 MB the
+# sets do not fit the coordinator's merge together, so they are computed
+# again, stored and merged in parts (a NOTICE says so)
+one8=$(q -c "$(edges "medfraud.covisit_edges('d.setl_d', time_window => '8 hours', min_days => 2)")")
+sh=$(psql -X -q -At -v ON_ERROR_STOP=1 -d $db -c "SET medfraud.max_graph_memory = '2MB'" \
+          -c "$(edges "medfraud.covisit_edges_sharded('d.setl_d_sharded', time_window => '8 hours', min_days => 2)")" 2>"$tmp/notice.txt")
+cat "$tmp/notice.txt" >> "$out"
+[ "$one8" = "$sh" ] || fail "8-hour windows at 2 MB: edges $sh, one node $one8"
+grep -q "do not fit medfraud.max_graph_memory together; merging them in parts" "$tmp/notice.txt" \
+  || fail "8-hour windows at 2 MB: the merge as the sets arrive should have given way to parts: $(cat "$tmp/notice.txt")"
+echo "ok - 8-hour windows at 2 MB: too big to merge as the sets arrive, merged in parts, the same ${one8#*|} edges"
 
 # claims partitioned otherwise (by settlement, so that a provider spans
 # partitions; a third of them on s1): one set per provider over the
