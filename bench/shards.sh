@@ -32,7 +32,7 @@
 #   covisit_edges_sharded and detect_rings do, so the shards' part includes
 #   the coordinator's merge and "merge" is the rows out; 0: stored first and
 #   merged after); SHARDS_HUGETLB (1: the clusters started with
-#   GLIBC_TUNABLES=glibc.malloc.hugetlb=1, docs/scale-out.md "Deployment"); SHARDS_WAIT_IDLE (1: wait for an idle machine before measuring, at most
+#   GLIBC_TUNABLES=glibc.malloc.hugetlb=1, docs/scale-out.md "Memory on virtual machines"); SHARDS_WAIT_IDLE (1: wait for an idle machine before measuring, at most
 #   SHARDS_WAIT_MAX seconds each, or until the epoch SHARDS_WAIT_UNTIL).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -110,13 +110,9 @@ state_reserve(covisit_state *s, int64 nmore, int64 kmore)
 		int64		nc = Max(s->cap * 2, s->n + nmore);
 
 		check_state_size(nc, s->kused + kmore, s->by_provider);
-		s->v = repalloc_huge(s->v, mul_size((Size) nc, sizeof(agg_visit)));
-		mf_pg_advise_huge(s->v, mul_size((Size) nc, sizeof(agg_visit)));
+		s->v = mf_pg_repalloc_huge(s->v, mul_size((Size) nc, sizeof(agg_visit)));
 		if (s->by_provider)
-		{
-			s->plen = repalloc_huge(s->plen, mul_size((Size) nc, sizeof(uint32)));
-			mf_pg_advise_huge(s->plen, mul_size((Size) nc, sizeof(uint32)));
-		}
+			s->plen = mf_pg_repalloc_huge(s->plen, mul_size((Size) nc, sizeof(uint32)));
 		s->cap = nc;
 	}
 	if (s->kused + kmore > s->kcap)
@@ -124,8 +120,7 @@ state_reserve(covisit_state *s, int64 nmore, int64 kmore)
 		int64		kc = Max(s->kcap * 2, s->kused + kmore);
 
 		check_state_size(s->n + nmore, kc, s->by_provider);
-		s->keys = repalloc_huge(s->keys, (Size) kc);
-		mf_pg_advise_huge(s->keys, (Size) kc);
+		s->keys = mf_pg_repalloc_huge(s->keys, (Size) kc);
 		s->kcap = kc;
 	}
 }
@@ -489,12 +484,7 @@ rec_sink(const mf_covisit_edge *e, void *arg)
 			size_t		want = (size_t) Min(b->st->events, PG_INT64_MAX / 16) * 12,
 						left = b->env->limit > 0 ? mf_mem_available(b->env) / 2 : want;
 
-			want = Min(want, left);
-			if (want > b->pk.cap)
-			{
-				b->pk.bytes = mf_realloc(b->env, b->pk.bytes, want);
-				b->pk.cap = want;
-			}
+			mf_set_buf_reserve(&b->pk, Min(want, left));
 		}
 	}
 	x.a = b->compact[e->a];

@@ -173,7 +173,7 @@ repack(MemoryContext aggctx, merge_state *s, mf_set *set, int32 part, int32 part
 		if (used + 96 > cap)
 		{
 			check_budget(s, keybytes + cap * 2, set->h.npersons);
-			rec = repalloc_huge(rec, cap * 2);
+			rec = mf_pg_repalloc_huge(rec, cap * 2);
 			cap *= 2;
 		}
 		used += mf_set_put_record(rec + used, &r, kept > 0 ? &prev : NULL);

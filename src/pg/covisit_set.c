@@ -350,6 +350,16 @@ mf_set_buf_init(mf_set_buf *b, mf_env *env, Size cap)
 }
 
 void
+mf_set_buf_reserve(mf_set_buf *b, Size cap)
+{
+	if (cap > b->cap)
+	{
+		b->bytes = mf_realloc(b->env, b->bytes, cap);
+		b->cap = cap;
+	}
+}
+
+void
 mf_set_buf_put(mf_set_buf *b, const set_record *r)
 {
 	/* a record takes at most 5 varints of 10 bytes and 8 */
@@ -360,9 +370,7 @@ mf_set_buf_put(mf_set_buf *b, const set_record *r)
 
 		if (b->env->limit > 0 && mf_mem_available(b->env) < c - b->cap)
 			c = Max(b->cap + b->cap / 4, b->used + 64);
-
-		b->bytes = mf_realloc(b->env, b->bytes, c);
-		b->cap = c;
+		mf_set_buf_reserve(b, c);
 	}
 	b->used += mf_set_put_record(b->bytes + b->used, r, b->n > 0 ? &b->prev : NULL);
 	b->prev = *r;

@@ -293,6 +293,9 @@ typedef struct mf_set_buf
 
 extern void mf_set_buf_init(mf_set_buf *b, mf_env *env, Size cap);
 
+/* Room for cap bytes in all (no-op when it has that much). */
+extern void mf_set_buf_reserve(mf_set_buf *b, Size cap);
+
 /*
  * Append r (after the last one in (a, b, day) order); a full buffer doubles
  * (by a quarter when the budget has no room to double).

@@ -36,8 +36,8 @@
  * Only the 2 MB-aligned inside of the block is advised; advice is a hint, its
  * failure is ignored.
  */
-void
-mf_pg_advise_huge(void *p, Size size)
+static void
+advise_huge(void *p, Size size)
 {
 #ifdef MADV_HUGEPAGE
 	const uintptr_t huge = 2 * 1024 * 1024;
@@ -61,21 +61,29 @@ pg_alloc(void *host, size_t size)
 
 	/* HUGE: CSR arrays pass 1 GB on big graphs; NO_OOM: the core raises itself */
 	p = MemoryContextAllocExtended(call->ctx, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
-	mf_pg_advise_huge(p, size);
+	advise_huge(p, size);
 	return p;
 }
 
 /*
- * A big block grows by realloc, which moves its pages instead of copying
- * them (mremap): the co-visit set buffers grow to hundreds of MB.
+ * repalloc_huge, the block's new pages advised as pg_alloc's are.  A big
+ * block grows by realloc, which moves its pages instead of copying them
+ * (mremap): the co-visit set buffers and covisit_agg's state grow to
+ * hundreds of MB.
  */
-static void *
-pg_resize(void *host, void *ptr, size_t size)
+void *
+mf_pg_repalloc_huge(void *ptr, Size size)
 {
 	void	   *p = repalloc_huge(ptr, size);
 
-	mf_pg_advise_huge(p, size);
+	advise_huge(p, size);
 	return p;
+}
+
+static void *
+pg_resize(void *host, void *ptr, size_t size)
+{
+	return mf_pg_repalloc_huge(ptr, size);
 }
 
 static void

@@ -45,7 +45,9 @@ extern void mf_pg_end(mf_pg_call *call);
  * for the message) runs in; 0A000 when it is called directly.
  */
 extern MemoryContext mf_agg_context(FunctionCallInfo fcinfo, const char *fn);
-extern void mf_pg_advise_huge(void *p, Size size);
+
+/* repalloc_huge of a block that may grow big: its pages advised to be 2 MB ones */
+extern void *mf_pg_repalloc_huge(void *ptr, Size size);
 
 /* How node ids are encoded as core keys (see idmap.h). */
 typedef enum mf_keykind

@@ -52,9 +52,7 @@ static const mf_hooks mf_test_hooks_copy = {mf_test_alloc, mf_test_release, mf_t
 static inline void
 mf_test_init(void)
 {
-	const mf_hooks *h = &mf_test_hooks;
-
-	mf_env_init(env, h, NULL, 0, 0);
+	mf_env_init(env, &mf_test_hooks, NULL, 0, 0);
 }
 
 /*
