@@ -130,6 +130,9 @@ for n in $counts; do
       cq 0 -c "CREATE FOREIGN TABLE n$n.${t}_p$k PARTITION OF n$n.$t FOR VALUES WITH (MODULUS $nparts, REMAINDER $k)
                  SERVER s$(( k % n + 1 )) OPTIONS (schema_name 'd', table_name '${t}_p$k')"
     done
+    # the foreign partitions' statistics, as shard_plan's last step takes
+    # them: the sharded build groups each partition by its reltuples
+    cq 0 -c "ANALYZE n$n.$t"
   done
 done
 fi
@@ -199,7 +202,7 @@ SELECT medfraud._shard_covisit_parts('n$n.setl_d', 'psn_no', 'fixmedins_code', '
 SELECT extract(epoch FROM clock_timestamp()) AS t1 \gset
 SELECT pg_sleep(1);  -- the last ss sample sees the connections still open
 SELECT extract(epoch FROM clock_timestamp()) AS t2 \gset
-SELECT format('PREPARE m(interval, int) AS %s', medfraud._shard_merge_sql(true)) \gexec
+SELECT format('PREPARE m(interval, int) AS %s', medfraud._shard_merge_sql(true, medfraud._shard_merged())) \gexec
 CREATE TEMP TABLE e AS EXECUTE m('0', 2) $( [ $domerge = 1 ] || echo "WITH NO DATA" );
 SELECT 'parts', :t1 - :t0;
 SELECT 'merge', extract(epoch FROM clock_timestamp()) - :t2;

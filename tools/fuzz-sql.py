@@ -1377,7 +1377,7 @@ class Gen:
         return self.ch(["'\\x'::bytea", 'NULL', "'MFCV'::bytea", "decode(repeat('00', 4096), 'hex')",
                         "convert_to('MFCV', 'UTF8')"])
 
-    def t_covisit_merge(self, mode, with_parts=None):
+    def t_covisit_merge(self, mode, with_parts=None, base64=False):
         """covisit_merge over the stored sets (whole, in parts, with damaged or mixed
         sets, varying or bad arguments), unpacked; or its support functions called
         directly."""
@@ -1385,7 +1385,8 @@ class Gen:
             return Case('covisit_merge', 'support_direct', self.ch([
                 "SELECT medfraud.covisit_merge_final(NULL)",
                 "SELECT medfraud.covisit_merge_trans(NULL, '\\x00'::bytea, 2)",
-                "SELECT medfraud.covisit_merge_trans(NULL, NULL::bytea, 2, 0, 1)"]))
+                "SELECT medfraud.covisit_merge_trans(NULL, NULL::bytea, 2, 0, 1)",
+                "SELECT medfraud._covisit_merge_base64_trans(NULL, 'QUJD', 2)"]))
         tbl = self.ch(['cv', 'cv_int'])
         cv = 'c.cv' if mode == 'valid' or self.p(0.5) else self.cv_bytes(mode)
         if mode == 'valid':
@@ -1397,7 +1398,13 @@ class Gen:
             md = self.ch(['0', '-1', 'NULL', 'length(c.cv) % 3', '2147483647']) if bad == 'md' else '2'
             parts = self.ch([0, -1, 'NULL']) if bad == 'parts' else self.ch([None, 3])
         src = 'fz.%s c' % tbl
-        if parts is None:
+        if parts is None and base64:
+            # the sets as shards send them: base64 text, or text that is not
+            txt = ('medfraud._covisit_set_base64(%s)' % cv if mode == 'valid' or self.p(0.5)
+                   else self.ch(["'===='", "'QUJD'", "'QU=J'", "'abc'", "repeat('A', 4097)", "NULL::text",
+                                 "encode(%s, 'hex')" % cv, "'%s'" % ('\\' * 4)]))
+            agg = 'medfraud._covisit_merge_base64(%s, %s)' % (txt, md)
+        elif parts is None:
             agg = 'medfraud.covisit_merge(%s, %s)' % (cv, md)
         elif isinstance(parts, int) and parts > 0:
             agg = 'medfraud.covisit_merge(%s, %s, g.part, %d)' % (cv, md, parts)
@@ -2184,6 +2191,8 @@ def build_case(g, f, mode, csv_dir, forced=False):
     if proname in ('covisit_merge', 'covisit_merge_trans', 'covisit_merge_final'):
         n = len(argtypes.split(',')) - (proname == 'covisit_merge_trans')
         return g.t_covisit_merge(mode, with_parts=True if n == 4 else False if n == 2 else None)
+    if proname in ('_covisit_merge_base64', '_covisit_merge_base64_trans'):
+        return g.t_covisit_merge(mode, with_parts=False, base64=True)
     if proname == 'generate_demo_city':
         # a valid call takes seconds: mostly the refusals, valid when scheduled
         return g.t_demo_city(mode if forced or mode != 'valid' or g.p(0.2) else 'near')

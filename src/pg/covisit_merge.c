@@ -34,6 +34,7 @@
 #include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(medfraud_covisit_merge_trans);
+PG_FUNCTION_INFO_V1(medfraud_covisit_merge_trans_base64);
 PG_FUNCTION_INFO_V1(medfraud_covisit_merge_final);
 PG_FUNCTION_INFO_V1(medfraud_covisit_merge_bytes);
 
@@ -203,10 +204,15 @@ repack(MemoryContext aggctx, merge_state *s, mf_set *set, int32 part, int32 part
 }
 
 /*
- * covisit_merge_trans(state, cv bytea, min_days int4 [, part int4, parts int4])
+ * covisit_merge_trans(state, cv bytea, min_days int4 [, part int4, parts int4]),
+ * and with base64 _covisit_merge_base64_trans(state, cv text, min_days int4):
+ * the set as _covisit_set_base64 sends it, decoded straight into the
+ * state's copy (decode() would make one more copy of a set of tens of
+ * megabytes, and the shard that sent it waits until the coordinator has
+ * taken it in: postgres_fdw sends its next query then).
  */
-Datum
-medfraud_covisit_merge_trans(PG_FUNCTION_ARGS)
+static Datum
+merge_trans(FunctionCallInfo fcinfo, bool base64)
 {
 	MemoryContext aggctx;
 	merge_state *s = PG_ARGISNULL(0) ? NULL : (merge_state *) PG_GETARG_POINTER(0);
@@ -269,10 +275,27 @@ medfraud_covisit_merge_trans(PG_FUNCTION_ARGS)
 		MemoryContext old;
 		bytea	   *cv;
 
-		check_budget(s, toast_raw_datum_size(PG_GETARG_DATUM(1)), 0);
-		old = MemoryContextSwitchTo(aggctx);
-		cv = PG_GETARG_BYTEA_P_COPY(1);
-		MemoryContextSwitchTo(old);
+		if (base64)
+		{
+			text	   *t = PG_GETARG_TEXT_PP(1);
+			Size		len = VARSIZE_ANY_EXHDR(t),
+						room = len / 4 * 3;
+			int64		n;
+
+			check_budget(s, VARHDRSZ + room, 0);
+			cv = mf_pg_alloc_huge(aggctx, VARHDRSZ + room);
+			n = mf_set_base64_decode(VARDATA_ANY(t), len, VARDATA(cv));
+			if (n < 0)
+				mf_set_bad("not the base64 text of _covisit_set_base64");
+			SET_VARSIZE(cv, VARHDRSZ + n);
+		}
+		else
+		{
+			check_budget(s, toast_raw_datum_size(PG_GETARG_DATUM(1)), 0);
+			old = MemoryContextSwitchTo(aggctx);
+			cv = PG_GETARG_BYTEA_P_COPY(1);
+			MemoryContextSwitchTo(old);
+		}
 		mf_set_parse(cv, &set);
 		if (!add_set(s, &set))
 			pfree(cv);
@@ -295,6 +318,18 @@ medfraud_covisit_merge_trans(PG_FUNCTION_ARGS)
 	if (add_set(s, &set))
 		repack(aggctx, s, &set, part, parts);
 	PG_RETURN_POINTER(s);
+}
+
+Datum
+medfraud_covisit_merge_trans(PG_FUNCTION_ARGS)
+{
+	return merge_trans(fcinfo, false);
+}
+
+Datum
+medfraud_covisit_merge_trans_base64(PG_FUNCTION_ARGS)
+{
+	return merge_trans(fcinfo, true);
 }
 
 /*

@@ -83,6 +83,12 @@ extern void mf_set_parse(bytea *in, mf_set *s);
 /* a malformed set: 22P03 (never returns) */
 extern void mf_set_bad(const char *why) pg_attribute_noreturn();
 
+/*
+ * The bytes of a set sent as _covisit_set_base64 text, into dst (room for
+ * len / 4 * 3): their count, or -1 when src is not such text.
+ */
+extern int64 mf_set_base64_decode(const char *src, Size len, char *dst);
+
 /* a varint past the inline cases, checked byte by byte */
 extern uint64 mf_set_get_u_slow(mf_set *s);
 

@@ -80,6 +80,16 @@ mf_pg_repalloc_huge(void *ptr, Size size)
 	return p;
 }
 
+/* MemoryContextAllocHuge in ctx, a big block's pages advised as pg_alloc's are */
+void *
+mf_pg_alloc_huge(MemoryContext ctx, Size size)
+{
+	void	   *p = MemoryContextAllocHuge(ctx, size);
+
+	advise_huge(p, size);
+	return p;
+}
+
 static void *
 pg_resize(void *host, void *ptr, size_t size)
 {

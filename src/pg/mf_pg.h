@@ -49,6 +49,9 @@ extern MemoryContext mf_agg_context(FunctionCallInfo fcinfo, const char *fn);
 /* repalloc_huge of a block that may grow big: its pages advised to be 2 MB ones */
 extern void *mf_pg_repalloc_huge(void *ptr, Size size);
 
+/* MemoryContextAllocHuge in ctx, its pages advised as mf_pg_repalloc_huge's */
+extern void *mf_pg_alloc_huge(MemoryContext ctx, Size size);
+
 /* How node ids are encoded as core keys (see idmap.h). */
 typedef enum mf_keykind
 {

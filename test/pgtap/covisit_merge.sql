@@ -4,7 +4,7 @@
 -- covisit_agg over many providers (a shard's partition) is that merge done
 -- in one group; bad inputs get clear errors.
 BEGIN;
-SELECT plan(39);
+SELECT plan(50);
 SET LOCAL client_min_messages = warning;
 
 -- random claims: 300 persons at 12 providers over 20 days, 6,000 visits,
@@ -182,6 +182,24 @@ SELECT throws_ok($$SELECT medfraud.covisit_merge('\x4d46435601010000020000000000
                  '22P03', 'invalid co-visit set: ids not in key order', 'a set whose ids are not in key order');
 SELECT throws_ok($$SELECT medfraud.covisit_merge('\x4d4643560101000002000000000000000200000000000000010000006101000000620000000001000000ab23000002000000000000000000e83f00e42dec8bcd02000070b4338ccd02000000000001000000ab23000002000000000000000000e83f00e42dec8bcd02000070b4338ccd0200'::bytea, 1)$$,
                  '22P03', 'invalid co-visit set: records out of order', 'a set with a pair-day twice');
+
+-- the sets as shards send them: base64 text, decoded by the merge itself
+-- (_covisit_merge_base64), the same set as covisit_merge of the bytes;
+-- the sets' lengths cover the three base64 endings (no '=', '=', '==')
+SELECT ok((SELECT count(DISTINCT length(cv) % 3) FROM sets) = 3
+          AND (SELECT count(DISTINCT length(cvi) % 3) FROM sets) = 3, 'the sets end base64 in all three ways');
+SELECT is((SELECT medfraud._covisit_merge_base64(medfraud._covisit_set_base64(cv), 2) FROM sets),
+          (SELECT medfraud.covisit_merge(cv, 2) FROM sets), '_covisit_merge_base64 of the sets as text = covisit_merge of them');
+SELECT is((SELECT medfraud._covisit_merge_base64(medfraud._covisit_set_base64(cvi), 1) FROM sets),
+          (SELECT medfraud.covisit_merge(cvi, 1) FROM sets), '... integer ids, min_days 1');
+SELECT is((SELECT medfraud._covisit_merge_base64(x, 2) FROM (VALUES (NULL::text)) v(x)), NULL, '... over NULL only: NULL');
+SELECT throws_ok($$SELECT medfraud._covisit_merge_base64('QUJD', 2)$$, '22P03', NULL, 'base64 text that is not a set is refused');
+SELECT throws_ok(format('SELECT medfraud._covisit_merge_base64(%L, 2)', x), '22P03',
+                 'invalid co-visit set: not the base64 text of _covisit_set_base64', format('... as is %s', y))
+FROM (VALUES ('QUJ', 'a length not a multiple of 4'), ('QU=D', 'padding inside'), ('QUJ*', 'a character not base64'),
+             ('Q===', 'three ='), ('QU D', 'a space')) v(x, y);
+SELECT throws_ok($$SELECT medfraud._covisit_merge_base64(x, 2) FROM (SELECT encode(cv, 'hex') FROM sets) v(x)$$,
+                 '22P03', NULL, '... as is a set in hex');
 
 SELECT * FROM finish();
 ROLLBACK;

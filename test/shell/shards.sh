@@ -123,7 +123,7 @@ echo "ok - EXPLAIN VERBOSE: covisit_agg over each partition's providers, sent as
 plan_txt=$(q -c "SELECT * FROM medfraud._shard_covisit_parts('d.setl_d_sharded', 'psn_no', 'fixmedins_code', 'setl_time',
                    medfraud._shard_time_sql('d.setl_d_sharded', 'setl_time', '0'), 'true', '30 minutes', 100,
                    explain => true, min_days => 2)")
-[ "$(echo "$plan_txt" | grep -c 'Async Foreign Scan')" = 3 ] && echo "$plan_txt" | grep -q 'Output: .*medfraud.covisit_merge(' \
+[ "$(echo "$plan_txt" | grep -c 'Async Foreign Scan')" = 3 ] && echo "$plan_txt" | grep -q 'Output: .*medfraud._covisit_merge_base64(.*, 2)' \
   || fail "streamed: not async, or no covisit_merge above the shards: $plan_txt"
 row=$(q -c "BEGIN" -c "SELECT medfraud._shard_covisit_parts('d.setl_d_sharded', 'psn_no', 'fixmedins_code', 'setl_time',
                 medfraud._shard_time_sql('d.setl_d_sharded', 'setl_time', '0'), 'true', '30 minutes', 100, min_days => 2)" \
@@ -142,6 +142,23 @@ nsets=$(q -c "SET medfraud.max_graph_memory = '1MB'" -c "BEGIN" \
 sh=$(q -c "SET medfraud.max_graph_memory = '1MB'" -c "$(edges "medfraud.covisit_edges_sharded('d.setl_d_sharded', time_window => '30 minutes', min_days => 2)")")
 [ "$nsets" -gt 3 ] && [ "$one" = "$sh" ] || fail "buckets: $nsets sets from three partitions at 1 MB, edges $sh, one node $one"
 echo "ok - at 1 MB each partition is split into buckets of providers ($nsets sets from three partitions), the same edges"
+
+# the buckets come from the partitions' statistics (shard_plan ANALYZEs
+# them; no count before the work): statistics older than the rows (10
+# visits a partition, say) put a whole partition in one group, which the
+# shards refuse at 1 MB of their own; the partitions are then counted and
+# grouped again (a NOTICE says so), with the same edges
+for i in 1 2 3; do sq $i -c "LOAD 'medfraud'" -c "ALTER SYSTEM SET medfraud.max_graph_memory = '1MB'" -c "SELECT pg_reload_conf()" >/dev/null; done
+q -c "UPDATE pg_class SET reltuples = 10 WHERE oid IN ('d.setl_d_s1'::regclass, 'd.setl_d_s2'::regclass, 'd.setl_d_s3'::regclass)"
+sh=$(psql -X -q -At -v ON_ERROR_STOP=1 -d $db -c "SET medfraud.max_graph_memory = '1MB'" \
+          -c "$(edges "medfraud.covisit_edges_sharded('d.setl_d_sharded', time_window => '30 minutes', min_days => 2)")" 2>"$tmp/notice.txt")
+cat "$tmp/notice.txt" >> "$out"
+for i in 1 2 3; do sq $i -c "LOAD 'medfraud'" -c "ALTER SYSTEM RESET medfraud.max_graph_memory" -c "SELECT pg_reload_conf()" >/dev/null; done
+q -c "ANALYZE d.setl_d_sharded"
+[ "$one" = "$sh" ] || fail "old statistics: edges $sh, one node $one"
+grep -q "counting the partitions' visits and grouping again" "$tmp/notice.txt" \
+  || fail "old statistics: the shards' refusal should have led to counting: $(cat "$tmp/notice.txt")"
+echo "ok - statistics older than the rows: the shards refuse the groups, the partitions are counted and grouped again, the same edges"
 
 # with 8-hour windows the pair-days outgrow the persons' keys: at 2 MB the
 # sets do not fit the coordinator's merge together, so they are computed
