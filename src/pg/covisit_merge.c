@@ -538,6 +538,8 @@ medfraud_covisit_merge_final(PG_FUNCTION_ARGS)
 	int64		npair = 0,
 				paircap = 64;
 	set_record	acc = {0};
+	uint64		acc_ab = 0,		/* acc's (a, b) as the cursors' key */
+				pair_ab = 0;	/* and the current pair's */
 	bool		have = false;
 	bytea	   *res;
 
@@ -639,7 +641,12 @@ medfraud_covisit_merge_final(PG_FUNCTION_ARGS)
 		const set_record *r = end ? NULL : &rc.cur[w];
 
 		MF_INTERRUPT_EVERY(env, i);
-		if (have && r != NULL && r->a == acc.a && r->b == acc.b && r->day == acc.day)
+		/*
+		 * (a, b) compared as the one 64-bit key the cursors hold: acc's two
+		 * 32-bit ids stored and read back as one 64-bit word stalled the
+		 * loop (store forwarding) at half its time
+		 */
+		if (have && r != NULL && rc.ab[w] == acc_ab && r->day == acc.day)
 		{
 			/* the same pair and day in another set: summed */
 			acc.weight += r->weight;
@@ -652,7 +659,7 @@ medfraud_covisit_merge_final(PG_FUNCTION_ARGS)
 			if (have)
 			{
 				/* acc is complete: a day of the current pair, or a new pair */
-				if (npair > 0 && (pair[0].a != acc.a || pair[0].b != acc.b))
+				if (npair > 0 && pair_ab != acc_ab)
 				{
 					if (npair >= s->min_days)
 						out_push(&out, pair, npair);
@@ -663,11 +670,14 @@ medfraud_covisit_merge_final(PG_FUNCTION_ARGS)
 					paircap *= 2;
 					pair = mf_realloc(env, pair, mf_mul_size(env, (size_t) paircap, sizeof(set_record)));
 				}
+				if (npair == 0)
+					pair_ab = acc_ab;
 				pair[npair++] = acc;
 			}
 			if (end)
 				break;
 			acc = *r;
+			acc_ab = rc.ab[w];
 			have = true;
 		}
 		rec_advance(&rc, w);
