@@ -6,9 +6,11 @@
 # 127.0.0.1), copies the city's claims (and fee lines) into the shards,
 # hashed by provider into P partitions (SHARDS_PARTITIONS, 6:
 # d.setl_d_p0..p5), so that N shards is the coordinator's P foreign
-# partitions spread over N servers (partition k on server k mod N): one
-# connection per server, so a server's partitions run one after another
-# and the servers at once.  Measures, for each N:
+# partitions spread over N servers: one connection per server, so a
+# server's partitions run one after another and the servers at once.  The
+# partitions are placed as a DBA balances them: largest first (by claims),
+# each on the server with the fewest claims so far (SHARDS_PLACE=lpt; mod:
+# partition k on server k mod N, whatever their sizes).  Measures, for each N:
 #   - covisit_edges_sharded: seconds, of which the shards' part
 #     (_shard_covisit_parts: scan + covisit_agg + transfer) and the merge;
 #   - bytes the shards sent the coordinator (ss: bytes_sent of their TCP
@@ -84,16 +86,34 @@ done
 echo "${ports[*]}" > "$dir/ports"
 cq() { local i=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -h "$dir" -p "${ports[$i]}" -U postgres -d postgres "$@"; }
 
+# where partition k is at N shards: the server (1..N) in $dir/placement
+# ("N k server" lines), placed when the shards are loaded
+place() {  # N k
+  if [ -f "$dir/placement" ]; then awk -v n="$1" -v k="$2" '$1 == n && $2 == k {print $3}' "$dir/placement"
+  else echo $(( $2 % $1 + 1 )); fi   # a directory kept before placements were written
+}
 if [ $reuse = 0 ]; then
 # the shards: medfraud, the tables hashed into P partitions, and the rows
-# each needs (s1 all, for one shard; s2 and s3 those they serve at 2 and 3)
+# each needs (s1 all, for one shard; s2 and s3 those they serve at 2 and 3,
+# placed once s1 has counted the partitions' claims)
 tables=(setl_d)
 [ "$items" = 1 ] && tables+=(fee_list_d)
-need=( "" "$(seq -s ' ' 0 $((nparts - 1)))"
-       "$(for k in $(seq 0 $((nparts - 1))); do [ $((k % 2)) = 1 ] || [ $((k % 3)) = 1 ] && printf '%s ' $k; done)"
-       "$(for k in $(seq 0 $((nparts - 1))); do [ $((k % 3)) = 2 ] && printf '%s ' $k; done)" )
+need=( "" "$(seq -s ' ' 0 $((nparts - 1)))" "" "" )
 t0=$(date +%s)
 for i in 1 2 3; do
+  if [ "$i" = 2 ]; then
+    # LPT: partitions by claims, largest first, each onto the least loaded
+    # server (ties: the lower number); mod: k mod N
+    cq 1 -c "SELECT substring(tableoid::regclass::text FROM '_p([0-9]+)\$')::int, count(*) FROM d.setl_d GROUP BY 1 ORDER BY 2 DESC, 1" \
+      | awk -F'|' -v mode="${SHARDS_PLACE:-lpt}" '{k[NR] = $1; c[NR] = $2}
+          END {for (n = 1; n <= 3; n++) {for (j = 1; j <= n; j++) load[j] = 0
+                 for (i = 1; i <= NR; i++) {
+                   if (mode == "mod") b = k[i] % n + 1
+                   else {b = 1; for (j = 2; j <= n; j++) if (load[j] < load[b]) b = j}
+                   load[b] += c[i]; print n, k[i], b}}}' | sort -n -k1,1 -k2,2 > "$dir/placement"
+    need[2]=$(awk '$1 >= 2 && $3 == 2 {print $2}' "$dir/placement" | sort -nu | tr '\n' ' ')
+    need[3]=$(awk '$1 == 3 && $3 == 3 {print $2}' "$dir/placement" | sort -nu | tr '\n' ' ')
+  fi
   cq $i -c "CREATE EXTENSION medfraud" -c "CREATE SCHEMA d"
   for t in "${tables[@]}"; do
     cols=$(src -c "SELECT string_agg(format('%I %s', attname, format_type(atttypid, atttypmod)), ', ' ORDER BY attnum)
@@ -128,7 +148,7 @@ for n in $counts; do
     cq 0 -c "CREATE TABLE n$n.$t ($cols) PARTITION BY HASH (fixmedins_code)"
     for k in $(seq 0 $((nparts - 1))); do
       cq 0 -c "CREATE FOREIGN TABLE n$n.${t}_p$k PARTITION OF n$n.$t FOR VALUES WITH (MODULUS $nparts, REMAINDER $k)
-                 SERVER s$(( k % n + 1 )) OPTIONS (schema_name 'd', table_name '${t}_p$k')"
+                 SERVER s$(place "$n" "$k") OPTIONS (schema_name 'd', table_name '${t}_p$k')"
     done
     # the foreign partitions' statistics, as shard_plan's last step takes
     # them: the sharded build groups each partition by its reltuples
@@ -285,6 +305,12 @@ else
   echo "The sets stored first, then merged (SHARDS_STREAM=0)."
 fi
 echo "Clusters started with GLIBC_TUNABLES=${GLIBC_TUNABLES:-(none)}."
+if [ -f "$dir/placement" ]; then
+  echo "Partitions on servers, placed largest first on the least loaded (N: those of s1 | s2 | s3):" \
+       "$(for n in $counts; do printf '%s: ' "$n"; for j in $(seq 1 "$n"); do awk -v n="$n" -v j="$j" '$1 == n && $3 == j {printf "p%s ", $2}' "$dir/placement"; [ "$j" -lt "$n" ] && printf '| '; done; printf '; '; done)"
+else
+  echo "Partitions on servers: partition k on server k mod N + 1."
+fi
 echo
 echo "| shards | covisit_edges_sharded s (median) | speed-up of the build over 1 (medians) | shards' part s | speed-up of the shards' part | merge s | bytes shipped / claims' heap (fewest of the runs) | edges equal one node | builds s | load at starts |"
 echo "|---:|---:|---:|---:|---:|---:|---|---|---|---|"
