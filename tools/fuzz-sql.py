@@ -2025,6 +2025,13 @@ class Gen:
             st = "SELECT count(*) FROM medfraud.shard_plan(%s, %s, %s, %s)" % (
                 self.ch(["'f.setl_d'"] + ([] if mode == 'valid' else ['NULL', "'f.setl_d_sharded'"])), srv,
                 self.ch(["'f.fee_list_d'", 'NULL']), opts)
+        elif target == '_shard_leaf_buckets':
+            # (the build calls it for partitions never analyzed; the fixture's are)
+            st = 'SELECT medfraud._shard_leaf_buckets(%s, %s, %s)' % (
+                self.ch(["ARRAY(SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = 'f.setl_d_sharded'::regclass ORDER BY 1)"]
+                        + ([] if mode == 'valid' else ['NULL', "'{}'::regclass[]", "ARRAY['pg_class'::regclass]"])),
+                self.ch(["'true'", "'s.psn_no IS NOT NULL'"] + ([] if mode == 'valid' else ['NULL', "'nope'", "'1 / 0 = 1'"])),
+                self.ch(['100', '1000', '1'] + ([] if mode == 'valid' else ['0', '-1', 'NULL'])))
         elif target == 'claims_shards':
             st = 'SELECT count(*) FROM medfraud.claims_shards(%s)' % t
         elif target == 'shards_check':
@@ -2131,7 +2138,7 @@ QUEUE_FNS = {'drain_claim_queue', 'drain_claims_for', 'fold_live_graphs', 'pause
              '_live_column_type', '_live_merged_ranges_sql', '_live_dirty_sql'}
 SHARD_FNS = {'covisit_edges_sharded', 'shard_plan', 'claims_shards', 'shards_check', '_shard_covisit_parts',
              '_shard_dup_visits', '_shard_covisit_sql', '_shard_merge_sql', '_shard_time_sql', '_shard_bound_sql',
-             '_shard_fixed_offset', '_shard_columns_sql', '_claims_sharded', '_fdw_option'}
+             '_shard_fixed_offset', '_shard_columns_sql', '_claims_sharded', '_fdw_option', '_shard_leaf_buckets'}
 CASE_FNS = {'open_case', 'open_case_person', 'open_case_alert', 'open_case_emerging', '_open_case', 'record_verdict',
             'set_case_status', '_case_audit', '_case_history_append_only'}
 LIVE_FNS = {'enable_live_graph', 'disable_live_graph', '_live_graph_fold', '_live_graph_mark', '_live_graph_recompute',
@@ -2620,7 +2627,7 @@ class Runner:
         self.by_oid = {f['oid']: f for f in self.funcs}
         # aggregates and their support functions: PostgreSQL counts neither
         self.plan_measured = set(f['oid'] for f in self.funcs
-                                 if f['kind'] == 'a' or re.fullmatch(r'covisit_(agg|merge)_(trans|trans_providers|final|combine|serial|deserial)',
+                                 if f['kind'] == 'a' or re.fullmatch(r'_?covisit_(agg|merge|merge_base64)_(trans|trans_providers|final|combine|serial|deserial)',
                                                                      f['name']))
         # SQL functions the planner may inline: an inlined call is not counted either
         self.inlinable = {f['name']: f['oid'] for f in self.funcs if f['inlinable']}
@@ -2842,7 +2849,7 @@ class Runner:
             return sum(rows(c) for c in n.get('Plans', []) if c.get('Parent Relationship') in ('Outer', None))
 
         def walk(n):
-            for agg in ('covisit_agg', 'covisit_merge'):
+            for agg in ('covisit_agg', 'covisit_merge', '_covisit_merge_base64'):
                 outs = [o for o in n.get('Output', []) if agg + '(' in o]
                 if not outs or n.get('Node Type') not in ('Aggregate', 'WindowAgg'):
                     continue
