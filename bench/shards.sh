@@ -21,6 +21,10 @@
 # sharded edges equal one node's (md5 of the rows).  Writes bench/out/shards.md.
 #   SHARDS_SRC_DB (bench10m), SHARDS_SRC_SCHEMA (city_1000000): the city, on
 #     the dev cluster (PGHOST/PGPORT of the environment, default port 55432);
+#     where that cluster or city is missing (a fresh machine), the city is
+#     generated in the coordinator (generate_demo_city, SHARDS_PERSONS
+#     persons, 1000000: the same 10M-visit city) and dropped there once the
+#     shards hold it;
 #   SHARDS_COUNTS ("1 2 3"); SHARDS_RINGS_COUNTS (detect_rings on these,
 #   default SHARDS_COUNTS); SHARDS_ITEMS (1: with fee lines); SHARDS_PARTITIONS
 #   (6; a kept directory's own when measuring again);
@@ -53,7 +57,8 @@ stream=${SHARDS_STREAM:-1}
 dir=${SHARDS_DIR:-$(mktemp -d /tmp/medfraud-bench-shards.XXXXXX)}
 bin=$(pg_config --bindir)
 export PGHOST=${PGHOST:-/var/run/postgresql} PGPORT=${PGPORT:-55432} PGUSER=${PGUSER:-postgres}
-src() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$src_db" "$@"; }
+src_conn=(-d "$src_db")
+src() { psql -X -q -At -v ON_ERROR_STOP=1 "${src_conn[@]}" "$@"; }
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 names=(c0 s1 s2 s3)
 ports=()
@@ -74,6 +79,7 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
+mkdir -p "$dir"
 [ "$(id -u)" = 0 ] && chown postgres "$dir"
 chmod 755 "$dir"
 for i in 0 1 2 3; do
@@ -98,6 +104,17 @@ if [ $reuse = 0 ]; then
 # placed once s1 has counted the partitions' claims)
 tables=(setl_d)
 [ "$items" = 1 ] && tables+=(fee_list_d)
+generated=0
+if [ "$(src -c "SELECT count(*) FROM pg_namespace WHERE nspname = '$src_schema'" 2>/dev/null)" != 1 ]; then
+  persons=${SHARDS_PERSONS:-1000000}
+  echo "no $src_schema in $src_db on ${PGHOST}:${PGPORT}: generating it in the coordinator ($persons persons)" >&2
+  t0=$(date +%s)
+  cq 0 -c "CREATE EXTENSION IF NOT EXISTS medfraud" -c "SET work_mem = '256MB'" -c "SET maintenance_work_mem = '1GB'" \
+       -c "SELECT medfraud.generate_demo_city('$src_schema', persons => $persons)" >/dev/null
+  echo "generated in $(( $(date +%s) - t0 )) s" >&2
+  src_conn=(-h "$dir" -p "${ports[0]}" -U postgres -d postgres)
+  src_db="the coordinator"; generated=1
+fi
 need=( "" "$(seq -s ' ' 0 $((nparts - 1)))" "" "" )
 t0=$(date +%s)
 for i in 1 2 3; do
@@ -132,7 +149,7 @@ echo "$nparts" > "$dir/nparts"
 
 # the coordinator: servers, user mappings (trust: no password on this
 # throwaway machine), probes, and one schema per shard count
-cq 0 -c "CREATE EXTENSION medfraud" -c "CREATE EXTENSION postgres_fdw"
+cq 0 -c "CREATE EXTENSION IF NOT EXISTS medfraud" -c "CREATE EXTENSION postgres_fdw"
 for i in 1 2 3; do
   cq 0 -c "CREATE SERVER s$i FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', port '${ports[$i]}', dbname 'postgres',
              extensions 'medfraud', async_capable 'true', fetch_size '10000')" \
@@ -155,6 +172,8 @@ for n in $counts; do
     cq 0 -c "ANALYZE n$n.$t"
   done
 done
+# a city generated here is the shards' now: the coordinator holds none
+[ $generated = 1 ] && cq 0 -c "DROP SCHEMA $src_schema CASCADE" -c "VACUUM" >/dev/null 2>&1
 fi
 
 # bytes the shards send on their TCP sockets while a command runs: ss
@@ -294,7 +313,7 @@ fi
 {
 echo "## Scale-out over postgres_fdw shards (issue 16)"
 echo
-echo "Command: \`make bench-shards\` ($(date +%F), $(nproc) cores, every cluster on this machine). City: \`$src_db.$src_schema\`,"
+echo "Command: \`make bench-shards\` ($(date +%F), $(nproc) cores, every cluster on this machine). City: \`$src_schema\` ($src_db),"
 echo "$nclaims settlements ($(mb "$claims_bytes") MB of heap), hashed by provider into $nparts partitions spread over N shards."
 echo "One node: covisit_edges over the same partitions on one cluster, ${one_cv} s (${one#* } edges; 1-minute load ${load_one} when started)."
 echo
