@@ -324,7 +324,12 @@ BEGIN
     IF min_days IS NOT NULL AND min_days < 1 THEN
         RAISE EXCEPTION 'min_days must be at least 1' USING ERRCODE = '22023';
     END IF;
-    SELECT CASE WHEN bool_and(c.by_provider) THEN array_agg(c.partition ORDER BY c.server NULLS FIRST, c.partition::text) END
+    -- (read FROM ONLY the leaves only where that reads what the table
+    -- gives the caller: no row-level security in the tree, every leaf
+    -- readable; else through the table, its policies applied)
+    SELECT CASE WHEN bool_and(c.by_provider) AND bool_and(has_table_privilege(c.partition, 'SELECT'))
+                     AND NOT EXISTS (SELECT 1 FROM pg_partition_tree(claims) t JOIN pg_class k ON k.oid = t.relid WHERE k.relrowsecurity)
+                THEN array_agg(c.partition ORDER BY c.server NULLS FIRST, c.partition::text) END
     INTO leaves FROM medfraud.claims_shards(claims, provider) c;
     IF leaves IS NOT NULL THEN
         -- each leaf's visits as ANALYZE last counted them (every leaf

@@ -74,36 +74,81 @@ END
 $fn$;
 
 -- The amount from which a fee line is costly: the 75th percentile of the
--- line amounts.  Only such lines tie a co-claim pair (detect_rings' item
--- layer, the live graph's): a ring's gain is there, and every ward's common
--- drugs are not.  Taken on a block sample of about 200,000 lines (the whole
--- table when smaller, or when the sample comes out empty), so that 20M
--- lines of a 10M-visit city are not sorted for one number.  NULL when there
--- are no lines.
-CREATE FUNCTION medfraud._costly_line_fee(items pg_catalog.regclass, ic pg_catalog.jsonb, seed pg_catalog.int4)
+-- line amounts, percentile_cont's exactly.  Only such lines tie a co-claim
+-- pair (detect_rings' item layer, the live graph's): a ring's gain is
+-- there, and every ward's common drugs are not.  The lines are counted per
+-- amount (a city's prices are a few thousand amounts) on each leaf of the
+-- table, FROM ONLY the leaf, so that a foreign partition's count runs on
+-- its shard, all shards at once (async append), and only the counts
+-- travel; the percentile is read off their sums.  A function of the lines
+-- alone: the same on one server and on shards, whatever pages hold the
+-- rows.  (A block sample of 200,000 lines was not: two copies of one city
+-- gave 280.22 and 284, and one ring more on the shards; and TABLESAMPLE is
+-- not applied to a foreign partition, whose every line came over.)  Where
+-- reading the leaves could differ from reading the table (row-level
+-- security on any of them, a leaf the caller may not read), the table is
+-- counted as a whole.  NULL when there are no lines.
+CREATE FUNCTION medfraud._costly_line_fee(items pg_catalog.regclass, ic pg_catalog.jsonb)
 RETURNS pg_catalog.numeric LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    pct float8;
-    sample_from text;
-    thr numeric;
+    leaves regclass[];
+    -- (by the column itself: postgres_fdw ships no GROUP BY of an expression)
+    one text := format('SELECT l.%1$I AS v, count(*) AS n FROM %%s l WHERE l.%2$I IS NOT NULL GROUP BY 1',
+                       ic ->> 'det_item_fee_sumamt', ic ->> 'med_list_codg');
+    remote text;
+    here text;
+    rv numeric[];
+    rn int8[];
+    settings text[];
+    r record;
+    thr float8;
 BEGIN
-    SELECT least(100, greatest(0.01, 100 * 200000 / greatest(c.reltuples, 1)))::float8 INTO pct
-    FROM pg_class c WHERE c.oid = items;
-    FOREACH sample_from IN ARRAY ARRAY[CASE WHEN pct < 100 THEN format('%s TABLESAMPLE SYSTEM (%s) REPEATABLE (%s)',
-                                                               items, pct, seed) END,
-                               items::text] LOOP
-        CONTINUE WHEN sample_from IS NULL OR thr IS NOT NULL;
-        EXECUTE format('SELECT percentile_cont(0.75) WITHIN GROUP (ORDER BY coalesce(%1$I, 0)::numeric)
-                        FROM %2$s WHERE %3$I IS NOT NULL', ic ->> 'det_item_fee_sumamt', sample_from, ic ->> 'med_list_codg')
-        INTO thr;
-    END LOOP;
+    SELECT CASE WHEN bool_or(c.relrowsecurity) OR NOT bool_and(NOT t.isleaf OR has_table_privilege(t.relid, 'SELECT'))
+                THEN NULL ELSE array_agg(t.relid ORDER BY t.relid::text) FILTER (WHERE t.isleaf) END
+    INTO leaves
+    FROM pg_partition_tree(items) t JOIN pg_class c ON c.oid = t.relid;
+    SELECT string_agg(format(one, 'ONLY ' || u.rel::text), ' UNION ALL ') FILTER (WHERE c.relkind = 'f'),
+           string_agg(format(one, CASE WHEN leaves IS NULL THEN '' ELSE 'ONLY ' END || u.rel::text), ' UNION ALL ')
+             FILTER (WHERE c.relkind IS DISTINCT FROM 'f')
+    INTO remote, here
+    FROM unnest(coalesce(leaves, ARRAY[items])) u(rel) LEFT JOIN pg_class c ON c.oid = u.rel AND leaves IS NOT NULL;
+    IF remote IS NOT NULL THEN
+        -- foreign leaves: local aggregation priced out, so that each count
+        -- is pushed down whole (postgres_fdw's estimates would rather pull
+        -- the rows), the shards at once; the settings put back after
+        settings := ARRAY[current_setting('enable_hashagg'), current_setting('enable_sort'), current_setting('enable_async_append')];
+        PERFORM set_config('enable_hashagg', 'off', true), set_config('enable_sort', 'off', true),
+                set_config('enable_async_append', 'on', true);
+        -- (read as it comes: under an outer query the arms would not be
+        -- the Append's own, and async append needs them to be)
+        rv := '{}';
+        rn := '{}';
+        FOR r IN EXECUTE remote LOOP
+            rv := rv || r.v::numeric;
+            rn := rn || r.n;
+        END LOOP;
+        PERFORM set_config('enable_hashagg', settings[1], true), set_config('enable_sort', settings[2], true),
+                set_config('enable_async_append', settings[3], true);
+    END IF;
+    -- percentile_cont(0.75): the values at ranks floor and ceil of
+    -- 0.75 (n - 1) (from 0), interpolated as it does, in float8
+    EXECUTE format($q$
+        WITH h AS (SELECT coalesce(u.v, 0)::float8 AS v, sum(u.n) AS n
+                   FROM (SELECT r.v, r.n FROM unnest($1, $2) r(v, n) %s) u GROUP BY 1),
+             c AS (SELECT h.v, sum(h.n) OVER (ORDER BY h.v) AS upto, sum(h.n) OVER () AS total FROM h),
+             p AS (SELECT 0.75::float8 * (max(c.total) - 1)::float8 AS pos FROM c)
+        SELECT lo.v + (p.pos - floor(p.pos)) * (hi.v - lo.v)
+        FROM p, LATERAL (SELECT min(c.v) AS v FROM c WHERE c.upto > floor(p.pos)) lo,
+                LATERAL (SELECT min(c.v) AS v FROM c WHERE c.upto > ceil(p.pos)) hi$q$,
+        coalesce(' UNION ALL ' || here, ''))
+    INTO thr USING coalesce(rv, '{}'), coalesce(rn, '{}');
     RETURN thr;
 END
 $fn$;
-COMMENT ON FUNCTION medfraud._costly_line_fee(pg_catalog.regclass, pg_catalog.jsonb, pg_catalog.int4) IS
-'Internal: the line amount from which a fee line is costly (75th percentile, sampled), for the item layers of detect_rings and the live graph.';
+COMMENT ON FUNCTION medfraud._costly_line_fee(pg_catalog.regclass, pg_catalog.jsonb) IS
+'Internal: the line amount from which a fee line is costly (75th percentile of the line amounts, exact, counted on the shards for sharded lines), for the item layers of detect_rings and the live graph.';
 
 -- detect_rings stage 2, the co-visit graph, in two layers: pairs together
 -- at a provider within window (covisit_edges over _mf_v), and, with fee
@@ -143,7 +188,7 @@ BEGIN
     END IF;
     IF claims_items IS NOT NULL THEN
         -- only lines worth money (the costliest quarter of lines)
-        thr := medfraud._costly_line_fee(claims_items, ic, (o ->> 'seed')::int);
+        thr := medfraud._costly_line_fee(claims_items, ic);
         -- (kept for the run: which claims carry a costly item, for joint
         -- trips of rings that rotate over many providers; with the visit's
         -- person, provider and time, so that neither layer below joins

@@ -226,7 +226,7 @@ BEGIN
     c := o -> 'columns';
     ic := o -> 'item_columns';
     span := (o ->> 'trip_days')::float8 * interval '1 day';
-    thr := coalesce(medfraud._costly_line_fee(items, ic, (o ->> 'seed')::int), 0);
+    thr := coalesce(medfraud._costly_line_fee(items, ic), 0);
     -- the seeds' costly lines, those of items two seeds or more claimed at
     -- the provider when there are several seeds (what they did together,
     -- not each one's own care); the provider-days those lines reach; there

@@ -1018,7 +1018,7 @@ BEGIN
         END IF;
         -- the amount from which a line is costly: fixed when the graph is built
         IF d ->> 'item_min_fee' IS NULL THEN
-            fee := medfraud._costly_line_fee((d ->> 'items')::regclass, d -> 'item_columns', 1);
+            fee := medfraud._costly_line_fee((d ->> 'items')::regclass, d -> 'item_columns');
             IF fee IS NULL THEN
                 RAISE WARNING 'no fee lines in %: the live graph has no item layer', d ->> 'items'
                     USING HINT = 'Give the option item_min_fee, or enable the live graph again once lines are loaded.';

@@ -3,7 +3,7 @@
 -- naming the object, before any connection is tried where none is needed.
 -- The three-cluster behaviour is test/shell/shards.sh.
 BEGIN;
-SELECT plan(26);
+SELECT plan(32);
 SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS postgres_fdw;
 
@@ -100,6 +100,59 @@ CREATE TABLE sh_datepart (psn_no text, fixmedins_code text, setl_time date) PART
 CREATE TABLE sh_datepart_0 PARTITION OF sh_datepart FOR VALUES WITH (MODULUS 1, REMAINDER 0);
 SELECT throws_ok($$SELECT * FROM medfraud.covisit_edges_sharded('sh_datepart')$$, '42804',
                  'column "setl_time" of public.sh_datepart must be timestamp or timestamptz', 'a date time column');
+
+-- the item layer's threshold (_costly_line_fee): percentile_cont's exactly,
+-- whatever pages hold the lines.  300,000 lines of 2,000 amounts (a block
+-- sample of 200,000, as it once was, reads other blocks of each copy)
+CREATE TABLE sh_lines (setl_id text, med_list_codg text, det_item_fee_sumamt numeric(16, 2));
+INSERT INTO sh_lines
+SELECT 'S' || (g / 3), CASE WHEN g % 97 = 0 THEN NULL ELSE 'I' || (g % 50) END,
+       CASE WHEN g % 89 = 0 THEN NULL ELSE round((abs(hashint4(g)) % 2000) * 1.37 + (g % 7) * 100, 2) END
+FROM generate_series(1, 300000) g;
+CREATE TABLE sh_lines_rev AS SELECT * FROM sh_lines ORDER BY det_item_fee_sumamt DESC NULLS FIRST, setl_id;
+CREATE TABLE sh_lines_part (LIKE sh_lines) PARTITION BY HASH (setl_id);
+CREATE TABLE sh_lines_part_0 PARTITION OF sh_lines_part FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE sh_lines_part_1 PARTITION OF sh_lines_part FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+INSERT INTO sh_lines_part SELECT * FROM sh_lines ORDER BY setl_id DESC;
+ANALYZE sh_lines, sh_lines_rev, sh_lines_part;
+SELECT results_eq(
+    $$SELECT medfraud._costly_line_fee(t, '{"med_list_codg": "med_list_codg", "det_item_fee_sumamt": "det_item_fee_sumamt"}')
+      FROM unnest('{sh_lines, sh_lines_rev, sh_lines_part}'::regclass[]) t$$,
+    $$SELECT (percentile_cont(0.75) WITHIN GROUP (ORDER BY coalesce(det_item_fee_sumamt, 0)::numeric))::numeric
+      FROM sh_lines, generate_series(1, 3) WHERE med_list_codg IS NOT NULL GROUP BY generate_series$$,
+    'the costly-line threshold is the exact 75th percentile, the same over two layouts and partitions');
+-- row-level security on the parent: the caller's rows, not the partitions'
+CREATE ROLE sh_fee_reader;
+GRANT USAGE ON SCHEMA medfraud TO sh_fee_reader;
+GRANT SELECT ON sh_lines_part TO sh_fee_reader;
+ALTER TABLE sh_lines_part ENABLE ROW LEVEL SECURITY;
+CREATE POLICY sh_cheap ON sh_lines_part FOR SELECT TO sh_fee_reader USING (det_item_fee_sumamt < 1500);
+SET LOCAL ROLE sh_fee_reader;
+SELECT results_eq(
+    $$SELECT medfraud._costly_line_fee('sh_lines_part', '{"med_list_codg": "med_list_codg", "det_item_fee_sumamt": "det_item_fee_sumamt"}')$$,
+    $$SELECT (percentile_cont(0.75) WITHIN GROUP (ORDER BY coalesce(det_item_fee_sumamt, 0)::numeric))::numeric
+      FROM sh_lines_part WHERE med_list_codg IS NOT NULL$$,
+    'under row-level security the threshold is over the rows the caller sees');
+SELECT cmp_ok((SELECT max(det_item_fee_sumamt) FROM sh_lines_part), '<', 1500::numeric, 'the policy hid lines (the test proves something)');
+RESET ROLE;
+-- and the co-visit sets: a policy on the claims' parent holds on the shards'
+-- path too, for a caller who may read the partitions themselves
+GRANT SELECT ON sh_part, sh_part_0, sh_part_1, sh_part_2 TO sh_fee_reader;
+ALTER TABLE sh_part ENABLE ROW LEVEL SECURITY;
+CREATE POLICY sh_some ON sh_part FOR SELECT TO sh_fee_reader USING (psn_no < 'P3');
+SET LOCAL ROLE sh_fee_reader;
+SELECT results_eq(
+    $$SELECT src, dst, round(weight::numeric, 9), covisits, days FROM medfraud.covisit_edges_sharded('sh_part', min_days => 1) ORDER BY 1, 2$$,
+    $$SELECT src, dst, round(weight::numeric, 9), covisits, days FROM medfraud.covisit_edges('sh_part', min_days => 1) ORDER BY 1, 2$$,
+    'under row-level security covisit_edges_sharded gives the caller''s co-visits, as covisit_edges does');
+SELECT ok((SELECT count(*) FROM medfraud.covisit_edges('sh_part', min_days => 1)) BETWEEN 10 AND
+          (SELECT count(*) FROM medfraud.covisit_edges('sh_part_0', min_days => 1)) + (SELECT count(*) FROM medfraud.covisit_edges('sh_part_1', min_days => 1))
+          + (SELECT count(*) FROM medfraud.covisit_edges('sh_part_2', min_days => 1)) - 10,
+   'the policy hid co-visits the partitions hold, and left some (the test proves something)');
+RESET ROLE;
+TRUNCATE sh_lines_rev;
+SELECT is(medfraud._costly_line_fee('sh_lines_rev', '{"med_list_codg": "med_list_codg", "det_item_fee_sumamt": "det_item_fee_sumamt"}'),
+          NULL, 'no lines: no threshold');
 
 -- shard_plan: the DDL, and bad inputs
 SELECT ok(NOT EXISTS (SELECT 1 FROM medfraud.shard_plan('sh_plain', '[{"name": "n1", "host": "h1", "port": "5432", "dbname": "d"}, "sh_mf"]') p
