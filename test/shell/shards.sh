@@ -15,7 +15,8 @@
 #      provider get one set per provider: the same edges either way;
 #   3. detect_rings on the sharded tables gives the same rings, members,
 #      scores, events and rules as on one node, with the graph from the
-#      shards (no "built here" notice);
+#      shards (no "built here" notice) and the fee lines it reads chosen
+#      on the shards;
 #   4. a shard with another medfraud version, and one without medfraud:
 #      an ERROR naming the shard before any work, the previous run intact;
 #   5. a shard down: an ERROR naming it, the previous run intact;
@@ -211,6 +212,13 @@ nr=$(q -c "SELECT count(*) FROM medfraud.rings WHERE run_id = $r1")
 r3=$(q -c "SELECT medfraud.detect_rings('d.mix', 'd.fee_list_d', '$opts')")
 [ "$(ringsum "$r1")" = "$(ringsum "$r3")" ] || fail "run $r3 (local+foreign mix) differs from run $r1 (one node)"
 echo "ok - detect_rings on three shards and on a local+foreign mix: the same $nr rings, members, scores, events and rules as one node"
+# the fee lines the later stages read were picked on the shards (claims and
+# items as constant arrays), not every line pulled (log_statement = all)
+for col in setl_id med_list_codg; do
+  grep -q "FROM d\.fee_list_d WHERE .*(($col::text = ANY ('{" "$tmp"/s*.log \
+    || fail "no shard was sent the fee lines' $col = ANY(...): the lines were pulled whole"
+done
+echo "ok - the fee lines of candidate rings' claims and items are chosen on the shards (= ANY), not pulled whole"
 # a period (bounds shipped in the time column's type), refunds kept, in Asia/Shanghai
 span=$(q -c "SELECT json_build_object('from', min(setl_time) + interval '9 days 7 hours', 'to', max(setl_time) - interval '11 days 5 hours',
                                       'exclude_refunds', false, 'raise_on_error', true) FROM d.setl_d")
