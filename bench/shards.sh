@@ -40,6 +40,9 @@
 #   merged after); SHARDS_HUGETLB (1: the clusters started with
 #   GLIBC_TUNABLES=glibc.malloc.hugetlb=1, docs/scale-out.md "Memory on virtual machines"); SHARDS_WAIT_IDLE (1: wait for an idle machine before measuring, at most
 #   SHARDS_WAIT_MAX seconds each, or until the epoch SHARDS_WAIT_UNTIL).
+# Kept clusters still running are started again, under this run's
+# GLIBC_TUNABLES; each measurement reads its tables once first, not timed
+# (this VM's host pages out what was not touched for a minute).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src_db=${SHARDS_SRC_DB:-bench10m}
@@ -85,11 +88,16 @@ chmod 755 "$dir"
 for i in 0 1 2 3; do
   n=${names[$i]}
   [ $reuse = 1 ] || as_pg "$bin/initdb" -D "$dir/$n" -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8 >/dev/null
-  [ -f "$dir/$n/postmaster.pid" ] || as_pg "$bin/pg_ctl" -D "$dir/$n" -l "$dir/$n.log" -w -o "-p ${ports[$i]} -k $dir -c listen_addresses=127.0.0.1 \
+  # a kept cluster running already is started again, so that it runs
+  # under this run's GLIBC_TUNABLES (which the report names)
+  [ -f "$dir/$n/postmaster.pid" ] && as_pg "$bin/pg_ctl" -D "$dir/$n" -m fast -w stop >/dev/null
+  as_pg "$bin/pg_ctl" -D "$dir/$n" -l "$dir/$n.log" -w -o "-p ${ports[$i]} -k $dir -c listen_addresses=127.0.0.1 \
     -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_wal_size=8GB -c TimeZone=UTC \
     -c max_parallel_workers_per_gather=0" start >/dev/null
 done
 echo "${ports[*]}" > "$dir/ports"
+# where the city came from, for the report of a later run on these clusters
+[ $reuse = 1 ] && [ -f "$dir/source" ] && read -r src_db < "$dir/source"
 cq() { local i=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -h "$dir" -p "${ports[$i]}" -U postgres -d postgres "$@"; }
 
 # where partition k is at N shards: the server (1..N) in $dir/placement
@@ -98,12 +106,12 @@ place() {  # N k
   if [ -f "$dir/placement" ]; then awk -v n="$1" -v k="$2" '$1 == n && $2 == k {print $3}' "$dir/placement"
   else echo $(( $2 % $1 + 1 )); fi   # a directory kept before placements were written
 }
+tables=(setl_d)
+[ "$items" = 1 ] && tables+=(fee_list_d)
 if [ $reuse = 0 ]; then
 # the shards: medfraud, the tables hashed into P partitions, and the rows
 # each needs (s1 all, for one shard; s2 and s3 those they serve at 2 and 3,
 # placed once s1 has counted the partitions' claims)
-tables=(setl_d)
-[ "$items" = 1 ] && tables+=(fee_list_d)
 generated=0
 if [ "$(src -c "SELECT count(*) FROM pg_namespace WHERE nspname = '$src_schema'" 2>/dev/null)" != 1 ]; then
   persons=${SHARDS_PERSONS:-1000000}
@@ -113,7 +121,7 @@ if [ "$(src -c "SELECT count(*) FROM pg_namespace WHERE nspname = '$src_schema'"
        -c "SELECT medfraud.generate_demo_city('$src_schema', persons => $persons)" >/dev/null
   echo "generated in $(( $(date +%s) - t0 )) s" >&2
   src_conn=(-h "$dir" -p "${ports[0]}" -U postgres -d postgres)
-  src_db="the coordinator"; generated=1
+  src_db="generated in the coordinator, then dropped"; generated=1
 fi
 need=( "" "$(seq -s ' ' 0 $((nparts - 1)))" "" "" )
 t0=$(date +%s)
@@ -174,6 +182,7 @@ for n in $counts; do
 done
 # a city generated here is the shards' now: the coordinator holds none
 [ $generated = 1 ] && cq 0 -c "DROP SCHEMA $src_schema CASCADE" -c "VACUUM" >/dev/null 2>&1
+echo "$src_db" > "$dir/source"
 fi
 
 # bytes the shards send on their TCP sockets while a command runs: ss
@@ -203,6 +212,20 @@ wait_idle() {
   fi
   load=$(cut -d' ' -f1 /proc/loadavg)
 }
+# the tables a measurement reads, read once just before it (not timed):
+# this VM's host pages out what was not touched for a minute (DAMON), so
+# the partitions idle while the other counts ran would otherwise come
+# from disk, in the one-shard runs more than the others
+warm() {  # N table...
+  local n=$1 j k t; shift
+  for j in $(seq 1 "$n"); do
+    ( for k in $(seq 0 $((nparts - 1))); do
+        [ "$(place "$n" "$k")" = "$j" ] || continue
+        for t in "$@"; do cq "$j" -c "SELECT count(*) FROM d.${t}_p$k" >/dev/null; done
+      done ) &
+  done
+  wait
+}
 # claims' heap on the shards (each partition once)
 claims_bytes=$(cq 1 -c "SELECT sum(pg_relation_size(c.oid)) FROM pg_class c WHERE c.relname ~ '^setl_d_p[0-9]+$'")
 nclaims=$(cq 1 -c "SELECT count(*) FROM d.setl_d")
@@ -214,6 +237,7 @@ mb() { awk "BEGIN {printf \"%.1f\", $1 / 1048576}"; }
 # one node: s1 holds every partition
 wait_idle
 load_one=$load
+warm 1 setl_d
 t1=$(date +%s.%N)
 one=$(cq 1 -c "SELECT md5(string_agg(concat_ws(',', src, dst, round(weight::numeric, 9), covisits, days, first_at, last_at), ';' ORDER BY src, dst)) || ' ' || count(*)
                FROM medfraud.covisit_edges('d.setl_d')")
@@ -231,6 +255,7 @@ for n in $counts; do
   # the merge, in one transaction: covisit_edges_sharded is the two
   wait_idle
   load_s[$n]="${load_s[$n]:+${load_s[$n]} }$load"
+  warm "$n" setl_d
   domerge=0
   { [ "$merge" = all ] || { [ "$merge" = first ] && [ "$n" = "${counts%% *}" ]; }; } && domerge=1
   out_n=$(with_bytes cq 0 <<SQL
@@ -282,6 +307,7 @@ if [ "$rings" = 1 ] && [ "${SHARDS_ONE_RINGS:-1}" = 1 ]; then
   itm=NULL; [ "$items" = 1 ] && itm="'d.fee_list_d'"
   wait_idle
   load_r1=$load
+  warm 1 "${tables[@]}"
   t1=$(date +%s.%N)
   r=$(cq 1 -c "SET client_min_messages = warning" -c "SELECT medfraud.detect_rings('d.setl_d', $itm, '{\"progress\": false}')")
   t2=$(date +%s.%N)
@@ -294,6 +320,7 @@ if [ "$rings" = 1 ]; then
     itm=NULL; [ "$items" = 1 ] && itm="'n$n.fee_list_d'"
     wait_idle
     load_r[$n]=$load
+    warm "$n" "${tables[@]}"
     res=$(with_bytes cq 0 <<SQL
 SET client_min_messages = warning;
 SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
@@ -323,7 +350,7 @@ if [ "$stream" = 1 ]; then
 else
   echo "The sets stored first, then merged (SHARDS_STREAM=0)."
 fi
-echo "Clusters started with GLIBC_TUNABLES=${GLIBC_TUNABLES:-(none)}."
+echo "Clusters started with GLIBC_TUNABLES=${GLIBC_TUNABLES:-(none)}; each measurement's tables read once just before it (not timed)."
 if [ -f "$dir/placement" ]; then
   echo "Partitions on servers, placed largest first on the least loaded (N: those of s1 | s2 | s3):" \
        "$(for n in $counts; do printf '%s: ' "$n"; for j in $(seq 1 "$n"); do awk -v n="$n" -v j="$j" '$1 == n && $3 == j {printf "p%s ", $2}' "$dir/placement"; [ "$j" -lt "$n" ] && printf '| '; done; printf '; '; done)"
