@@ -106,6 +106,21 @@ SELECT EXISTS (SELECT 1 FROM pg_partition_tree(claims) t JOIN pg_class c ON c.oi
                WHERE c.relkind = 'f')
 $$;
 
+-- Whether reading rel's leaf partitions FROM ONLY gives the caller what
+-- reading rel gives: no table of its tree has row-level security (a
+-- parent's policies do not apply to a query on a partition) and the caller
+-- may read every leaf.  The shards' paths (the co-visit sets, the item
+-- layer's threshold) read the leaves only then, else through rel.
+CREATE FUNCTION medfraud._leaves_read_as_table(rel pg_catalog.regclass)
+RETURNS pg_catalog.bool LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT coalesce(bool_and(NOT c.relrowsecurity AND (NOT t.isleaf OR has_table_privilege(t.relid, 'SELECT'))), true)
+FROM pg_partition_tree(rel) t JOIN pg_class c ON c.oid = t.relid
+$$;
+COMMENT ON FUNCTION medfraud._leaves_read_as_table(pg_catalog.regclass) IS
+'Internal: whether reading the leaf partitions of a table directly gives the caller what reading the table gives (no row-level security in its tree, every leaf readable).';
+
 -- Before any work: every server holding a partition that medfraud's
 -- functions are shipped to answers and runs this server's medfraud
 -- version.  Each is asked through its probe (a foreign table on the
@@ -324,11 +339,9 @@ BEGIN
     IF min_days IS NOT NULL AND min_days < 1 THEN
         RAISE EXCEPTION 'min_days must be at least 1' USING ERRCODE = '22023';
     END IF;
-    -- (read FROM ONLY the leaves only where that reads what the table
-    -- gives the caller: no row-level security in the tree, every leaf
-    -- readable; else through the table, its policies applied)
-    SELECT CASE WHEN bool_and(c.by_provider) AND bool_and(has_table_privilege(c.partition, 'SELECT'))
-                     AND NOT EXISTS (SELECT 1 FROM pg_partition_tree(claims) t JOIN pg_class k ON k.oid = t.relid WHERE k.relrowsecurity)
+    -- (FROM ONLY the leaves only where that reads what the table gives
+    -- the caller; else through the table, its policies applied)
+    SELECT CASE WHEN bool_and(c.by_provider) AND medfraud._leaves_read_as_table(claims)
                 THEN array_agg(c.partition ORDER BY c.server NULLS FIRST, c.partition::text) END
     INTO leaves FROM medfraud.claims_shards(claims, provider) c;
     IF leaves IS NOT NULL THEN

@@ -105,10 +105,9 @@ DECLARE
     r record;
     thr float8;
 BEGIN
-    SELECT CASE WHEN bool_or(c.relrowsecurity) OR NOT bool_and(NOT t.isleaf OR has_table_privilege(t.relid, 'SELECT'))
-                THEN NULL ELSE array_agg(t.relid ORDER BY t.relid::text) FILTER (WHERE t.isleaf) END
+    SELECT CASE WHEN medfraud._leaves_read_as_table(items) THEN array_agg(t.relid ORDER BY t.relid::text) END
     INTO leaves
-    FROM pg_partition_tree(items) t JOIN pg_class c ON c.oid = t.relid;
+    FROM pg_partition_tree(items) t WHERE t.isleaf;
     SELECT string_agg(format(one, 'ONLY ' || u.rel::text), ' UNION ALL ') FILTER (WHERE c.relkind = 'f'),
            string_agg(format(one, CASE WHEN leaves IS NULL THEN '' ELSE 'ONLY ' END || u.rel::text), ' UNION ALL ')
              FILTER (WHERE c.relkind IS DISTINCT FROM 'f')
@@ -117,7 +116,10 @@ BEGIN
     IF remote IS NOT NULL THEN
         -- foreign leaves: local aggregation priced out, so that each count
         -- is pushed down whole (postgres_fdw's estimates would rather pull
-        -- the rows), the shards at once; the settings put back after
+        -- the rows), the shards at once; the settings put back after.
+        -- (Not _shard_run, which sets the same: it inserts into a temp
+        -- table, which a read-only transaction refuses, and expand_ring
+        -- is STABLE)
         settings := ARRAY[current_setting('enable_hashagg'), current_setting('enable_sort'), current_setting('enable_async_append')];
         PERFORM set_config('enable_hashagg', 'off', true), set_config('enable_sort', 'off', true),
                 set_config('enable_async_append', 'on', true);
