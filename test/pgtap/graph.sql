@@ -1,5 +1,7 @@
 -- The graph engine's SQL functions: shapes, known answers and every bad input.
 -- Differential checks against networkx/igraph are in test/ref/check_sql_graph.py.
+-- runs alone: it bounds how soon statement_timeout stops a run (make test
+-- runs it when no other suite keeps a core busy)
 BEGIN;
 SELECT plan(46);
 
